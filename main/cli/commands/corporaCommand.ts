@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../CliContext.ts';
+import { ExitCode } from '../CliContext.ts';
+import type { CommandRunner } from './shared.ts';
+
+export function registerCorpora(program: Command, run: CommandRunner): void {
+  const corpora = program.command('corpora').description('List or remove corpora.');
+  corpora
+    .command('list', { isDefault: true })
+    .description('List the corpora in the data directory (default).')
+    .option('--json', 'print as JSON')
+    .action((options: { json?: boolean }, command: Command) =>
+      run((ctx) => listCorpora(ctx, { json: options.json ?? command.parent?.opts<{ json?: boolean }>().json })),
+    );
+  corpora
+    .command('remove')
+    .description('Delete a corpus and its indexes (your files are not touched).')
+    .argument('<name>')
+    .option('--json', 'print as JSON')
+    .action((name: string, options: { json?: boolean }) =>
+      run(async (ctx) => {
+        ctx.engine.removeCorpus(name);
+        if (options.json) ctx.json({ removed: name });
+        else ctx.out(`Removed corpus "${name}".`);
+        return ExitCode.OK;
+      }),
+    );
+  corpora.option('--json', 'print as JSON');
+}
+
+async function listCorpora(ctx: CliContext, options: { json?: boolean | undefined }): Promise<number> {
+  const list = ctx.engine.listCorpora();
+  if (options.json) {
+    ctx.json({ dataDir: ctx.settings.dataDir, corpora: list.map(({ name, dir, stats }) => ({ name, dir, ...stats })) });
+    return ExitCode.OK;
+  }
+  if (list.length === 0) {
+    ctx.out(`No corpora in ${ctx.settings.dataDir}. Create one with: reckon ingest <paths…> --corpus <name>`);
+    return ExitCode.OK;
+  }
+  for (const { name, stats } of list) {
+    ctx.out(
+      `${name}: ${stats.documents} documents${stats.failedDocuments ? ` (+${stats.failedDocuments} failed)` : ''}, ${stats.chunks} chunks, ${stats.vectors} vectors${stats.embedderId ? ` (${stats.embedderId}, ${stats.dimension}-d)` : ' (BM25 only)'}`,
+    );
+  }
+  return ExitCode.OK;
+}

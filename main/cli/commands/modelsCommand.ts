@@ -1,0 +1,137 @@
+import type { Command } from 'commander';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CliContext } from '../CliContext.ts';
+import { ExitCode } from '../CliContext.ts';
+import { formatBytes, formatSeconds } from '../ProgressBar.ts';
+import type { CommandRunner } from './shared.ts';
+import { findCatalogEntry, loadCatalog, resolveCatalogFilePath } from '../../engine/models/catalog.ts';
+import { ReckonError } from '../../engine/errors.ts';
+
+export function registerModels(program: Command, run: CommandRunner): void {
+  const models = program.command('models').description('List, download and locate models.');
+  models
+    .command('list', { isDefault: true })
+    .description('Recommended models (installed or not) and model files found in the models folder.')
+    .option('--json', 'print as JSON')
+    .action((options: { json?: boolean }) => run((ctx) => listModels(ctx, options)));
+  models
+    .command('pull')
+    .description('Download a recommended model into the models folder (resumes an interrupted download).')
+    .argument('<id>', 'catalog id, see "reckon models list"')
+    .option('--json', 'print the result as JSON')
+    .action((id: string, options: { json?: boolean }) => run((ctx) => pullModel(ctx, id, options)));
+  models
+    .command('path')
+    .description('Print the models folder (put .gguf files in llm/ and embedder folders in embedders/).')
+    .option('--json', 'print as JSON')
+    .action((options: { json?: boolean }) =>
+      run(async (ctx) => {
+        if (options.json) ctx.json({ modelsDir: ctx.settings.modelsDir });
+        else ctx.out(ctx.settings.modelsDir);
+        return ExitCode.OK;
+      }),
+    );
+}
+
+interface LocalModelFile {
+  kind: 'llm' | 'embedder';
+  path: string;
+  sizeBytes: number;
+}
+
+async function listModels(ctx: CliContext, options: { json?: boolean }): Promise<number> {
+  const modelsDir = ctx.settings.modelsDir;
+  const catalog = loadCatalog().map((entry) => ({
+    id: entry.id,
+    kind: entry.kind,
+    title: entry.title,
+    license: entry.license,
+    installed: entry.files.every((file) => fs.existsSync(resolveCatalogFilePath(modelsDir, entry, file))),
+  }));
+  const local = findLocalModelFiles(modelsDir);
+  if (options.json) {
+    ctx.json({ modelsDir, catalog, local });
+    return ExitCode.OK;
+  }
+  ctx.out(`Models folder: ${modelsDir}\n\nRecommended (reckon models pull <id>):`);
+  for (const entry of catalog) {
+    ctx.out(`  ${entry.installed ? '✓' : ' '} ${entry.id.padEnd(30)} ${entry.kind.padEnd(9)} ${entry.title} [${entry.license}]`);
+  }
+  ctx.out('\nFound on disk:');
+  if (local.length === 0) ctx.out('  nothing yet — put a .gguf file in llm/ or an ONNX embedder folder in embedders/.');
+  for (const file of local) ctx.out(`  ${file.kind.padEnd(9)} ${file.path} (${formatBytes(file.sizeBytes)})`);
+  return ExitCode.OK;
+}
+
+/** .gguf files anywhere under the models folder, and embedder folders under embedders/. */
+function findLocalModelFiles(modelsDir: string): LocalModelFile[] {
+  const found: LocalModelFile[] = [];
+  const visit = (dir: string, depth: number): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory() && depth < 3) visit(full, depth + 1);
+      else if (entry.isFile() && entry.name.toLowerCase().endsWith('.gguf')) {
+        found.push({ kind: 'llm', path: full, sizeBytes: fs.statSync(full).size });
+      }
+    }
+  };
+  visit(modelsDir, 0);
+  const embeddersDir = path.join(modelsDir, 'embedders');
+  if (fs.existsSync(embeddersDir)) {
+    for (const entry of fs.readdirSync(embeddersDir, { withFileTypes: true })) {
+      const full = path.join(embeddersDir, entry.name);
+      if (entry.isDirectory() && fs.existsSync(path.join(full, 'config.json'))) {
+        found.push({ kind: 'embedder', path: full, sizeBytes: folderSize(full) });
+      }
+    }
+  }
+  return found.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+function folderSize(dir: string): number {
+  let total = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += fs.statSync(path.join(entry.parentPath, entry.name)).size;
+  }
+  return total;
+}
+
+async function pullModel(ctx: CliContext, id: string, options: { json?: boolean }): Promise<number> {
+  const entry = findCatalogEntry(id);
+  if (!entry) {
+    throw new ReckonError(
+      'UNKNOWN_MODEL',
+      `There is no model "${id}" in the catalog. Known ids: ${loadCatalog()
+        .map((e) => e.id)
+        .join(', ')}.`,
+    );
+  }
+  const { downloadModel } = await import('../../engine/models/downloadModel.ts');
+  const tty = ctx.io.stderr.isTTY;
+  let lastLine = 0;
+  const result = await downloadModel({
+    entry,
+    modelsDir: ctx.settings.modelsDir,
+    signal: ctx.signal,
+    onProgress: (p) => {
+      const pct = p.totalBytes ? ` ${Math.floor((p.receivedBytes / p.totalBytes) * 100)}%` : '';
+      const line = `Downloading ${path.basename(p.file)}${pct} ${formatBytes(p.receivedBytes)}${p.totalBytes ? `/${formatBytes(p.totalBytes)}` : ''} at ${formatBytes(p.bytesPerSecond)}/s${p.etaSeconds !== undefined ? `, ETA ${formatSeconds(p.etaSeconds)}` : ''}`;
+      if (tty) ctx.io.stderr.write(`\r${line.padEnd(90)}`);
+      else if (Date.now() - lastLine > 2000) {
+        ctx.err(line);
+        lastLine = Date.now();
+      }
+    },
+  });
+  if (tty) ctx.io.stderr.write('\n');
+  if (options.json) ctx.json({ id, paths: result.paths });
+  else ctx.out(`Installed ${entry.title}:\n${result.paths.map((p) => `  ${p}`).join('\n')}`);
+  return ExitCode.OK;
+}

@@ -1,0 +1,73 @@
+/**
+ * The `reckon` command: a second adapter over the same engine the desktop app uses.
+ */
+import { Command, CommanderError } from 'commander';
+import { CliContext, ExitCode, type CliIo } from './CliContext.ts';
+import { isDebugEnabled, resolveSettings } from '../engine/config.ts';
+import { ReckonError, toReckonError } from '../engine/errors.ts';
+import { registerIngest } from './commands/ingestCommand.ts';
+import { registerSearch } from './commands/searchCommand.ts';
+import { registerCorpora } from './commands/corporaCommand.ts';
+import { registerModels } from './commands/modelsCommand.ts';
+import type { CommandRunner } from './commands/shared.ts';
+
+/** Runs the CLI with `argv` (as process.argv) and resolves to the exit code. */
+export async function main(argv: readonly string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts++;
+    if (interrupts > 1) process.exit(ExitCode.CANCELLED);
+    io.stderr.write('\nStopping after the current step… (Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+
+  let exitCode: number = ExitCode.OK;
+  let context: CliContext | undefined;
+  const program = new Command();
+  program
+    .name('reckon')
+    .description('Reckon: answer questions over your own documents with local models.')
+    .option('--data-dir <dir>', 'where corpora and runs are kept (default: $RECKON_HOME or ~/.reckon)')
+    .option('--models-dir <dir>', 'where model files are kept (default: $RECKON_MODELS_DIR or the app\'s models/ folder)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+
+  const run: CommandRunner = async (body) => {
+    const globals = program.opts<{ dataDir?: string; modelsDir?: string }>();
+    context = new CliContext(
+      resolveSettings({
+        ...(globals.dataDir ? { dataDir: globals.dataDir } : {}),
+        ...(globals.modelsDir ? { modelsDir: globals.modelsDir } : {}),
+      }),
+      io,
+      controller.signal,
+    );
+    exitCode = await body(context);
+  };
+  registerIngest(program, run);
+  registerSearch(program, run);
+  registerCorpora(program, run);
+  registerModels(program, run);
+
+  const wantsJson = argv.includes('--json');
+  try {
+    await program.parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      exitCode = error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    } else {
+      const reckonError = toReckonError(error);
+      exitCode = reckonError.code === 'CANCELLED' ? ExitCode.CANCELLED : ExitCode.ERROR;
+      if (wantsJson) io.stdout.write(`${JSON.stringify({ error: reckonError.toJSON() }, null, 2)}\n`);
+      io.stderr.write(`error: ${reckonError.message}\n`);
+      if (isDebugEnabled() && !(error instanceof ReckonError)) io.stderr.write(`${(error as Error).stack}\n`);
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    await context?.close();
+  }
+  return exitCode;
+}

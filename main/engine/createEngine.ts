@@ -1,0 +1,196 @@
+/**
+ * Wires the engine from its parts. Heavy parts (embedding model loader, file parser) are handed in,
+ * with the real implementations as defaults, so adapters (CLI, Electron, browser host) and tests
+ * share one engine and tests can substitute small fakes.
+ */
+import path from 'node:path';
+import { Library, type CorpusSummary } from './corpus/Library.ts';
+import { ingestPaths, type FileParser, type IngestOptions, type IngestResult } from './corpus/ingestPaths.ts';
+import { searchCorpus, type SearchOptions, type SearchResult } from './corpus/search/searchCorpus.ts';
+import type { ParseLimits } from './corpus/loaders/ParsedFile.ts';
+import type { Embedder } from './models/Embedder.ts';
+import { ModelNotFoundError, toReckonError } from './errors.ts';
+
+/** The embedder picked when a corpus has none yet and several are installed. */
+export const PREFERRED_EMBEDDER_ID = 'all-MiniLM-L6-v2';
+
+export interface EngineOptions {
+  dataDir: string;
+  modelsDir: string;
+  /** Loads an embedding model folder. Default: transformers.js (loaded lazily). */
+  loadEmbedder?: (modelDir: string) => Promise<Embedder>;
+  /** Lists embedder folders under the models dir. Default: findLocalEmbedders. */
+  findEmbedders?: (modelsDir: string) => Promise<string[]>;
+  /** Creates the parser used by ingestion. Default: a worker-thread ParsePool. */
+  createParser?: (options: { limits?: Partial<ParseLimits>; size: number }) => Promise<FileParser & { close(): Promise<void> }>;
+}
+
+/** `auto` (default): the corpus's own embedder, else an installed one; `none`: BM25 only; else a folder. */
+export type EmbedderChoice = 'auto' | 'none' | { dir: string };
+
+export interface EngineIngestOptions extends Pick<IngestOptions, 'signal' | 'onProgress' | 'chunking'> {
+  embedder?: EmbedderChoice;
+  limits?: Partial<ParseLimits>;
+  /** Files parsed at once. Default: 1 (parsing is CPU-bound and the machine may have 2 cores). */
+  concurrency?: number;
+}
+
+export interface EngineIngestResult extends IngestResult {
+  corpus: string;
+  embedderId: string | null;
+}
+
+export interface Engine {
+  readonly library: Library;
+  listCorpora(): CorpusSummary[];
+  removeCorpus(name: string): void;
+  ingest(corpusName: string, paths: readonly string[], options?: EngineIngestOptions): Promise<EngineIngestResult>;
+  search(corpusName: string, query: string, options?: SearchOptions & { embedder?: EmbedderChoice }): Promise<SearchResult>;
+  close(): Promise<void>;
+}
+
+export function createEngine(options: EngineOptions): Engine {
+  const library = new Library(options.dataDir);
+  const embedders = new Map<string, Promise<Embedder>>();
+  const loadEmbedder =
+    options.loadEmbedder ??
+    (async (modelDir: string) => (await import('./models/TransformersEmbedder.ts')).loadTransformersEmbedder({ modelDir }));
+  const findEmbedders =
+    options.findEmbedders ??
+    (async (modelsDir: string) => (await import('./models/TransformersEmbedder.ts')).findLocalEmbedders(modelsDir));
+  const createParser =
+    options.createParser ??
+    (async (parserOptions) => {
+      const { ParsePool } = await import('./corpus/loaders/ParsePool.ts');
+      return new ParsePool(parserOptions);
+    });
+
+  const embedderAt = (dir: string): Promise<Embedder> => {
+    const key = path.resolve(dir);
+    let loading = embedders.get(key);
+    if (!loading) {
+      loading = loadEmbedder(key);
+      embedders.set(key, loading);
+      loading.catch(() => embedders.delete(key));
+    }
+    return loading;
+  };
+
+  /** Picks the embedder folder for a corpus, or explains why there is none. */
+  const resolveEmbedder = async (
+    choice: EmbedderChoice,
+    boundModelId: string | undefined,
+  ): Promise<{ dir: string } | { unavailable: string }> => {
+    if (choice === 'none') return { unavailable: 'embeddings turned off (--embedder none)' };
+    if (typeof choice === 'object') return { dir: choice.dir };
+    const installed = await findEmbedders(options.modelsDir);
+    if (boundModelId) {
+      const match = installed.find((dir) => path.basename(dir) === boundModelId);
+      return match
+        ? { dir: match }
+        : {
+            unavailable: `this corpus was embedded with ${boundModelId}, which is not in ${path.join(options.modelsDir, 'embedders')}`,
+          };
+    }
+    const preferred = installed.find((dir) => path.basename(dir) === PREFERRED_EMBEDDER_ID) ?? installed[0];
+    return preferred
+      ? { dir: preferred }
+      : {
+          unavailable: `no embedding model in ${path.join(options.modelsDir, 'embedders')} (run "reckon models pull ${PREFERRED_EMBEDDER_ID}" or put one there by hand)`,
+        };
+  };
+
+  return {
+    library,
+    listCorpora: () => library.list(),
+    removeCorpus: (name) => library.remove(name),
+
+    async ingest(corpusName, paths, ingestOptions = {}) {
+      const corpus = library.open(corpusName, { write: true });
+      let parser: (FileParser & { close(): Promise<void> }) | undefined;
+      try {
+        const choice = await resolveEmbedder(ingestOptions.embedder ?? 'auto', corpus.store.embedderBinding()?.modelId);
+        let embedder: Embedder | undefined;
+        let embedderUnavailableReason: string | undefined;
+        if ('dir' in choice) {
+          try {
+            embedder = await embedderAt(choice.dir);
+          } catch (error) {
+            // An explicitly chosen embedder that cannot load is an error; an automatic one is a warning.
+            if (ingestOptions.embedder && typeof ingestOptions.embedder === 'object') throw error;
+            embedderUnavailableReason = toReckonError(error).message;
+          }
+        } else {
+          embedderUnavailableReason = choice.unavailable;
+        }
+        const concurrency = Math.max(1, ingestOptions.concurrency ?? 1);
+        const activeParser = await createParser({
+          ...(ingestOptions.limits ? { limits: ingestOptions.limits } : {}),
+          size: concurrency,
+        });
+        parser = activeParser;
+        const result = await ingestPaths(corpus, paths, {
+          parser: activeParser,
+          concurrency,
+          ...(embedder ? { embedder } : {}),
+          ...(embedderUnavailableReason ? { embedderUnavailableReason } : {}),
+          ...(ingestOptions.signal ? { signal: ingestOptions.signal } : {}),
+          ...(ingestOptions.onProgress ? { onProgress: ingestOptions.onProgress } : {}),
+          ...(ingestOptions.chunking ? { chunking: ingestOptions.chunking } : {}),
+        });
+        return { ...result, corpus: corpusName, embedderId: corpus.store.embedderBinding()?.modelId ?? null };
+      } finally {
+        await parser?.close();
+        corpus.close();
+      }
+    },
+
+    async search(corpusName, query, searchOptions = {}) {
+      const corpus = library.openForReading(corpusName);
+      try {
+        return await searchCorpus(
+          {
+            store: corpus.store,
+            dense: async () => {
+              const binding = corpus.store.embedderBinding();
+              if (!binding) {
+                return { unavailable: 'this corpus has no embeddings; ingest it again with an embedding model installed' };
+              }
+              const choice = await resolveEmbedder(searchOptions.embedder ?? 'auto', binding.modelId);
+              if ('unavailable' in choice) return choice;
+              const embedder = await embedderAt(choice.dir);
+              if (embedder.modelId !== binding.modelId || embedder.dimension !== binding.dimension) {
+                throw new ModelNotFoundError(
+                  `The corpus was embedded with ${binding.modelId} (${binding.dimension}-d) but ${choice.dir} is ${embedder.modelId} (${embedder.dimension}-d).`,
+                );
+              }
+              const index = corpus.vectorIndex();
+              if (!index) return { unavailable: 'the corpus has no vectors' };
+              const warnings: string[] = [];
+              if (index.status.kind === 'rebuilt') {
+                warnings.push(
+                  `The vector index was rebuilt from the store because ${index.status.reason}${index.status.saved ? '' : ' (not saved: another process is writing this corpus)'}.`,
+                );
+              }
+              const missing = corpus.store.countChunksWithoutVectors();
+              if (missing > 0) {
+                warnings.push(`${missing} chunks have no vectors yet; run "reckon ingest" again to embed them.`);
+              }
+              return { index, embedder, warnings };
+            },
+          },
+          query,
+          searchOptions,
+        );
+      } finally {
+        corpus.close();
+      }
+    },
+
+    async close() {
+      const loaded = [...embedders.values()];
+      embedders.clear();
+      await Promise.all(loaded.map(async (p) => (await p.catch(() => undefined))?.dispose()));
+    },
+  };
+}

@@ -1,0 +1,426 @@
+/**
+ * The in-process backend: a GGUF model run by llama.cpp through node-llama-cpp. One model, one
+ * context with several sequences so independent generate() calls decode in the same batches, and
+ * a small pool that hands each call the free sequence whose KV cache already holds the longest
+ * prefix of its prompt (prompts are laid out append-only, so the static part is reused).
+ */
+import { stat } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
+import {
+  GeneralChatWrapper,
+  getLlama,
+  InsufficientMemoryError,
+  LlamaChat,
+  LlamaLogLevel,
+  NoBinaryFoundError,
+  resolveChatWrapper,
+} from 'node-llama-cpp';
+import type {
+  ChatHistoryItem,
+  ChatWrapper,
+  GbnfJsonSchema,
+  Llama,
+  LlamaContext,
+  LlamaContextSequence,
+  LlamaGrammar,
+  LlamaModel,
+  Token,
+} from 'node-llama-cpp';
+import { CancelledError, ModelError, ModelNotFoundError, throwIfAborted } from '../errors.ts';
+import { DEFAULT_MAX_TOKENS } from './LlmBackend.ts';
+import type { ChatMessage, GenerateOptions, GenerateResult, JsonSchema, LlmBackend } from './LlmBackend.ts';
+import { physicalCoreCount } from './physicalCores.ts';
+
+/** Tokens of context per sequence when not given; clamped to what the model was trained on. */
+export const DEFAULT_CONTEXT_SIZE = 4096;
+/** Parallel sequences (concurrent generate() calls) when not given. */
+export const DEFAULT_SEQUENCES = 2;
+/** Layers offloaded to a GPU when not given: none, so nothing probes for CUDA or Vulkan. */
+export const DEFAULT_GPU_LAYERS = 0;
+/** How long a failed load waits for llama.cpp's (asynchronously delivered) error lines. */
+const LOG_SETTLE_MS = 20;
+
+export interface LlamaCppBackendOptions {
+  /** Path of the .gguf file. */
+  modelPath: string;
+  /** CPU threads for decoding. Default: physicalCoreCount() — never the logical (hyper-thread) count. */
+  threads?: number;
+  /** Context tokens per sequence. Default: DEFAULT_CONTEXT_SIZE (4096), clamped to the model's training context. */
+  contextSize?: number;
+  /** Parallel sequences, i.e. how many generate() calls run at once. Default: DEFAULT_SEQUENCES (2). */
+  sequences?: number;
+  /** Layers to offload to a GPU, or 'auto' to let node-llama-cpp decide. Default: DEFAULT_GPU_LAYERS (0, CPU only). */
+  gpuLayers?: number | 'auto';
+  /** Cancels loading; a fired signal rejects with CancelledError. Default: none. */
+  signal?: AbortSignal;
+}
+
+interface Slot {
+  sequence: LlamaContextSequence;
+  chat: LlamaChat;
+  busy: boolean;
+}
+
+interface Waiter {
+  resolve: (slot: Slot) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * One llama.cpp runtime per process (per GPU mode), shared by every backend and never disposed by
+ * them. node-llama-cpp routes llama.cpp's native log only for the first runtime a process creates:
+ * after a second getLlama() the native side falls back to printing, errors to *stdout*, which would
+ * corrupt the CLI's JSON. An idle runtime holds next to nothing and does not keep the process alive.
+ */
+const sharedLlamas = new Map<string, Promise<Llama>>();
+/** Error lines collected for loads in progress, so a failed load can say *why*. */
+const loadLogCollectors = new Set<string[]>();
+
+function onLlamaLog(level: LlamaLogLevel, message: string): void {
+  const text = message.trim();
+  if (text === '') return;
+  if (loadLogCollectors.size > 0) for (const collector of loadLogCollectors) collector.push(text);
+  // stderr only: the CLI prints JSON on stdout.
+  else process.stderr.write(`[llama.cpp ${level}] ${text}\n`);
+}
+
+async function sharedLlama(gpu: boolean): Promise<Llama> {
+  const key = gpu ? 'gpu' : 'cpu';
+  const existing = sharedLlamas.get(key);
+  if (existing !== undefined) {
+    const llama = await existing.catch(() => undefined);
+    if (llama !== undefined && !llama.disposed) return llama;
+    sharedLlamas.delete(key);
+  }
+  const created = getLlama({
+    // false skips probing for CUDA/Vulkan/Metal entirely.
+    gpu: gpu ? 'auto' : false,
+    // No internet and no compiler is the normal case on user machines: never try to build.
+    build: 'never',
+    logLevel: LlamaLogLevel.error,
+    logger: onLlamaLog,
+    // No cap here: each context states its thread count, and with maxThreads 0 it is used as is.
+    maxThreads: 0,
+  });
+  sharedLlamas.set(key, created);
+  try {
+    return await created;
+  } catch (error) {
+    sharedLlamas.delete(key);
+    if (error instanceof NoBinaryFoundError) {
+      throw new ModelError(
+        'No llama.cpp binary for this machine was found in node-llama-cpp. Reinstall the app, or use an OpenAI-compatible server with --model http://…',
+        { cause: error, code: 'BACKEND_UNAVAILABLE' },
+      );
+    }
+    throw new ModelError(`Could not start llama.cpp: ${messageOf(error)}`, { cause: error });
+  }
+}
+
+/**
+ * Loads the GGUF at `options.modelPath` once and returns an LlmBackend over it. Defaults: threads =
+ * physicalCoreCount(), contextSize = DEFAULT_CONTEXT_SIZE (4096, clamped to the training context),
+ * sequences = DEFAULT_SEQUENCES (2, which is also `parallelism`), gpuLayers = DEFAULT_GPU_LAYERS (0).
+ * Messages are rendered with the model's own chat template, or a plain "### User / ### Assistant"
+ * layout when the file has none. A missing, unreadable or invalid file rejects with
+ * ModelNotFoundError; a fired `signal` with CancelledError; anything else while loading with
+ * ModelError. Generation maps `temperature: 0` to greedy sampling without a repeat penalty.
+ */
+export async function createLlamaCppBackend(options: LlamaCppBackendOptions): Promise<LlmBackend> {
+  const { modelPath, signal } = options;
+  const threads = positiveInteger(options.threads, physicalCoreCount(), 'threads');
+  const sequences = positiveInteger(options.sequences, DEFAULT_SEQUENCES, 'sequences');
+  const requestedContextSize = positiveInteger(options.contextSize, DEFAULT_CONTEXT_SIZE, 'contextSize');
+  const gpuLayers = options.gpuLayers ?? DEFAULT_GPU_LAYERS;
+
+  throwIfAborted(signal);
+  await assertModelFileExists(modelPath);
+
+  const llama = await sharedLlama(gpuLayers !== 0);
+  const loadErrors: string[] = [];
+  loadLogCollectors.add(loadErrors);
+
+  let model: LlamaModel | undefined;
+  let context: LlamaContext | undefined;
+  try {
+    try {
+      model = await llama.loadModel({ modelPath, gpuLayers, loadSignal: signal });
+    } catch (error) {
+      throwIfAborted(signal);
+      // llama.cpp's log lines reach JS asynchronously, after the rejection; let them arrive.
+      await delay(LOG_SETTLE_MS);
+      throw invalidModelError(modelPath, error, loadErrors);
+    }
+    throwIfAborted(signal);
+
+    const trainContextSize = model.trainContextSize > 0 ? model.trainContextSize : requestedContextSize;
+    const contextSize = Math.min(requestedContextSize, trainContextSize);
+    try {
+      context = await model.createContext({ contextSize, sequences, threads, createSignal: signal });
+    } catch (error) {
+      throwIfAborted(signal);
+      if (error instanceof InsufficientMemoryError) {
+        throw new ModelError(
+          `Not enough memory for ${sequences} sequence(s) of ${contextSize} tokens. Use a smaller context size, fewer sequences or a smaller model.`,
+          { cause: error, code: 'OUT_OF_MEMORY' },
+        );
+      }
+      throw new ModelError(`Could not create a llama.cpp context for ${modelPath}: ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
+    throwIfAborted(signal);
+  } catch (error) {
+    await context?.dispose().catch(() => undefined);
+    await model?.dispose().catch(() => undefined);
+    throw error;
+  } finally {
+    loadLogCollectors.delete(loadErrors);
+  }
+
+  return new LlamaCppBackend(modelPath, llama, model, context, sequences);
+}
+
+class LlamaCppBackend implements LlmBackend {
+  readonly id: string;
+  readonly parallelism: number;
+  private readonly chatWrapper: ChatWrapper;
+  private readonly slots: Slot[] = [];
+  private readonly waiters: Waiter[] = [];
+  private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly disposeController = new AbortController();
+  private disposed = false;
+
+  constructor(
+    modelPath: string,
+    private readonly llama: Llama,
+    private readonly model: LlamaModel,
+    private readonly context: LlamaContext,
+    sequences: number,
+  ) {
+    this.id = modelPath;
+    this.parallelism = sequences;
+    // The file's own template when it has one (resolved to node-llama-cpp's matching wrapper or a
+    // Jinja renderer); otherwise a plain layout rather than a guess from the file name or BOS token.
+    this.chatWrapper =
+      model.fileInfo.metadata.tokenizer?.chat_template !== undefined
+        ? resolveChatWrapper(model)
+        : new GeneralChatWrapper();
+    for (let i = 0; i < sequences; i++) {
+      const sequence = context.getSequence();
+      this.slots.push({
+        sequence,
+        chat: new LlamaChat({ contextSequence: sequence, chatWrapper: this.chatWrapper }),
+        busy: false,
+      });
+    }
+  }
+
+  generate(options: GenerateOptions): Promise<GenerateResult> {
+    const run = this.run(options);
+    this.inFlight.add(run);
+    void run.then(
+      () => this.inFlight.delete(run),
+      () => this.inFlight.delete(run),
+    );
+    return run;
+  }
+
+  private async run(options: GenerateOptions): Promise<GenerateResult> {
+    const { signal } = options;
+    throwIfAborted(signal);
+    if (this.disposed) throw new ModelError('The model was unloaded.', { code: 'MODEL_DISPOSED' });
+
+    const history = toChatHistory(options.messages);
+    const promptTokens = this.chatWrapper
+      .generateContextState({ chatHistory: history })
+      .contextText.tokenize(this.model.tokenizer);
+    const contextSize = this.context.contextSize;
+    if (promptTokens.length >= contextSize) {
+      throw new ModelError(
+        `The prompt is ${promptTokens.length} tokens but the model's context holds ${contextSize}. Retrieve fewer or shorter chunks, or use a larger context size.`,
+        { code: 'CONTEXT_OVERFLOW' },
+      );
+    }
+    // Never let generation push the prompt out of the context (llama.cpp would silently drop its start).
+    const maxTokens = Math.min(
+      positiveInteger(options.maxTokens, DEFAULT_MAX_TOKENS, 'maxTokens'),
+      contextSize - promptTokens.length,
+    );
+    const grammar = options.jsonSchema === undefined ? undefined : await this.grammarFor(options.jsonSchema);
+    const stops = (options.stop ?? []).filter((stop) => stop !== '');
+
+    const combined =
+      signal === undefined ? this.disposeController.signal : AbortSignal.any([signal, this.disposeController.signal]);
+    const slot = await this.acquire(promptTokens, combined);
+    try {
+      const outputBefore = slot.sequence.tokenMeter.usedOutputTokens;
+      const response = await slot.chat.generateResponse(history, {
+        maxTokens,
+        temperature: options.temperature ?? 0,
+        repeatPenalty: false,
+        grammar,
+        customStopTriggers: stops.length > 0 ? stops : undefined,
+        signal: combined,
+      });
+      return {
+        text: response.response,
+        promptTokens: promptTokens.length,
+        completionTokens: slot.sequence.tokenMeter.usedOutputTokens - outputBefore,
+      };
+    } catch (error) {
+      if (combined.aborted) throw this.cancelledError(signal);
+      throw new ModelError(`Generation failed: ${messageOf(error)}`, { cause: error });
+    } finally {
+      this.release(slot);
+    }
+  }
+
+  /** The free sequence whose cache shares the longest prefix with `tokens`, or the next to free up. */
+  private acquire(tokens: Token[], signal: AbortSignal): Promise<Slot> {
+    let best: Slot | undefined;
+    let bestShared = -1;
+    for (const slot of this.slots) {
+      if (slot.busy) continue;
+      const shared = slot.sequence.compareContextTokens(tokens).firstDifferentIndex;
+      if (shared > bestShared) {
+        best = slot;
+        bestShared = shared;
+      }
+    }
+    if (best !== undefined) {
+      best.busy = true;
+      return Promise.resolve(best);
+    }
+    return new Promise<Slot>((resolve, reject) => {
+      const onAbort = (): void => {
+        const index = this.waiters.indexOf(waiter);
+        if (index !== -1) this.waiters.splice(index, 1);
+        reject(new CancelledError());
+      };
+      const waiter: Waiter = {
+        resolve: (slot) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(slot);
+        },
+        reject: (error) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
+  }
+
+  private release(slot: Slot): void {
+    const next = this.waiters.shift();
+    if (next !== undefined && !this.disposed) next.resolve(slot);
+    else slot.busy = false;
+  }
+
+  private grammarFor(schema: JsonSchema): Promise<LlamaGrammar> {
+    const key = stableStringify(schema);
+    let grammar = this.grammars.get(key);
+    if (grammar === undefined) {
+      grammar = this.llama.createGrammarForJsonSchema(schema as GbnfJsonSchema).catch((error: unknown) => {
+        this.grammars.delete(key);
+        throw new ModelError(`This JSON schema cannot be turned into a grammar: ${messageOf(error)}`, {
+          cause: error,
+          code: 'UNSUPPORTED_SCHEMA',
+        });
+      });
+      this.grammars.set(key, grammar);
+    }
+    return grammar;
+  }
+
+  private cancelledError(signal: AbortSignal | undefined): CancelledError {
+    return signal?.aborted === true ? new CancelledError() : new CancelledError('Cancelled: the model was unloaded.');
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const waiter of this.waiters.splice(0)) waiter.reject(new CancelledError('Cancelled: the model was unloaded.'));
+    this.disposeController.abort();
+    await Promise.allSettled([...this.inFlight]);
+    for (const slot of this.slots) slot.chat.dispose();
+    await this.context.dispose();
+    await this.model.dispose();
+    // The llama.cpp runtime is shared by the process; see sharedLlamas.
+  }
+}
+
+/**
+ * node-llama-cpp's history: system and user items as text, and a trailing model item to fill in. A
+ * trailing assistant message is a prefill: the model continues it.
+ */
+function toChatHistory(messages: readonly ChatMessage[]): ChatHistoryItem[] {
+  if (messages.length === 0) {
+    throw new ModelError('generate() needs at least one message.', { code: 'INVALID_REQUEST' });
+  }
+  const history: ChatHistoryItem[] = messages.map((message): ChatHistoryItem => {
+    switch (message.role) {
+      case 'system':
+        return { type: 'system', text: message.content };
+      case 'user':
+        return { type: 'user', text: message.content };
+      case 'assistant':
+        return { type: 'model', response: [message.content] };
+    }
+  });
+  if (messages[messages.length - 1]?.role !== 'assistant') history.push({ type: 'model', response: [] });
+  return history;
+}
+
+async function assertModelFileExists(modelPath: string): Promise<void> {
+  let isFile: boolean;
+  try {
+    isFile = (await stat(modelPath)).isFile();
+  } catch (error) {
+    throw new ModelNotFoundError(
+      `No model file at ${modelPath}. Put a .gguf file in the models folder or pass --model <path>.`,
+      { cause: error },
+    );
+  }
+  if (!isFile) {
+    throw new ModelNotFoundError(
+      `${modelPath} is a folder, not a model file. Put a .gguf file in the models folder or pass --model <path>.`,
+    );
+  }
+}
+
+function invalidModelError(modelPath: string, error: unknown, logLines: readonly string[]): ModelNotFoundError {
+  // llama.cpp says why in its log ("error loading model: …"); node-llama-cpp only says it failed.
+  const reason =
+    logLines
+      .map((line) => /error loading model: (.*)$/.exec(line)?.[1])
+      .find((line): line is string => line !== undefined) ?? messageOf(error);
+  return new ModelNotFoundError(
+    `${modelPath} could not be loaded as a GGUF model (${reason}). The file may be incomplete or not a model; download it again or choose another .gguf file with --model <path>.`,
+    { cause: error },
+  );
+}
+
+function positiveInteger(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < 1) {
+    throw new ModelError(`${name} must be a positive number; got ${value}.`, { code: 'INVALID_OPTION' });
+  }
+  return Math.floor(value);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : 'unknown error';
+}
+
+/** JSON with object keys sorted, so equal schemas share one compiled grammar. */
+function stableStringify(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner !== null && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : inner,
+  );
+}

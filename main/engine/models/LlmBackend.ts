@@ -1,0 +1,49 @@
+/**
+ * The one interface every text-generation backend implements (node-llama-cpp, OpenAI-compatible
+ * HTTP, replay). Strategies only ever see this, wrapped by the retry policy.
+ */
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** A JSON schema (the subset node-llama-cpp's grammar and OpenAI's `response_format` accept). */
+export type JsonSchema = Readonly<Record<string, unknown>>;
+
+export interface GenerateOptions {
+  /**
+   * Which step of a method is asking ("decompose", "plan", "answer", …). Recorded in traces and
+   * checked by the replay backend. Default: "generate".
+   */
+  role?: string;
+  messages: readonly ChatMessage[];
+  /** Upper bound on generated tokens. Default: DEFAULT_MAX_TOKENS (512). */
+  maxTokens?: number;
+  /** Sampling temperature; 0 is greedy. Default: 0. */
+  temperature?: number;
+  /** Generation stops before any of these strings. Default: none. */
+  stop?: readonly string[];
+  /** Constrain the output to JSON matching this schema. Default: unconstrained. */
+  jsonSchema?: JsonSchema;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+}
+
+export interface GenerateResult {
+  text: string;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface LlmBackend {
+  /** The spec the backend was created from, e.g. "replay:run.jsonl" or a GGUF path. */
+  readonly id: string;
+  /** How many generate() calls can usefully run at once (parallel sequences). Default 1. */
+  readonly parallelism: number;
+  generate(options: GenerateOptions): Promise<GenerateResult>;
+  dispose(): Promise<void>;
+}
+
+export const DEFAULT_MAX_TOKENS = 512;
+export const DEFAULT_ROLE = 'generate';

@@ -1,0 +1,182 @@
+/**
+ * LlmBackend that plays back a recorded JSONL of model outputs, one line per generate() call, in
+ * order. It makes any run reproducible and is the test double for everything above the backend.
+ *
+ * Line format: {"output": "...", "role"?: "plan", "delayMs"?: 20, "error"?: {"status": 503,
+ * "message": "...", "retryAfterMs"?: 0}}. A line with `role` must be consumed by a call with that
+ * role. A line with `error` makes its call fail the way the HTTP backend would (a ModelCallError,
+ * retryable for 408/409/425/429/5xx), so tests can script failures for the retry policy.
+ */
+import { readFile } from 'node:fs/promises';
+import { STATUS_CODES } from 'node:http';
+import { z } from 'zod';
+import { CancelledError, ModelNotFoundError, ReckonError, ReplayMismatchError } from '../errors.ts';
+import type { GenerateOptions, GenerateResult, LlmBackend } from './LlmBackend.ts';
+import { DEFAULT_ROLE } from './LlmBackend.ts';
+import { ModelCallError, isRetryableStatus } from './RetryPolicy.ts';
+
+/** Replayed calls run one at a time so that lines are consumed in a deterministic order. */
+export const REPLAY_BACKEND_PARALLELISM = 1;
+
+/** One line of a replay file, as validated. */
+export const replayLineSchema = z
+  .object({
+    output: z.string().optional(),
+    role: z.string().min(1).optional(),
+    delayMs: z.number().int().nonnegative().optional(),
+    error: z
+      .object({
+        status: z.number().int().min(100).max(599),
+        message: z.string(),
+        retryAfterMs: z.number().nonnegative().optional(),
+      })
+      .optional(),
+  })
+  .refine((line) => line.output !== undefined || line.error !== undefined, {
+    message: 'a line needs an "output" string (or an "error" object)',
+  });
+
+export type ReplayLine = z.infer<typeof replayLineSchema>;
+
+export interface ReplayBackendOptions {
+  /** Path of the JSONL file (relative paths resolve from the working directory). */
+  file: string;
+}
+
+interface NumberedLine {
+  lineNumber: number;
+  line: ReplayLine;
+}
+
+/**
+ * Reads and validates the whole replay file up front (a bad line is a ReckonError
+ * 'BAD_REPLAY_FILE' naming its line number; a missing file is a ModelNotFoundError), then serves
+ * one line per generate() call. A role mismatch or running out of lines is a ReplayMismatchError.
+ * Token counts are estimates: whitespace-separated words of the prompt and of the output.
+ * Blank lines are skipped. Parallelism: REPLAY_BACKEND_PARALLELISM (1).
+ */
+export async function createReplayBackend(options: ReplayBackendOptions): Promise<LlmBackend> {
+  const lines = parseReplayFile(await readReplayFile(options.file), options.file);
+  let next = 0;
+  let calls = 0;
+
+  async function generate(request: GenerateOptions): Promise<GenerateResult> {
+    if (request.signal?.aborted) throw new CancelledError();
+    calls++;
+    const role = request.role ?? DEFAULT_ROLE;
+    const entry = lines[next];
+    if (entry === undefined) {
+      throw new ReplayMismatchError(
+        `replay file ${options.file} has ${lines.length} outputs; call ${calls} (role "${role}") has none. ` +
+          `Record the run again or answer with a real model.`,
+      );
+    }
+    const { line, lineNumber } = entry;
+    if (line.role !== undefined && line.role !== role) {
+      throw new ReplayMismatchError(
+        `replay file ${options.file} line ${lineNumber} was recorded for role "${line.role}", ` +
+          `but call ${calls} asked for role "${role}". The method or its prompts changed since ` +
+          `the recording; record the run again.`,
+      );
+    }
+    next++;
+    if (line.delayMs !== undefined && line.delayMs > 0) await delay(line.delayMs, request.signal);
+
+    if (line.error !== undefined) {
+      const { status, message, retryAfterMs } = line.error;
+      const statusLine = `HTTP ${status}${STATUS_CODES[status] ? ` ${STATUS_CODES[status]}` : ''}`;
+      throw new ModelCallError(`Replayed failure (line ${lineNumber}): ${statusLine}: ${message}`, {
+        status,
+        retryable: isRetryableStatus(status),
+        retryAfterMs,
+        reason: statusLine,
+      });
+    }
+
+    const text = line.output ?? '';
+    return {
+      text,
+      promptTokens: request.messages.reduce((sum, m) => sum + countWords(m.content), 0),
+      completionTokens: countWords(text),
+    };
+  }
+
+  return {
+    id: `replay:${options.file}`,
+    parallelism: REPLAY_BACKEND_PARALLELISM,
+    generate,
+    dispose: async () => {},
+  };
+}
+
+/**
+ * Formats one replay line (without the trailing newline; join lines with "\n"). Fields are
+ * written in a stable order, and `role` only when given.
+ */
+export function formatReplayLine(record: { output: string; role?: string }): string {
+  return JSON.stringify(record.role === undefined ? { output: record.output } : { output: record.output, role: record.role });
+}
+
+async function readReplayFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ModelNotFoundError(
+      `The replay file ${file} could not be read (${(error as NodeJS.ErrnoException).code ?? 'error'}). ` +
+        `Check the path after "replay:".`,
+      { cause: error },
+    );
+  }
+}
+
+function parseReplayFile(content: string, file: string): NumberedLine[] {
+  const result: NumberedLine[] = [];
+  const rawLines = content.split(/\r?\n/);
+  for (let index = 0; index < rawLines.length; index++) {
+    const raw = rawLines[index]?.trim() ?? '';
+    if (raw === '') continue;
+    const lineNumber = index + 1;
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch (error) {
+      throw new ReckonError('BAD_REPLAY_FILE', `replay file ${file} line ${lineNumber} is not valid JSON.`, {
+        cause: error,
+      });
+    }
+    const parsed = replayLineSchema.safeParse(json);
+    if (!parsed.success) {
+      const detail = parsed.error.issues
+        .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
+        .join('; ');
+      throw new ReckonError('BAD_REPLAY_FILE', `replay file ${file} line ${lineNumber} is not a replay record: ${detail}.`, {
+        cause: parsed.error,
+      });
+    }
+    result.push({ lineNumber, line: parsed.data });
+  }
+  return result;
+}
+
+function countWords(text: string): number {
+  const trimmed = text.trim();
+  return trimmed === '' ? 0 : trimmed.split(/\s+/).length;
+}
+
+function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new CancelledError());
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new CancelledError());
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,178 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { CorpusStore, toFtsQuery } from '../../main/engine/corpus/CorpusStore.ts';
+import { VectorIndex } from '../../main/engine/corpus/search/VectorIndex.ts';
+import { WriterLock } from '../../main/engine/corpus/WriterLock.ts';
+import { Library } from '../../main/engine/corpus/Library.ts';
+import { WriterLockedError } from '../../main/engine/errors.ts';
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reckon-store-'));
+});
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const file = (name: string, hash = 'h1') => ({ path: `/docs/${name}`, contentHash: hash, size: 10, mtimeMs: 1 });
+const chunk = (text: string, title = 'T', section = 0) => ({ section, title, text, start: 0, end: text.length });
+
+function unit(values: number[]): Float32Array {
+  const v = Float32Array.from(values);
+  const norm = Math.hypot(...v);
+  return v.map((x) => x / norm);
+}
+
+describe('CorpusStore', () => {
+  it('writes documents, chunks and full-text rows together and replaces them atomically', () => {
+    const store = CorpusStore.open(dir);
+    store.replaceDocument({ ...file('a.txt'), kind: 'text', title: 'A', chunks: [chunk('alpha beta'), chunk('gamma delta')] });
+    store.replaceDocument({ ...file('b.txt'), kind: 'text', title: 'B', chunks: [chunk('beta epsilon', 'Bee')] });
+    expect(store.stats()).toMatchObject({ documents: 2, chunks: 3, ftsRows: 3 });
+    expect(store.bm25Search('epsilon', 5).map((h) => store.getChunks([h.chunkId]).get(h.chunkId)?.path)).toEqual([
+      '/docs/b.txt',
+    ]);
+
+    store.replaceDocument({ ...file('a.txt', 'h2'), kind: 'text', title: 'A', chunks: [chunk('zeta only')] });
+    expect(store.stats()).toMatchObject({ documents: 2, chunks: 2, ftsRows: 2 });
+    expect(store.bm25Search('alpha', 5)).toEqual([]);
+    store.checkFullTextIntegrity();
+
+    store.markFailed({ ...file('a.txt', 'h3'), errorCode: 'PDF_CORRUPT', error: 'broken' });
+    expect(store.getDocument('/docs/a.txt')).toMatchObject({ status: 'failed', errorCode: 'PDF_CORRUPT', chunkCount: 0 });
+    expect(store.stats()).toMatchObject({ documents: 1, failedDocuments: 1, chunks: 1, ftsRows: 1 });
+
+    expect(store.removeDocument('/docs/b.txt')).toBe(true);
+    expect(store.removeDocument('/docs/b.txt')).toBe(false);
+    expect(store.stats()).toMatchObject({ chunks: 0, ftsRows: 0 });
+    store.checkFullTextIntegrity();
+    store.close();
+  });
+
+  it('ranks title matches and tolerates FTS syntax in queries', () => {
+    const store = CorpusStore.open(dir);
+    store.replaceDocument({ ...file('a'), kind: 'text', title: 'x', chunks: [chunk('Ed Wood was a director.', 'Ed Wood')] });
+    store.replaceDocument({ ...file('b'), kind: 'text', title: 'y', chunks: [chunk('Wood is a material.', 'Timber')] });
+    const hits = store.bm25Search('Ed Wood"); DROP TABLE chunks; -- NEAR(', 5);
+    expect(hits.length).toBe(2);
+    expect(store.getChunks([hits[0]!.chunkId]).get(hits[0]!.chunkId)?.title).toBe('Ed Wood');
+    expect(toFtsQuery('a "b" OR c*')).toBe('"a" OR "b" OR "or" OR "c"');
+    expect(store.bm25Search('!!! ???', 5)).toEqual([]);
+    store.close();
+  });
+
+  it('drops vectors with their chunks and refuses vectors from another model', () => {
+    const store = CorpusStore.open(dir);
+    const { documentId } = store.replaceDocument({ ...file('a'), kind: 'text', title: 'A', chunks: [chunk('one'), chunk('two')] });
+    expect(documentId).toBeGreaterThan(0);
+    const missing = store.chunksWithoutVectors(10);
+    expect(missing.length).toBe(2);
+    store.putVectors(
+      missing.map((c, i) => ({ chunkId: c.id, vector: unit([1, i, 0]) })),
+      { modelId: 'm1', dimension: 3 },
+    );
+    expect(store.stats()).toMatchObject({ vectors: 2, embedderId: 'm1', dimension: 3 });
+    expect(() => store.putVectors([{ chunkId: missing[0]!.id, vector: unit([1, 0, 0, 0]) }], { modelId: 'm2', dimension: 4 })).toThrow(
+      /embedded with m1/,
+    );
+    store.replaceDocument({ ...file('a', 'h2'), kind: 'text', title: 'A', chunks: [chunk('three')] });
+    expect(store.stats()).toMatchObject({ chunks: 1, vectors: 0 });
+    store.close();
+  });
+});
+
+describe('VectorIndex', () => {
+  function storeWithVectors(): CorpusStore {
+    const store = CorpusStore.open(dir);
+    store.replaceDocument({
+      ...file('a'),
+      kind: 'text',
+      title: 'A',
+      chunks: [chunk('x'), chunk('y'), chunk('z')],
+    });
+    const rows = store.chunksWithoutVectors(10);
+    const basis = [unit([1, 0, 0]), unit([0, 1, 0]), unit([0, 0, 1])];
+    store.putVectors(
+      rows.map((c, i) => ({ chunkId: c.id, vector: basis[i]! })),
+      { modelId: 'm', dimension: 3 },
+    );
+    return store;
+  }
+
+  it('builds, saves, reloads and searches by cosine similarity', () => {
+    const store = storeWithVectors();
+    const file = path.join(dir, 'vectors.usearch');
+    const built = VectorIndex.open(store, file)!;
+    expect(built.status).toMatchObject({ kind: 'rebuilt', saved: true });
+    const ids = store.chunksWithoutVectors(10);
+    expect(ids).toEqual([]);
+    const reloaded = VectorIndex.open(store, file)!;
+    expect(reloaded.status).toEqual({ kind: 'loaded' });
+    const hits = reloaded.search(unit([0.1, 0.9, 0.1]), 2);
+    expect(hits.length).toBe(2);
+    expect(hits[0]!.score).toBeGreaterThan(hits[1]!.score);
+    const y = [...store.getChunks([hits[0]!.chunkId]).values()][0];
+    expect(y?.text).toBe('y');
+    store.close();
+  });
+
+  it('rebuilds instead of loading a truncated, stale or missing file', () => {
+    const store = storeWithVectors();
+    const indexFile = path.join(dir, 'vectors.usearch');
+    VectorIndex.open(store, indexFile);
+    fs.truncateSync(indexFile, Math.floor(fs.statSync(indexFile).size / 2));
+    const afterTruncate = VectorIndex.open(store, indexFile)!;
+    expect(afterTruncate.status).toMatchObject({ kind: 'rebuilt', reason: expect.stringMatching(/damaged/) });
+    expect(afterTruncate.search(unit([1, 0, 0]), 1).length).toBe(1);
+
+    fs.writeFileSync(indexFile, 'garbage');
+    expect(VectorIndex.open(store, indexFile, { persist: false })!.status).toMatchObject({ kind: 'rebuilt', saved: false });
+
+    store.replaceDocument({ ...file('b'), kind: 'text', title: 'B', chunks: [chunk('w')] });
+    expect(VectorIndex.open(store, indexFile)!.status).toMatchObject({ reason: expect.stringMatching(/generation/) });
+
+    fs.rmSync(indexFile);
+    store.replaceDocument({ ...file('c'), kind: 'text', title: 'C', chunks: [chunk('v')] });
+    VectorIndex.open(store, indexFile);
+    fs.rmSync(indexFile);
+    expect(VectorIndex.open(store, indexFile)!.status).toMatchObject({ reason: expect.stringMatching(/missing/) });
+    store.close();
+  });
+});
+
+describe('WriterLock', () => {
+  it('refuses a second writer in the same process and frees on release', () => {
+    const lockPath = path.join(dir, 'writer.lock');
+    const lock = WriterLock.acquire(lockPath, 'Corpus "t"');
+    expect(() => WriterLock.acquire(lockPath, 'Corpus "t"')).toThrow(WriterLockedError);
+    lock.release();
+    WriterLock.acquire(lockPath, 'Corpus "t"').release();
+  });
+
+  it('refuses while another live process holds it and takes over once that process is killed', async () => {
+    const lockPath = path.join(dir, 'writer.lock');
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    await new Promise((resolve) => child.once('spawn', resolve));
+    fs.writeFileSync(lockPath, JSON.stringify({ pid: child.pid, host: os.hostname(), startedAt: Date.now() }));
+    expect(() => WriterLock.acquire(lockPath, 'Corpus "t"')).toThrow(/another Reckon process \(pid \d+/);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const lock = WriterLock.acquire(lockPath, 'Corpus "t"');
+    lock.release();
+    expect(fs.existsSync(lockPath)).toBe(false);
+  });
+
+  it('gives the library a clear error for a second writer of a corpus', () => {
+    const library = new Library(dir);
+    const writer = library.open('notes', { write: true });
+    expect(() => library.open('notes', { write: true })).toThrow(WriterLockedError);
+    const reader = library.openForReading('notes');
+    expect(reader.writable).toBe(false);
+    reader.close();
+    writer.close();
+    expect(() => Library.validateName('../etc')).toThrow(/not a valid corpus name/);
+  });
+});
