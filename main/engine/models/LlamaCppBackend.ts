@@ -18,7 +18,7 @@ import {
 import type {
   ChatHistoryItem,
   ChatWrapper,
-  GbnfJsonSchema,
+  GbnfJsonObjectSchema,
   Llama,
   LlamaContext,
   LlamaContextSequence,
@@ -79,9 +79,12 @@ const loadLogCollectors = new Set<string[]>();
 function onLlamaLog(level: LlamaLogLevel, message: string): void {
   const text = message.trim();
   if (text === '') return;
-  if (loadLogCollectors.size > 0) for (const collector of loadLogCollectors) collector.push(text);
-  // stderr only: the CLI prints JSON on stdout.
-  else process.stderr.write(`[llama.cpp ${level}] ${text}\n`);
+  if (loadLogCollectors.size === 0) {
+    // stderr only: the CLI prints JSON on stdout.
+    process.stderr.write(`[llama.cpp ${level}] ${text}\n`);
+    return;
+  }
+  for (const collector of loadLogCollectors) collector.push(text);
 }
 
 async function sharedLlama(gpu: boolean): Promise<Llama> {
@@ -125,6 +128,7 @@ async function sharedLlama(gpu: boolean): Promise<Llama> {
  * layout when the file has none. A missing, unreadable or invalid file rejects with
  * ModelNotFoundError; a fired `signal` with CancelledError; anything else while loading with
  * ModelError. Generation maps `temperature: 0` to greedy sampling without a repeat penalty.
+ * dispose() frees the context and the model; the llama.cpp runtime stays shared (see sharedLlamas).
  */
 export async function createLlamaCppBackend(options: LlamaCppBackendOptions): Promise<LlmBackend> {
   const { modelPath, signal } = options;
@@ -324,7 +328,7 @@ class LlamaCppBackend implements LlmBackend {
     const key = stableStringify(schema);
     let grammar = this.grammars.get(key);
     if (grammar === undefined) {
-      grammar = this.llama.createGrammarForJsonSchema(schema as GbnfJsonSchema).catch((error: unknown) => {
+      grammar = this.llama.createGrammarForJsonSchema(schema as GbnfJsonObjectSchema).catch((error: unknown) => {
         this.grammars.delete(key);
         throw new ModelError(`This JSON schema cannot be turned into a grammar: ${messageOf(error)}`, {
           cause: error,

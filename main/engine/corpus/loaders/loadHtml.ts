@@ -11,7 +11,7 @@ const BLOCK_ELEMENTS = new Set([
   'address', 'article', 'aside', 'blockquote', 'body', 'br', 'caption', 'dd', 'details', 'dialog',
   'div', 'dl', 'dt', 'fieldset', 'figcaption', 'figure', 'footer', 'form', 'h1', 'h2', 'h3', 'h4',
   'h5', 'h6', 'header', 'hgroup', 'hr', 'html', 'legend', 'li', 'main', 'nav', 'ol', 'p', 'pre',
-  'section', 'summary', 'table', 'tbody', 'td', 'tfoot', 'th', 'thead', 'tr', 'ul',
+  'section', 'summary', 'table', 'tbody', 'tfoot', 'thead', 'tr', 'ul',
 ]);
 
 /** Block elements after which a blank line (paragraph break) rather than a line break follows. */
@@ -22,7 +22,7 @@ const PARAGRAPH_ELEMENTS = new Set([
 
 const VOID_BLOCK_ELEMENTS = new Set(['br', 'hr']);
 
-/** Table cells are separated by a space so their words do not run together. */
+/** Table cells are separated by a space so that a row reads as one line. */
 const CELL_ELEMENTS = new Set(['td', 'th']);
 
 /**
@@ -39,6 +39,12 @@ export function loadHtml(html: string, context: LoaderContext): ParsedFile {
   let titleDone = false;
   let title = '';
   const parts: string[] = [];
+  // Line breaks owed before the next text: 1 = new line, 2 = new paragraph. Collected rather than
+  // emitted so that nested and adjacent blocks (</li><li>, </p></div>) give one break, not several.
+  let pendingBreak = 0;
+  const breakLine = (name: string): void => {
+    if (BLOCK_ELEMENTS.has(name)) pendingBreak = Math.max(pendingBreak, PARAGRAPH_ELEMENTS.has(name) ? 2 : 1);
+  };
 
   const parser = new Parser(
     {
@@ -47,13 +53,19 @@ export function loadHtml(html: string, context: LoaderContext): ParsedFile {
         if (SKIPPED_ELEMENTS.has(name)) skipDepth += 1;
         if (name === 'pre') preDepth += 1;
         if (skipDepth > 0) return;
-        if (BLOCK_ELEMENTS.has(name)) parts.push(PARAGRAPH_ELEMENTS.has(name) ? '\n\n' : '\n');
+        breakLine(name);
         if (CELL_ELEMENTS.has(name)) parts.push(' ');
       },
       ontext(text) {
         if (inTitle) title += text;
         if (skipDepth > 0) return;
-        parts.push(preDepth > 0 ? text : text.replace(/[ \t\r\n\f]+/g, ' '));
+        const visible = preDepth > 0 ? text : text.replace(/[ \t\r\n\f]+/g, ' ');
+        if (pendingBreak > 0) {
+          if (visible.trim() === '') return;
+          parts.push('\n'.repeat(pendingBreak));
+          pendingBreak = 0;
+        }
+        parts.push(visible);
       },
       onclosetag(name) {
         if (name === 'title' && inTitle) {
@@ -67,7 +79,7 @@ export function loadHtml(html: string, context: LoaderContext): ParsedFile {
         }
         // Void elements (br, hr) get an implied close right after the open; one break is enough.
         if (skipDepth > 0 || VOID_BLOCK_ELEMENTS.has(name)) return;
-        if (BLOCK_ELEMENTS.has(name)) parts.push(PARAGRAPH_ELEMENTS.has(name) ? '\n\n' : '\n');
+        breakLine(name);
       },
     },
     { decodeEntities: true, lowerCaseTags: true },
