@@ -106,7 +106,10 @@ beforeEach(async () => {
   modelsDir = await mkdtemp(path.join(root, 'models-'));
 });
 
-function entry(files: ModelCatalogEntry['files'], overrides: Partial<ModelCatalogEntry> = {}): ModelCatalogEntry {
+function entry(
+  files: ModelCatalogEntry['files'],
+  overrides: Partial<ModelCatalogEntry> = {},
+): ModelCatalogEntry {
   return {
     id: 'tiny-embedder',
     kind: 'embedder',
@@ -125,7 +128,8 @@ const modelFile = (prefix = '', extra: Partial<ModelCatalogEntry['files'][number
   ...extra,
 });
 
-const destOf = (e: ModelCatalogEntry, index = 0) => path.join(modelsDir, e.installDir, e.files[index]?.path ?? '');
+const destOf = (e: ModelCatalogEntry, index = 0) =>
+  path.join(modelsDir, e.installDir, e.files[index]?.path ?? '');
 
 describe('downloadModel', () => {
   it('downloads every file with progress events and skips them the next time', async () => {
@@ -134,17 +138,26 @@ describe('downloadModel', () => {
       modelFile('', { sizeBytes: MODEL_SIZE, sha256: createHash('sha256').update(MODEL).digest('hex') }),
     ]);
     const progress: DownloadProgress[] = [];
-    const result = await downloadModel({ entry: e, modelsDir, onProgress: (p) => progress.push(p), progressIntervalMs: 0 });
+    const result = await downloadModel({
+      entry: e,
+      modelsDir,
+      onProgress: (p) => progress.push(p),
+      progressIntervalMs: 0,
+    });
 
     expect(result.paths).toEqual([destOf(e, 0), destOf(e, 1)]);
-    expect(await readFile(destOf(e, 0))).toEqual(CONFIG);
-    expect(await readFile(destOf(e, 1))).toEqual(MODEL);
+    expect((await readFile(destOf(e, 0))).equals(CONFIG)).toBe(true);
+    expect((await readFile(destOf(e, 1))).equals(MODEL)).toBe(true);
     expect(existsSync(destOf(e, 1) + PARTIAL_SUFFIX)).toBe(false);
 
     const modelEvents = progress.filter((p) => p.file === 'onnx/model.bin');
     expect(modelEvents.length).toBeGreaterThan(2);
     expect(modelEvents[0]).toMatchObject({ receivedBytes: 0, totalBytes: MODEL_SIZE });
-    expect(modelEvents.at(-1)).toMatchObject({ receivedBytes: MODEL_SIZE, totalBytes: MODEL_SIZE, etaSeconds: 0 });
+    expect(modelEvents.at(-1)).toMatchObject({
+      receivedBytes: MODEL_SIZE,
+      totalBytes: MODEL_SIZE,
+      etaSeconds: 0,
+    });
     for (let i = 1; i < modelEvents.length; i++) {
       expect(modelEvents[i]!.receivedBytes).toBeGreaterThanOrEqual(modelEvents[i - 1]!.receivedBytes);
     }
@@ -204,7 +217,9 @@ describe('downloadModel', () => {
 
     seen = [];
     const missing = entry([{ path: 'x.bin', url: `${origin}/repo/resolve/main/x.gguf` }], { id: 'gone' });
-    const error = await downloadModel({ entry: missing, modelsDir, retryDelayMs: 1 }).catch((err: unknown) => err);
+    const error = await downloadModel({ entry: missing, modelsDir, retryDelayMs: 1 }).catch(
+      (err: unknown) => err,
+    );
     expect(error).toBeInstanceOf(DownloadError);
     expect((error as Error).message).toContain('HTTP 404');
     expect(seen).toHaveLength(1);

@@ -66,6 +66,8 @@ describe('createLlamaCppBackend', () => {
   it('produces JSON matching a schema', async () => {
     // maxLength makes the grammar's language finite, so even a random model must close the object
     // long before maxTokens (≤ 24 characters, each at most a 6-token \uXXXX escape, plus structure).
+    // The string's JS length is not checked: the random model emits raw byte tokens whose sequences
+    // the grammar counts as one character but that decode to several U+FFFD characters.
     const jsonSchema = {
       type: 'object',
       properties: { answer: { type: 'string', maxLength: 24 }, confident: { type: 'boolean' } },
@@ -76,7 +78,6 @@ describe('createLlamaCppBackend', () => {
       expect(result.completionTokens).toBeLessThan(400);
       const parsed = JSON.parse(result.text) as unknown;
       expect(parsed).toEqual({ answer: expect.any(String), confident: expect.any(Boolean) });
-      expect((parsed as { answer: string }).answer.length).toBeLessThanOrEqual(24);
     }
   });
 
@@ -123,7 +124,9 @@ describe('createLlamaCppBackend', () => {
   });
 
   it('rejects an already aborted signal before doing any work', async () => {
-    await expect(backend.generate({ messages, signal: AbortSignal.abort() })).rejects.toBeInstanceOf(CancelledError);
+    await expect(backend.generate({ messages, signal: AbortSignal.abort() })).rejects.toBeInstanceOf(
+      CancelledError,
+    );
   });
 
   it('names the path and the fix when the model file is missing', async () => {

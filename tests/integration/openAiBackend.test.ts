@@ -157,7 +157,10 @@ describe('createOpenAiBackend behind withRetry', () => {
 
   it('gives up after maxAttempts of 503 with MODEL_UNAVAILABLE', async () => {
     script = [0, 1, 2].map(() => ({ status: 503, body: { error: { message: 'busy' } } }));
-    const backend = withRetry(createOpenAiBackend({ baseUrl, model: 'm' }), { baseDelayMs: 1, maxAttempts: 3 });
+    const backend = withRetry(createOpenAiBackend({ baseUrl, model: 'm' }), {
+      baseDelayMs: 1,
+      maxAttempts: 3,
+    });
     const error = await backend.generate({ messages }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'MODEL_UNAVAILABLE' });
     expect((error as Error).message).toContain('failed 3 times');

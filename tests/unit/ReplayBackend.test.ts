@@ -2,7 +2,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CancelledError, ModelNotFoundError, ReckonError, ReplayMismatchError } from '../../main/engine/errors.ts';
+import {
+  CancelledError,
+  ModelNotFoundError,
+  ReckonError,
+  ReplayMismatchError,
+} from '../../main/engine/errors.ts';
 import { createReplayBackend, formatReplayLine } from '../../main/engine/models/ReplayBackend.ts';
 import type { RetryEvent } from '../../main/engine/models/RetryPolicy.ts';
 import { ModelCallError, withRetry } from '../../main/engine/models/RetryPolicy.ts';
@@ -40,9 +45,17 @@ describe('createReplayBackend', () => {
     expect(backend.id).toBe(`replay:${file}`);
     expect(backend.parallelism).toBe(1);
 
-    expect(await backend.generate(ask('plan'))).toEqual({ text: 'first output here', promptTokens: 4, completionTokens: 3 });
+    expect(await backend.generate(ask('plan'))).toEqual({
+      text: 'first output here',
+      promptTokens: 4,
+      completionTokens: 3,
+    });
     // A line without a role matches any role.
-    expect(await backend.generate(ask('answer', 'x'))).toEqual({ text: 'second', promptTokens: 1, completionTokens: 1 });
+    expect(await backend.generate(ask('answer', 'x'))).toEqual({
+      text: 'second',
+      promptTokens: 1,
+      completionTokens: 1,
+    });
   });
 
   it('rejects a call whose role differs from the recorded one, naming line and roles', async () => {
@@ -61,7 +74,9 @@ describe('createReplayBackend', () => {
     await backend.generate(ask('plan'));
     const error = await backend.generate(ask('answer')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ReplayMismatchError);
-    expect((error as Error).message).toContain(`replay file ${file} has 1 outputs; call 2 (role "answer") has none`);
+    expect((error as Error).message).toContain(
+      `replay file ${file} has 1 outputs; call 2 (role "answer") has none`,
+    );
   });
 
   it('names the line number of a bad line', async () => {
@@ -76,7 +91,9 @@ describe('createReplayBackend', () => {
   });
 
   it('reports a missing file as ModelNotFoundError', async () => {
-    await expect(createReplayBackend({ file: path.join(dir, 'missing.jsonl') })).rejects.toBeInstanceOf(ModelNotFoundError);
+    await expect(createReplayBackend({ file: path.join(dir, 'missing.jsonl') })).rejects.toBeInstanceOf(
+      ModelNotFoundError,
+    );
   });
 
   it('scripts failures with error lines that the retry policy retries', async () => {

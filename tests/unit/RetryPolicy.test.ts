@@ -67,7 +67,11 @@ function policy(overrides: Partial<RetryPolicyOptions> = {}) {
 
 describe('withRetry', () => {
   it('succeeds after two retryable failures, with full-jitter delays and one event per failure', async () => {
-    const backend = new ScriptedBackend([httpError(429, 'Too Many Requests'), httpError(503, 'Service Unavailable'), OK]);
+    const backend = new ScriptedBackend([
+      httpError(429, 'Too Many Requests'),
+      httpError(503, 'Service Unavailable'),
+      OK,
+    ]);
     const { options, sleeps, events } = policy();
     const result = await withRetry(backend, options).generate(REQUEST);
 
@@ -127,7 +131,12 @@ describe('withRetry', () => {
     expect(backend.requests).toHaveLength(1);
     expect(sleeps).toEqual([]);
     expect(events).toEqual([
-      expect.objectContaining({ attempt: 1, outcome: 'giving-up', delayMs: 0, reason: 'HTTP 400 Bad Request' }),
+      expect.objectContaining({
+        attempt: 1,
+        outcome: 'giving-up',
+        delayMs: 0,
+        reason: 'HTTP 400 Bad Request',
+      }),
     ]);
   });
 
@@ -141,7 +150,12 @@ describe('withRetry', () => {
 
   it('gives up after maxAttempts with MODEL_UNAVAILABLE carrying the last error', async () => {
     const last = httpError(503, 'Service Unavailable');
-    const backend = new ScriptedBackend([httpError(502, 'Bad Gateway'), httpError(500, 'Internal Server Error'), last, OK]);
+    const backend = new ScriptedBackend([
+      httpError(502, 'Bad Gateway'),
+      httpError(500, 'Internal Server Error'),
+      last,
+      OK,
+    ]);
     const { options, sleeps, events } = policy({ maxAttempts: 3 });
     const error = await withRetry(backend, options)
       .generate(REQUEST)
@@ -176,7 +190,9 @@ describe('withRetry', () => {
     expect(result).toEqual(OK);
     expect(seenSignals[0]?.aborted).toBe(true);
     expect(seenSignals[0]?.reason).toBeInstanceOf(CallTimeoutError);
-    expect(events).toEqual([expect.objectContaining({ attempt: 1, reason: 'timeout after 20 ms', outcome: 'retrying' })]);
+    expect(events).toEqual([
+      expect.objectContaining({ attempt: 1, reason: 'timeout after 20 ms', outcome: 'retrying' }),
+    ]);
   });
 
   it('times out even a backend that ignores its signal', async () => {
@@ -201,9 +217,9 @@ describe('withRetry', () => {
           controller.abort();
         }),
     });
-    await expect(withRetry(backend, options).generate({ ...REQUEST, signal: controller.signal })).rejects.toBeInstanceOf(
-      CancelledError,
-    );
+    await expect(
+      withRetry(backend, options).generate({ ...REQUEST, signal: controller.signal }),
+    ).rejects.toBeInstanceOf(CancelledError);
     expect(backend.requests).toHaveLength(1);
     expect(events).toHaveLength(1);
   });
@@ -216,9 +232,9 @@ describe('withRetry', () => {
         controller.abort();
       },
     });
-    await expect(withRetry(backend, options).generate({ ...REQUEST, signal: controller.signal })).rejects.toBeInstanceOf(
-      CancelledError,
-    );
+    await expect(
+      withRetry(backend, options).generate({ ...REQUEST, signal: controller.signal }),
+    ).rejects.toBeInstanceOf(CancelledError);
     expect(backend.requests).toHaveLength(1);
   });
 
@@ -231,9 +247,9 @@ describe('withRetry', () => {
       });
     const backend = new ScriptedBackend([abortsMidCall, OK]);
     const { options, events } = policy();
-    await expect(withRetry(backend, options).generate({ ...REQUEST, signal: controller.signal })).rejects.toBeInstanceOf(
-      CancelledError,
-    );
+    await expect(
+      withRetry(backend, options).generate({ ...REQUEST, signal: controller.signal }),
+    ).rejects.toBeInstanceOf(CancelledError);
     expect(backend.requests).toHaveLength(1);
     expect(events).toEqual([]);
   });
@@ -241,18 +257,22 @@ describe('withRetry', () => {
   it('rejects an already-aborted call without calling the backend', async () => {
     const backend = new ScriptedBackend([OK]);
     const { options } = policy();
-    await expect(withRetry(backend, options).generate({ ...REQUEST, signal: AbortSignal.abort() })).rejects.toBeInstanceOf(
-      CancelledError,
-    );
+    await expect(
+      withRetry(backend, options).generate({ ...REQUEST, signal: AbortSignal.abort() }),
+    ).rejects.toBeInstanceOf(CancelledError);
     expect(backend.requests).toHaveLength(0);
   });
 
   it('retries network errors and names their code', async () => {
-    const reset = new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+    const reset = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+    });
     const backend = new ScriptedBackend([reset, OK]);
     const { options, events } = policy();
     await withRetry(backend, options).generate({ messages: REQUEST.messages });
-    expect(events).toEqual([expect.objectContaining({ reason: 'ECONNRESET', role: 'generate', outcome: 'retrying' })]);
+    expect(events).toEqual([
+      expect.objectContaining({ reason: 'ECONNRESET', role: 'generate', outcome: 'retrying' }),
+    ]);
   });
 
   it('keeps the inner backend identity and disposes it', async () => {
@@ -291,6 +311,8 @@ describe('isRetryable', () => {
   it('describes failures briefly', () => {
     expect(describeFailure(new CallTimeoutError(120_000))).toBe('timeout after 120000 ms');
     expect(describeFailure({ status: 502 })).toBe('HTTP 502');
-    expect(describeFailure(new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } }))).toBe('ECONNREFUSED');
+    expect(describeFailure(new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } }))).toBe(
+      'ECONNREFUSED',
+    );
   });
 });

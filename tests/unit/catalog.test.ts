@@ -67,7 +67,11 @@ describe('parseModelCatalog', () => {
 
   it.each([
     ['duplicate ids', { version: 1, models: [entry, entry] }, 'duplicate id "tiny"'],
-    ['plain http', { version: 1, models: [{ ...entry, files: [{ path: 'a.gguf', url: 'http://x.org/a.gguf' }] }] }, 'url'],
+    [
+      'plain http',
+      { version: 1, models: [{ ...entry, files: [{ path: 'a.gguf', url: 'http://x.org/a.gguf' }] }] },
+      'url',
+    ],
     [
       'a path escaping its folder',
       { version: 1, models: [{ ...entry, files: [{ path: '../a.gguf', url: 'https://x.org/a.gguf' }] }] },
@@ -75,8 +79,16 @@ describe('parseModelCatalog', () => {
     ],
     ['an absolute install folder', { version: 1, models: [{ ...entry, installDir: '/etc/' }] }, 'relative'],
     ['an unknown kind', { version: 1, models: [{ ...entry, kind: 'reranker' }] }, 'kind'],
-    ['an invented size', { version: 1, models: [{ ...entry, files: [{ ...entry.files[0], sizeBytes: -1 }] }] }, 'sizeBytes'],
-    ['a bad sha256', { version: 1, models: [{ ...entry, files: [{ ...entry.files[0], sha256: 'abc' }] }] }, 'sha256'],
+    [
+      'an invented size',
+      { version: 1, models: [{ ...entry, files: [{ ...entry.files[0], sizeBytes: -1 }] }] },
+      'sizeBytes',
+    ],
+    [
+      'a bad sha256',
+      { version: 1, models: [{ ...entry, files: [{ ...entry.files[0], sha256: 'abc' }] }] },
+      'sha256',
+    ],
   ])('rejects %s', (_name, catalog, detail) => {
     expect(() => parseModelCatalog(catalog)).toThrow(detail);
   });

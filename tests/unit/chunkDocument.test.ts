@@ -61,9 +61,12 @@ describe('chunkDocument', () => {
     const page1 = 'First page text. It has two sentences.';
     const page2 = 'Second page text is here.';
     const text = `${page1}\n\n${page2}`;
-    const chunks = chunkDocument(text, { maxChars: 50, overlapChars: 0, pageStarts: [0, page1.length + 2] });
-    expect(chunks.at(0)?.page).toBe(1);
-    expect(chunks.at(-1)?.page).toBe(2);
+    const chunks = chunkDocument(text, { maxChars: 1000, pageStarts: [0, page1.length + 2] });
+    // Room for everything in one chunk, but chunks never span pages.
+    expect(chunks).toEqual([
+      { text: page1, start: 0, end: page1.length, page: 1 },
+      { text: page2, start: page1.length + 2, end: text.length, page: 2 },
+    ]);
     expect(pageOf(0, [0, 10, 20])).toBe(1);
     expect(pageOf(10, [0, 10, 20])).toBe(2);
     expect(pageOf(25, [0, 10, 20])).toBe(3);

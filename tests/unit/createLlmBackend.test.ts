@@ -3,7 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelNotFoundError, ReckonError } from '../../main/engine/errors.ts';
-import { createLlmBackend, parseModelSpec, resolveGgufPath } from '../../main/engine/models/createLlmBackend.ts';
+import {
+  createLlmBackend,
+  parseModelSpec,
+  resolveGgufPath,
+} from '../../main/engine/models/createLlmBackend.ts';
 
 let dir: string;
 
@@ -29,7 +33,10 @@ describe('parseModelSpec', () => {
     ['llama:/models/x.bin', { kind: 'llama', path: '/models/x.bin' }],
     ['/abs/model.gguf', { kind: 'llama', path: '/abs/model.gguf' }],
     ['models/llm/Model-Q4_K_M.GGUF', { kind: 'llama', path: 'models/llm/Model-Q4_K_M.GGUF' }],
-    ['qwen2.5-coder-1.5b-instruct-q4_k_m.gguf', { kind: 'llama', path: 'qwen2.5-coder-1.5b-instruct-q4_k_m.gguf' }],
+    [
+      'qwen2.5-coder-1.5b-instruct-q4_k_m.gguf',
+      { kind: 'llama', path: 'qwen2.5-coder-1.5b-instruct-q4_k_m.gguf' },
+    ],
     ['C:\\models\\m.gguf', { kind: 'llama', path: 'C:\\models\\m.gguf' }],
   ])('%s', (spec, expected) => {
     expect(parseModelSpec(spec)).toEqual(expected);
@@ -71,8 +78,12 @@ describe('resolveGgufPath', () => {
 
     expect(resolveGgufPath(path.join(dir, 'here.gguf'))).toBe(path.join(dir, 'here.gguf'));
     expect(resolveGgufPath('here.gguf', { cwd: dir, modelsDir })).toBe(path.join(dir, 'here.gguf'));
-    expect(resolveGgufPath('top.gguf', { cwd: os.tmpdir(), modelsDir })).toBe(path.join(modelsDir, 'top.gguf'));
-    expect(resolveGgufPath('nested.gguf', { cwd: os.tmpdir(), modelsDir })).toBe(path.join(modelsDir, 'llm', 'nested.gguf'));
+    expect(resolveGgufPath('top.gguf', { cwd: os.tmpdir(), modelsDir })).toBe(
+      path.join(modelsDir, 'top.gguf'),
+    );
+    expect(resolveGgufPath('nested.gguf', { cwd: os.tmpdir(), modelsDir })).toBe(
+      path.join(modelsDir, 'llm', 'nested.gguf'),
+    );
   });
 
   it('names every place it looked when the file is missing', () => {
@@ -108,9 +119,9 @@ describe('createLlmBackend', () => {
   });
 
   it('reports a missing GGUF before loading the native library', async () => {
-    await expect(createLlmBackend('no-such-model.gguf', { modelsDir: path.join(dir, 'models') })).rejects.toBeInstanceOf(
-      ModelNotFoundError,
-    );
+    await expect(
+      createLlmBackend('no-such-model.gguf', { modelsDir: path.join(dir, 'models') }),
+    ).rejects.toBeInstanceOf(ModelNotFoundError);
   });
 
   it('rejects an unknown spec', async () => {

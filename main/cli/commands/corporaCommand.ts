@@ -40,7 +40,7 @@ async function listCorpora(ctx: CliContext, options: { json?: boolean | undefine
   }
   for (const { name, stats } of list) {
     ctx.out(
-      `${name}: ${stats.documents} documents${stats.failedDocuments ? ` (+${stats.failedDocuments} failed)` : ''}, ${stats.chunks} chunks, ${stats.vectors} vectors${stats.embedderId ? ` (${stats.embedderId}, ${stats.dimension}-d)` : ' (BM25 only)'}`,
+      `${name}: ${stats.documents} documents (${stats.sections} sections)${stats.failedDocuments ? ` (+${stats.failedDocuments} failed)` : ''}, ${stats.chunks} chunks, ${stats.vectors} vectors${stats.embedderId ? ` (${stats.embedderId}, ${stats.dimension}-d)` : ' (BM25 only)'}`,
     );
   }
   return ExitCode.OK;

@@ -56,6 +56,7 @@ async function ingestCommand(ctx: CliContext, paths: string[], options: IngestCl
     );
     for (const failure of result.failed) ctx.out(`  failed  ${failure.path}\n          ${failure.code}: ${failure.message}`);
     for (const missing of result.missing) ctx.out(`  missing ${missing}: no such file or folder`);
+    if (result.skippedUnsupported > 0) ctx.out(`Skipped ${result.skippedUnsupported} files of unsupported types.`);
     if (result.embeddingSkipped) ctx.out(`Note: no vectors were computed (${result.embeddingSkipped}); search uses BM25.`);
     if (result.cancelled) ctx.out('Cancelled: run the same command again to finish.');
   }

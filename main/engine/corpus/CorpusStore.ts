@@ -62,6 +62,8 @@ export interface Bm25Hit {
 
 export interface CorpusStats {
   documents: number;
+  /** Sections across documents: a dataset file's distinct paragraphs, one per ordinary file. */
+  sections: number;
   failedDocuments: number;
   chunks: number;
   ftsRows: number;
@@ -455,6 +457,7 @@ export class CorpusStore {
     const binding = this.embedderBinding();
     return {
       documents: one(`SELECT count(*) FROM documents WHERE status = 'ok'`),
+      sections: one(`SELECT count(*) FROM (SELECT DISTINCT document_id, section FROM chunks)`),
       failedDocuments: one(`SELECT count(*) FROM documents WHERE status = 'failed'`),
       chunks: one(`SELECT count(*) FROM chunks`),
       ftsRows: one(`SELECT count(*) FROM chunks_fts_docsize`),

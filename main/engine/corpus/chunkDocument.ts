@@ -34,11 +34,27 @@ interface Segment {
 
 const sentenceSegmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
 
-/** Chunks `text`; `pageStarts` (offsets where each page begins) assigns pages. */
+/**
+ * Chunks `text`. With `pageStarts` (offsets where each page begins) chunks never span a page
+ * boundary, so a citation names one page.
+ */
 export function chunkDocument(text: string, options: ChunkOptions & { pageStarts?: number[] } = {}): TextChunk[] {
+  const pageStarts = options.pageStarts;
+  if (pageStarts && pageStarts.length > 1) {
+    return pageStarts.flatMap((start, i) => {
+      const end = pageStarts[i + 1] ?? text.length;
+      return chunkRange(text, start, end, options).map((chunk) => ({ ...chunk, page: i + 1 }));
+    });
+  }
+  return chunkRange(text, 0, text.length, options).map((chunk) =>
+    pageStarts && pageStarts.length === 1 ? { ...chunk, page: 1 } : chunk,
+  );
+}
+
+function chunkRange(text: string, rangeStart: number, rangeEnd: number, options: ChunkOptions): TextChunk[] {
   const maxChars = Math.max(50, options.maxChars ?? DEFAULT_MAX_CHUNK_CHARS);
   const overlapChars = Math.min(Math.max(0, options.overlapChars ?? DEFAULT_CHUNK_OVERLAP_CHARS), maxChars / 2);
-  const segments = splitSegments(text, maxChars);
+  const segments = splitSegments(text, rangeStart, rangeEnd, maxChars);
   const chunks: TextChunk[] = [];
   let first = 0;
   while (first < segments.length) {
@@ -52,7 +68,7 @@ export function chunkDocument(text: string, options: ChunkOptions & { pageStarts
       last++;
     }
     const end = segments[last]!.end;
-    chunks.push(makeChunk(text, startOffset, end, options.pageStarts));
+    chunks.push({ text: text.slice(startOffset, end), start: startOffset, end });
     if (last + 1 >= segments.length) break;
     // Overlap only when the cut falls inside a paragraph; never step backwards past `first`.
     let nextFirst = last + 1;
@@ -62,12 +78,6 @@ export function chunkDocument(text: string, options: ChunkOptions & { pageStarts
     first = nextFirst;
   }
   return chunks;
-}
-
-function makeChunk(text: string, start: number, end: number, pageStarts: number[] | undefined): TextChunk {
-  const chunk: TextChunk = { text: text.slice(start, end), start, end };
-  if (pageStarts && pageStarts.length > 0) chunk.page = pageOf(start, pageStarts);
-  return chunk;
 }
 
 /** 1-based page containing `offset`. */
@@ -83,11 +93,11 @@ export function pageOf(offset: number, pageStarts: readonly number[]): number {
 }
 
 /** Sentence spans (trimmed) grouped by paragraph, with sentences longer than maxChars cut at spaces. */
-function splitSegments(text: string, maxChars: number): Segment[] {
+function splitSegments(text: string, rangeStart: number, rangeEnd: number, maxChars: number): Segment[] {
   const segments: Segment[] = [];
   const paragraph = /[^\n]+(?:\n(?!\s*\n)[^\n]*)*/g;
-  for (const match of text.matchAll(paragraph)) {
-    const pStart = match.index;
+  for (const match of text.slice(rangeStart, rangeEnd).matchAll(paragraph)) {
+    const pStart = rangeStart + match.index;
     let paragraphStart = true;
     for (const sentence of sentenceSegmenter.segment(match[0])) {
       let s = pStart + sentence.index;

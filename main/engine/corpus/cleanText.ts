@@ -22,11 +22,19 @@ const TAG_CHARACTERS = /[\u{E0000}-\u{E007F}]/gu;
 /** Form feed, vertical tab and the Unicode line/paragraph separators act as line breaks. */
 const LINE_BREAK_LIKE = /[\f\v\u0085\u2028\u2029]/g;
 /** C0 and C1 control characters other than \n and \t (\r has been normalized before). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u0008\u000E-\u001F\u007F-\u009F]/g;
 /** Unicode spaces other than the ASCII space (NBSP, en/em spaces, ideographic space, …). */
 const UNICODE_SPACES = /[\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]/g;
 /** Unpaired UTF-16 surrogates (possible in JSON input); they cannot be stored as UTF-8. */
 const LONE_SURROGATES = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Runs of spaces/tabs that need rewriting. A lone space is left alone: replacing every space with
+ * itself made this pass 5× slower on large files.
+ */
+const SPACE_RUNS = /\t[ \t]*| [ \t]+/g;
+const SPACES_AROUND_NEWLINE = / \n ?|\n /g;
 
 /**
  * Returns `text` normalized for indexing: line endings \r\n and \r become \n; form feed, vertical
@@ -58,7 +66,7 @@ export function cleanText(text: string, options: CleanTextOptions = {}): string 
       .split('\n')
       .map((line) => {
         const indent = /^[ \t]*/.exec(line)?.[0] ?? '';
-        const rest = line.slice(indent.length).replace(/[ \t]+/g, ' ').trimEnd();
+        const rest = line.slice(indent.length).replace(SPACE_RUNS, ' ').trimEnd();
         return rest === '' ? '' : indent + rest;
       })
       .join('\n')
@@ -67,8 +75,8 @@ export function cleanText(text: string, options: CleanTextOptions = {}): string 
       .trimEnd();
   } else {
     out = out
-      .replace(/[ \t]+/g, ' ')
-      .replace(/ ?\n ?/g, '\n')
+      .replace(SPACE_RUNS, ' ')
+      .replace(SPACES_AROUND_NEWLINE, '\n')
       .replace(/\n{3,}/g, '\n\n')
       .trim();
   }

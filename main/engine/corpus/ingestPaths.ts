@@ -52,6 +52,8 @@ export interface IngestResult {
   failed: IngestFailure[];
   /** Paths given on the command line that do not exist (and had nothing ingested under them). */
   missing: string[];
+  /** Files inside the given folders passed over because their type is not supported. */
+  skippedUnsupported: number;
   chunksWritten: number;
   chunksEmbedded: number;
   /** Why no vectors were computed, when none were. */
@@ -98,6 +100,7 @@ export async function ingestPaths(corpus: Corpus, inputs: readonly string[], opt
     removed: 0,
     failed: [],
     missing: [],
+    skippedUnsupported: 0,
     chunksWritten: 0,
     chunksEmbedded: 0,
     cancelled: false,
@@ -148,7 +151,10 @@ export async function ingestPaths(corpus: Corpus, inputs: readonly string[], opt
   function addTask(task: FileTask, explicit = false): void {
     if (seen.has(task.path)) return;
     seen.add(task.path);
-    if (!explicit && !isSupportedPath(task.path)) return;
+    if (!explicit && !isSupportedPath(task.path)) {
+      result.skippedUnsupported++;
+      return;
+    }
     tasks.push(task);
   }
   for (const root of walkedRoots) {

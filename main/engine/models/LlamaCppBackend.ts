@@ -29,7 +29,7 @@ import type {
 import { CancelledError, ModelError, ModelNotFoundError, throwIfAborted } from '../errors.ts';
 import { DEFAULT_MAX_TOKENS } from './LlmBackend.ts';
 import type { ChatMessage, GenerateOptions, GenerateResult, JsonSchema, LlmBackend } from './LlmBackend.ts';
-import { physicalCoreCount } from './physicalCores.ts';
+import { defaultInferenceThreads } from './physicalCores.ts';
 
 /** Tokens of context per sequence when not given; clamped to what the model was trained on. */
 export const DEFAULT_CONTEXT_SIZE = 4096;
@@ -43,7 +43,7 @@ const LOG_SETTLE_MS = 20;
 export interface LlamaCppBackendOptions {
   /** Path of the .gguf file. */
   modelPath: string;
-  /** CPU threads for decoding. Default: physicalCoreCount() — never the logical (hyper-thread) count. */
+  /** CPU threads for decoding. Default: defaultInferenceThreads() — physical cores less one, at least 1; never the logical (hyper-thread) count. */
   threads?: number;
   /** Context tokens per sequence. Default: DEFAULT_CONTEXT_SIZE (4096), clamped to the model's training context. */
   contextSize?: number;
@@ -122,7 +122,7 @@ async function sharedLlama(gpu: boolean): Promise<Llama> {
 
 /**
  * Loads the GGUF at `options.modelPath` once and returns an LlmBackend over it. Defaults: threads =
- * physicalCoreCount(), contextSize = DEFAULT_CONTEXT_SIZE (4096, clamped to the training context),
+ * defaultInferenceThreads(), contextSize = DEFAULT_CONTEXT_SIZE (4096, clamped to the training context),
  * sequences = DEFAULT_SEQUENCES (2, which is also `parallelism`), gpuLayers = DEFAULT_GPU_LAYERS (0).
  * Messages are rendered with the model's own chat template, or a plain "### User / ### Assistant"
  * layout when the file has none. A missing, unreadable or invalid file rejects with
@@ -132,7 +132,7 @@ async function sharedLlama(gpu: boolean): Promise<Llama> {
  */
 export async function createLlamaCppBackend(options: LlamaCppBackendOptions): Promise<LlmBackend> {
   const { modelPath, signal } = options;
-  const threads = positiveInteger(options.threads, physicalCoreCount(), 'threads');
+  const threads = positiveInteger(options.threads, defaultInferenceThreads(), 'threads');
   const sequences = positiveInteger(options.sequences, DEFAULT_SEQUENCES, 'sequences');
   const requestedContextSize = positiveInteger(options.contextSize, DEFAULT_CONTEXT_SIZE, 'contextSize');
   const gpuLayers = options.gpuLayers ?? DEFAULT_GPU_LAYERS;
@@ -256,7 +256,9 @@ class LlamaCppBackend implements LlmBackend {
     const stops = (options.stop ?? []).filter((stop) => stop !== '');
 
     const combined =
-      signal === undefined ? this.disposeController.signal : AbortSignal.any([signal, this.disposeController.signal]);
+      signal === undefined
+        ? this.disposeController.signal
+        : AbortSignal.any([signal, this.disposeController.signal]);
     const slot = await this.acquire(promptTokens, combined);
     try {
       const outputBefore = slot.sequence.tokenMeter.usedOutputTokens;
@@ -328,26 +330,32 @@ class LlamaCppBackend implements LlmBackend {
     const key = stableStringify(schema);
     let grammar = this.grammars.get(key);
     if (grammar === undefined) {
-      grammar = this.llama.createGrammarForJsonSchema(schema as GbnfJsonObjectSchema).catch((error: unknown) => {
-        this.grammars.delete(key);
-        throw new ModelError(`This JSON schema cannot be turned into a grammar: ${messageOf(error)}`, {
-          cause: error,
-          code: 'UNSUPPORTED_SCHEMA',
+      // The cast only satisfies the generic signature; node-llama-cpp checks the schema at runtime.
+      grammar = this.llama
+        .createGrammarForJsonSchema(schema as GbnfJsonObjectSchema)
+        .catch((error: unknown) => {
+          this.grammars.delete(key);
+          throw new ModelError(`This JSON schema cannot be turned into a grammar: ${messageOf(error)}`, {
+            cause: error,
+            code: 'UNSUPPORTED_SCHEMA',
+          });
         });
-      });
       this.grammars.set(key, grammar);
     }
     return grammar;
   }
 
   private cancelledError(signal: AbortSignal | undefined): CancelledError {
-    return signal?.aborted === true ? new CancelledError() : new CancelledError('Cancelled: the model was unloaded.');
+    return signal?.aborted === true
+      ? new CancelledError()
+      : new CancelledError('Cancelled: the model was unloaded.');
   }
 
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    for (const waiter of this.waiters.splice(0)) waiter.reject(new CancelledError('Cancelled: the model was unloaded.'));
+    for (const waiter of this.waiters.splice(0))
+      waiter.reject(new CancelledError('Cancelled: the model was unloaded.'));
     this.disposeController.abort();
     await Promise.allSettled([...this.inFlight]);
     for (const slot of this.slots) slot.chat.dispose();
@@ -396,7 +404,11 @@ async function assertModelFileExists(modelPath: string): Promise<void> {
   }
 }
 
-function invalidModelError(modelPath: string, error: unknown, logLines: readonly string[]): ModelNotFoundError {
+function invalidModelError(
+  modelPath: string,
+  error: unknown,
+  logLines: readonly string[],
+): ModelNotFoundError {
   // llama.cpp says why in its log ("error loading model: …"); node-llama-cpp only says it failed.
   const reason =
     logLines

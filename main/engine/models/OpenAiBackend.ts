@@ -73,7 +73,10 @@ export function createOpenAiBackend(options: OpenAiBackendOptions): LlmBackend {
         json_schema: { name: 'output', schema: request.jsonSchema, strict: true },
       };
     }
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/json',
+    };
     if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
 
     let response: Response;
@@ -151,7 +154,10 @@ export function createOpenAiBackend(options: OpenAiBackendOptions): LlmBackend {
  * Parses a Retry-After header: delay-seconds ("120") or an HTTP date, as milliseconds from `now`
  * (default Date.now()), never negative. Undefined when absent or unparsable.
  */
-export function parseRetryAfterMs(value: string | null | undefined, now: number = Date.now()): number | undefined {
+export function parseRetryAfterMs(
+  value: string | null | undefined,
+  now: number = Date.now(),
+): number | undefined {
   if (value === null || value === undefined) return undefined;
   const trimmed = value.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);

@@ -114,7 +114,9 @@ export async function createReplayBackend(options: ReplayBackendOptions): Promis
  * written in a stable order, and `role` only when given.
  */
 export function formatReplayLine(record: { output: string; role?: string }): string {
-  return JSON.stringify(record.role === undefined ? { output: record.output } : { output: record.output, role: record.role });
+  return JSON.stringify(
+    record.role === undefined ? { output: record.output } : { output: record.output, role: record.role },
+  );
 }
 
 async function readReplayFile(file: string): Promise<string> {
@@ -149,9 +151,13 @@ function parseReplayFile(content: string, file: string): NumberedLine[] {
       const detail = parsed.error.issues
         .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
         .join('; ');
-      throw new ReckonError('BAD_REPLAY_FILE', `replay file ${file} line ${lineNumber} is not a replay record: ${detail}.`, {
-        cause: parsed.error,
-      });
+      throw new ReckonError(
+        'BAD_REPLAY_FILE',
+        `replay file ${file} line ${lineNumber} is not a replay record: ${detail}.`,
+        {
+          cause: parsed.error,
+        },
+      );
     }
     result.push({ lineNumber, line: parsed.data });
   }

@@ -13,8 +13,14 @@ import { ReckonError } from '../errors.ts';
 const relativePathSchema = z
   .string()
   .min(1)
-  .refine((p) => !p.startsWith('/') && !/^[A-Za-z]:/.test(p) && !p.includes('\\'), 'must be a relative path with "/"')
-  .refine((p) => p.split('/').every((part) => part !== '..' && part !== '.'), 'must not contain "." or ".." segments');
+  .refine(
+    (p) => !p.startsWith('/') && !/^[A-Za-z]:/.test(p) && !p.includes('\\'),
+    'must be a relative path with "/"',
+  )
+  .refine(
+    (p) => p.split('/').every((part) => part !== '..' && part !== '.'),
+    'must not contain "." or ".." segments',
+  );
 
 export const modelCatalogFileSchema = z.object({
   /** Install path relative to the entry's installDir, e.g. "onnx/model_quantized.onnx". */
@@ -54,7 +60,11 @@ export const modelCatalogSchema = z
     const seen = new Set<string>();
     catalog.models.forEach((entry, index) => {
       if (seen.has(entry.id)) {
-        ctx.addIssue({ code: 'custom', message: `duplicate id "${entry.id}"`, path: ['models', index, 'id'] });
+        ctx.addIssue({
+          code: 'custom',
+          message: `duplicate id "${entry.id}"`,
+          path: ['models', index, 'id'],
+        });
       }
       seen.add(entry.id);
     });
@@ -71,8 +81,12 @@ export type ModelCatalogEntry = z.infer<typeof modelCatalogEntrySchema>;
 export function parseModelCatalog(value: unknown): ModelCatalogEntry[] {
   const parsed = modelCatalogSchema.safeParse(value);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-    throw new ReckonError('BAD_MODEL_CATALOG', `The model catalog is invalid: ${problems}.`, { cause: parsed.error });
+    const problems = parsed.error.issues
+      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+      .join('; ');
+    throw new ReckonError('BAD_MODEL_CATALOG', `The model catalog is invalid: ${problems}.`, {
+      cause: parsed.error,
+    });
   }
   return parsed.data.models;
 }
@@ -94,6 +108,10 @@ export function findCatalogEntry(id: string): ModelCatalogEntry | undefined {
 }
 
 /** Absolute install path of one catalog file: `<modelsDir>/<installDir>/<file.path>`. */
-export function resolveCatalogFilePath(modelsDir: string, entry: ModelCatalogEntry, file: ModelCatalogFile): string {
+export function resolveCatalogFilePath(
+  modelsDir: string,
+  entry: ModelCatalogEntry,
+  file: ModelCatalogFile,
+): string {
   return path.resolve(modelsDir, entry.installDir, file.path);
 }

@@ -110,7 +110,10 @@ export function resolveGgufPath(file: string, options: { modelsDir?: string; cwd
  * The result is not wrapped in the retry policy: callers wrap it with withRetry so that retry
  * events reach their own listener.
  */
-export async function createLlmBackend(spec: string, options: CreateLlmBackendOptions = {}): Promise<LlmBackend> {
+export async function createLlmBackend(
+  spec: string,
+  options: CreateLlmBackendOptions = {},
+): Promise<LlmBackend> {
   const parsed = parseModelSpec(spec);
   switch (parsed.kind) {
     case 'replay':

@@ -260,7 +260,10 @@ async function fetchIntoPart(
       receivedBytes: received,
       totalBytes: total,
       bytesPerSecond,
-      etaSeconds: total !== undefined && bytesPerSecond > 0 ? Math.max(0, total - received) / bytesPerSecond : undefined,
+      etaSeconds:
+        total !== undefined && bytesPerSecond > 0
+          ? Math.max(0, total - received) / bytesPerSecond
+          : undefined,
     });
   };
 
@@ -274,9 +277,12 @@ async function fetchIntoPart(
         chunk = await reader.read();
       } catch (error) {
         if (signal?.aborted) throw cancelled(entry);
-        throw new TransientDownloadError(`the connection broke after ${received} bytes (${describe(error)})`, {
-          cause: error,
-        });
+        throw new TransientDownloadError(
+          `the connection broke after ${received} bytes (${describe(error)})`,
+          {
+            cause: error,
+          },
+        );
       }
       if (chunk.done) break;
       await writeAll(handle, chunk.value);
@@ -351,7 +357,9 @@ async function discardBody(response: Response): Promise<void> {
   }
 }
 
-function parseContentRange(value: string | null): { start: number; end?: number; total?: number } | undefined {
+function parseContentRange(
+  value: string | null,
+): { start: number; end?: number; total?: number } | undefined {
   if (value === null) return undefined;
   const match = /^bytes\s+(?:(\d+)-(\d+)|\*)\/(\d+|\*)$/i.exec(value.trim());
   if (!match) return undefined;
@@ -360,7 +368,12 @@ function parseContentRange(value: string | null): { start: number; end?: number;
   return { start: Number(match[1]), end: Number(match[2]), total };
 }
 
-function offlineError(entry: ModelCatalogEntry, modelsDir: string, file: ModelCatalogFile, error: unknown): DownloadError {
+function offlineError(
+  entry: ModelCatalogEntry,
+  modelsDir: string,
+  file: ModelCatalogFile,
+  error: unknown,
+): DownloadError {
   const host = safeHost(file.url);
   const code = errorCode(error);
   return new DownloadError(

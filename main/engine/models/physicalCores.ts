@@ -44,3 +44,13 @@ export function physicalCoreCount(): number {
   const physical = countPhysicalCores(cpuinfo);
   return physical === undefined ? available : Math.max(1, Math.min(physical, available));
 }
+
+/**
+ * Decoding threads used when none are configured: the physical cores less one, at least 1. llama.cpp's
+ * worker threads spin while they wait, so sharing a core with the main thread (event loop, parsing,
+ * the sandbox, embeddings) stalls every token: on a 2-core machine 2 threads measured ~10× slower than
+ * 1. `npm run bench` measures the ratio on the machine at hand.
+ */
+export function defaultInferenceThreads(): number {
+  return Math.max(1, physicalCoreCount() - 1);
+}

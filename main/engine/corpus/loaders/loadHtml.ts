@@ -4,9 +4,11 @@ import type { LoaderContext } from './LoaderContext.ts';
 import type { ParsedFile } from './ParsedFile.ts';
 
 /** Elements whose content is never text a reader sees. */
+// prettier-ignore
 const SKIPPED_ELEMENTS = new Set(['script', 'style', 'noscript', 'template', 'svg', 'math', 'head', 'iframe', 'object']);
 
 /** Elements that start a new line of text (HTML's block-level and table structure). */
+// prettier-ignore
 const BLOCK_ELEMENTS = new Set([
   'address', 'article', 'aside', 'blockquote', 'body', 'br', 'caption', 'dd', 'details', 'dialog',
   'div', 'dl', 'dt', 'fieldset', 'figcaption', 'figure', 'footer', 'form', 'h1', 'h2', 'h3', 'h4',
@@ -15,6 +17,7 @@ const BLOCK_ELEMENTS = new Set([
 ]);
 
 /** Block elements after which a blank line (paragraph break) rather than a line break follows. */
+// prettier-ignore
 const PARAGRAPH_ELEMENTS = new Set([
   'address', 'article', 'aside', 'blockquote', 'dl', 'figure', 'footer', 'h1', 'h2', 'h3', 'h4', 'h5',
   'h6', 'header', 'hr', 'main', 'nav', 'ol', 'p', 'pre', 'section', 'table', 'ul',

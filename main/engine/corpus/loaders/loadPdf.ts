@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type * as PdfJsModule from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { dirname, join } from 'node:path';
 import { CancelledError, ParseError, throwIfAborted } from '../../errors.ts';
 import { cleanText } from '../cleanText.ts';
@@ -10,7 +11,7 @@ const PDFJS_VERBOSITY_ERRORS = 0;
 
 const PDFJS_WORKER_SPECIFIER = 'pdfjs-dist/legacy/build/pdf.worker.mjs';
 
-type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
+type PdfJs = typeof PdfJsModule;
 
 let pdfjsPromise: Promise<PdfJs> | undefined;
 
@@ -77,7 +78,8 @@ export async function loadPdf(bytes: Uint8Array, context: LoaderContext): Promis
     try {
       const { info, metadata } = await document.getMetadata();
       const infoTitle = (info as { Title?: unknown } | undefined)?.Title;
-      const candidate = typeof infoTitle === 'string' && infoTitle.trim() !== '' ? infoTitle : metadata?.get('dc:title');
+      const candidate =
+        typeof infoTitle === 'string' && infoTitle.trim() !== '' ? infoTitle : metadata?.get('dc:title');
       if (typeof candidate === 'string' && cleanText(candidate) !== '') title = cleanText(candidate);
     } catch {
       // A broken info dictionary is no reason to lose the text.

@@ -11,6 +11,7 @@ import { loadQaDataset } from './loadQaDataset.ts';
 import { DEFAULT_PARSE_LIMITS, type FileKind, type ParsedFile, type ParseLimits } from './ParsedFile.ts';
 
 /** Extensions of source-code files, indexed as kind 'code' with their indentation kept. */
+// prettier-ignore
 export const CODE_EXTENSIONS: readonly string[] = [
   '.ts', '.tsx', '.js', '.mjs', '.cjs', '.py', '.rs', '.go', '.java', '.c', '.h', '.cpp', '.hpp', '.cs',
   '.rb', '.php', '.swift', '.kt', '.scala', '.sh', '.sql', '.css', '.yaml', '.yml', '.toml',
@@ -167,7 +168,10 @@ async function fileSize(filePath: string, fileName: string): Promise<number> {
   try {
     const info = await stat(filePath);
     if (!info.isFile()) {
-      throw new ParseError('FILE_UNREADABLE', `"${fileName}" is not a regular file (it is a folder or a device).`);
+      throw new ParseError(
+        'FILE_UNREADABLE',
+        `"${fileName}" is not a regular file (it is a folder or a device).`,
+      );
     }
     return info.size;
   } catch (error) {

@@ -43,7 +43,14 @@ export function listZipEntries(zip: Buffer): ZipEntry[] {
     const commentLength = zip.readUInt16LE(at + 32);
     const localHeaderOffset = zip.readUInt32LE(at + 42);
     const name = zip.toString('utf8', at + 46, at + 46 + nameLength);
-    entries.push({ name, method, encrypted: (flags & 1) !== 0, compressedSize, declaredSize, localHeaderOffset });
+    entries.push({
+      name,
+      method,
+      encrypted: (flags & 1) !== 0,
+      compressedSize,
+      declaredSize,
+      localHeaderOffset,
+    });
     at += 46 + nameLength + extraLength + commentLength;
   }
   return entries;
