@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
-import type * as PdfJsModule from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { dirname, join } from 'node:path';
+import type * as PdfJsModule from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { CancelledError, ParseError, throwIfAborted } from '../../errors.ts';
 import { cleanText } from '../cleanText.ts';
 import { assertTextWithinLimit, type LoaderContext } from './LoaderContext.ts';
