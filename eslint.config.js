@@ -46,7 +46,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/main/**', 'electron', 'node:*'], message: 'The renderer talks to main only through the contract in preload/.' },
+            {
+              group: ['**/main/**', 'electron', 'node:*'],
+              message: 'The renderer talks to main only through the contract in preload/.',
+            },
           ],
         },
       ],

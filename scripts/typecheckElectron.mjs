@@ -14,13 +14,21 @@ try {
 }
 if (!hasElectron) {
   if (process.env.CI) {
-    console.error('typecheck: the electron package is missing; CI installs it with ELECTRON_SKIP_BINARY_DOWNLOAD=1.');
+    console.error(
+      'typecheck: the electron package is missing; CI installs it with ELECTRON_SKIP_BINARY_DOWNLOAD=1.',
+    );
     process.exit(1);
   }
-  console.error('typecheck: skipped main/electron — the electron package is not installed (install with ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm install to check it without the binary).');
+  console.error(
+    'typecheck: skipped main/electron — the electron package is not installed (install with ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm install to check it without the binary).',
+  );
   process.exit(0);
 }
-const result = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.electron.json', '--noEmit'], {
-  stdio: 'inherit',
-});
+const result = spawnSync(
+  process.execPath,
+  [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.electron.json', '--noEmit'],
+  {
+    stdio: 'inherit',
+  },
+);
 process.exit(result.status ?? 1);

@@ -30,7 +30,10 @@ export class CliContext {
   ) {}
 
   get engine(): Engine {
-    this.engineInstance ??= createEngine({ dataDir: this.settings.dataDir, modelsDir: this.settings.modelsDir });
+    this.engineInstance ??= createEngine({
+      dataDir: this.settings.dataDir,
+      modelsDir: this.settings.modelsDir,
+    });
     return this.engineInstance;
   }
 

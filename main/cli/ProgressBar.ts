@@ -29,7 +29,11 @@ export class ProgressBar {
       return;
     }
     const now = Date.now();
-    if (event.phase !== this.lastPhase || now - this.lastPlain >= PLAIN_INTERVAL_MS || event.phase === 'done') {
+    if (
+      event.phase !== this.lastPhase ||
+      now - this.lastPlain >= PLAIN_INTERVAL_MS ||
+      event.phase === 'done'
+    ) {
       this.stream.write(`${line}\n`);
       this.lastPlain = now;
       this.lastPhase = event.phase;
@@ -48,7 +52,12 @@ function describe(event: IngestProgressEvent): string {
     case 'scan':
       return 'Scanning…';
     case 'parse': {
-      const fraction = event.bytesTotal > 0 ? event.bytesDone / event.bytesTotal : event.filesTotal > 0 ? event.filesDone / event.filesTotal : 1;
+      const fraction =
+        event.bytesTotal > 0
+          ? event.bytesDone / event.bytesTotal
+          : event.filesTotal > 0
+            ? event.filesDone / event.filesTotal
+            : 1;
       return `Parsing ${bar(fraction)} ${event.filesDone}/${event.filesTotal} files, ${formatBytes(event.bytesDone)}/${formatBytes(event.bytesTotal)}, ${event.chunksWritten} chunks${event.failed ? `, ${event.failed} failed` : ''}${eta}`;
     }
     case 'embed': {
@@ -65,7 +74,9 @@ function describe(event: IngestProgressEvent): string {
 function bar(fraction: number): string {
   const clamped = Math.min(1, Math.max(0, fraction));
   const filled = Math.round(clamped * BAR_WIDTH);
-  return `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${Math.floor(clamped * 100)}%`.padEnd(BAR_WIDTH + 7);
+  return `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${Math.floor(clamped * 100)}%`.padEnd(
+    BAR_WIDTH + 7,
+  );
 }
 
 export function formatBytes(bytes: number): string {

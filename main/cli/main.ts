@@ -12,7 +12,10 @@ import { registerModels } from './commands/modelsCommand.ts';
 import type { CommandRunner } from './commands/shared.ts';
 
 /** Runs the CLI with `argv` (as process.argv) and resolves to the exit code. */
-export async function main(argv: readonly string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: CliIo = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = (): void => {
@@ -30,7 +33,10 @@ export async function main(argv: readonly string[], io: CliIo = { stdout: proces
     .name('reckon')
     .description('Reckon: answer questions over your own documents with local models.')
     .option('--data-dir <dir>', 'where corpora and runs are kept (default: $RECKON_HOME or ~/.reckon)')
-    .option('--models-dir <dir>', 'where model files are kept (default: $RECKON_MODELS_DIR or the app\'s models/ folder)')
+    .option(
+      '--models-dir <dir>',
+      "where model files are kept (default: $RECKON_MODELS_DIR or the app's models/ folder)",
+    )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });

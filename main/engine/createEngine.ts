@@ -22,7 +22,10 @@ export interface EngineOptions {
   /** Lists embedder folders under the models dir. Default: findLocalEmbedders. */
   findEmbedders?: (modelsDir: string) => Promise<string[]>;
   /** Creates the parser used by ingestion. Default: a worker-thread ParsePool. */
-  createParser?: (options: { limits?: Partial<ParseLimits>; size: number }) => Promise<FileParser & { close(): Promise<void> }>;
+  createParser?: (options: {
+    limits?: Partial<ParseLimits>;
+    size: number;
+  }) => Promise<FileParser & { close(): Promise<void> }>;
 }
 
 /** `auto` (default): the corpus's own embedder, else an installed one; `none`: BM25 only; else a folder. */
@@ -44,8 +47,16 @@ export interface Engine {
   readonly library: Library;
   listCorpora(): CorpusSummary[];
   removeCorpus(name: string): void;
-  ingest(corpusName: string, paths: readonly string[], options?: EngineIngestOptions): Promise<EngineIngestResult>;
-  search(corpusName: string, query: string, options?: SearchOptions & { embedder?: EmbedderChoice }): Promise<SearchResult>;
+  ingest(
+    corpusName: string,
+    paths: readonly string[],
+    options?: EngineIngestOptions,
+  ): Promise<EngineIngestResult>;
+  search(
+    corpusName: string,
+    query: string,
+    options?: SearchOptions & { embedder?: EmbedderChoice },
+  ): Promise<SearchResult>;
   close(): Promise<void>;
 }
 
@@ -54,10 +65,12 @@ export function createEngine(options: EngineOptions): Engine {
   const embedders = new Map<string, Promise<Embedder>>();
   const loadEmbedder =
     options.loadEmbedder ??
-    (async (modelDir: string) => (await import('./models/TransformersEmbedder.ts')).loadTransformersEmbedder({ modelDir }));
+    (async (modelDir: string) =>
+      (await import('./models/TransformersEmbedder.ts')).loadTransformersEmbedder({ modelDir }));
   const findEmbedders =
     options.findEmbedders ??
-    (async (modelsDir: string) => (await import('./models/TransformersEmbedder.ts')).findLocalEmbedders(modelsDir));
+    (async (modelsDir: string) =>
+      (await import('./models/TransformersEmbedder.ts')).findLocalEmbedders(modelsDir));
   const createParser =
     options.createParser ??
     (async (parserOptions) => {
@@ -109,7 +122,10 @@ export function createEngine(options: EngineOptions): Engine {
       const corpus = library.open(corpusName, { write: true });
       let parser: (FileParser & { close(): Promise<void> }) | undefined;
       try {
-        const choice = await resolveEmbedder(ingestOptions.embedder ?? 'auto', corpus.store.embedderBinding()?.modelId);
+        const choice = await resolveEmbedder(
+          ingestOptions.embedder ?? 'auto',
+          corpus.store.embedderBinding()?.modelId,
+        );
         let embedder: Embedder | undefined;
         let embedderUnavailableReason: string | undefined;
         if ('dir' in choice) {
@@ -154,7 +170,10 @@ export function createEngine(options: EngineOptions): Engine {
             dense: async () => {
               const binding = corpus.store.embedderBinding();
               if (!binding) {
-                return { unavailable: 'this corpus has no embeddings; ingest it again with an embedding model installed' };
+                return {
+                  unavailable:
+                    'this corpus has no embeddings; ingest it again with an embedding model installed',
+                };
               }
               const choice = await resolveEmbedder(searchOptions.embedder ?? 'auto', binding.modelId);
               if ('unavailable' in choice) return choice;
@@ -174,7 +193,9 @@ export function createEngine(options: EngineOptions): Engine {
               }
               const missing = corpus.store.countChunksWithoutVectors();
               if (missing > 0) {
-                warnings.push(`${missing} chunks have no vectors yet; run "reckon ingest" again to embed them.`);
+                warnings.push(
+                  `${missing} chunks have no vectors yet; run "reckon ingest" again to embed them.`,
+                );
               }
               return { index, embedder, warnings };
             },

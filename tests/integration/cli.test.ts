@@ -29,10 +29,15 @@ interface CliRun {
 
 function reckon(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [reckonBin, ...args], { env: { ...env, ...extraEnv }, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [reckonBin, ...args],
+      { env: { ...env, ...extraEnv }, maxBuffer: 64 << 20 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -55,7 +60,9 @@ function consistency(dataDir: string, corpus: string) {
       chunks: one(`SELECT count(*) FROM chunks`),
       ftsRows: one(`SELECT count(*) FROM chunks_fts_docsize`),
       vectors: one(`SELECT count(*) FROM chunk_vectors`),
-      orphanVectors: one(`SELECT count(*) FROM chunk_vectors v LEFT JOIN chunks c ON c.id = v.chunk_id WHERE c.id IS NULL`),
+      orphanVectors: one(
+        `SELECT count(*) FROM chunk_vectors v LEFT JOIN chunks c ON c.id = v.chunk_id WHERE c.id IS NULL`,
+      ),
       chunkCountMismatches: one(
         `SELECT count(*) FROM documents d WHERE d.chunk_count != (SELECT count(*) FROM chunks c WHERE c.document_id = d.id)`,
       ),
@@ -80,14 +87,26 @@ describe('reckon ingest + search on HotpotQA', () => {
   it('finds the Scott Derrickson paragraph, and ingesting again adds nothing', async () => {
     const first = await reckon(['ingest', hotpot, '--corpus', 'hotpot', '--json']);
     expect(first.code, first.stderr).toBe(0);
-    const result = json<{ added: number; chunksWritten: number; chunksEmbedded: number; embedderId: string }>(first);
+    const result = json<{ added: number; chunksWritten: number; chunksEmbedded: number; embedderId: string }>(
+      first,
+    );
     expect(result.added).toBe(1);
     expect(result.chunksWritten).toBeGreaterThan(1000);
     expect(result.chunksEmbedded).toBe(result.chunksWritten);
     expect(result.embedderId).toBe('tiny-encoder');
 
     for (const mode of ['bm25', 'hybrid']) {
-      const search = await reckon(['search', 'Scott Derrickson nationality', '--corpus', 'hotpot', '-k', '5', '--mode', mode, '--json']);
+      const search = await reckon([
+        'search',
+        'Scott Derrickson nationality',
+        '--corpus',
+        'hotpot',
+        '-k',
+        '5',
+        '--mode',
+        mode,
+        '--json',
+      ]);
       expect(search.code, search.stderr).toBe(0);
       const hits = json<{ mode: string; hits: { title: string; text: string }[] }>(search);
       expect(hits.mode).toBe(mode);
@@ -102,16 +121,22 @@ describe('reckon ingest + search on HotpotQA', () => {
     expect(dense.hits).toHaveLength(5);
 
     const before = consistency(env.RECKON_HOME!, 'hotpot');
-    const again = json<{ added: number; updated: number; unchanged: number; chunksWritten: number; chunksEmbedded: number }>(
-      await reckon(['ingest', hotpot, '--corpus', 'hotpot', '--json']),
-    );
+    const again = json<{
+      added: number;
+      updated: number;
+      unchanged: number;
+      chunksWritten: number;
+      chunksEmbedded: number;
+    }>(await reckon(['ingest', hotpot, '--corpus', 'hotpot', '--json']));
     expect(again).toMatchObject({ added: 0, updated: 0, unchanged: 1, chunksWritten: 0, chunksEmbedded: 0 });
     expect(consistency(env.RECKON_HOME!, 'hotpot')).toEqual(before);
 
     const corpora = json<{ corpora: { name: string; chunks: number; vectors: number; sections: number }[] }>(
       await reckon(['corpora', '--json']),
     );
-    expect(corpora.corpora).toEqual([expect.objectContaining({ name: 'hotpot', chunks: before.chunks, vectors: before.vectors })]);
+    expect(corpora.corpora).toEqual([
+      expect.objectContaining({ name: 'hotpot', chunks: before.chunks, vectors: before.vectors }),
+    ]);
     // Paragraphs are deduplicated across questions: fewer sections than 200 questions × 10 paragraphs.
     expect(corpora.corpora[0]!.sections).toBeLessThan(2000);
   });
@@ -119,11 +144,29 @@ describe('reckon ingest + search on HotpotQA', () => {
   it('survives a truncated vector index: search rebuilds it and says so', async () => {
     const indexFile = path.join(env.RECKON_HOME!, 'corpora', 'hotpot', 'vectors.usearch');
     fs.truncateSync(indexFile, Math.floor(fs.statSync(indexFile).size / 3));
-    const search = await reckon(['search', 'Scott Derrickson', '--corpus', 'hotpot', '--mode', 'hybrid', '--json']);
+    const search = await reckon([
+      'search',
+      'Scott Derrickson',
+      '--corpus',
+      'hotpot',
+      '--mode',
+      'hybrid',
+      '--json',
+    ]);
     expect(search.code, search.stderr).toBe(0);
     expect(search.stderr).toMatch(/rebuilt .*damaged/);
-    expect(json<{ hits: { title: string }[] }>(search).hits.map((h) => h.title)).toContain('Scott Derrickson');
-    const next = await reckon(['search', 'Scott Derrickson', '--corpus', 'hotpot', '--mode', 'dense', '--json']);
+    expect(json<{ hits: { title: string }[] }>(search).hits.map((h) => h.title)).toContain(
+      'Scott Derrickson',
+    );
+    const next = await reckon([
+      'search',
+      'Scott Derrickson',
+      '--corpus',
+      'hotpot',
+      '--mode',
+      'dense',
+      '--json',
+    ]);
     expect(next.stderr).not.toMatch(/rebuilt/);
   });
 });
@@ -134,7 +177,11 @@ describe('reckon ingest on bad input', () => {
     const samples = await makeSampleFolder(folder, { zipBombTextBytes: 48 * 1024 * 1024 });
     const run = await reckon(['ingest', folder, '--corpus', 'mixed', '--json']);
     expect(run.code, run.stderr).toBe(3);
-    const result = json<{ added: number; failed: { path: string; code: string; message: string }[]; skippedUnsupported: number }>(run);
+    const result = json<{
+      added: number;
+      failed: { path: string; code: string; message: string }[];
+      skippedUnsupported: number;
+    }>(run);
     const good = samples.filter((s) => s.expect.ok);
     const bad = samples.filter((s) => !s.expect.ok && s.expect.code !== 'UNSUPPORTED_TYPE');
     expect(result.added).toBe(good.length);
@@ -151,14 +198,18 @@ describe('reckon ingest on bad input', () => {
     // Deleting a file from the folder removes it on the next run; fixing a bad one ingests it.
     fs.rmSync(path.join(folder, 'page.html'));
     fs.writeFileSync(path.join(folder, 'latin1.txt'), 'Now valid UTF-8: café.\n');
-    const rerun = json<{ removed: number; added: number; updated: number }>(await reckon(['ingest', folder, '--corpus', 'mixed', '--json']));
+    const rerun = json<{ removed: number; added: number; updated: number }>(
+      await reckon(['ingest', folder, '--corpus', 'mixed', '--json']),
+    );
     expect(rerun).toMatchObject({ removed: 1, updated: 1, added: 0 });
   });
 
   it('exits 1 with a clear message for a missing corpus, and 2 for a bad command line', async () => {
     const missing = await reckon(['search', 'x', '--corpus', 'nope', '--json']);
     expect(missing.code).toBe(1);
-    expect(json<{ error: { code: string; message: string } }>(missing).error).toMatchObject({ code: 'CORPUS_NOT_FOUND' });
+    expect(json<{ error: { code: string; message: string } }>(missing).error).toMatchObject({
+      code: 'CORPUS_NOT_FOUND',
+    });
     expect((await reckon(['search', 'x'])).code).toBe(2);
     expect((await reckon(['search', 'x', '--corpus', 'hotpot', '--mode', 'fuzzy'])).code).toBe(2);
   });
@@ -172,12 +223,18 @@ describe('reckon ingest killed with SIGKILL', () => {
     let n = 0;
     for (const record of paragraphs.slice(0, 60)) {
       for (const [title, sentences] of record.context) {
-        fs.writeFileSync(path.join(folder, `${String(n++).padStart(4, '0')}.md`), `# ${title}\n\n${sentences.join('')}\n`);
+        fs.writeFileSync(
+          path.join(folder, `${String(n++).padStart(4, '0')}.md`),
+          `# ${title}\n\n${sentences.join('')}\n`,
+        );
       }
     }
     const dataDir = env.RECKON_HOME!;
     const dbPath = path.join(dataDir, 'corpora', 'killed', 'corpus.db');
-    const child = spawn(process.execPath, [reckonBin, 'ingest', folder, '--corpus', 'killed', '--quiet'], { env, stdio: 'ignore' });
+    const child = spawn(process.execPath, [reckonBin, 'ingest', folder, '--corpus', 'killed', '--quiet'], {
+      env,
+      stdio: 'ignore',
+    });
     // Kill it once some, but not all, documents are in.
     const deadline = Date.now() + 60_000;
     let seen = 0;

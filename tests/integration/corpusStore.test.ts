@@ -17,8 +17,19 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const file = (name: string, hash = 'h1') => ({ path: `/docs/${name}`, contentHash: hash, size: 10, mtimeMs: 1 });
-const chunk = (text: string, title = 'T', section = 0) => ({ section, title, text, start: 0, end: text.length });
+const file = (name: string, hash = 'h1') => ({
+  path: `/docs/${name}`,
+  contentHash: hash,
+  size: 10,
+  mtimeMs: 1,
+});
+const chunk = (text: string, title = 'T', section = 0) => ({
+  section,
+  title,
+  text,
+  start: 0,
+  end: text.length,
+});
 
 function unit(values: number[]): Float32Array {
   const v = Float32Array.from(values);
@@ -29,12 +40,22 @@ function unit(values: number[]): Float32Array {
 describe('CorpusStore', () => {
   it('writes documents, chunks and full-text rows together and replaces them atomically', () => {
     const store = CorpusStore.open(dir);
-    store.replaceDocument({ ...file('a.txt'), kind: 'text', title: 'A', chunks: [chunk('alpha beta'), chunk('gamma delta')] });
-    store.replaceDocument({ ...file('b.txt'), kind: 'text', title: 'B', chunks: [chunk('beta epsilon', 'Bee')] });
+    store.replaceDocument({
+      ...file('a.txt'),
+      kind: 'text',
+      title: 'A',
+      chunks: [chunk('alpha beta'), chunk('gamma delta')],
+    });
+    store.replaceDocument({
+      ...file('b.txt'),
+      kind: 'text',
+      title: 'B',
+      chunks: [chunk('beta epsilon', 'Bee')],
+    });
     expect(store.stats()).toMatchObject({ documents: 2, chunks: 3, ftsRows: 3 });
-    expect(store.bm25Search('epsilon', 5).map((h) => store.getChunks([h.chunkId]).get(h.chunkId)?.path)).toEqual([
-      '/docs/b.txt',
-    ]);
+    expect(
+      store.bm25Search('epsilon', 5).map((h) => store.getChunks([h.chunkId]).get(h.chunkId)?.path),
+    ).toEqual(['/docs/b.txt']);
 
     store.replaceDocument({ ...file('a.txt', 'h2'), kind: 'text', title: 'A', chunks: [chunk('zeta only')] });
     expect(store.stats()).toMatchObject({ documents: 2, chunks: 2, ftsRows: 2 });
@@ -42,7 +63,11 @@ describe('CorpusStore', () => {
     store.checkFullTextIntegrity();
 
     store.markFailed({ ...file('a.txt', 'h3'), errorCode: 'PDF_CORRUPT', error: 'broken' });
-    expect(store.getDocument('/docs/a.txt')).toMatchObject({ status: 'failed', errorCode: 'PDF_CORRUPT', chunkCount: 0 });
+    expect(store.getDocument('/docs/a.txt')).toMatchObject({
+      status: 'failed',
+      errorCode: 'PDF_CORRUPT',
+      chunkCount: 0,
+    });
     expect(store.stats()).toMatchObject({ documents: 1, failedDocuments: 1, chunks: 1, ftsRows: 1 });
 
     expect(store.removeDocument('/docs/b.txt')).toBe(true);
@@ -54,8 +79,18 @@ describe('CorpusStore', () => {
 
   it('ranks title matches and tolerates FTS syntax in queries', () => {
     const store = CorpusStore.open(dir);
-    store.replaceDocument({ ...file('a'), kind: 'text', title: 'x', chunks: [chunk('Ed Wood was a director.', 'Ed Wood')] });
-    store.replaceDocument({ ...file('b'), kind: 'text', title: 'y', chunks: [chunk('Wood is a material.', 'Timber')] });
+    store.replaceDocument({
+      ...file('a'),
+      kind: 'text',
+      title: 'x',
+      chunks: [chunk('Ed Wood was a director.', 'Ed Wood')],
+    });
+    store.replaceDocument({
+      ...file('b'),
+      kind: 'text',
+      title: 'y',
+      chunks: [chunk('Wood is a material.', 'Timber')],
+    });
     const hits = store.bm25Search('Ed Wood"); DROP TABLE chunks; -- NEAR(', 5);
     expect(hits.length).toBe(2);
     expect(store.getChunks([hits[0]!.chunkId]).get(hits[0]!.chunkId)?.title).toBe('Ed Wood');
@@ -66,7 +101,12 @@ describe('CorpusStore', () => {
 
   it('drops vectors with their chunks and refuses vectors from another model', () => {
     const store = CorpusStore.open(dir);
-    const { documentId } = store.replaceDocument({ ...file('a'), kind: 'text', title: 'A', chunks: [chunk('one'), chunk('two')] });
+    const { documentId } = store.replaceDocument({
+      ...file('a'),
+      kind: 'text',
+      title: 'A',
+      chunks: [chunk('one'), chunk('two')],
+    });
     expect(documentId).toBeGreaterThan(0);
     const missing = store.chunksWithoutVectors(10);
     expect(missing.length).toBe(2);
@@ -75,9 +115,12 @@ describe('CorpusStore', () => {
       { modelId: 'm1', dimension: 3 },
     );
     expect(store.stats()).toMatchObject({ vectors: 2, embedderId: 'm1', dimension: 3 });
-    expect(() => store.putVectors([{ chunkId: missing[0]!.id, vector: unit([1, 0, 0, 0]) }], { modelId: 'm2', dimension: 4 })).toThrow(
-      /embedded with m1/,
-    );
+    expect(() =>
+      store.putVectors([{ chunkId: missing[0]!.id, vector: unit([1, 0, 0, 0]) }], {
+        modelId: 'm2',
+        dimension: 4,
+      }),
+    ).toThrow(/embedded with m1/);
     store.replaceDocument({ ...file('a', 'h2'), kind: 'text', title: 'A', chunks: [chunk('three')] });
     expect(store.stats()).toMatchObject({ chunks: 1, vectors: 0 });
     store.close();
@@ -129,16 +172,23 @@ describe('VectorIndex', () => {
     expect(afterTruncate.search(unit([1, 0, 0]), 1).length).toBe(1);
 
     fs.writeFileSync(indexFile, 'garbage');
-    expect(VectorIndex.open(store, indexFile, { persist: false })!.status).toMatchObject({ kind: 'rebuilt', saved: false });
+    expect(VectorIndex.open(store, indexFile, { persist: false })!.status).toMatchObject({
+      kind: 'rebuilt',
+      saved: false,
+    });
 
     store.replaceDocument({ ...file('b'), kind: 'text', title: 'B', chunks: [chunk('w')] });
-    expect(VectorIndex.open(store, indexFile)!.status).toMatchObject({ reason: expect.stringMatching(/generation/) });
+    expect(VectorIndex.open(store, indexFile)!.status).toMatchObject({
+      reason: expect.stringMatching(/generation/),
+    });
 
     fs.rmSync(indexFile);
     store.replaceDocument({ ...file('c'), kind: 'text', title: 'C', chunks: [chunk('v')] });
     VectorIndex.open(store, indexFile);
     fs.rmSync(indexFile);
-    expect(VectorIndex.open(store, indexFile)!.status).toMatchObject({ reason: expect.stringMatching(/missing/) });
+    expect(VectorIndex.open(store, indexFile)!.status).toMatchObject({
+      reason: expect.stringMatching(/missing/),
+    });
     store.close();
   });
 });
@@ -156,7 +206,10 @@ describe('WriterLock', () => {
     const lockPath = path.join(dir, 'writer.lock');
     const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
     await new Promise((resolve) => child.once('spawn', resolve));
-    fs.writeFileSync(lockPath, JSON.stringify({ pid: child.pid, host: os.hostname(), startedAt: Date.now() }));
+    fs.writeFileSync(
+      lockPath,
+      JSON.stringify({ pid: child.pid, host: os.hostname(), startedAt: Date.now() }),
+    );
     expect(() => WriterLock.acquire(lockPath, 'Corpus "t"')).toThrow(/another Reckon process \(pid \d+/);
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));

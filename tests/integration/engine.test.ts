@@ -49,7 +49,8 @@ function makeEngine(options: { embedders?: string[] } = {}): Engine {
     loadEmbedder: async () => embedder,
     findEmbedders: async () => options.embedders ?? [path.join(tmp, 'models/embedders/fake-bow')],
     createParser: async ({ limits }) => ({
-      parse: (file, opts) => parseFile(file, { ...(limits ? { limits } : {}), ...(opts?.signal ? { signal: opts.signal } : {}) }),
+      parse: (file, opts) =>
+        parseFile(file, { ...(limits ? { limits } : {}), ...(opts?.signal ? { signal: opts.signal } : {}) }),
       close: async () => {},
     }),
   });
@@ -79,8 +80,16 @@ describe('engine', () => {
   it('ingests, embeds and answers bm25, dense and hybrid queries', async () => {
     const events: IngestProgressEvent[] = [];
     const result = await engine.ingest('notes', [docs], { onProgress: (e) => events.push(e) });
-    expect(result).toMatchObject({ added: 4, failed: [], chunksWritten: 4, chunksEmbedded: 4, embedderId: 'fake-bow' });
-    expect(events.map((e) => e.phase)).toEqual(expect.arrayContaining(['scan', 'parse', 'embed', 'index', 'done']));
+    expect(result).toMatchObject({
+      added: 4,
+      failed: [],
+      chunksWritten: 4,
+      chunksEmbedded: 4,
+      embedderId: 'fake-bow',
+    });
+    expect(events.map((e) => e.phase)).toEqual(
+      expect.arrayContaining(['scan', 'parse', 'embed', 'index', 'done']),
+    );
     expect(events.at(-1)).toMatchObject({ phase: 'done', filesDone: 4, filesTotal: 4 });
 
     for (const mode of ['bm25', 'dense', 'hybrid'] as const) {
@@ -122,7 +131,9 @@ describe('engine', () => {
     await engine.ingest('notes', [docs]);
     embedder = fakeEmbedder('other-model');
     fs.writeFileSync(path.join(docs, 'new.txt'), 'A new document about the Seine.');
-    const result = await engine.ingest('notes', [docs], { embedder: { dir: path.join(tmp, 'models/embedders/other-model') } });
+    const result = await engine.ingest('notes', [docs], {
+      embedder: { dir: path.join(tmp, 'models/embedders/other-model') },
+    });
     expect(result.added).toBe(1);
     expect(result.embeddingSkipped).toMatch(/embedded with fake-bow, not other-model/);
   });

@@ -10,7 +10,9 @@ export function registerCorpora(program: Command, run: CommandRunner): void {
     .description('List the corpora in the data directory (default).')
     .option('--json', 'print as JSON')
     .action((options: { json?: boolean }, command: Command) =>
-      run((ctx) => listCorpora(ctx, { json: options.json ?? command.parent?.opts<{ json?: boolean }>().json })),
+      run((ctx) =>
+        listCorpora(ctx, { json: options.json ?? command.parent?.opts<{ json?: boolean }>().json }),
+      ),
     );
   corpora
     .command('remove')
@@ -31,7 +33,10 @@ export function registerCorpora(program: Command, run: CommandRunner): void {
 async function listCorpora(ctx: CliContext, options: { json?: boolean | undefined }): Promise<number> {
   const list = ctx.engine.listCorpora();
   if (options.json) {
-    ctx.json({ dataDir: ctx.settings.dataDir, corpora: list.map(({ name, dir, stats }) => ({ name, dir, ...stats })) });
+    ctx.json({
+      dataDir: ctx.settings.dataDir,
+      corpora: list.map(({ name, dir, stats }) => ({ name, dir, ...stats })),
+    });
     return ExitCode.OK;
   }
   if (list.length === 0) {

@@ -10,13 +10,31 @@ import { parsePositiveInt, type CommandRunner } from './shared.ts';
 export function registerIngest(program: Command, run: CommandRunner): void {
   program
     .command('ingest')
-    .description('Add files and folders to a corpus (unchanged files are skipped, changed ones replaced, deleted ones removed).')
-    .argument('<paths...>', 'files or folders (.txt .md .html .pdf .docx, source code, HotpotQA/2Wiki JSON, MuSiQue JSONL)')
+    .description(
+      'Add files and folders to a corpus (unchanged files are skipped, changed ones replaced, deleted ones removed).',
+    )
+    .argument(
+      '<paths...>',
+      'files or folders (.txt .md .html .pdf .docx, source code, HotpotQA/2Wiki JSON, MuSiQue JSONL)',
+    )
     .requiredOption('-c, --corpus <name>', 'corpus to add to (created if new)')
-    .option('--embedder <dir|none>', 'embedding model folder, or "none" for BM25 only (default: the corpus\'s own, else one in models/embedders)')
+    .option(
+      '--embedder <dir|none>',
+      'embedding model folder, or "none" for BM25 only (default: the corpus\'s own, else one in models/embedders)',
+    )
     .option('--concurrency <n>', 'files parsed at once', parsePositiveInt, 1)
-    .option('--max-file-mb <n>', 'refuse files larger than this', parsePositiveInt, DEFAULT_MAX_FILE_BYTES / 2 ** 20)
-    .option('--parse-timeout <seconds>', 'stop parsing a file after this long', parsePositiveInt, DEFAULT_PARSE_TIMEOUT_MS / 1000)
+    .option(
+      '--max-file-mb <n>',
+      'refuse files larger than this',
+      parsePositiveInt,
+      DEFAULT_MAX_FILE_BYTES / 2 ** 20,
+    )
+    .option(
+      '--parse-timeout <seconds>',
+      'stop parsing a file after this long',
+      parsePositiveInt,
+      DEFAULT_PARSE_TIMEOUT_MS / 1000,
+    )
     .option('-q, --quiet', 'no progress output')
     .option('--json', 'print the result as JSON')
     .action((paths: string[], options: IngestCliOptions) => run((ctx) => ingestCommand(ctx, paths, options)));
@@ -34,7 +52,11 @@ interface IngestCliOptions {
 
 async function ingestCommand(ctx: CliContext, paths: string[], options: IngestCliOptions): Promise<number> {
   const embedder: EmbedderChoice =
-    options.embedder === undefined ? 'auto' : options.embedder === 'none' ? 'none' : { dir: path.resolve(options.embedder) };
+    options.embedder === undefined
+      ? 'auto'
+      : options.embedder === 'none'
+        ? 'none'
+        : { dir: path.resolve(options.embedder) };
   const progress = new ProgressBar(ctx.io.stderr, options.quiet ?? false);
   let result;
   try {
@@ -54,10 +76,13 @@ async function ingestCommand(ctx: CliContext, paths: string[], options: IngestCl
     ctx.out(
       `Corpus "${result.corpus}": ${result.added} added, ${result.updated} updated, ${result.unchanged} unchanged, ${result.removed} removed, ${result.failed.length} failed; ${result.chunksWritten} chunks written, ${result.chunksEmbedded} embedded in ${formatSeconds(result.durationMs / 1000)}.`,
     );
-    for (const failure of result.failed) ctx.out(`  failed  ${failure.path}\n          ${failure.code}: ${failure.message}`);
+    for (const failure of result.failed)
+      ctx.out(`  failed  ${failure.path}\n          ${failure.code}: ${failure.message}`);
     for (const missing of result.missing) ctx.out(`  missing ${missing}: no such file or folder`);
-    if (result.skippedUnsupported > 0) ctx.out(`Skipped ${result.skippedUnsupported} files of unsupported types.`);
-    if (result.embeddingSkipped) ctx.out(`Note: no vectors were computed (${result.embeddingSkipped}); search uses BM25.`);
+    if (result.skippedUnsupported > 0)
+      ctx.out(`Skipped ${result.skippedUnsupported} files of unsupported types.`);
+    if (result.embeddingSkipped)
+      ctx.out(`Note: no vectors were computed (${result.embeddingSkipped}); search uses BM25.`);
     if (result.cancelled) ctx.out('Cancelled: run the same command again to finish.');
   }
   if (result.cancelled) return ExitCode.CANCELLED;

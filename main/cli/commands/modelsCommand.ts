@@ -56,10 +56,13 @@ async function listModels(ctx: CliContext, options: { json?: boolean }): Promise
   }
   ctx.out(`Models folder: ${modelsDir}\n\nRecommended (reckon models pull <id>):`);
   for (const entry of catalog) {
-    ctx.out(`  ${entry.installed ? '✓' : ' '} ${entry.id.padEnd(30)} ${entry.kind.padEnd(9)} ${entry.title} [${entry.license}]`);
+    ctx.out(
+      `  ${entry.installed ? '✓' : ' '} ${entry.id.padEnd(30)} ${entry.kind.padEnd(9)} ${entry.title} [${entry.license}]`,
+    );
   }
   ctx.out('\nFound on disk:');
-  if (local.length === 0) ctx.out('  nothing yet — put a .gguf file in llm/ or an ONNX embedder folder in embedders/.');
+  if (local.length === 0)
+    ctx.out('  nothing yet — put a .gguf file in llm/ or an ONNX embedder folder in embedders/.');
   for (const file of local) ctx.out(`  ${file.kind.padEnd(9)} ${file.path} (${formatBytes(file.sizeBytes)})`);
   return ExitCode.OK;
 }

@@ -17,7 +17,7 @@ export function registerSearch(program: Command, run: CommandRunner): void {
     .requiredOption('-c, --corpus <name>', 'corpus to search')
     .option('-k, --k <n>', 'number of results', parsePositiveInt, DEFAULT_SEARCH_K)
     .addOption(new Option('--mode <mode>', 'bm25, dense or hybrid').choices(SEARCH_MODES).default('hybrid'))
-    .option('--embedder <dir>', 'embedding model folder for the query (default: the corpus\'s own)')
+    .option('--embedder <dir>', "embedding model folder for the query (default: the corpus's own)")
     .option('--json', 'print the result as JSON')
     .action((query: string, options: SearchCliOptions) => run((ctx) => searchCommand(ctx, query, options)));
 }
@@ -46,7 +46,9 @@ async function searchCommand(ctx: CliContext, query: string, options: SearchCliO
   result.hits.forEach((hit, i) => {
     const where = `${hit.path}${hit.page !== null ? ` p.${hit.page}` : ''} [${hit.start}–${hit.end}]`;
     const preview = hit.text.length > PREVIEW_CHARS ? `${hit.text.slice(0, PREVIEW_CHARS)}…` : hit.text;
-    ctx.out(`${i + 1}. ${hit.title}  (score ${hit.score.toFixed(4)}, chunk ${hit.chunkId})\n   ${where}\n   ${preview.replace(/\n/g, ' ')}\n`);
+    ctx.out(
+      `${i + 1}. ${hit.title}  (score ${hit.score.toFixed(4)}, chunk ${hit.chunkId})\n   ${where}\n   ${preview.replace(/\n/g, ' ')}\n`,
+    );
   });
   return ExitCode.OK;
 }

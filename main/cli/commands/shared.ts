@@ -6,6 +6,7 @@ export type CommandRunner = (body: (ctx: CliContext) => Promise<number>) => Prom
 
 export function parsePositiveInt(value: string): number {
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('expected a positive whole number.');
+  if (!Number.isInteger(parsed) || parsed <= 0)
+    throw new InvalidArgumentError('expected a positive whole number.');
   return parsed;
 }

@@ -162,7 +162,10 @@ export class CorpusStore {
     if (!options.readonly) fs.mkdirSync(dir, { recursive: true });
     let db: SqliteDatabase;
     try {
-      db = new Database(dbPath, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+      db = new Database(dbPath, {
+        readonly: options.readonly ?? false,
+        fileMustExist: options.readonly ?? false,
+      });
       db.pragma('busy_timeout = 5000');
       if (!options.readonly) {
         db.pragma('journal_mode = WAL');
@@ -224,7 +227,16 @@ export class CorpusStore {
         `INSERT INTO chunks(document_id, ord, section, title, text, start, end, page) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       info.chunks.forEach((chunk, ord) => {
-        insert.run(documentId, ord, chunk.section, chunk.title, chunk.text, chunk.start, chunk.end, chunk.page ?? null);
+        insert.run(
+          documentId,
+          ord,
+          chunk.section,
+          chunk.title,
+          chunk.text,
+          chunk.start,
+          chunk.end,
+          chunk.page ?? null,
+        );
       });
       this.bumpGeneration();
       return { documentId };
@@ -299,9 +311,9 @@ export class CorpusStore {
   }
 
   private deleteChunks(documentId: number): void {
-    this.db.prepare(`DELETE FROM chunk_vectors WHERE chunk_id IN (SELECT id FROM chunks WHERE document_id = ?)`).run(
-      documentId,
-    );
+    this.db
+      .prepare(`DELETE FROM chunk_vectors WHERE chunk_id IN (SELECT id FROM chunks WHERE document_id = ?)`)
+      .run(documentId);
     this.db.prepare(`DELETE FROM chunks WHERE document_id = ?`).run(documentId);
   }
 
@@ -324,10 +336,11 @@ export class CorpusStore {
   }
 
   setMeta(key: string, value: string): void {
-    this.db.prepare(`INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(
-      key,
-      value,
-    );
+    this.db
+      .prepare(
+        `INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+      )
+      .run(key, value);
   }
 
   /** The embedding model this corpus's vectors come from, fixed by the first embedding. */
@@ -349,13 +362,18 @@ export class CorpusStore {
 
   countChunksWithoutVectors(): number {
     return this.db
-      .prepare(`SELECT count(*) FROM chunks c LEFT JOIN chunk_vectors v ON v.chunk_id = c.id WHERE v.chunk_id IS NULL`)
+      .prepare(
+        `SELECT count(*) FROM chunks c LEFT JOIN chunk_vectors v ON v.chunk_id = c.id WHERE v.chunk_id IS NULL`,
+      )
       .pluck()
       .get() as number;
   }
 
   /** Stores vectors for chunks (ignoring chunks deleted meanwhile) and binds the corpus to the model. */
-  putVectors(rows: readonly { chunkId: number; vector: Float32Array }[], binding: { modelId: string; dimension: number }): void {
+  putVectors(
+    rows: readonly { chunkId: number; vector: Float32Array }[],
+    binding: { modelId: string; dimension: number },
+  ): void {
     this.db.transaction(() => {
       const current = this.embedderBinding();
       if (current && (current.modelId !== binding.modelId || current.dimension !== binding.dimension)) {
@@ -373,9 +391,16 @@ export class CorpusStore {
       );
       for (const row of rows) {
         if (row.vector.length !== binding.dimension) {
-          throw new ReckonError('EMBEDDER_MISMATCH', `A ${row.vector.length}-d vector does not fit this ${binding.dimension}-d corpus.`);
+          throw new ReckonError(
+            'EMBEDDER_MISMATCH',
+            `A ${row.vector.length}-d vector does not fit this ${binding.dimension}-d corpus.`,
+          );
         }
-        insert.run(row.chunkId, Buffer.from(row.vector.buffer, row.vector.byteOffset, row.vector.byteLength), row.chunkId);
+        insert.run(
+          row.chunkId,
+          Buffer.from(row.vector.buffer, row.vector.byteOffset, row.vector.byteLength),
+          row.chunkId,
+        );
       }
       this.bumpGeneration();
     })();
@@ -392,7 +417,9 @@ export class CorpusStore {
 
   /** Streams every stored vector (for rebuilding the derived index). */
   *iterateVectors(): Generator<{ chunkId: number; vector: Float32Array }> {
-    const rows = this.db.prepare(`SELECT chunk_id, vector FROM chunk_vectors ORDER BY chunk_id`).iterate() as Iterable<{
+    const rows = this.db
+      .prepare(`SELECT chunk_id, vector FROM chunk_vectors ORDER BY chunk_id`)
+      .iterate() as Iterable<{
       chunk_id: number;
       vector: Buffer;
     }>;
@@ -412,7 +439,13 @@ export class CorpusStore {
       | { generation: number; dimension: number; model_id: string; checksum: string; count: number }
       | undefined;
     return row
-      ? { generation: row.generation, dimension: row.dimension, modelId: row.model_id, checksum: row.checksum, count: row.count }
+      ? {
+          generation: row.generation,
+          dimension: row.dimension,
+          modelId: row.model_id,
+          checksum: row.checksum,
+          count: row.count,
+        }
       : undefined;
   }
 
@@ -476,10 +509,9 @@ export class CorpusStore {
 
 /** Turns free text into an FTS5 query of quoted, OR-ed terms (no operator injection possible). */
 export function toFtsQuery(query: string): string {
-  const terms = [...new Set((query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, MAX_QUERY_TERMS * 4))].slice(
-    0,
-    MAX_QUERY_TERMS,
-  );
+  const terms = [
+    ...new Set((query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, MAX_QUERY_TERMS * 4)),
+  ].slice(0, MAX_QUERY_TERMS);
   return terms.map((term) => `"${term}"`).join(' OR ');
 }
 

@@ -25,7 +25,9 @@ export class WriterLock {
   static acquire(lockPath: string, what: string): WriterLock {
     const owner: LockOwner = { pid: process.pid, host: os.hostname(), startedAt: Date.now() };
     if (heldLocks.has(lockPath)) {
-      throw new WriterLockedError(`${what} is already being written by this process. Wait for that work to finish.`);
+      throw new WriterLockedError(
+        `${what} is already being written by this process. Wait for that work to finish.`,
+      );
     }
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
@@ -37,7 +39,12 @@ export class WriterLock {
       }
       const existing = readOwner(lockPath);
       // Our own pid in a lock we do not hold is a leftover from a previous process that had it.
-      if (existing && existing.host === os.hostname() && existing.pid !== process.pid && isAlive(existing.pid)) {
+      if (
+        existing &&
+        existing.host === os.hostname() &&
+        existing.pid !== process.pid &&
+        isAlive(existing.pid)
+      ) {
         throw new WriterLockedError(
           `${what} is being written by another Reckon process (pid ${existing.pid}, since ${new Date(existing.startedAt).toISOString()}). Wait for it to finish, or stop it and run the command again.`,
         );
@@ -45,7 +52,9 @@ export class WriterLock {
       // Stale (owner gone) or unreadable (crash while writing the lock): remove and retry.
       fs.rmSync(lockPath, { force: true });
     }
-    throw new WriterLockedError(`Could not take the writer lock ${lockPath}; another process keeps re-creating it.`);
+    throw new WriterLockedError(
+      `Could not take the writer lock ${lockPath}; another process keeps re-creating it.`,
+    );
   }
 
   release(): void {

@@ -38,7 +38,10 @@ const sentenceSegmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
  * Chunks `text`. With `pageStarts` (offsets where each page begins) chunks never span a page
  * boundary, so a citation names one page.
  */
-export function chunkDocument(text: string, options: ChunkOptions & { pageStarts?: number[] } = {}): TextChunk[] {
+export function chunkDocument(
+  text: string,
+  options: ChunkOptions & { pageStarts?: number[] } = {},
+): TextChunk[] {
   const pageStarts = options.pageStarts;
   if (pageStarts && pageStarts.length > 1) {
     return pageStarts.flatMap((start, i) => {
@@ -53,7 +56,10 @@ export function chunkDocument(text: string, options: ChunkOptions & { pageStarts
 
 function chunkRange(text: string, rangeStart: number, rangeEnd: number, options: ChunkOptions): TextChunk[] {
   const maxChars = Math.max(50, options.maxChars ?? DEFAULT_MAX_CHUNK_CHARS);
-  const overlapChars = Math.min(Math.max(0, options.overlapChars ?? DEFAULT_CHUNK_OVERLAP_CHARS), maxChars / 2);
+  const overlapChars = Math.min(
+    Math.max(0, options.overlapChars ?? DEFAULT_CHUNK_OVERLAP_CHARS),
+    maxChars / 2,
+  );
   const segments = splitSegments(text, rangeStart, rangeEnd, maxChars);
   const chunks: TextChunk[] = [];
   let first = 0;
@@ -114,7 +120,12 @@ function splitSegments(text: string, rangeStart: number, rangeEnd: number, maxCh
   return segments;
 }
 
-function cutLong(text: string, start: number, end: number, maxChars: number): { start: number; end: number }[] {
+function cutLong(
+  text: string,
+  start: number,
+  end: number,
+  maxChars: number,
+): { start: number; end: number }[] {
   const pieces: { start: number; end: number }[] = [];
   let s = start;
   while (end - s > maxChars) {

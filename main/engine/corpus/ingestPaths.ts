@@ -88,8 +88,13 @@ interface FileTask {
   size: number;
 }
 
-export async function ingestPaths(corpus: Corpus, inputs: readonly string[], options: IngestOptions): Promise<IngestResult> {
-  if (!corpus.writable) throw new ReckonError('NOT_WRITER', `Corpus "${corpus.name}" was not opened for writing.`);
+export async function ingestPaths(
+  corpus: Corpus,
+  inputs: readonly string[],
+  options: IngestOptions,
+): Promise<IngestResult> {
+  if (!corpus.writable)
+    throw new ReckonError('NOT_WRITER', `Corpus "${corpus.name}" was not opened for writing.`);
   const now = options.now ?? Date.now;
   const started = now();
   const store = corpus.store;
@@ -159,7 +164,8 @@ export async function ingestPaths(corpus: Corpus, inputs: readonly string[], opt
   }
   for (const root of walkedRoots) {
     for (const doc of store.listDocuments()) {
-      if (doc.path.startsWith(root + path.sep) && !seen.has(doc.path) && store.removeDocument(doc.path)) result.removed++;
+      if (doc.path.startsWith(root + path.sep) && !seen.has(doc.path) && store.removeDocument(doc.path))
+        result.removed++;
     }
   }
   progress.phase = 'parse';
@@ -189,7 +195,11 @@ export async function ingestPaths(corpus: Corpus, inputs: readonly string[], opt
       contentHash = await hashFile(task.path);
       info = { path: task.path, contentHash, size: stat.size, mtimeMs: stat.mtimeMs };
     } catch (error) {
-      result.failed.push({ path: task.path, code: 'UNREADABLE', message: `Could not read the file: ${(error as Error).message}` });
+      result.failed.push({
+        path: task.path,
+        code: 'UNREADABLE',
+        message: `Could not read the file: ${(error as Error).message}`,
+      });
       progress.failed++;
       return;
     }
@@ -197,7 +207,11 @@ export async function ingestPaths(corpus: Corpus, inputs: readonly string[], opt
     if (existing && existing.contentHash === contentHash) {
       result.unchanged++;
       if (existing.status === 'failed') {
-        result.failed.push({ path: task.path, code: existing.errorCode ?? 'FAILED', message: existing.error ?? 'Failed before.' });
+        result.failed.push({
+          path: task.path,
+          code: existing.errorCode ?? 'FAILED',
+          message: existing.error ?? 'Failed before.',
+        });
         progress.failed++;
       }
       return;
@@ -208,7 +222,12 @@ export async function ingestPaths(corpus: Corpus, inputs: readonly string[], opt
       if (chunks.length === 0) {
         throw new ParseError('NO_TEXT', 'The file contains no text to index.');
       }
-      store.replaceDocument({ ...info, kind: parsed.kind, title: parsed.sections[0]?.title ?? path.basename(task.path), chunks });
+      store.replaceDocument({
+        ...info,
+        kind: parsed.kind,
+        title: parsed.sections[0]?.title ?? path.basename(task.path),
+        chunks,
+      });
       if (existing) result.updated++;
       else result.added++;
       result.chunksWritten += chunks.length;

@@ -45,18 +45,24 @@ export class VectorIndex {
    * trusted. `persist` (default true) saves a rebuilt index atomically; pass false when this
    * process does not hold the writer lock.
    */
-  static open(store: CorpusStore, filePath: string, options: { persist?: boolean } = {}): VectorIndex | undefined {
+  static open(
+    store: CorpusStore,
+    filePath: string,
+    options: { persist?: boolean } = {},
+  ): VectorIndex | undefined {
     const binding = store.embedderBinding();
     if (!binding) return undefined;
     const generation = store.generation();
     const state = store.getVectorIndexState();
     let reason: string;
     if (!state) reason = 'no index has been built yet';
-    else if (state.generation !== generation) reason = `the index is from generation ${state.generation}, the store is at ${generation}`;
+    else if (state.generation !== generation)
+      reason = `the index is from generation ${state.generation}, the store is at ${generation}`;
     else if (state.modelId !== binding.modelId || state.dimension !== binding.dimension)
       reason = `the index was built for ${state.modelId} (${state.dimension}-d)`;
     else if (!fs.existsSync(filePath)) reason = 'the index file is missing';
-    else if (sha256File(filePath) !== state.checksum) reason = 'the index file is damaged (checksum mismatch)';
+    else if (sha256File(filePath) !== state.checksum)
+      reason = 'the index file is damaged (checksum mismatch)';
     else {
       const index = newIndex(binding.dimension);
       try {
@@ -73,7 +79,11 @@ export class VectorIndex {
   }
 
   /** Builds a fresh index from every vector in the store. */
-  static rebuild(store: CorpusStore, filePath: string, options: { persist: boolean; reason: string }): VectorIndex | undefined {
+  static rebuild(
+    store: CorpusStore,
+    filePath: string,
+    options: { persist: boolean; reason: string },
+  ): VectorIndex | undefined {
     const binding = store.embedderBinding();
     if (!binding) return undefined;
     const generation = store.generation();
@@ -107,7 +117,8 @@ export class VectorIndex {
       });
       saved = true;
     }
-    const status: VectorIndexStatus = count === 0 ? { kind: 'empty' } : { kind: 'rebuilt', reason: options.reason, saved };
+    const status: VectorIndexStatus =
+      count === 0 ? { kind: 'empty' } : { kind: 'rebuilt', reason: options.reason, saved };
     return new VectorIndex(index, binding.dimension, binding.modelId, status);
   }
 
@@ -141,7 +152,8 @@ function sha256File(filePath: string): string {
   try {
     const buffer = Buffer.allocUnsafe(1 << 20);
     let read: number;
-    while ((read = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0) hash.update(buffer.subarray(0, read));
+    while ((read = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0)
+      hash.update(buffer.subarray(0, read));
   } finally {
     fs.closeSync(fd);
   }

@@ -14,5 +14,7 @@ export function reciprocalRankFusion(
   for (const list of lists) {
     list.forEach((id, index) => scores.set(id, (scores.get(id) ?? 0) + 1 / (rrfK + index + 1)));
   }
-  return [...scores.entries()].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score || a.id - b.id);
+  return [...scores.entries()]
+    .map(([id, score]) => ({ id, score }))
+    .sort((a, b) => b.score - a.score || a.id - b.id);
 }

@@ -54,7 +54,11 @@ export interface SearchOptions {
   signal?: AbortSignal;
 }
 
-export async function searchCorpus(source: SearchSource, query: string, options: SearchOptions = {}): Promise<SearchResult> {
+export async function searchCorpus(
+  source: SearchSource,
+  query: string,
+  options: SearchOptions = {},
+): Promise<SearchResult> {
   const k = Math.max(1, Math.floor(options.k ?? DEFAULT_SEARCH_K));
   const requestedMode = options.mode ?? 'hybrid';
   const warnings: string[] = [];
@@ -96,7 +100,11 @@ export async function searchCorpus(source: SearchSource, query: string, options:
   return finish(source.store, 'hybrid', 'hybrid', hits, warnings);
 }
 
-function bm25List(store: CorpusStore, query: string, k: number): { chunkId: number; score: number; ranks: SearchHit['ranks'] }[] {
+function bm25List(
+  store: CorpusStore,
+  query: string,
+  k: number,
+): { chunkId: number; score: number; ranks: SearchHit['ranks'] }[] {
   return store.bm25Search(query, k).map((hit, i) => ({ ...hit, ranks: { bm25: i + 1 } }));
 }
 
