@@ -1,5 +1,8 @@
 import { createEngine, type Engine } from '../engine/createEngine.ts';
 import type { EnvironmentSettings } from '../engine/config.ts';
+import { RunStore } from '../engine/runs/RunStore.ts';
+import type { LlmProvider } from '../engine/runs/startRun.ts';
+import { createLlmBackend } from '../engine/models/createLlmBackend.ts';
 
 /** Exit codes of the `reckon` command; scripts may rely on them. */
 export const ExitCode = {
@@ -22,6 +25,7 @@ export interface CliIo {
 /** What every command gets: settings, output streams, the cancellation signal and a lazily made engine. */
 export class CliContext {
   private engineInstance: Engine | undefined;
+  private runStoreInstance: RunStore | undefined;
 
   constructor(
     readonly settings: EnvironmentSettings,
@@ -35,6 +39,26 @@ export class CliContext {
       modelsDir: this.settings.modelsDir,
     });
     return this.engineInstance;
+  }
+
+  /** Run history in the data directory. */
+  get runStore(): RunStore {
+    this.runStoreInstance ??= RunStore.open(this.settings.dataDir);
+    return this.runStoreInstance;
+  }
+
+  /** Creates the model for a run from its spec; disposed when the run ends. */
+  llmProvider(options: { threads?: number; contextSize?: number }): LlmProvider {
+    return async (spec, signal) => {
+      const backend = await createLlmBackend(spec, {
+        modelsDir: this.settings.modelsDir,
+        ...(this.settings.openAiApiKey ? { apiKey: this.settings.openAiApiKey } : {}),
+        ...(options.threads ? { threads: options.threads } : {}),
+        ...(options.contextSize ? { contextSize: options.contextSize } : {}),
+        signal,
+      });
+      return { backend, release: () => backend.dispose() };
+    };
   }
 
   out(text: string): void {
@@ -51,6 +75,7 @@ export class CliContext {
   }
 
   async close(): Promise<void> {
+    this.runStoreInstance?.close();
     await this.engineInstance?.close();
   }
 }

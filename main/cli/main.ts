@@ -9,6 +9,9 @@ import { registerIngest } from './commands/ingestCommand.ts';
 import { registerSearch } from './commands/searchCommand.ts';
 import { registerCorpora } from './commands/corporaCommand.ts';
 import { registerModels } from './commands/modelsCommand.ts';
+import { registerAsk } from './commands/askCommand.ts';
+import { registerAnalyze } from './commands/analyzeCommand.ts';
+import { registerRuns } from './commands/runsCommand.ts';
 import type { CommandRunner } from './commands/shared.ts';
 
 /** Runs the CLI with `argv` (as process.argv) and resolves to the exit code. */
@@ -57,6 +60,9 @@ export async function main(
   registerSearch(program, run);
   registerCorpora(program, run);
   registerModels(program, run);
+  registerAsk(program, run);
+  registerAnalyze(program, run);
+  registerRuns(program, run);
 
   const wantsJson = argv.includes('--json');
   try {

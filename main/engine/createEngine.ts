@@ -4,9 +4,14 @@
  * share one engine and tests can substitute small fakes.
  */
 import path from 'node:path';
-import { Library, type CorpusSummary } from './corpus/Library.ts';
+import { Library, type Corpus, type CorpusSummary } from './corpus/Library.ts';
 import { ingestPaths, type FileParser, type IngestOptions, type IngestResult } from './corpus/ingestPaths.ts';
-import { searchCorpus, type SearchOptions, type SearchResult } from './corpus/search/searchCorpus.ts';
+import {
+  searchCorpus,
+  type SearchOptions,
+  type SearchResult,
+  type SearchSource,
+} from './corpus/search/searchCorpus.ts';
 import type { ParseLimits } from './corpus/loaders/ParsedFile.ts';
 import type { Embedder } from './models/Embedder.ts';
 import { ModelNotFoundError, toReckonError } from './errors.ts';
@@ -57,7 +62,16 @@ export interface Engine {
     query: string,
     options?: SearchOptions & { embedder?: EmbedderChoice },
   ): Promise<SearchResult>;
+  /** Keeps a corpus open for many searches (a run's retrieve() calls); read-only, takes no lock. */
+  openRetriever(corpusName: string, options?: { embedder?: EmbedderChoice }): Retriever;
   close(): Promise<void>;
+}
+
+/** An open search session over one corpus. */
+export interface Retriever {
+  readonly corpus: string;
+  search(query: string, options?: SearchOptions): Promise<SearchResult>;
+  close(): void;
 }
 
 export function createEngine(options: EngineOptions): Engine {
@@ -113,6 +127,58 @@ export function createEngine(options: EngineOptions): Engine {
         };
   };
 
+  /** A search session over one open corpus; the dense side is resolved once, on first use. */
+  const openRetrieverFor = (corpus: Corpus, embedderChoice: EmbedderChoice): Retriever => {
+    let dense: Promise<Awaited<ReturnType<SearchSource['dense']>>> | undefined;
+    let reportedWarnings = false;
+    const resolveDense = async (): Promise<Awaited<ReturnType<SearchSource['dense']>>> => {
+      const binding = corpus.store.embedderBinding();
+      if (!binding) {
+        return { unavailable: 'this corpus has no embeddings; ingest it again with an embedding model installed' };
+      }
+      const choice = await resolveEmbedder(embedderChoice, binding.modelId);
+      if ('unavailable' in choice) return choice;
+      const embedder = await embedderAt(choice.dir);
+      if (embedder.modelId !== binding.modelId || embedder.dimension !== binding.dimension) {
+        throw new ModelNotFoundError(
+          `The corpus was embedded with ${binding.modelId} (${binding.dimension}-d) but ${choice.dir} is ${embedder.modelId} (${embedder.dimension}-d).`,
+        );
+      }
+      const index = corpus.vectorIndex();
+      if (!index) return { unavailable: 'the corpus has no vectors' };
+      const warnings: string[] = [];
+      if (index.status.kind === 'rebuilt') {
+        warnings.push(
+          `The vector index was rebuilt from the store because ${index.status.reason}${index.status.saved ? '' : ' (not saved: another process is writing this corpus)'}.`,
+        );
+      }
+      const missing = corpus.store.countChunksWithoutVectors();
+      if (missing > 0) warnings.push(`${missing} chunks have no vectors yet; run "reckon ingest" again to embed them.`);
+      return { index, embedder, warnings };
+    };
+    return {
+      corpus: corpus.name,
+      async search(query, searchOptions = {}) {
+        return searchCorpus(
+          {
+            store: corpus.store,
+            dense: async () => {
+              dense ??= resolveDense();
+              const resolved = await dense;
+              // Warnings about the index describe the session, not each query: report them once.
+              if ('warnings' in resolved && reportedWarnings) return { ...resolved, warnings: [] };
+              reportedWarnings = true;
+              return resolved;
+            },
+          },
+          query,
+          searchOptions,
+        );
+      },
+      close: () => corpus.close(),
+    };
+  };
+
   return {
     library,
     listCorpora: () => library.list(),
@@ -162,50 +228,16 @@ export function createEngine(options: EngineOptions): Engine {
     },
 
     async search(corpusName, query, searchOptions = {}) {
-      const corpus = library.openForReading(corpusName);
+      const retriever = openRetrieverFor(library.openForReading(corpusName), searchOptions.embedder ?? 'auto');
       try {
-        return await searchCorpus(
-          {
-            store: corpus.store,
-            dense: async () => {
-              const binding = corpus.store.embedderBinding();
-              if (!binding) {
-                return {
-                  unavailable:
-                    'this corpus has no embeddings; ingest it again with an embedding model installed',
-                };
-              }
-              const choice = await resolveEmbedder(searchOptions.embedder ?? 'auto', binding.modelId);
-              if ('unavailable' in choice) return choice;
-              const embedder = await embedderAt(choice.dir);
-              if (embedder.modelId !== binding.modelId || embedder.dimension !== binding.dimension) {
-                throw new ModelNotFoundError(
-                  `The corpus was embedded with ${binding.modelId} (${binding.dimension}-d) but ${choice.dir} is ${embedder.modelId} (${embedder.dimension}-d).`,
-                );
-              }
-              const index = corpus.vectorIndex();
-              if (!index) return { unavailable: 'the corpus has no vectors' };
-              const warnings: string[] = [];
-              if (index.status.kind === 'rebuilt') {
-                warnings.push(
-                  `The vector index was rebuilt from the store because ${index.status.reason}${index.status.saved ? '' : ' (not saved: another process is writing this corpus)'}.`,
-                );
-              }
-              const missing = corpus.store.countChunksWithoutVectors();
-              if (missing > 0) {
-                warnings.push(
-                  `${missing} chunks have no vectors yet; run "reckon ingest" again to embed them.`,
-                );
-              }
-              return { index, embedder, warnings };
-            },
-          },
-          query,
-          searchOptions,
-        );
+        return await retriever.search(query, searchOptions);
       } finally {
-        corpus.close();
+        retriever.close();
       }
+    },
+
+    openRetriever(corpusName, retrieverOptions = {}) {
+      return openRetrieverFor(library.open(corpusName), retrieverOptions.embedder ?? 'auto');
     },
 
     async close() {

@@ -90,7 +90,12 @@ export function memoryRows(benchmark: string, snapshot: MemorySnapshot, startRss
       notes: `sampled every ${DEFAULT_SAMPLE_INTERVAL_MS} ms by a worker thread; ${mib(startRssBytes).toFixed(0)} MiB at start`,
     },
     { metric: `${benchmark}: RSS after`, value: mib(snapshot.rssBytes), unit: 'MiB' },
-    { metric: `${benchmark}: heap used after`, value: mib(snapshot.heapUsedBytes), unit: 'MiB', notes: 'main-thread V8 heap' },
+    {
+      metric: `${benchmark}: heap used after`,
+      value: mib(snapshot.heapUsedBytes),
+      unit: 'MiB',
+      notes: 'main-thread V8 heap',
+    },
     {
       metric: `${benchmark}: maxRSS so far`,
       value: mib(snapshot.maxRssBytes),

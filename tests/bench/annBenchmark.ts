@@ -21,7 +21,15 @@ import {
   DEFAULT_EXPANSION_SEARCH,
   VectorIndex,
 } from '../../main/engine/corpus/search/VectorIndex.ts';
-import { MIB, summarize, throttle, timed, type BenchContext, type BenchRow, type Benchmark } from './Benchmark.ts';
+import {
+  MIB,
+  summarize,
+  throttle,
+  timed,
+  type BenchContext,
+  type BenchRow,
+  type Benchmark,
+} from './Benchmark.ts';
 import { gaussian, mulberry32, randomInt } from './mulberry32.ts';
 
 export const ANN_DIMENSION = 384;
@@ -47,7 +55,8 @@ type UsearchIndex = InstanceType<typeof usearch.Index>;
 
 export const annBenchmark: Benchmark = {
   name: 'ann',
-  description: 'usearch HNSW vs exact brute force at 100k × 384-d (recall@10, QPS); VectorIndex rebuild/open cost',
+  description:
+    'usearch HNSW vs exact brute force at 100k × 384-d (recall@10, QPS); VectorIndex rebuild/open cost',
   async run(context) {
     const sizes = context.quick ? QUICK_SIZES : FULL_SIZES;
     const d = ANN_DIMENSION;
@@ -59,7 +68,9 @@ export const annBenchmark: Benchmark = {
 
     // 1. HNSW build, exactly as VectorIndex.newIndex configures it.
     const index = newUsearchIndex(d);
-    const report = throttle((done: number, what: string) => context.progress(`${what} ${done}/${sizes.vectors}`));
+    const report = throttle((done: number, what: string) =>
+      context.progress(`${what} ${done}/${sizes.vectors}`),
+    );
     const build = await timed(() => {
       for (let start = 0; start < sizes.vectors; start += ADD_BATCH) {
         const end = Math.min(sizes.vectors, start + ADD_BATCH);
@@ -93,7 +104,9 @@ export const annBenchmark: Benchmark = {
     // 3. Exact search: JS brute force (ground truth) and usearch's SIMD exactSearch.
     context.progress(`exact: JS brute force over ${sizes.vectors} vectors for ${sizes.queries} queries`);
     const truth = new Int32Array(sizes.queries * TOP_K);
-    const reportExact = throttle((done: number) => context.progress(`exact: ${done}/${sizes.queries} queries`));
+    const reportExact = throttle((done: number) =>
+      context.progress(`exact: ${done}/${sizes.queries} queries`),
+    );
     const brute = await timed(() => {
       for (let q = 0; q < sizes.queries; q++) {
         bruteForceTopK(data, sizes.vectors, d, queries.subarray(q * d, (q + 1) * d), truth, q * TOP_K);
@@ -103,7 +116,10 @@ export const annBenchmark: Benchmark = {
     const bruteQps = sizes.queries / (brute.ms / 1000);
     context.progress('exact: usearch exactSearch');
     const simd = await timed(
-      () => usearch.exactSearch(data, queries, d, TOP_K, usearch.MetricKind.Cos, 0) as InstanceType<typeof usearch.BatchMatches>,
+      () =>
+        usearch.exactSearch(data, queries, d, TOP_K, usearch.MetricKind.Cos, 0) as InstanceType<
+          typeof usearch.BatchMatches
+        >,
     );
     const simdKeys = Int32Array.from(simd.value.keys, (key) => Number(key));
     const simdQps = sizes.queries / (simd.ms / 1000);
@@ -116,7 +132,12 @@ export const annBenchmark: Benchmark = {
         unit: 'fraction',
         notes: `vs JS brute force; ef_search=${DEFAULT_EXPANSION_SEARCH}; worst query ${recall.worst.toFixed(1)}, ${recall.perfect} of ${sizes.queries} perfect`,
       },
-      { metric: 'HNSW query p50', value: hnsw.p50, unit: 'ms', notes: `k=${TOP_K}, one query per call (threads 0)` },
+      {
+        metric: 'HNSW query p50',
+        value: hnsw.p50,
+        unit: 'ms',
+        notes: `k=${TOP_K}, one query per call (threads 0)`,
+      },
       { metric: 'HNSW query p99', value: hnsw.p99, unit: 'ms' },
       { metric: 'HNSW QPS', value: hnswQps, unit: 'queries/s', notes: 'sequential single queries' },
       {
@@ -163,10 +184,19 @@ async function derivedIndexRows(
           const text = `vector ${i}`;
           chunks.push({ section: 0, title: '', text, start: 0, end: text.length });
         }
-        store.replaceDocument({ path: `/bench/${start}`, contentHash: 'h', size: 0, mtimeMs: 0, kind: 'text', title: '', chunks });
+        store.replaceDocument({
+          path: `/bench/${start}`,
+          contentHash: 'h',
+          size: 0,
+          mtimeMs: 0,
+          kind: 'text',
+          title: '',
+          chunks,
+        });
         // A fresh store numbers chunks from 1 in insertion order: chunk i + 1 holds vector i.
         const vectors: { chunkId: number; vector: Float32Array }[] = [];
-        for (let i = start; i < end; i++) vectors.push({ chunkId: i + 1, vector: data.subarray(i * d, (i + 1) * d) });
+        for (let i = start; i < end; i++)
+          vectors.push({ chunkId: i + 1, vector: data.subarray(i * d, (i + 1) * d) });
         store.putVectors(vectors, { modelId: MODEL_ID, dimension: d });
         report(end);
       }
@@ -181,7 +211,9 @@ async function derivedIndexRows(
       return count;
     });
     context.progress('VectorIndex.rebuild (read store, build, save, checksum)');
-    const rebuild = await timed(() => VectorIndex.rebuild(store, indexPath, { persist: true, reason: 'benchmark' }));
+    const rebuild = await timed(() =>
+      VectorIndex.rebuild(store, indexPath, { persist: true, reason: 'benchmark' }),
+    );
     const fileBytes = fs.statSync(indexPath).size;
     const checksum = await timed(() => createHash('sha256').update(fs.readFileSync(indexPath)).digest('hex'));
     const rawLoad = await timed(() => newUsearchIndex(d).load(indexPath));
@@ -289,7 +321,14 @@ function normalize(vector: Float32Array): void {
  * Writes the indices of the TOP_K rows of `data` (n × d, unit vectors) with the highest dot product
  * with `query` into `out` at `outOffset`, best first. Four accumulators let V8 pipeline the loop.
  */
-function bruteForceTopK(data: Float32Array, n: number, d: number, query: Float32Array, out: Int32Array, outOffset: number): void {
+function bruteForceTopK(
+  data: Float32Array,
+  n: number,
+  d: number,
+  query: Float32Array,
+  out: Int32Array,
+  outOffset: number,
+): void {
   if (d % 4 !== 0) throw new RangeError('bruteForceTopK needs a dimension divisible by 4');
   const bestScore = new Float64Array(TOP_K).fill(-Infinity);
   const bestIndex = new Int32Array(TOP_K).fill(-1);
@@ -321,7 +360,11 @@ function bruteForceTopK(data: Float32Array, n: number, d: number, query: Float32
 }
 
 /** Mean and worst per-query recall@TOP_K of `found` against `truth` (both queries × TOP_K). */
-function recallAtK(found: Int32Array, truth: Int32Array, queries: number): { mean: number; worst: number; perfect: number } {
+function recallAtK(
+  found: Int32Array,
+  truth: Int32Array,
+  queries: number,
+): { mean: number; worst: number; perfect: number } {
   let sum = 0;
   let worst = 1;
   let perfect = 0;

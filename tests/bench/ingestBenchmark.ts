@@ -39,7 +39,8 @@ interface IngestRun {
 
 export const ingestBenchmark: Benchmark = {
   name: 'ingest',
-  description: 'engine ingestion throughput (files/s, MB/s, chunks/s), BM25-only and with the tiny encoder; re-ingest',
+  description:
+    'engine ingestion throughput (files/s, MB/s, chunks/s), BM25-only and with the tiny encoder; re-ingest',
   async run(context) {
     const root = context.makeTempDir('reckon-bench-ingest-');
     const fileCount = context.quick ? QUICK_FILE_COUNT : FULL_FILE_COUNT;
@@ -121,7 +122,9 @@ async function ingestTwice(
   const first = await runIngest(engine, context, corpus, inputs, embedder);
   if (first.result.failed.length > 0) {
     const sample = first.result.failed[0]!;
-    throw new Error(`${first.result.failed.length} files failed to ingest, e.g. ${sample.path}: ${sample.message}`);
+    throw new Error(
+      `${first.result.failed.length} files failed to ingest, e.g. ${sample.path}: ${sample.message}`,
+    );
   }
   const again = await runIngest(engine, context, `${corpus} (again)`, inputs, embedder, corpus);
   const { added, updated, removed, unchanged } = again.result;
@@ -143,7 +146,8 @@ async function runIngest(
 ): Promise<IngestRun> {
   const phaseStarted = new Map<IngestPhase, number>();
   const report = throttle((event: IngestProgressEvent) => {
-    const embedding = event.phase === 'embed' ? `, embedded ${event.chunksEmbedded}/${event.chunksToEmbed}` : '';
+    const embedding =
+      event.phase === 'embed' ? `, embedded ${event.chunksEmbedded}/${event.chunksToEmbed}` : '';
     context.progress(
       `${label}: ${event.phase} ${event.filesDone}/${event.filesTotal} files, ${event.chunksWritten} chunks${embedding}`,
     );
@@ -166,13 +170,24 @@ async function runIngest(
   return { result, ms, phaseMs };
 }
 
-function throughputRows(label: string, run: IngestRun, files: number, bytes: number, inputNote: string): BenchRow[] {
+function throughputRows(
+  label: string,
+  run: IngestRun,
+  files: number,
+  bytes: number,
+  inputNote: string,
+): BenchRow[] {
   const seconds = run.ms / 1000;
   const parseMs = run.phaseMs.parse ?? 0;
   return [
     { metric: `${label}: total time`, value: seconds, unit: 's', notes: inputNote },
     { metric: `${label}: files/s`, value: files / seconds, unit: 'files/s', notes: 'end to end' },
-    { metric: `${label}: MB/s`, value: bytes / MB / seconds, unit: 'MB/s', notes: 'end to end, 1 MB = 10^6 bytes' },
+    {
+      metric: `${label}: MB/s`,
+      value: bytes / MB / seconds,
+      unit: 'MB/s',
+      notes: 'end to end, 1 MB = 10^6 bytes',
+    },
     {
       metric: `${label}: chunks/s`,
       value: run.result.chunksWritten / seconds,
@@ -196,7 +211,12 @@ function reingestRows(label: string, first: IngestRun, again: IngestRun): BenchR
       unit: 's',
       notes: `${again.result.unchanged} files unchanged (hash only)`,
     },
-    { metric: `${label}: first / re-ingest`, value: first.ms / again.ms, unit: '×', notes: 'higher is better' },
+    {
+      metric: `${label}: first / re-ingest`,
+      value: first.ms / again.ms,
+      unit: '×',
+      notes: 'higher is better',
+    },
   ];
 }
 
@@ -219,7 +239,12 @@ function writeMarkdownFolder(dir: string, paragraphs: readonly QaParagraph[], co
     }
     const folder = path.join(dir, `part-${String(Math.floor(i / FILES_PER_FOLDER)).padStart(3, '0')}`);
     if (i % FILES_PER_FOLDER === 0) fs.mkdirSync(folder, { recursive: true });
-    const slug = main.title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'untitled';
+    const slug =
+      main.title
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-|-$/g, '')
+        .slice(0, 60) || 'untitled';
     const content = `${parts.join('\n\n')}\n`;
     fs.writeFileSync(path.join(folder, `${String(i).padStart(5, '0')}-${slug}.md`), content);
     bytes += Buffer.byteLength(content);

@@ -17,7 +17,7 @@ import { median, type BenchRow, type Benchmark } from './Benchmark.ts';
 export const GENERATED_TOKENS = 30;
 /** Timed repetitions per thread count (after one untimed warm-up). */
 export const FULL_REPETITIONS = 5;
-export const QUICK_REPETITIONS = 2;
+export const QUICK_REPETITIONS = 3;
 /** Small context: the prompt and 30 tokens fit with room to spare, and allocation stays quick. */
 const CONTEXT_SIZE = 512;
 
@@ -40,14 +40,23 @@ export const llmThreadsBenchmark: Benchmark = {
     const rows: BenchRow[] = [];
     for (const threads of threadCounts) {
       context.progress(`threads=${threads}: ${repetitions} × ${GENERATED_TOKENS} tokens`);
-      const backend = await createLlamaCppBackend({ modelPath, threads, sequences: 1, contextSize: CONTEXT_SIZE });
+      const backend = await createLlamaCppBackend({
+        modelPath,
+        threads,
+        sequences: 1,
+        contextSize: CONTEXT_SIZE,
+      });
       try {
         await backend.generate({ messages: MESSAGES, maxTokens: GENERATED_TOKENS, temperature: 0 });
         const times: number[] = [];
         let tokens = 0;
         for (let i = 0; i < repetitions; i++) {
           const started = performance.now();
-          const result = await backend.generate({ messages: MESSAGES, maxTokens: GENERATED_TOKENS, temperature: 0 });
+          const result = await backend.generate({
+            messages: MESSAGES,
+            maxTokens: GENERATED_TOKENS,
+            temperature: 0,
+          });
           times.push(performance.now() - started);
           tokens = result.completionTokens;
         }

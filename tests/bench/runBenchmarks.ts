@@ -25,7 +25,12 @@ import { ingestBenchmark } from './ingestBenchmark.ts';
 import { llmThreadsBenchmark } from './llmThreadsBenchmark.ts';
 
 /** In the order they run. */
-export const BENCHMARKS: readonly Benchmark[] = [ingestBenchmark, bm25Benchmark, annBenchmark, llmThreadsBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [
+  ingestBenchmark,
+  bm25Benchmark,
+  annBenchmark,
+  llmThreadsBenchmark,
+];
 export const MEMORY_BENCHMARK_NAME = 'memory';
 export const RESULTS_DIR = path.join(REPO_ROOT, 'bench-results');
 
@@ -112,7 +117,10 @@ export async function runBenchmarks(options: BenchRunOptions = {}): Promise<Benc
       }
       const snapshot = monitor.snapshot();
       result.rows.push(
-        ...memoryRows(benchmark.name, snapshot, startRss).map((row) => ({ benchmark: MEMORY_BENCHMARK_NAME, ...row })),
+        ...memoryRows(benchmark.name, snapshot, startRss).map((row) => ({
+          benchmark: MEMORY_BENCHMARK_NAME,
+          ...row,
+        })),
       );
       result.durations[benchmark.name] = (performance.now() - started) / 1000;
       context.progress(`done in ${result.durations[benchmark.name]!.toFixed(1)} s`);
@@ -143,9 +151,14 @@ export function machineInfo(): Record<string, unknown> {
     node: process.version,
     platform: `${process.platform} ${os.release()}`,
     arch: process.arch,
+    /** 1, 5 and 15-minute load averages when the run started: other work on the machine skews timings. */
+    loadAverage: os.loadavg().map((load) => Math.round(load * 100) / 100),
     sqlite: sqliteVersion,
     libraries: Object.fromEntries(
-      ['better-sqlite3', 'usearch', 'node-llama-cpp', '@huggingface/transformers'].map((name) => [name, dependencies[name]]),
+      ['better-sqlite3', 'usearch', 'node-llama-cpp', '@huggingface/transformers'].map((name) => [
+        name,
+        dependencies[name],
+      ]),
     ),
   };
 }
@@ -163,7 +176,13 @@ export function formatValue(value: number): string {
 
 export function formatTable(rows: readonly BenchResultRow[]): string {
   const header = ['benchmark', 'metric', 'value', 'unit', 'notes'];
-  const cells = rows.map((row) => [row.benchmark, row.metric, formatValue(row.value), row.unit, row.notes ?? '']);
+  const cells = rows.map((row) => [
+    row.benchmark,
+    row.metric,
+    formatValue(row.value),
+    row.unit,
+    row.notes ?? '',
+  ]);
   const widths = header.map((title, i) => Math.max(title.length, ...cells.map((cell) => cell[i]!.length)));
   const line = (cell: string[]): string =>
     cell
@@ -197,7 +216,10 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     quick = values.quick;
-    only = values.only?.flatMap((value) => value.split(',')).map((name) => name.trim()).filter((name) => name !== '');
+    only = values.only
+      ?.flatMap((value) => value.split(','))
+      .map((name) => name.trim())
+      .filter((name) => name !== '');
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
     return 2;
@@ -205,7 +227,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const known = new Set(BENCHMARKS.map((b) => b.name));
   for (const name of only ?? []) {
     if (name === MEMORY_BENCHMARK_NAME) {
-      process.stderr.write(`"memory" is measured alongside every benchmark; choose one of: ${[...known].join(', ')}.\n`);
+      process.stderr.write(
+        `"memory" is measured alongside every benchmark; choose one of: ${[...known].join(', ')}.\n`,
+      );
       return 2;
     }
     if (!known.has(name)) {
@@ -226,12 +250,16 @@ async function main(argv: readonly string[]): Promise<number> {
   const machine = machineInfo();
   process.stderr.write(
     `[bench] ${quick ? 'quick' : 'full'} run on ${String(machine.cpus)} CPUs (${String(machine.physicalCores)} physical), ` +
-      `${String(machine.totalMemoryGiB)} GiB, Node ${process.version}\n`,
+      `${String(machine.totalMemoryGiB)} GiB, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(2)}\n`,
   );
   const result = await runBenchmarks({ quick, ...(only ? { only } : {}) });
   const finishedAt = new Date();
 
   process.stdout.write(`\n${formatTable(result.rows)}\n`);
+  process.stdout.write(
+    `\nLoad average (1 min) at start ${(machine.loadAverage as number[])[0]}, at end ${os.loadavg()[0]!.toFixed(2)} ` +
+      `on ${String(machine.cpus)} CPUs: other work on the machine skews the timings.\n`,
+  );
   for (const failure of result.failures) {
     process.stdout.write(`\nFAILED ${failure.benchmark}: ${failure.message.split('\n')[0]}\n`);
   }
@@ -243,7 +271,10 @@ async function main(argv: readonly string[]): Promise<number> {
     mode: quick ? 'quick' : 'full',
     only: only ?? null,
     machine,
-    durations: Object.fromEntries(Object.entries(result.durations).map(([name, s]) => [name, roundForJson(s)])),
+    loadAverageAtEnd: os.loadavg().map((load) => Math.round(load * 100) / 100),
+    durations: Object.fromEntries(
+      Object.entries(result.durations).map(([name, s]) => [name, roundForJson(s)]),
+    ),
     results: result.rows.map((row) => ({ ...row, value: roundForJson(row.value) })),
     failures: result.failures,
   };

@@ -92,7 +92,8 @@ const bodies = [
   z.object({
     type: z.literal('program-generated'),
     attempt: z.number().int(),
-    purpose: z.enum(['plan', 'repair', 'user']),
+    /** plan/repair: written by the model; user: given by the user (run-program); fallback: the built-in one-hop program used when no model program would parse. */
+    purpose: z.enum(['plan', 'repair', 'user', 'fallback']),
     code: z.string(),
   }),
   z.object({
@@ -172,6 +173,8 @@ const bodies = [
     citations: z.array(citationSchema),
   }),
   z.object({ type: z.literal('metrics'), metrics: runMetricsSchema }),
+  /** Something the user should know that did not stop the run (e.g. search fell back to BM25). */
+  z.object({ type: z.literal('warning'), message: z.string() }),
   z.object({
     type: z.literal('run-finished'),
     status: z.enum(['succeeded', 'failed', 'cancelled']),

@@ -1,0 +1,104 @@
+/**
+ * Human-readable rendering of a run's trace for the terminal, printed as events arrive: the program
+ * with line numbers, tool calls and their results, bindings, retries with their backoff, repairs,
+ * boosts, the answer with citations and the metrics.
+ */
+import type { TraceEvent, RunMetrics } from '../engine/runs/TraceEvent.ts';
+
+/** Characters of an answer or argument shown inline. */
+const INLINE_CHARS = 120;
+
+export class TracePrinter {
+  constructor(private readonly write: (line: string) => void) {}
+
+  print(event: TraceEvent): void {
+    const w = this.write;
+    switch (event.type) {
+      case 'run-started':
+        w(`Run ${event.runId} · ${event.strategy} · model ${event.model}${event.corpus ? ` · corpus ${event.corpus}` : ''}`);
+        w(`Question: ${event.question}`);
+        break;
+      case 'decomposition':
+        w(`\nSub-questions${event.fallback ? ' (decomposition failed; using the question itself)' : ''}:`);
+        event.subQuestions.forEach((q, i) => w(`  ${i + 1}. ${q}`));
+        break;
+      case 'program-generated':
+        w(`\nProgram (${event.purpose}, attempt ${event.attempt}):`);
+        event.code.split('\n').forEach((line, i) => w(`  ${String(i + 1).padStart(3)} │ ${line}`));
+        break;
+      case 'syntax-error':
+        w(`  ✗ syntax error${event.line ? ` on line ${event.line}` : ''}: ${event.message}`);
+        break;
+      case 'execution-started':
+        w(`\nExecution ${event.execution}${event.boosted.length ? ` (boosted: ${event.boosted.map((b) => `call ${b.callIndex} → k=${b.k}`).join(', ')})` : ''}`);
+        break;
+      case 'tool-call':
+        w(`  → ${event.tool}(${event.args.map((a) => inline(JSON.stringify(a) ?? 'undefined')).join(', ')})${event.line ? `  [line ${event.line}]` : ''}`);
+        break;
+      case 'tool-result':
+        if (event.error) w(`  ← ${event.tool} failed: ${event.error}`);
+        else if (event.chunks) {
+          w(`  ← ${event.summary} (${event.durationMs.toFixed(0)} ms)`);
+          for (const chunk of event.chunks) w(`      #${chunk.id} ${chunk.title}  (${chunk.score.toFixed(3)})`);
+        } else w(`  ← ${inline(event.summary)} (${event.durationMs.toFixed(0)} ms)`);
+        break;
+      case 'binding':
+        w(`  ${event.name} = ${inline(event.preview)}  [line ${event.line}]`);
+        break;
+      case 'log':
+        w(`  console.${event.level}: ${inline(event.message)}`);
+        break;
+      case 'runtime-error':
+        w(`  ✗ ${event.kind}${event.errorName ? ` (${event.errorName})` : ''}${event.line ? ` on line ${event.line}` : ''}: ${event.message}`);
+        break;
+      case 'repair-requested':
+        w(`\nRepair round ${event.round}: asking the model to fix ${event.kind}${event.line ? ` on line ${event.line}` : ''}.`);
+        break;
+      case 'retrieval-boosted':
+        w(`\nAdaptive retrieval: "${event.sentinel}" (${event.path}) → re-running with retrieve call ${event.callIndex} at k=${event.toK} (was ${event.fromK}).`);
+        break;
+      case 'retry':
+        w(`  ⟳ ${event.role}: attempt ${event.attempt}/${event.maxAttempts} failed (${event.reason}); ${event.outcome === 'retrying' ? `retrying in ${Math.round(event.delayMs)} ms` : 'giving up'}`);
+        break;
+      case 'warning':
+        w(`  ! ${event.message}`);
+        break;
+      case 'final-answer':
+        w(`\nAnswer: ${event.answer}`);
+        if (event.reasoning) w(`Reasoning: ${event.reasoning}`);
+        if (event.citations.length) {
+          w('Citations:');
+          event.citations.forEach((c, i) => w(`  [${i + 1}] ${c.title} — ${c.source} (chunk ${c.chunkId})`));
+        }
+        break;
+      case 'metrics':
+        w(`\n${formatMetrics(event.metrics)}`);
+        break;
+      case 'run-finished':
+        if (event.error) w(`\nRun ${event.status}: ${event.error.message}`);
+        break;
+      case 'llm-call':
+        break;
+    }
+  }
+}
+
+function inline(text: string): string {
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length > INLINE_CHARS ? `${flat.slice(0, INLINE_CHARS)}…` : flat;
+}
+
+export function formatMetrics(m: RunMetrics): string {
+  const phases = Object.entries(m.phaseMs)
+    .map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(2)}s`)
+    .join(', ');
+  const lines = [
+    `Metrics: ${m.llmCalls} LLM calls (${m.promptTokens} prompt + ${m.completionTokens} generated tokens), ${m.retries} retries, ${m.hostCalls} tool calls, ${(m.totalMs / 1000).toFixed(2)}s total${phases ? ` (${phases})` : ''}`,
+  ];
+  if (m.cyclomaticComplexity !== null) {
+    lines.push(
+      `Program: cyclomatic complexity ${m.cyclomaticComplexity}, max stack depth ${m.maxStackDepth ?? '–'}, ${m.programLines ?? '–'} lines, ${m.programAttempts} attempts, ${m.executions} executions, ${m.repairs} repairs, ${m.boosts} boosts, ${m.executable ? 'executable' : `not executable (${m.exceptionKind ?? 'unknown'})`}`,
+    );
+  }
+  return lines.join('\n');
+}

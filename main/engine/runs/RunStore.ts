@@ -1,0 +1,733 @@
+/**
+ * The run history of a data directory: `<dataDir>/runs.db`, a SQLite database (WAL) with one row
+ * per run, the run's complete trace (its TraceEvents in seq order) and the exact outputs the model
+ * gave, in call order, so that any run can be inspected, exported as JSON or replayed.
+ *
+ * Several processes may write it at once (two `reckon ask` in two terminals, the desktop app): WAL
+ * and a busy timeout let them take turns, and every logical change is one IMMEDIATE transaction, so
+ * a process killed at any point leaves a consistent history. Each run records the process that owns
+ * it (host, pid, process start time); a run still 'running' whose owner has gone is marked
+ * interrupted (see markInterruptedRuns).
+ */
+import Database from 'better-sqlite3';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { ReckonError } from '../errors.ts';
+import { formatReplayLine } from '../models/ReplayBackend.ts';
+import { formatZodIssues, parseTraceEvent } from './parseTraceEvent.ts';
+import type { RunMetrics, TraceEvent, TraceEventOf } from './TraceEvent.ts';
+import { runMetricsSchema, traceEventSchema } from './TraceEvent.ts';
+
+/** Version of the tables below, kept in `meta.schema_version`; a newer file is refused. */
+export const RUN_STORE_SCHEMA_VERSION = 1;
+/** File name of the run history inside the data directory. */
+export const RUNS_DB_FILE = 'runs.db';
+/** How long a write waits for another process's transaction before failing, in ms. */
+export const RUN_STORE_BUSY_TIMEOUT_MS = 5_000;
+/** listRuns returns this many runs when no limit is given. */
+export const DEFAULT_RUN_LIST_LIMIT = 50;
+/** listRuns never returns more than this many runs at once. */
+export const MAX_RUN_LIST_LIMIT = 1_000;
+/** `error.code` of a run whose process stopped before it reported run-finished. */
+export const INTERRUPTED_ERROR_CODE = 'INTERRUPTED';
+/** `format` field of an exported run. */
+export const RUN_EXPORT_FORMAT = 'reckon-run';
+/** `version` field of an exported run; bumped when the export's shape changes. */
+export const RUN_EXPORT_VERSION = 1;
+/**
+ * Two process start times closer than this belong to the same process. The start time is derived
+ * (now − uptime) each time a module loads, so it wobbles by a few ms between worker threads.
+ */
+export const OWNER_START_TOLERANCE_MS = 2_000;
+
+/** Every status a run row can have; interrupted runs are 'failed' with INTERRUPTED_ERROR_CODE. */
+export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** The error a run finished with: the run-finished event's `error`, e.g. a ReckonError's toJSON(). */
+export type RunError = NonNullable<TraceEventOf<'run-finished'>['error']>;
+const runErrorSchema: z.ZodType<RunError> = z.object({
+  name: z.string(),
+  code: z.string(),
+  message: z.string(),
+});
+
+/** What createRun needs to know about a run before its first event. */
+export interface RunMeta {
+  /** Unique run id, usually from newRunId(). */
+  id: string;
+  question: string;
+  /** The corpus the run retrieves from; null for a question without one. */
+  corpus: string | null;
+  strategy: string;
+  /** The model spec the run uses (LlmBackend.id). */
+  model: string;
+  /** The strategy's settings, kept as JSON for re-running with edits. Default: none (null). */
+  options?: unknown;
+  /** Epoch ms. */
+  createdAt: number;
+}
+
+const runMetaSchema = z.object({
+  id: z.string().min(1),
+  question: z.string(),
+  corpus: z.string().nullable(),
+  strategy: z.string().min(1),
+  model: z.string(),
+  options: z.unknown().optional(),
+  createdAt: z.number(),
+});
+
+/** One run as listed and exported: its row, kept in sync with its final-answer, metrics and run-finished events. */
+export interface RunSummary {
+  id: string;
+  createdAt: number;
+  /**
+   * The run-finished event's time; for an interrupted run its last recorded activity (the last
+   * event, or createdAt). null while the run is running.
+   */
+  finishedAt: number | null;
+  question: string;
+  corpus: string | null;
+  strategy: string;
+  model: string;
+  status: RunStatus;
+  /** From the final-answer event; null until it arrives. */
+  answer: string | null;
+  /** From the run-finished event, or the INTERRUPTED error; null otherwise. */
+  error: RunError | null;
+  /** From the metrics event; null until it arrives. */
+  metrics: RunMetrics | null;
+  /** RunMeta.options as stored (JSON round trip); null when none were given. */
+  options: unknown;
+}
+
+/** One model output to keep for replay. */
+export interface ModelOutputInput {
+  /** The step that asked (GenerateOptions.role); written into the replay line. */
+  role: string;
+  /** The exact text the model returned. */
+  output: string;
+  promptTokens: number;
+  completionTokens: number;
+  /**
+   * Position of the call among the run's generate() calls, 0-based, in the order they were made
+   * (not the order they returned, which differs when calls run in parallel). Default: one past the
+   * highest index recorded so far.
+   */
+  callIndex?: number;
+}
+
+const modelOutputInputSchema = z.object({
+  role: z.string().min(1),
+  output: z.string(),
+  promptTokens: z.number().int().nonnegative(),
+  completionTokens: z.number().int().nonnegative(),
+  callIndex: z.number().int().nonnegative().optional(),
+});
+
+/** A recorded model output, as exported. */
+export interface ModelOutputRecord {
+  callIndex: number;
+  role: string;
+  output: string;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface ListRunsOptions {
+  /** At most this many runs (1 … MAX_RUN_LIST_LIMIT). Default: DEFAULT_RUN_LIST_LIMIT (50). */
+  limit?: number;
+  /** Skip this many of the newest runs first. Default: 0. */
+  offset?: number;
+  /** Only runs whose question or answer contains this text, ignoring case. Default: all runs. */
+  search?: string;
+  /** Only runs with this status. Default: any. */
+  status?: RunStatus;
+}
+
+const listRunsOptionsSchema = z.object({
+  limit: z.number().int().min(1).max(MAX_RUN_LIST_LIMIT).optional(),
+  offset: z.number().int().nonnegative().optional(),
+  search: z.string().optional(),
+  status: z.enum(RUN_STATUSES).optional(),
+});
+
+/** A run as a self-contained JSON document (exportRun). */
+export interface RunExport {
+  format: typeof RUN_EXPORT_FORMAT;
+  version: typeof RUN_EXPORT_VERSION;
+  run: RunSummary;
+  events: TraceEvent[];
+  modelOutputs: ModelOutputRecord[];
+}
+
+/**
+ * The part of RunStore that a running run writes to. TraceRecorder and recordingBackend take this
+ * rather than the whole store, so tests can hand them a small fake.
+ */
+export type RunWriter = Pick<RunStore, 'appendEvent' | 'recordModelOutput'>;
+
+/** The process that owns a running run; used to tell a live run from one whose process died. */
+interface RunOwner {
+  host: string;
+  pid: number;
+  startedAt: number;
+}
+
+// process.uptime() is process-wide, so every worker thread of this process derives the same start
+// time (within a few ms); a later process that got our pid back (containers: pid 1) does not.
+const CURRENT_OWNER: RunOwner = {
+  host: os.hostname(),
+  pid: process.pid,
+  startedAt: Math.round(Date.now() - process.uptime() * 1000),
+};
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  question TEXT NOT NULL,
+  corpus TEXT,
+  strategy TEXT NOT NULL,
+  model TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'cancelled')),
+  answer TEXT,
+  error_json TEXT,
+  metrics_json TEXT,
+  options_json TEXT,
+  owner_host TEXT NOT NULL,
+  owner_pid INTEGER NOT NULL,
+  owner_started_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_by_created ON runs(created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS runs_by_status ON runs(status);
+CREATE TABLE IF NOT EXISTS run_events (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  body_json TEXT NOT NULL,
+  PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS model_outputs (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  role TEXT NOT NULL,
+  output TEXT NOT NULL,
+  prompt_tokens INTEGER NOT NULL,
+  completion_tokens INTEGER NOT NULL,
+  PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+`;
+
+interface RunRow {
+  id: string;
+  created_at: number;
+  finished_at: number | null;
+  question: string;
+  corpus: string | null;
+  strategy: string;
+  model: string;
+  status: RunStatus;
+  answer: string | null;
+  error_json: string | null;
+  metrics_json: string | null;
+  options_json: string | null;
+  owner_host: string;
+  owner_pid: number;
+  owner_started_at: number;
+}
+
+interface EventRow {
+  seq: number;
+  at: number;
+  body_json: string;
+}
+
+interface ModelOutputRow {
+  seq: number;
+  role: string;
+  output: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+/**
+ * Persisted run history (see the module comment). Open one per process with RunStore.open(dataDir);
+ * every method is synchronous (better-sqlite3) and every write is one transaction.
+ */
+export class RunStore {
+  readonly dbPath: string;
+  private readonly db: SqliteDatabase;
+
+  private constructor(dbPath: string, db: SqliteDatabase) {
+    this.dbPath = dbPath;
+    this.db = db;
+    // Unicode-aware lower-casing for search (SQLite's lower() only folds ASCII).
+    this.db.function('reckon_fold', { deterministic: true }, (value: unknown) =>
+      typeof value === 'string' ? value.toLowerCase() : null,
+    );
+  }
+
+  /**
+   * Opens `<dataDir>/runs.db` (RUNS_DB_FILE), creating the directory, the file and the tables when
+   * missing, in WAL mode with a RUN_STORE_BUSY_TIMEOUT_MS (5 s) busy timeout. A file written by a
+   * newer schema is refused (ReckonError 'STORE_TOO_NEW'), an unreadable one is 'STORE_UNREADABLE'.
+   * Then runs left 'running' by processes that no longer exist are marked interrupted
+   * (markInterruptedRuns).
+   */
+  static open(dataDir: string): RunStore {
+    const dbPath = path.join(dataDir, RUNS_DB_FILE);
+    let db: SqliteDatabase | undefined;
+    try {
+      fs.mkdirSync(dataDir, { recursive: true });
+      db = new Database(dbPath);
+      db.pragma(`busy_timeout = ${RUN_STORE_BUSY_TIMEOUT_MS}`);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      db.exec(SCHEMA);
+      const version = db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get() as
+        | string
+        | undefined;
+      if (version === undefined) {
+        db.prepare(`INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)`).run(
+          String(RUN_STORE_SCHEMA_VERSION),
+        );
+      } else if (Number(version) > RUN_STORE_SCHEMA_VERSION) {
+        throw new ReckonError(
+          'STORE_TOO_NEW',
+          `${dbPath} was written by a newer Reckon (run history schema ${version}); update Reckon to open it.`,
+        );
+      }
+    } catch (error) {
+      if (db?.open) db.close();
+      if (error instanceof ReckonError) throw error;
+      throw new ReckonError(
+        'STORE_UNREADABLE',
+        `Could not open the run history ${dbPath}: ${(error as Error).message}. If the file is damaged, ` +
+          `move it away; Reckon starts a new history (past runs are lost).`,
+        { cause: error },
+      );
+    }
+    const store = new RunStore(dbPath, db);
+    store.markInterruptedRuns();
+    return store;
+  }
+
+  /** Closes the database; further calls throw. Safe to call twice. */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  /**
+   * Adds a run in status 'running', owned by this process, and returns its summary. The metadata is
+   * validated (ReckonError 'INVALID_ARGUMENT'); an id that exists already is 'RUN_EXISTS'; options
+   * that JSON cannot represent (cycles, BigInt) are 'INVALID_ARGUMENT'.
+   */
+  createRun(meta: RunMeta): RunSummary {
+    const valid = parseArgument(runMetaSchema, meta, 'run metadata');
+    let optionsJson: string | null;
+    try {
+      optionsJson = valid.options === undefined ? null : (JSON.stringify(valid.options) ?? null);
+    } catch (error) {
+      throw new ReckonError(
+        'INVALID_ARGUMENT',
+        `The options of run ${valid.id} cannot be stored as JSON (${(error as Error).message}).`,
+        { cause: error },
+      );
+    }
+    this.db
+      .transaction(() => {
+        if (this.findRow(valid.id) !== undefined) {
+          throw new ReckonError('RUN_EXISTS', `A run with id ${valid.id} already exists; use a new id.`);
+        }
+        this.db
+          .prepare(
+            `INSERT INTO runs(id, created_at, question, corpus, strategy, model, status, options_json,
+               owner_host, owner_pid, owner_started_at)
+             VALUES (@id, @createdAt, @question, @corpus, @strategy, @model, 'running', @optionsJson,
+               @host, @pid, @startedAt)`,
+          )
+          .run({
+            id: valid.id,
+            createdAt: valid.createdAt,
+            question: valid.question,
+            corpus: valid.corpus,
+            strategy: valid.strategy,
+            model: valid.model,
+            optionsJson,
+            host: CURRENT_OWNER.host,
+            pid: CURRENT_OWNER.pid,
+            startedAt: CURRENT_OWNER.startedAt,
+          });
+      })
+      .immediate();
+    return this.requireRun(valid.id);
+  }
+
+  /**
+   * Appends one event to a run's trace, validated against traceEventSchema (ReckonError
+   * 'INVALID_TRACE_EVENT'), and in the same transaction keeps the run row in sync: 'final-answer'
+   * sets the answer, 'metrics' the metrics, 'run-finished' the status, error and finishedAt (the
+   * event's `at`). The run must exist ('RUN_NOT_FOUND') and still be running ('RUN_FINISHED'); a
+   * second event with the same seq is 'DUPLICATE_TRACE_EVENT'.
+   */
+  appendEvent(event: TraceEvent): void {
+    const valid = parseTraceEvent(event);
+    const { runId, seq, at, ...body } = valid;
+    this.db
+      .transaction(() => {
+        this.requireRunning(runId, `add a "${valid.type}" event`);
+        const exists = this.db
+          .prepare(`SELECT 1 FROM run_events WHERE run_id = ? AND seq = ?`)
+          .pluck()
+          .get(runId, seq);
+        if (exists !== undefined) {
+          throw new ReckonError(
+            'DUPLICATE_TRACE_EVENT',
+            `Run ${runId} already has an event with seq ${seq}; each event needs its own seq.`,
+          );
+        }
+        this.db
+          .prepare(`INSERT INTO run_events(run_id, seq, type, at, body_json) VALUES (?, ?, ?, ?, ?)`)
+          .run(runId, seq, valid.type, at, JSON.stringify(body));
+        if (valid.type === 'final-answer') {
+          this.db.prepare(`UPDATE runs SET answer = ? WHERE id = ?`).run(valid.answer, runId);
+        } else if (valid.type === 'metrics') {
+          this.db
+            .prepare(`UPDATE runs SET metrics_json = ? WHERE id = ?`)
+            .run(JSON.stringify(valid.metrics), runId);
+        } else if (valid.type === 'run-finished') {
+          this.db
+            .prepare(`UPDATE runs SET status = ?, error_json = ?, finished_at = ? WHERE id = ?`)
+            .run(valid.status, valid.error === null ? null : JSON.stringify(valid.error), at, runId);
+        }
+      })
+      .immediate();
+  }
+
+  /**
+   * Keeps one model output of a running run for replay and returns its call index (see
+   * ModelOutputInput.callIndex; default one past the highest recorded). Invalid input is
+   * 'INVALID_ARGUMENT' (the role must be non-empty: replay lines require it), an unknown run
+   * 'RUN_NOT_FOUND', a finished one 'RUN_FINISHED', an index recorded already
+   * 'DUPLICATE_MODEL_OUTPUT'.
+   */
+  recordModelOutput(runId: string, record: ModelOutputInput): number {
+    const valid = parseArgument(modelOutputInputSchema, record, 'model output');
+    return this.db
+      .transaction(() => {
+        this.requireRunning(runId, 'record a model output');
+        const callIndex =
+          valid.callIndex ??
+          (this.db
+            .prepare(`SELECT coalesce(max(seq) + 1, 0) FROM model_outputs WHERE run_id = ?`)
+            .pluck()
+            .get(runId) as number);
+        const exists = this.db
+          .prepare(`SELECT 1 FROM model_outputs WHERE run_id = ? AND seq = ?`)
+          .pluck()
+          .get(runId, callIndex);
+        if (exists !== undefined) {
+          throw new ReckonError(
+            'DUPLICATE_MODEL_OUTPUT',
+            `Run ${runId} already has a model output for call ${callIndex}.`,
+          );
+        }
+        this.db
+          .prepare(
+            `INSERT INTO model_outputs(run_id, seq, role, output, prompt_tokens, completion_tokens)
+             VALUES (?, ?, ?, ?, ?, ?)`,
+          )
+          .run(runId, callIndex, valid.role, valid.output, valid.promptTokens, valid.completionTokens);
+        return callIndex;
+      })
+      .immediate();
+  }
+
+  /**
+   * Runs, newest first (createdAt, then id, descending), filtered by `status` and by `search`
+   * (case-insensitive substring of the question or the answer). Defaults: limit
+   * DEFAULT_RUN_LIST_LIMIT (50, at most MAX_RUN_LIST_LIMIT 1000), offset 0, no filter. Invalid
+   * options are 'INVALID_ARGUMENT'. Runs whose process has gone are marked interrupted first.
+   */
+  listRuns(options: ListRunsOptions = {}): RunSummary[] {
+    const valid = parseArgument(listRunsOptionsSchema, options, 'list options');
+    this.markInterruptedRuns();
+    const where: string[] = [];
+    const params: Record<string, unknown> = {
+      limit: valid.limit ?? DEFAULT_RUN_LIST_LIMIT,
+      offset: valid.offset ?? 0,
+    };
+    if (valid.status !== undefined) {
+      where.push(`status = @status`);
+      params.status = valid.status;
+    }
+    const search = valid.search?.trim() ?? '';
+    if (search !== '') {
+      // instr, not LIKE: the user's text is matched literally, % and _ included.
+      where.push(
+        `(instr(reckon_fold(question), @search) > 0 OR instr(reckon_fold(coalesce(answer, '')), @search) > 0)`,
+      );
+      params.search = search.toLowerCase();
+    }
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM runs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`,
+      )
+      .all(params) as RunRow[];
+    return rows.map((row) => this.toSummary(row));
+  }
+
+  /**
+   * A run's summary and its whole trace in seq order, or undefined for an unknown id. Events read
+   * back are validated; one that no longer matches the schema is ReckonError 'RUN_UNREADABLE'.
+   * Runs whose process has gone are marked interrupted first.
+   */
+  getRun(id: string): { run: RunSummary; events: TraceEvent[] } | undefined {
+    this.markInterruptedRuns();
+    const row = this.findRow(id);
+    if (row === undefined) return undefined;
+    return { run: this.toSummary(row), events: this.readEvents(id) };
+  }
+
+  /**
+   * The run as a self-contained JSON-ready document: `{ format: 'reckon-run', version: 1, run,
+   * events, modelOutputs }` (RUN_EXPORT_FORMAT, RUN_EXPORT_VERSION), model outputs in call order.
+   * Unknown id: ReckonError 'RUN_NOT_FOUND'.
+   */
+  exportRun(id: string): RunExport {
+    const found = this.getRun(id);
+    if (found === undefined) throw runNotFound(id);
+    return {
+      format: RUN_EXPORT_FORMAT,
+      version: RUN_EXPORT_VERSION,
+      run: found.run,
+      events: found.events,
+      modelOutputs: this.readModelOutputs(id),
+    };
+  }
+
+  /**
+   * The replay file that reproduces the run's model side: one formatReplayLine({ output, role })
+   * per recorded output in call order, each line ending in "\n" ("" when the run made no calls).
+   * Feed it to the replay backend ("replay:<file>"). Unknown id: 'RUN_NOT_FOUND'. A run with a call
+   * that has no recorded output (it failed, or the process stopped while it was running) cannot be
+   * replayed exactly, because every later output would be served to the wrong call: that is
+   * 'REPLAY_INCOMPLETE' rather than a silently wrong file.
+   */
+  exportReplay(id: string): string {
+    if (this.findRow(id) === undefined) throw runNotFound(id);
+    const outputs = this.readModelOutputs(id);
+    const missing = outputs.findIndex((record, index) => record.callIndex !== index);
+    if (missing !== -1) {
+      throw new ReckonError(
+        'REPLAY_INCOMPLETE',
+        `Run ${id} has no recorded output for model call ${missing} (the call failed or the run ` +
+          `stopped while it was running), so it cannot be replayed exactly. Run the question again ` +
+          `with a model to record a complete run.`,
+      );
+    }
+    return outputs
+      .map((record) => `${formatReplayLine({ output: record.output, role: record.role })}\n`)
+      .join('');
+  }
+
+  /**
+   * Deletes a run with its events and model outputs; returns false when there was no such run. A
+   * run that is still running is refused (ReckonError 'RUN_ACTIVE'): cancel it first.
+   */
+  deleteRun(id: string): boolean {
+    return this.db
+      .transaction(() => {
+        const row = this.findRow(id);
+        if (row === undefined) return false;
+        if (row.status === 'running') {
+          throw new ReckonError('RUN_ACTIVE', `Run ${id} is still running; cancel it before deleting it.`);
+        }
+        this.db.prepare(`DELETE FROM run_events WHERE run_id = ?`).run(id);
+        this.db.prepare(`DELETE FROM model_outputs WHERE run_id = ?`).run(id);
+        this.db.prepare(`DELETE FROM runs WHERE id = ?`).run(id);
+        return true;
+      })
+      .immediate();
+  }
+
+  /**
+   * Marks runs left 'running' by a process that no longer exists as failed with error code
+   * INTERRUPTED_ERROR_CODE ('INTERRUPTED'), their finishedAt set to their last recorded activity;
+   * their traces are left exactly as recorded (no run-finished event is invented). Returns the ids
+   * it marked. Called by open(), listRuns() and getRun(). A run is left alone when its owner is
+   * this process, a live process on this host, or a process on another host (its liveness cannot
+   * be checked from here: it is marked when that host opens the store).
+   */
+  markInterruptedRuns(): string[] {
+    const running = this.db
+      .prepare(`SELECT id, owner_host, owner_pid, owner_started_at FROM runs WHERE status = 'running'`)
+      .all() as Pick<RunRow, 'id' | 'owner_host' | 'owner_pid' | 'owner_started_at'>[];
+    const stale = running.filter(
+      (row) => !isOwnerAlive({ host: row.owner_host, pid: row.owner_pid, startedAt: row.owner_started_at }),
+    );
+    if (stale.length === 0) return [];
+    const error: RunError = {
+      name: 'ReckonError',
+      code: INTERRUPTED_ERROR_CODE,
+      message:
+        'The process running this question stopped before it finished (it crashed, was killed or ' +
+        'the computer shut down). Ask the question again to get an answer.',
+    };
+    return this.db
+      .transaction(() => {
+        const marked: string[] = [];
+        const mark = this.db.prepare(
+          `UPDATE runs SET status = 'failed', error_json = @error,
+             finished_at = coalesce((SELECT max(at) FROM run_events WHERE run_id = @id), created_at)
+           WHERE id = @id AND status = 'running'`,
+        );
+        for (const row of stale) {
+          if (mark.run({ id: row.id, error: JSON.stringify(error) }).changes > 0) marked.push(row.id);
+        }
+        return marked;
+      })
+      .immediate();
+  }
+
+  private findRow(id: string): RunRow | undefined {
+    return this.db.prepare(`SELECT * FROM runs WHERE id = ?`).get(id) as RunRow | undefined;
+  }
+
+  private requireRun(id: string): RunSummary {
+    const row = this.findRow(id);
+    if (row === undefined) throw runNotFound(id);
+    return this.toSummary(row);
+  }
+
+  private requireRunning(id: string, action: string): void {
+    const status = this.db.prepare(`SELECT status FROM runs WHERE id = ?`).pluck().get(id) as
+      | RunStatus
+      | undefined;
+    if (status === undefined) throw runNotFound(id);
+    if (status !== 'running') {
+      throw new ReckonError(
+        'RUN_FINISHED',
+        `Run ${id} has already finished (${status}); cannot ${action}. This is a bug: a run's work ` +
+          `must stop before it reports run-finished.`,
+      );
+    }
+  }
+
+  private readEvents(runId: string): TraceEvent[] {
+    const rows = this.db
+      .prepare(`SELECT seq, at, body_json FROM run_events WHERE run_id = ? ORDER BY seq`)
+      .all(runId) as EventRow[];
+    return rows.map((row) => {
+      const what = `Event ${row.seq} of run ${runId}`;
+      let body: unknown;
+      try {
+        body = JSON.parse(row.body_json);
+      } catch (error) {
+        throw this.unreadable(what, error);
+      }
+      const parsed = traceEventSchema.safeParse({ runId, seq: row.seq, at: row.at, ...(body as object) });
+      if (!parsed.success) throw this.unreadable(what, parsed.error);
+      return parsed.data;
+    });
+  }
+
+  private readModelOutputs(runId: string): ModelOutputRecord[] {
+    const rows = this.db
+      .prepare(
+        `SELECT seq, role, output, prompt_tokens, completion_tokens FROM model_outputs WHERE run_id = ? ORDER BY seq`,
+      )
+      .all(runId) as ModelOutputRow[];
+    return rows.map((row) => ({
+      callIndex: row.seq,
+      role: row.role,
+      output: row.output,
+      promptTokens: row.prompt_tokens,
+      completionTokens: row.completion_tokens,
+    }));
+  }
+
+  private toSummary(row: RunRow): RunSummary {
+    return {
+      id: row.id,
+      createdAt: row.created_at,
+      finishedAt: row.finished_at,
+      question: row.question,
+      corpus: row.corpus,
+      strategy: row.strategy,
+      model: row.model,
+      status: row.status,
+      answer: row.answer,
+      error: this.readJson(row.error_json, runErrorSchema, `The error of run ${row.id}`),
+      metrics: this.readJson(row.metrics_json, runMetricsSchema, `The metrics of run ${row.id}`),
+      options: this.readJson(row.options_json, z.unknown(), `The options of run ${row.id}`),
+    };
+  }
+
+  private readJson<T>(json: string | null, schema: z.ZodType<T>, what: string): T | null {
+    if (json === null) return null;
+    let value: unknown;
+    try {
+      value = JSON.parse(json);
+    } catch (error) {
+      throw this.unreadable(what, error);
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw this.unreadable(what, parsed.error);
+    return parsed.data;
+  }
+
+  private unreadable(what: string, cause: unknown): ReckonError {
+    const detail = cause instanceof z.ZodError ? formatZodIssues(cause) : (cause as Error).message;
+    return new ReckonError(
+      'RUN_UNREADABLE',
+      `${what} in ${this.dbPath} cannot be read (${detail}). It may have been written by another ` +
+        `version of Reckon; delete the run if it is no longer needed.`,
+      { cause },
+    );
+  }
+}
+
+function runNotFound(id: string): ReckonError {
+  return new ReckonError(
+    'RUN_NOT_FOUND',
+    `There is no run with id ${id}. List the saved runs to find the right id; it may have been deleted.`,
+  );
+}
+
+function parseArgument<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new ReckonError('INVALID_ARGUMENT', `Invalid ${what}: ${formatZodIssues(parsed.error)}.`, {
+    cause: parsed.error,
+  });
+}
+
+function isOwnerAlive(owner: RunOwner): boolean {
+  // Another machine's processes cannot be checked from here; assume it is alive.
+  if (owner.host !== CURRENT_OWNER.host) return true;
+  if (owner.pid === CURRENT_OWNER.pid) {
+    return Math.abs(owner.startedAt - CURRENT_OWNER.startedAt) <= OWNER_START_TOLERANCE_MS;
+  }
+  return isProcessAlive(owner.pid);
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Puts every model call of a run on the record: an 'llm-call' trace event with tokens and duration,
+ * and the exact output in the run store for replay. Retries are reported by the retry policy
+ * itself through retryEventsTo(), so the intended composition is
+ * `recordingBackend(withRetry(raw, { onRetry: retryEventsTo(recorder) }), recorder, { store })`:
+ * one 'llm-call' per logical call, however many attempts it took.
+ */
+import type { GenerateOptions, GenerateResult, LlmBackend } from '../models/LlmBackend.ts';
+import { DEFAULT_ROLE } from '../models/LlmBackend.ts';
+import type { RetryEvent } from '../models/RetryPolicy.ts';
+import type { RunWriter } from './RunStore.ts';
+import type { TraceRecorder } from './TraceRecorder.ts';
+
+export interface RecordingBackendOptions {
+  /** Where model outputs are kept for replay (RunStore.recordModelOutput). Default: the recorder's store, if any. */
+  store?: RunWriter;
+  /** Clock for measuring each call's durationMs. Default: performance.now (monotonic). */
+  now?: () => number;
+}
+
+/** Totals over the successful calls made through a recording backend. */
+export interface LlmCallStats {
+  llmCalls: number;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** An LlmBackend that records its calls, with running totals for the run's metrics. */
+export type RecordingBackend = LlmBackend & { stats(): LlmCallStats };
+
+/**
+ * Wraps `backend` so that every successful generate() records its output (store:
+ * options.store ?? recorder.store; nothing is stored without one) and then emits an 'llm-call'
+ * event with callIndex, role (request.role ?? DEFAULT_ROLE), token counts and durationMs (by
+ * options.now, default performance.now). callIndex is the call's position in the order generate()
+ * was *called*, 0-based, taken before the inner backend is called: parallel calls finish in any
+ * order, but the replay backend serves lines in call order, so that is the order recorded. A
+ * failed call keeps its index (leaving a gap) and its error propagates unchanged; nothing is
+ * recorded for it. stats() sums the successful calls. id, parallelism and dispose() pass through.
+ */
+export function recordingBackend(
+  backend: LlmBackend,
+  recorder: TraceRecorder,
+  options: RecordingBackendOptions = {},
+): RecordingBackend {
+  const store = options.store ?? recorder.store;
+  const now = options.now ?? (() => performance.now());
+  const totals: LlmCallStats = { llmCalls: 0, promptTokens: 0, completionTokens: 0 };
+  let nextCallIndex = 0;
+
+  async function generate(request: GenerateOptions): Promise<GenerateResult> {
+    const callIndex = nextCallIndex++;
+    const role = request.role ?? DEFAULT_ROLE;
+    const startedAt = now();
+    const result = await backend.generate(request);
+    const durationMs = Math.max(0, now() - startedAt);
+    store?.recordModelOutput(recorder.runId, {
+      callIndex,
+      role,
+      output: result.text,
+      promptTokens: result.promptTokens,
+      completionTokens: result.completionTokens,
+    });
+    totals.llmCalls++;
+    totals.promptTokens += result.promptTokens;
+    totals.completionTokens += result.completionTokens;
+    recorder.emit({
+      type: 'llm-call',
+      callIndex,
+      role,
+      promptTokens: result.promptTokens,
+      completionTokens: result.completionTokens,
+      durationMs,
+    });
+    return result;
+  }
+
+  return {
+    id: backend.id,
+    parallelism: backend.parallelism,
+    generate,
+    dispose: () => backend.dispose(),
+    stats: () => ({ ...totals }),
+  };
+}
+
+/**
+ * The `onRetry` callback for withRetry that turns each RetryEvent into a 'retry' trace event on
+ * `recorder` (role, attempt, maxAttempts, delayMs, reason, outcome; the policy's elapsedMs is not
+ * part of the trace). No defaults.
+ */
+export function retryEventsTo(recorder: TraceRecorder): (event: RetryEvent) => void {
+  return (event) => {
+    recorder.emit({
+      type: 'retry',
+      role: event.role,
+      attempt: event.attempt,
+      maxAttempts: event.maxAttempts,
+      delayMs: event.delayMs,
+      reason: event.reason,
+      outcome: event.outcome,
+    });
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * Messages between SandboxHost (main thread) and sandboxWorker.ts, and the host-call shapes shared
+ * with QuickJsExecutor. Everything here is plain, structured-cloneable data.
+ *
+ *   worker → host  {type: 'ready'}                                   once, after QuickJS loaded
+ *   host → worker  {type: 'run', runId, script, limits, deadlineAt}
+ *   worker → host  {type: 'host-call', runId, call}                  a validated retrieve/answer call
+ *   host → worker  {type: 'host-reply', runId, callIndex, reply}     the tool's result or error
+ *   worker → host  {type: 'events', runId, events, logBytes}         batched 'log'/'binding' events
+ *   host → worker  {type: 'cancel', runId}                           also flagged in shared memory
+ *   worker → host  {type: 'done', runId, outcome}                    exactly once per run
+ */
+import type { RetrievedDoc, SandboxEvent, SandboxFailure, SandboxLimits } from './SandboxTypes.ts';
+
+/** A host call as validated in the worker: arguments are fresh JSON copies. */
+export type HostCallRequest =
+  | { callIndex: number; line: number | undefined; tool: 'retrieve'; query: string; k: number | undefined }
+  | {
+      callIndex: number;
+      line: number | undefined;
+      tool: 'answer';
+      question: string;
+      docs: RetrievedDoc[] | undefined;
+    };
+
+/** What the host sends back for one call: `value` is RetrievedDoc[] for retrieve, a string for answer. */
+export type HostCallReply = { ok: true; value: RetrievedDoc[] | string } | { ok: false; message: string };
+
+/** How one program run ended inside the executor, plus what only the executor can measure. */
+export interface ExecutorOutcome {
+  result: { ok: true; value: unknown } | { ok: false; error: SandboxFailure };
+  /** `__reckonMaxDepth` as the program left it (0 when absent or not a number). */
+  maxStackDepth: number;
+  /** Console bytes captured (≤ limits.maxLogBytes). */
+  logBytes: number;
+  /**
+   * Set when disposing the QuickJS runtime failed (a leaked handle, or a guest structure QuickJS
+   * cannot free, such as a promise chain tens of thousands deep). The WebAssembly module may be in
+   * a bad state afterwards, so the worker is replaced.
+   */
+  teardownError?: string;
+}
+
+/** Index of the Int32 in the shared control buffer that holds the id of the run to cancel. */
+export const CONTROL_CANCEL_RUN_ID = 0;
+/** Size in Int32 slots of the shared control buffer given to each worker. */
+export const CONTROL_SLOTS = 1;
+
+export interface SandboxWorkerData {
+  /** Shared Int32 slots (CONTROL_SLOTS) the host writes and the interrupt handler reads. */
+  control: SharedArrayBuffer;
+}
+
+export type HostToWorkerMessage =
+  | { type: 'run'; runId: number; script: string; limits: SandboxLimits; deadlineAt: number }
+  | { type: 'host-reply'; runId: number; callIndex: number; reply: HostCallReply }
+  | { type: 'cancel'; runId: number };
+
+export type WorkerToHostMessage =
+  | { type: 'ready' }
+  | { type: 'host-call'; runId: number; call: HostCallRequest }
+  | { type: 'events'; runId: number; events: SandboxEvent[]; logBytes: number }
+  | { type: 'done'; runId: number; outcome: ExecutorOutcome; poisoned: boolean };

@@ -1,0 +1,191 @@
+import { describe, expect, it } from 'vitest';
+import { ReckonError } from '../../main/engine/errors.ts';
+import type { ModelOutputInput, RunWriter } from '../../main/engine/runs/RunStore.ts';
+import type { TraceEvent, TraceEventBody } from '../../main/engine/runs/TraceEvent.ts';
+import { TraceRecorder } from '../../main/engine/runs/TraceRecorder.ts';
+
+/** A clock that advances by `step` ms on every read. */
+function steppingClock(start = 1_000, step = 5): () => number {
+  let time = start - step;
+  return () => (time += step);
+}
+
+/** A store that keeps what it is given, and can be told to fail. */
+class FakeRunWriter implements RunWriter {
+  readonly events: TraceEvent[] = [];
+  readonly outputs: { runId: string; record: ModelOutputInput }[] = [];
+  failNext: Error | undefined;
+
+  appendEvent(event: TraceEvent): void {
+    if (this.failNext) {
+      const error = this.failNext;
+      this.failNext = undefined;
+      throw error;
+    }
+    this.events.push(event);
+  }
+
+  recordModelOutput(runId: string, record: ModelOutputInput): number {
+    this.outputs.push({ runId, record });
+    return record.callIndex ?? this.outputs.length - 1;
+  }
+}
+
+const started: TraceEventBody = {
+  type: 'run-started',
+  question: 'Who wrote it?',
+  corpus: 'notes',
+  strategy: 'pyrag',
+  model: 'replay:a.jsonl',
+};
+const finished: TraceEventBody = { type: 'run-finished', status: 'succeeded', error: null };
+
+describe('TraceRecorder', () => {
+  it('numbers events from 0, stamps them with the injected clock and buffers them', () => {
+    const recorder = new TraceRecorder({ runId: 'run-1', now: steppingClock() });
+    const first = recorder.emit(started);
+    recorder.emit({ type: 'decomposition', subQuestions: ['Who?'], attempts: 1, fallback: false });
+    recorder.emit(finished);
+
+    expect(first).toEqual({ runId: 'run-1', seq: 0, at: 1_000, ...started });
+    expect(recorder.events().map(({ type, seq, at }) => ({ type, seq, at }))).toMatchInlineSnapshot(`
+      [
+        {
+          "at": 1000,
+          "seq": 0,
+          "type": "run-started",
+        },
+        {
+          "at": 1005,
+          "seq": 1,
+          "type": "decomposition",
+        },
+        {
+          "at": 1010,
+          "seq": 2,
+          "type": "run-finished",
+        },
+      ]
+    `);
+    expect(recorder.finished).toBe(true);
+  });
+
+  it('returns a copy from events(), so callers cannot rewrite the trace', () => {
+    const recorder = new TraceRecorder({ runId: 'run-1', now: () => 1 });
+    recorder.emit(started);
+    const snapshot = recorder.events();
+    snapshot.pop();
+    expect(recorder.events()).toHaveLength(1);
+  });
+
+  it('persists each event to the store before listeners see it', () => {
+    const store = new FakeRunWriter();
+    const recorder = new TraceRecorder({ runId: 'run-2', store, now: () => 7 });
+    const storedWhenNotified: number[] = [];
+    recorder.on(() => storedWhenNotified.push(store.events.length));
+    recorder.emit(started);
+    recorder.emit(finished);
+    expect(store.events).toEqual(recorder.events());
+    expect(storedWhenNotified).toEqual([1, 2]);
+    expect(recorder.store).toBe(store);
+  });
+
+  it('does not record an event (nor use up its seq) when the store refuses it', () => {
+    const store = new FakeRunWriter();
+    const recorder = new TraceRecorder({ runId: 'run-3', store, now: () => 7 });
+    const seen: TraceEvent[] = [];
+    recorder.on((event) => seen.push(event));
+    store.failNext = new ReckonError('DISK_FULL', 'disk full');
+    expect(() => recorder.emit(started)).toThrow('disk full');
+    expect(recorder.events()).toEqual([]);
+    expect(seen).toEqual([]);
+    expect(recorder.emit(started).seq).toBe(0);
+  });
+
+  it('rejects an invalid event with INVALID_TRACE_EVENT and keeps the seq free', () => {
+    const recorder = new TraceRecorder({ runId: 'run-4', now: () => 1 });
+    const bad = {
+      type: 'llm-call',
+      callIndex: 0,
+      role: 'plan',
+      promptTokens: 1.5,
+      completionTokens: 2,
+      durationMs: 3,
+    } as TraceEventBody;
+    let error: unknown;
+    try {
+      recorder.emit(bad);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ReckonError);
+    expect((error as ReckonError).code).toBe('INVALID_TRACE_EVENT');
+    expect((error as ReckonError).message).toMatch(/"llm-call".*promptTokens/);
+    expect(() => recorder.emit({ type: 'no-such-event' } as unknown as TraceEventBody)).toThrow(
+      /does not match its schema/,
+    );
+    expect(recorder.emit(started).seq).toBe(0);
+  });
+
+  it('skips the schema check when validate is false', () => {
+    const recorder = new TraceRecorder({ runId: 'run-5', now: () => 1, validate: false });
+    const odd = { type: 'decomposition', subQuestions: 'not an array' } as unknown as TraceEventBody;
+    expect(recorder.emit(odd)).toMatchObject({ seq: 0, subQuestions: 'not an array' });
+  });
+
+  it('refuses any event after run-finished', () => {
+    const recorder = new TraceRecorder({ runId: 'run-6', now: () => 1 });
+    recorder.emit(started);
+    recorder.emit({ type: 'run-finished', status: 'cancelled', error: null });
+    expect(() => recorder.emit(finished)).toThrow(/already reported run-finished \(seq 1\)/);
+    try {
+      recorder.emit(started);
+    } catch (error) {
+      expect((error as ReckonError).code).toBe('TRACE_FINISHED');
+    }
+    expect(recorder.events()).toHaveLength(2);
+  });
+
+  it('notifies listeners in order until they unsubscribe, even from inside a notification', () => {
+    const recorder = new TraceRecorder({ runId: 'run-7', now: () => 1 });
+    const calls: string[] = [];
+    const offA = recorder.on((event) => {
+      calls.push(`a${event.seq}`);
+      offA();
+    });
+    const offB = recorder.on((event) => calls.push(`b${event.seq}`));
+    recorder.emit(started);
+    recorder.emit({ type: 'decomposition', subQuestions: [], attempts: 3, fallback: true });
+    offB();
+    offB();
+    recorder.emit(finished);
+    expect(calls).toEqual(['a0', 'b0', 'b1']);
+  });
+
+  it('calls every listener even when one throws, then rethrows the first error', () => {
+    const recorder = new TraceRecorder({ runId: 'run-8', now: () => 1 });
+    const seen: number[] = [];
+    recorder.on(() => {
+      throw new Error('listener one broke');
+    });
+    recorder.on(() => {
+      throw new Error('listener two broke');
+    });
+    recorder.on((event) => seen.push(event.seq));
+    expect(() => recorder.emit(started)).toThrow('listener one broke');
+    expect(seen).toEqual([0]);
+    expect(recorder.events()).toHaveLength(1);
+  });
+
+  it('lets a listener emit a follow-up event; both get consecutive seqs', () => {
+    const recorder = new TraceRecorder({ runId: 'run-9', now: () => 1 });
+    recorder.on((event) => {
+      if (event.type === 'final-answer') recorder.emit(finished);
+    });
+    recorder.emit({ type: 'final-answer', answer: '42', reasoning: null, citations: [] });
+    expect(recorder.events().map((event) => [event.seq, event.type])).toEqual([
+      [0, 'final-answer'],
+      [1, 'run-finished'],
+    ]);
+  });
+});
