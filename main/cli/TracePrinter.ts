@@ -30,11 +30,14 @@ export class TracePrinter {
         w(`  ✗ syntax error${event.line ? ` on line ${event.line}` : ''}: ${event.message}`);
         break;
       case 'execution-started':
-        w(`\nExecution ${event.execution}${event.boosted.length ? ` (boosted: ${event.boosted.map((b) => `call ${b.callIndex} → k=${b.k}`).join(', ')})` : ''}`);
+        w(`\nExecution ${event.execution}${event.boosted.length ? ` (boosted: ${event.boosted.map((b) => `tool call #${b.callIndex} → k=${b.k}`).join(', ')})` : ''}`);
         break;
-      case 'tool-call':
-        w(`  → ${event.tool}(${event.args.map((a) => inline(JSON.stringify(a) ?? 'undefined')).join(', ')})${event.line ? `  [line ${event.line}]` : ''}`);
+      case 'tool-call': {
+        const args = [...event.args];
+        while (args.length > 0 && args.at(-1) === undefined) args.pop();
+        w(`  → ${event.tool}(${args.map((a) => inline(JSON.stringify(a) ?? 'undefined')).join(', ')})${event.line ? `  [line ${event.line}]` : ''}`);
         break;
+      }
       case 'tool-result':
         if (event.error) w(`  ← ${event.tool} failed: ${event.error}`);
         else if (event.chunks) {
@@ -55,7 +58,7 @@ export class TracePrinter {
         w(`\nRepair round ${event.round}: asking the model to fix ${event.kind}${event.line ? ` on line ${event.line}` : ''}.`);
         break;
       case 'retrieval-boosted':
-        w(`\nAdaptive retrieval: "${event.sentinel}" (${event.path}) → re-running with retrieve call ${event.callIndex} at k=${event.toK} (was ${event.fromK}).`);
+        w(`\nAdaptive retrieval: "${event.sentinel}" (${event.path}) → re-running with tool call #${event.callIndex} (retrieve) at k=${event.toK} (was ${event.fromK}).`);
         break;
       case 'retry':
         w(`  ⟳ ${event.role}: attempt ${event.attempt}/${event.maxAttempts} failed (${event.reason}); ${event.outcome === 'retrying' ? `retrying in ${Math.round(event.delayMs)} ms` : 'giving up'}`);

@@ -174,6 +174,7 @@ export function formatValue(value: number): string {
   return value.toPrecision(3);
 }
 
+/** Renders rows as an aligned plain-text table (benchmark, metric, value, unit, notes) for stdout. */
 export function formatTable(rows: readonly BenchResultRow[]): string {
   const header = ['benchmark', 'metric', 'value', 'unit', 'notes'];
   const cells = rows.map((row) => [

@@ -16,6 +16,7 @@ import {
   type FunctionNode,
 } from './programAst.ts';
 
+/** One function's McCabe complexity, as ESLint's `complexity` rule would report it. */
 export interface FunctionComplexity {
   /** Declared or inferred name (`const f = () => …` → "f"); "anonymous" when there is none. */
   name: string;
@@ -25,6 +26,7 @@ export interface FunctionComplexity {
   complexity: number;
 }
 
+/** Static facts about a program, computed without running it (see analyzeProgram). */
 export interface ProgramAnalysis {
   /** McCabe complexity of the top-level code treated as one function: its own decision points + 1. */
   cyclomaticComplexity: number;
@@ -108,7 +110,8 @@ function nestsDeeper(node: AnyNode, index: NodeIndex): boolean {
 function keyName(key: AnyNode): string | undefined {
   if (key.type === 'Identifier') return key.name;
   if (key.type === 'PrivateIdentifier') return `#${key.name}`;
-  if (key.type === 'Literal' && (typeof key.value === 'string' || typeof key.value === 'number')) return String(key.value);
+  if (key.type === 'Literal' && (typeof key.value === 'string' || typeof key.value === 'number'))
+    return String(key.value);
   return undefined;
 }
 
@@ -121,7 +124,8 @@ function functionName(fn: FunctionNode, index: NodeIndex): string {
       break;
     case 'AssignmentExpression':
       if (parent.left.type === 'Identifier') return parent.left.name;
-      if (parent.left.type === 'MemberExpression' && !parent.left.computed) return keyName(parent.left.property) ?? 'anonymous';
+      if (parent.left.type === 'MemberExpression' && !parent.left.computed)
+        return keyName(parent.left.property) ?? 'anonymous';
       break;
     case 'Property':
     case 'MethodDefinition':
@@ -135,9 +139,18 @@ function functionName(fn: FunctionNode, index: NodeIndex): string {
 }
 
 /** The line ESLint reports a function on (`getFunctionHeadLoc`). */
-function functionLine(fn: FunctionNode, index: NodeIndex, source: string, comments: CommentRanges, lineOf: (pos: number) => number): number {
+function functionLine(
+  fn: FunctionNode,
+  index: NodeIndex,
+  source: string,
+  comments: CommentRanges,
+  lineOf: (pos: number) => number,
+): number {
   const parent = index.parentOf(fn);
-  if (parent && (parent.type === 'Property' || parent.type === 'MethodDefinition' || parent.type === 'PropertyDefinition')) {
+  if (
+    parent &&
+    (parent.type === 'Property' || parent.type === 'MethodDefinition' || parent.type === 'PropertyDefinition')
+  ) {
     return lineOf(parent.start);
   }
   if (fn.type === 'ArrowFunctionExpression') return lineOf(arrowTokenStart(source, comments, fn));
@@ -219,7 +232,12 @@ export function analyzeParsedProgram(
     }
     if (node.type === 'StaticBlock') open('other', 'class static block', lineOf(node.start), node.start);
     if (isFunctionNode(node)) {
-      open('function', functionName(node, index), functionLine(node, index, source, commentRanges, lineOf), node.start);
+      open(
+        'function',
+        functionName(node, index),
+        functionLine(node, index, source, commentRanges, lineOf),
+        node.start,
+      );
     }
     const scope = [...owners, ...pushed];
     const owner = scope[scope.length - 1]!;

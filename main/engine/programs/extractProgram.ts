@@ -6,6 +6,7 @@
  */
 import { programParses } from './programAst.ts';
 
+/** The program found in a model's reply, and where it was found. */
 export interface ExtractedProgram {
   /** The program text as the model wrote it (line endings normalised, nothing else). */
   code: string;
@@ -106,7 +107,8 @@ export function extractProgram(modelOutput: string): ExtractedProgram | undefine
   const text = withoutThinking(modelOutput.replace(/\r\n?/g, '\n'));
   const blocks = fencedBlocks(text).filter((block) => block.code.trim().length > 0);
   const chosen =
-    blocks.find((block) => JAVASCRIPT_FENCE_LABELS.has(block.label)) ?? blocks.find((block) => block.label === '');
+    blocks.find((block) => JAVASCRIPT_FENCE_LABELS.has(block.label)) ??
+    blocks.find((block) => block.label === '');
   if (chosen) return { code: chosen.code, source: 'fenced' };
   if (/^[ \t]*(?:`{3,}|~{3,})/m.test(text)) return undefined;
 
@@ -131,7 +133,8 @@ const ANY_CURLY = /[\u2018\u2019\u201A\u201B\u201C\u201D\u201E\u201F]/;
  * operators, BOM, soft hyphen, Mongolian vowel separator, bidi marks/embeddings/isolates, and Unicode
  * tag characters.
  */
-const INVISIBLE = /[\u200B-\u200F\u2060-\u2064\uFEFF\u00AD\u180E\u202A-\u202E\u2066-\u2069\u061C]|[\u{E0000}-\u{E007F}]/gu;
+const INVISIBLE =
+  /[\u200B-\u200F\u2060-\u2064\uFEFF\u00AD\u180E\u202A-\u202E\u2066-\u2069\u061C]|[\u{E0000}-\u{E007F}]/gu;
 /** Unicode spaces (NBSP, en/em/thin/hair spaces, narrow NBSP, ideographic space, …) become ' '. */
 const UNICODE_SPACES = /[\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]/g;
 /** Keywords after which a `/` starts a regular expression rather than a division. */
@@ -241,7 +244,8 @@ function straightenCodeQuotes(code: string): string {
     } else if (SINGLE_CURLY.has(ch) || DOUBLE_CURLY.has(ch)) {
       const single = SINGLE_CURLY.has(ch);
       const quote = single ? "'" : '"';
-      const isCloser = (c: string): boolean => c === quote || (single ? SINGLE_CURLY.has(c) : DOUBLE_CURLY.has(c));
+      const isCloser = (c: string): boolean =>
+        c === quote || (single ? SINGLE_CURLY.has(c) : DOUBLE_CURLY.has(c));
       const { end, closed } = endOfString(i + 1, isCloser);
       out += quote + code.slice(i + 1, end) + (closed ? quote : '');
       i = closed ? end + 1 : end;
@@ -264,7 +268,12 @@ function straightenCodeQuotes(code: string): string {
       regexAllowed = ch === '{';
     } else if (/[\w$]/.test(ch) || ch.charCodeAt(0) > 0x7f) {
       let k = i + 1;
-      while (k < n && (/[\w$]/.test(code[k]!) || (code.charCodeAt(k) > 0x7f && !ANY_CURLY.test(code[k]!) && !/\s/.test(code[k]!)))) k++;
+      while (
+        k < n &&
+        (/[\w$]/.test(code[k]!) ||
+          (code.charCodeAt(k) > 0x7f && !ANY_CURLY.test(code[k]!) && !/\s/.test(code[k]!)))
+      )
+        k++;
       const word = code.slice(i, k);
       out += word;
       i = k;
@@ -286,7 +295,10 @@ function withoutModuleSyntax(code: string): string {
       if (index === 0 && line.startsWith('#!')) return '';
       if (/^\s*import\s*(?:[\w$*{][^;]*?\bfrom\s*)?['"][^'"]+['"]\s*;?\s*$/.test(line)) return '';
       if (/^\s*export\s*\{[^}]*\}\s*;?\s*$/.test(line)) return '';
-      return line.replace(/^(\s*)export\s+(?:default\s+)?(?=(?:async\s+)?function\b|const\b|let\b|var\b|class\b)/, '$1');
+      return line.replace(
+        /^(\s*)export\s+(?:default\s+)?(?=(?:async\s+)?function\b|const\b|let\b|var\b|class\b)/,
+        '$1',
+      );
     })
     .join('\n');
 }
@@ -298,16 +310,14 @@ function withoutModuleSyntax(code: string): string {
  * and “”„‟ → " where code needs a quote (those inside proper string literals are kept — all are
  * replaced when only that makes the program parse); a hashbang line, `import … from '…'` lines and
  * `export {…}` lines are blanked and an `export`/`export default` before a declaration is dropped;
- * leading blank lines and trailing whitespace are trimmed. Idempotent.
+ * trailing whitespace is trimmed. No line is added or removed, so line N stays line N. Idempotent.
  */
 export function normalizeProgramText(code: string): string {
   let text = code
     .replace(/\r\n?|[\u2028\u2029\u0085]/g, '\n')
     .replace(INVISIBLE, '')
     .replace(UNICODE_SPACES, ' ');
-  text = withoutModuleSyntax(text)
-    .replace(/^(?:[ \t]*\n)+/, '')
-    .replace(/\s+$/, '');
+  text = withoutModuleSyntax(text).replace(/\s+$/, '');
   if (!ANY_CURLY.test(text)) return text;
   const smart = straightenCodeQuotes(text);
   if (programParses(smart)) return smart;

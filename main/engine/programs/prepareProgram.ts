@@ -30,18 +30,25 @@
  *   depth 0. `__reckonMaxDepth` is thus the deepest chain of program functions calling each other.
  *
  * Auto-await: the model may write `await` or not. A call to a host function, to a program function
- * that is (or becomes) async, or to `Promise.all/allSettled/race/any`, gets an `await` unless it
- * already is the operand of `await`, is an element or argument of a Promise combinator (so
- * `Promise.all([answer(a), answer(b)])` stays parallel), is the object of `.then/.catch/.finally`, or
- * is an optional call. A function that thereby contains an await becomes `async`, transitively
- * (calls to it by name are awaited in turn). `xs.map(cb)` whose callback is async becomes
- * `await Promise.all(xs.map(cb))` (only `Promise.all(…)` is added when the user already wrote
- * `await xs.map(…)`). Not handled — those calls still return Promises: async callbacks of forEach,
- * filter, reduce, some, every, find, sort and flatMap; functions called other than by their name
- * (as methods, stored in objects, passed as callbacks other than to map); calls inside generators,
- * getters, setters, constructors, parameter defaults, class field initializers and static blocks;
- * `retrieve?.()`. A function made async can no longer be used with `new`. `for await` loops do
- * not restore the depth counter after each iteration.
+ * that is (or becomes) async, to an immediately invoked async function, or to
+ * `Promise.all/allSettled/race/any`, gets an `await` — as
+ * `__reckonResume(__reckonSelf, line, await __reckonPause(__reckonSelf, call))`, a call expression,
+ * so `retrieve(q)[0]` needs no extra parentheses — unless it already is the operand of `await`, is
+ * an element or argument of a Promise combinator (so `Promise.all([answer(a), answer(b)])` stays
+ * parallel), is the object of `.then/.catch/.finally`, or has a `?.` of its own. A function that
+ * thereby contains an await becomes `async` (declarations, expressions, arrows, object and class
+ * methods), transitively: calls to it by name are awaited in turn. `xs.map(cb)` whose callback is
+ * async (made so, or written so) becomes `await Promise.all(xs.map(cb))` (only `Promise.all(…)` is
+ * added when the program already says `await xs.map(…)`, and nothing when the map already feeds a
+ * Promise combinator). Functions that were already async keep working, and calls to them are
+ * awaited too.
+ *
+ * Not handled (such calls still yield Promises): async callbacks of forEach, filter, reduce, some,
+ * every, find, sort and flatMap; calls to program functions other than by their plain name
+ * (`obj.method()`, `fns[0]()`, callbacks passed to anything but map); host calls inside generators,
+ * getters, setters, constructors, parameter defaults, class field initializers, static blocks and
+ * `if (x) function f() {}`; `retrieve?.()`; tagged templates and `new`. A function made async can no
+ * longer be used with `new`. `for await` loops do not restore the depth counter per iteration.
  */
 import { parse, type AnyNode, type ArrowFunctionExpression, type CallExpression } from 'acorn';
 import { ReckonError } from '../errors.ts';
@@ -62,6 +69,7 @@ import {
   type ParsedProgram,
 } from './programAst.ts';
 
+/** A program ready for the sandbox: what the user sees, what the sandbox runs, and its static analysis. */
 export interface PreparedProgram {
   /** The normalized user code (what the trace shows; line numbers refer to it). */
   source: string;
@@ -70,12 +78,16 @@ export interface PreparedProgram {
   analysis: ProgramAnalysis;
 }
 
+/** Options of prepareProgram; every one has a default. */
 export interface PrepareProgramOptions {
   /** Global functions the sandbox provides, all async. Default: DEFAULT_HOST_FUNCTIONS (retrieve, answer). */
   hostFunctions?: readonly string[];
 }
 
-export type PrepareProgramResult = { ok: true; program: PreparedProgram } | { ok: false; error: SandboxFailure };
+/** A prepared program, or why the code cannot run (always kind 'SyntaxError'), as a value. */
+export type PrepareProgramResult =
+  | { ok: true; program: PreparedProgram }
+  | { ok: false; error: SandboxFailure };
 
 /** The host tools of PyRAG programs. */
 export const DEFAULT_HOST_FUNCTIONS: readonly string[] = Object.freeze(['retrieve', 'answer']);
@@ -99,7 +111,8 @@ export const PROGRAM_SCRIPT_PREFIX = `(async () => { ${PROGRAM_SCRIPT_PRELUDE}`;
 /** Text after the user's last character: the IIFE closes on a line of its own. */
 export const PROGRAM_SCRIPT_SUFFIX = '\n})()';
 
-const ENTER = '__reckonDepth++; if (__reckonDepth > globalThis.__reckonMaxDepth) globalThis.__reckonMaxDepth = __reckonDepth; ';
+const ENTER =
+  '__reckonDepth++; if (__reckonDepth > globalThis.__reckonMaxDepth) globalThis.__reckonMaxDepth = __reckonDepth; ';
 const ENTER_ASYNC = `${ENTER}const __reckonSelf = __reckonDepth; `;
 const EXIT = ' } finally { __reckonDepth--; }';
 const EXIT_ASYNC = ' } finally { __reckonDepth = __reckonSelf - 1; }';
@@ -182,11 +195,13 @@ function findReservedName(index: NodeIndex): { node: AnyNode; message: string } 
     else if (isFunctionNode(node)) {
       declared.push(...node.params);
       if (node.type !== 'ArrowFunctionExpression' && node.id) declared.push(node.id);
-    } else if ((node.type === 'ClassDeclaration' || node.type === 'ClassExpression') && node.id) declared.push(node.id);
+    } else if ((node.type === 'ClassDeclaration' || node.type === 'ClassExpression') && node.id)
+      declared.push(node.id);
     else if (node.type === 'CatchClause' && node.param) declared.push(node.param);
     for (const pattern of declared) {
       const name = patternNames(pattern).find((n) => RESERVED_BINDINGS.has(n));
-      if (name) return { node: pattern, message: `"${name}" cannot be redeclared in a program; use another name.` };
+      if (name)
+        return { node: pattern, message: `"${name}" cannot be redeclared in a program; use another name.` };
     }
   }
   return undefined;
@@ -203,6 +218,7 @@ interface Edit {
   depth: number;
   /** Among edits of one node at one position, lower layers are outside higher ones. */
   layer: number;
+  node: AnyNode;
 }
 
 /**
@@ -211,6 +227,8 @@ interface Edit {
  */
 function compareEdits(a: Edit, b: Edit): number {
   if (a.pos !== b.pos) return a.pos - b.pos;
+  // An empty body `{}` (or program) opens and closes at one position: its own opener goes first.
+  if (a.close !== b.close && a.node === b.node) return a.close ? 1 : -1;
   if (a.close !== b.close) return a.close ? -1 : 1;
   if (a.close) return b.depth - a.depth || b.layer - a.layer;
   return a.depth - b.depth || a.layer - b.layer;
@@ -233,14 +251,16 @@ function instrument(
   const lineOf = lineLocator(source);
   const edits: Edit[] = [];
   const add = (node: AnyNode, pos: number, text: string, close: boolean, layer: number): void => {
-    edits.push({ pos, text, close, depth: index.depthOf(node), layer });
+    edits.push({ pos, text, close, depth: index.depthOf(node), layer, node });
   };
 
   const contextOf = (node: AnyNode): Context => {
     let child = node;
     for (let parent = index.parentOf(child); parent; child = parent, parent = index.parentOf(child)) {
-      if (isFunctionNode(parent)) return { kind: 'function', fn: parent, inBody: index.keyOf(child) === 'body' };
-      if (parent.type === 'PropertyDefinition' && index.keyOf(child) === 'value') return { kind: 'initializer' };
+      if (isFunctionNode(parent))
+        return { kind: 'function', fn: parent, inBody: index.keyOf(child) === 'body' };
+      if (parent.type === 'PropertyDefinition' && index.keyOf(child) === 'value')
+        return { kind: 'initializer' };
       if (parent.type === 'StaticBlock') return { kind: 'initializer' };
     }
     return { kind: 'top' };
@@ -249,6 +269,13 @@ function instrument(
   const canBeAsync = (fn: FunctionNode): boolean => {
     if (fn.generator) return false;
     const parent = index.parentOf(fn);
+    // `if (x) function f() {}` is legal sloppy-mode JavaScript; `if (x) async function f() {}` is not.
+    if (
+      fn.type === 'FunctionDeclaration' &&
+      (parent?.type === 'IfStatement' || parent?.type === 'LabeledStatement')
+    ) {
+      return false;
+    }
     if (parent?.type === 'MethodDefinition') return parent.kind === 'method';
     if (parent?.type === 'Property' && index.keyOf(fn) === 'value') return parent.kind === 'init';
     return true;
@@ -383,8 +410,15 @@ function instrument(
     context.kind === 'top' || (context.kind === 'function' && context.inBody && asyncFns.has(context.fn));
 
   // 1. The IIFE.
-  edits.push({ pos: 0, text: PROGRAM_SCRIPT_PREFIX, close: false, depth: -1, layer: 0 });
-  edits.push({ pos: source.length, text: PROGRAM_SCRIPT_SUFFIX, close: true, depth: -1, layer: 0 });
+  edits.push({ pos: 0, text: PROGRAM_SCRIPT_PREFIX, close: false, depth: -1, layer: 0, node: parsed.ast });
+  edits.push({
+    pos: source.length,
+    text: PROGRAM_SCRIPT_SUFFIX,
+    close: true,
+    depth: -1,
+    layer: 0,
+    node: parsed.ast,
+  });
 
   for (const node of index.nodes) {
     const parent = index.parentOf(node);
@@ -405,7 +439,9 @@ function instrument(
       if (names.length > 0) {
         const line = lineOf(node.start);
         const separator = source[node.end - 1] === ';' ? ' ' : '; ';
-        const binds = names.map((name) => `__reckonBind(${JSON.stringify(name)}, ${name}, ${line});`).join(' ');
+        const binds = names
+          .map((name) => `__reckonBind(${JSON.stringify(name)}, ${name}, ${line});`)
+          .join(' ');
         add(node, node.end, `${separator}${binds}`, true, 0);
       }
     }
@@ -413,7 +449,8 @@ function instrument(
     // 4. Async depth bookkeeping in catch and finally blocks.
     if (
       node.type === 'BlockStatement' &&
-      ((parent?.type === 'CatchClause' && key === 'body') || (parent?.type === 'TryStatement' && key === 'finalizer')) &&
+      ((parent?.type === 'CatchClause' && key === 'body') ||
+        (parent?.type === 'TryStatement' && key === 'finalizer')) &&
       tracksAwaits(contextOf(node))
     ) {
       add(node, node.start + 1, RESET_DEPTH, false, 1);
@@ -435,7 +472,13 @@ function instrument(
       const line = lineOf(node.start);
       if (wrap === 'await' || wrap === 'await-all') {
         const all = wrap === 'await-all';
-        add(node, node.start, `__reckonResume(__reckonSelf, ${line}, await __reckonPause(__reckonSelf, ${all ? 'Promise.all(' : ''}`, false, 5);
+        add(
+          node,
+          node.start,
+          `__reckonResume(__reckonSelf, ${line}, await __reckonPause(__reckonSelf, ${all ? 'Promise.all(' : ''}`,
+          false,
+          5,
+        );
         add(node, node.end, all ? ')))' : '))', true, 5);
       } else if (wrap === 'all') {
         add(node, node.start, 'Promise.all(', false, 5);
@@ -460,7 +503,9 @@ function instrument(
     if (isAsync && !fn.async) {
       const parent = index.parentOf(fn);
       if (parent?.type === 'MethodDefinition') {
-        const at = parent.computed ? previousSignificant(source, comments, parent.key.start) : parent.key.start;
+        const at = parent.computed
+          ? previousSignificant(source, comments, parent.key.start)
+          : parent.key.start;
         add(parent, at, 'async ', false, 4);
       } else if (parent?.type === 'Property' && parent.method) {
         add(parent, parent.start, 'async ', false, 4);
@@ -475,7 +520,8 @@ function instrument(
       // Directives ("use strict") must stay first to stay directives.
       let lastDirective: AnyNode | undefined;
       for (const statement of body.body) {
-        if (statement.type === 'ExpressionStatement' && statement.directive !== undefined) lastDirective = statement;
+        if (statement.type === 'ExpressionStatement' && statement.directive !== undefined)
+          lastDirective = statement;
         else break;
       }
       const at = lastDirective ? lastDirective.end : body.start + 1;

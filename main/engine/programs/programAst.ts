@@ -30,8 +30,10 @@ export const PROGRAM_PARSE_OPTIONS = {
   locations: true,
 } as const satisfies Options;
 
+/** Any function: declaration, expression (methods included) or arrow. */
 export type FunctionNode = FunctionDeclaration | FunctionExpression | ArrowFunctionExpression;
 
+/** A parsed program and its comments (needed to count code lines and to skip comments between tokens). */
 export interface ParsedProgram {
   ast: Program;
   /** Comments in source order. */
@@ -61,6 +63,7 @@ export interface AcornSyntaxError extends SyntaxError {
   loc: { line: number; column: number };
 }
 
+/** Whether a thrown value is acorn's SyntaxError (it has `pos` and a 1-based line, 0-based column `loc`). */
 export function isAcornSyntaxError(error: unknown): error is AcornSyntaxError {
   return (
     error instanceof SyntaxError &&
@@ -96,6 +99,7 @@ export function forEachChild(node: AnyNode, visit: (child: AnyNode, key: string)
   for (const { child, key } of children) visit(child, key);
 }
 
+/** Where a node sits in its tree. */
 export interface NodeInfo {
   parent: AnyNode | undefined;
   /** The property of the parent that holds this node (`body`, `params`, `callee`, …). */
@@ -110,13 +114,17 @@ export class NodeIndex {
   private readonly info = new Map<AnyNode, NodeInfo>();
 
   constructor(root: AnyNode) {
-    const stack: { node: AnyNode; info: NodeInfo }[] = [{ node: root, info: { parent: undefined, key: '', depth: 0 } }];
+    const stack: { node: AnyNode; info: NodeInfo }[] = [
+      { node: root, info: { parent: undefined, key: '', depth: 0 } },
+    ];
     while (stack.length > 0) {
       const { node, info } = stack.pop()!;
       this.nodes.push(node);
       this.info.set(node, info);
       const children: { node: AnyNode; info: NodeInfo }[] = [];
-      forEachChild(node, (child, key) => children.push({ node: child, info: { parent: node, key, depth: info.depth + 1 } }));
+      forEachChild(node, (child, key) =>
+        children.push({ node: child, info: { parent: node, key, depth: info.depth + 1 } }),
+      );
       for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
     }
   }
@@ -134,6 +142,7 @@ export class NodeIndex {
   }
 }
 
+/** Whether a node is a function (declaration, expression or arrow). */
 export function isFunctionNode(node: AnyNode): node is FunctionNode {
   return (
     node.type === 'FunctionDeclaration' ||
@@ -199,7 +208,8 @@ export class ScopeMap {
         inner = { kind: 'function', parent: scope, names: new Map() };
         if (node.type === 'FunctionDeclaration' && node.id) scope.names.set(node.id.name, node);
         if (node.type === 'FunctionExpression' && node.id) inner.names.set(node.id.name, node);
-        for (const param of node.params) for (const name of patternNames(param)) inner.names.set(name, undefined);
+        for (const param of node.params)
+          for (const name of patternNames(param)) inner.names.set(name, undefined);
         this.scopeAt.set(node, inner);
         for (const param of node.params) visit(param, inner);
         if (node.body.type === 'BlockStatement') {
@@ -313,7 +323,11 @@ export function previousSignificant(source: string, comments: CommentRanges, pos
 }
 
 /** Offset of the `=>` of an arrow function (the `=`). */
-export function arrowTokenStart(source: string, comments: CommentRanges, arrow: ArrowFunctionExpression): number {
+export function arrowTokenStart(
+  source: string,
+  comments: CommentRanges,
+  arrow: ArrowFunctionExpression,
+): number {
   // Between `=>` and the body there can only be whitespace, comments and the body's own `(`s.
   const gt = previousSignificant(source, comments, arrow.body.start, '(');
   return gt - 1;

@@ -1,0 +1,762 @@
+/**
+ * Runs one model-written program in a fresh QuickJS runtime and context, with the host tools bridged
+ * through a QuickJsExecutorBridge. It is handed its QuickJS WebAssembly module (sandboxWorker.ts
+ * loads the release-sync variant once per worker; tests can pass a TestQuickJSWASMModule) and knows
+ * nothing about threads: the bridge decides where host calls run.
+ */
+import type {
+  QuickJSContext,
+  QuickJSDeferredPromise,
+  QuickJSHandle,
+  QuickJSRuntime,
+  QuickJSWASMModule,
+  VmCallResult,
+} from 'quickjs-emscripten-core';
+import type { RetrievedDoc, SandboxEvent, SandboxFailure, SandboxLimits } from './SandboxTypes.ts';
+import {
+  GuestHelperError,
+  GuestHelpers,
+  GuestProxyError,
+  GuestValueReader,
+  InvalidGuestValueError,
+  RESULT_READ_POLICY,
+  type GuestReadPolicy,
+  type JsonValue,
+} from './guestValues.ts';
+import type { ExecutorOutcome, HostCallReply, HostCallRequest } from './sandboxProtocol.ts';
+
+/** The file name the program is evaluated under; error locations are read from `program.js:LINE:COL`. */
+export const PROGRAM_FILENAME = 'program.js';
+/** Most `binding` events one run emits; later __reckonBind calls are dropped (one note is logged). */
+export const MAX_BINDING_EVENTS_PER_RUN = 2_000;
+/** Length of a binding's value preview. */
+export const BINDING_PREVIEW_CHARS = 200;
+/** Longest error message kept in a SandboxFailure. */
+export const MAX_ERROR_MESSAGE_CHARS = 2_000;
+/** Most documents one answer() call accepts. */
+export const MAX_ANSWER_DOCS = 50;
+/** Largest `k` retrieve() accepts. */
+export const MAX_RETRIEVE_K = 50;
+/** Deepest nesting accepted in host-call arguments. */
+export const MAX_ARGUMENT_DEPTH = 8;
+
+/** Longest preview of one non-string console argument. */
+const MAX_LOG_VALUE_CHARS = 10_000;
+/** Promise jobs run between two checks of the deadline, cancellation and the program's promise. */
+const JOB_BATCH = 500;
+/** Buffered log/binding events are sent at least this often while the program runs. */
+const EVENT_FLUSH_INTERVAL_MS = 50;
+/** Longest stretch of promise jobs before the worker's event loop gets a turn (messages, timers). */
+const YIELD_INTERVAL_MS = 50;
+
+const PROGRAM_LOCATION = /program\.js:(\d+)(?::(\d+))?/;
+
+/** What execute() needs for one run. */
+export interface QuickJsExecutorRequest {
+  /** The classic script (see runSandboxedProgram for the contract). */
+  script: string;
+  /** Complete limits (resolveSandboxLimits). */
+  limits: SandboxLimits;
+  /** Epoch milliseconds (Date.now()) at which the run times out, host-call waiting included. */
+  deadlineAt: number;
+  /** Cancels the run; noticed while the program waits for host calls. */
+  signal?: AbortSignal;
+  /** Polled by the interrupt handler, so that cancellation also stops a busy program (shared memory). */
+  isCancelRequested?: () => boolean;
+}
+
+/** How the executor talks to the outside world. */
+export interface QuickJsExecutorBridge {
+  /** A validated host call; call `respond` once with the tool's result or error (later calls are ignored). */
+  hostCall(call: HostCallRequest, respond: (reply: HostCallReply) => void): void;
+  /** Buffered `log` and `binding` events, in order, with the console bytes counted so far. */
+  emit(events: SandboxEvent[], logBytes: number): void;
+}
+
+/**
+ * Executes programs, one fresh QuickJS runtime + context per execute() call (so nothing a program does
+ * to builtins survives into the next), under the limits of the request. Handed the WebAssembly module
+ * it allocates runtimes from; any object with `newRuntime` will do.
+ */
+export class QuickJsExecutor {
+  readonly #module: Pick<QuickJSWASMModule, 'newRuntime'>;
+
+  constructor(module: Pick<QuickJSWASMModule, 'newRuntime'>) {
+    this.#module = module;
+  }
+
+  /**
+   * Runs `request.script` to completion and resolves with its outcome; never rejects. Every QuickJS
+   * handle is disposed before it resolves; when disposing the runtime fails (a leak, or a structure
+   * QuickJS cannot free) `teardownError` says so and the module should not be trusted any more.
+   */
+  async execute(request: QuickJsExecutorRequest, bridge: QuickJsExecutorBridge): Promise<ExecutorOutcome> {
+    return new ProgramRun(this.#module, request, bridge).execute();
+  }
+}
+
+class InvalidHostArgumentError extends Error {
+  override name = 'InvalidHostArgumentError';
+}
+
+type RunResult = ExecutorOutcome['result'];
+
+class ProgramRun {
+  readonly #module: Pick<QuickJSWASMModule, 'newRuntime'>;
+  readonly #request: QuickJsExecutorRequest;
+  readonly #bridge: QuickJsExecutorBridge;
+  readonly #limits: SandboxLimits;
+  #rt: QuickJSRuntime | undefined;
+  #ctx: QuickJSContext | undefined;
+  #helpers: GuestHelpers | undefined;
+  #reader: GuestValueReader | undefined;
+  #terminal: SandboxFailure | undefined;
+  #readPhase = false;
+  #finished = false;
+  #attempts = 0;
+  #nextCallIndex = 0;
+  readonly #pending = new Map<number, QuickJSDeferredPromise>();
+  #events: SandboxEvent[] = [];
+  #lastFlush = Date.now();
+  #logBytes = 0;
+  #logTruncated = false;
+  #bindings = 0;
+  #wake: (() => void) | undefined;
+
+  constructor(module: Pick<QuickJSWASMModule, 'newRuntime'>, request: QuickJsExecutorRequest, bridge: QuickJsExecutorBridge) {
+    this.#module = module;
+    this.#request = request;
+    this.#bridge = bridge;
+    this.#limits = request.limits;
+  }
+
+  async execute(): Promise<ExecutorOutcome> {
+    let result: RunResult;
+    let maxStackDepth = 0;
+    let internalError: string | undefined;
+    try {
+      const rt = this.#module.newRuntime();
+      this.#rt = rt;
+      rt.setMemoryLimit(this.#limits.memoryBytes);
+      rt.setMaxStackSize(this.#limits.stackBytes);
+      rt.setInterruptHandler(() => this.#shouldInterrupt());
+      this.#ctx = rt.newContext();
+      result = await this.#runProgram();
+      this.#enterReadPhase();
+      if (!result.ok && result.error.line === undefined) {
+        const line = this.#currentLine();
+        if (line !== undefined) result.error.line = line;
+      }
+      maxStackDepth = this.#readMaxDepth();
+    } catch (error) {
+      internalError = describeError(error);
+      result = { ok: false, error: internalFailure(internalError) };
+    }
+    this.#finished = true;
+    this.#flush();
+    const teardownError = this.#teardown();
+    return {
+      result,
+      maxStackDepth,
+      logBytes: this.#logBytes,
+      ...(internalError !== undefined || teardownError !== undefined
+        ? { teardownError: teardownError ?? `internal error: ${internalError}` }
+        : {}),
+    };
+  }
+
+  // ---- program lifecycle -------------------------------------------------------------------------
+
+  async #runProgram(): Promise<RunResult> {
+    const ctx = this.#ctx!;
+    try {
+      this.#helpers = GuestHelpers.install(ctx);
+    } catch (error) {
+      if (!(error instanceof GuestHelperError)) throw error;
+      return { ok: false, error: this.#engineFailure(error.reason) ?? internalFailure(error.reason) };
+    }
+    this.#reader = new GuestValueReader(ctx, this.#helpers);
+    this.#installGlobals(ctx);
+
+    // Compile first, so that a SyntaxError the program throws at run time (JSON.parse, eval) is not
+    // mistaken for a program that does not compile.
+    const compiled = ctx.evalCode(this.#request.script, PROGRAM_FILENAME, { type: 'global', compileOnly: true });
+    if (compiled.error) return { ok: false, error: this.#compileFailure(compiled.error) };
+    compiled.value.dispose();
+
+    const evaluated = ctx.evalCode(this.#request.script, PROGRAM_FILENAME, { type: 'global' });
+    if (evaluated.error) return { ok: false, error: this.#failureFromThrown(evaluated.error) };
+    const completion = evaluated.value;
+    try {
+      return await this.#settle(completion);
+    } finally {
+      completion.dispose();
+    }
+  }
+
+  /** Runs promise jobs and waits for host replies until the completion value settles. */
+  async #settle(completion: QuickJSHandle): Promise<RunResult> {
+    const ctx = this.#ctx!;
+    const rt = this.#rt!;
+    let lastYield = Date.now();
+    for (;;) {
+      const stop = this.#stopFailure();
+      if (stop) return { ok: false, error: stop };
+      const state = ctx.getPromiseState(completion);
+      if (state.type === 'fulfilled') {
+        if (state.notAPromise) return this.#readResult(completion);
+        try {
+          return this.#readResult(state.value);
+        } finally {
+          state.value.dispose();
+        }
+      }
+      if (state.type === 'rejected') return { ok: false, error: this.#failureFromThrown(state.error) };
+      if (rt.hasPendingJob()) {
+        const jobs = rt.executePendingJobs(JOB_BATCH);
+        if (jobs.error) return { ok: false, error: this.#failureFromThrown(jobs.error) };
+        if (Date.now() - lastYield >= YIELD_INTERVAL_MS) {
+          this.#flush();
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          lastYield = Date.now();
+        }
+        continue;
+      }
+      if (this.#pending.size === 0) {
+        return {
+          ok: false,
+          error: {
+            kind: 'RuntimeError',
+            message:
+              'The program is waiting for a promise that can never settle: no host call is pending and ' +
+              'nothing else is left to run. Make sure every promise it awaits is resolved.',
+          },
+        };
+      }
+      this.#flush();
+      await this.#waitForWake();
+      lastYield = Date.now();
+    }
+  }
+
+  #readResult(handle: QuickJSHandle): RunResult {
+    this.#enterReadPhase();
+    try {
+      return { ok: true, value: this.#reader!.readJson(handle, RESULT_READ_POLICY, 'result') };
+    } catch (error) {
+      if (!(error instanceof GuestProxyError)) throw error;
+      return {
+        ok: false,
+        error: {
+          kind: 'RuntimeError',
+          errorName: 'TypeError',
+          message:
+            `The program's result is not plain data: ${error.path} is a Proxy, which cannot be read ` +
+            'safely. Return strings, numbers, booleans, null, arrays and plain objects.',
+        },
+      };
+    }
+  }
+
+  #teardown(): string | undefined {
+    for (const deferred of this.#pending.values()) if (deferred.alive) deferred.dispose();
+    this.#pending.clear();
+    let error: string | undefined;
+    try {
+      this.#helpers?.dispose();
+      this.#ctx?.dispose();
+    } catch (caught) {
+      error = describeError(caught);
+    }
+    try {
+      this.#rt?.dispose();
+    } catch (caught) {
+      error ??= describeError(caught);
+    }
+    return error;
+  }
+
+  // ---- stopping ----------------------------------------------------------------------------------
+
+  #shouldInterrupt(): boolean {
+    if (this.#events.length > 0 && Date.now() - this.#lastFlush >= EVENT_FLUSH_INTERVAL_MS) this.#flush();
+    return this.#stopFailure() !== undefined;
+  }
+
+  /** Why the run must stop now, if it must: a terminal failure, cancellation, or the deadline. */
+  #stopFailure(): SandboxFailure | undefined {
+    if (this.#terminal) return this.#terminal;
+    if (this.#request.signal?.aborted || this.#request.isCancelRequested?.()) {
+      return { kind: 'Cancelled', message: 'The run was cancelled.' };
+    }
+    if (Date.now() >= this.#request.deadlineAt) {
+      return {
+        kind: 'Timeout',
+        message:
+          `The program did not finish within ${formatDuration(this.#limits.deadlineMs)} (host calls included) ` +
+          'and was stopped. Make it do less work (fewer loops or host calls), or raise the deadline.',
+      };
+    }
+    return undefined;
+  }
+
+  /** Makes the run end with `failure` even if the program catches the error it is given. */
+  #fail(failure: SandboxFailure): void {
+    this.#terminal ??= failure;
+    this.#wake?.();
+  }
+
+  #waitForWake(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const signal = this.#request.signal;
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.#wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, this.#request.deadlineAt - Date.now()) + 1);
+      signal?.addEventListener('abort', done, { once: true });
+      this.#wake = done;
+    });
+  }
+
+  /** From here on only trusted helpers run: no interrupts, no memory limit (reads are capped). */
+  #enterReadPhase(): void {
+    if (this.#readPhase || !this.#rt) return;
+    this.#readPhase = true;
+    this.#rt.removeInterruptHandler();
+    this.#rt.setMemoryLimit(-1);
+  }
+
+  // ---- failures ----------------------------------------------------------------------------------
+
+  #compileFailure(error: QuickJSHandle): SandboxFailure {
+    this.#enterReadPhase();
+    try {
+      const fields = this.#reader!.readErrorFields(error, MAX_ERROR_MESSAGE_CHARS + 1);
+      if (fields?.name !== 'SyntaxError') return this.#classify(error, fields);
+      return {
+        kind: 'SyntaxError',
+        errorName: 'SyntaxError',
+        message: capMessage(fields.message ?? 'The program does not compile.'),
+        ...parseLocation(fields.stack),
+      };
+    } finally {
+      error.dispose();
+    }
+  }
+
+  /** The failure for a value the program threw (or an engine error); disposes `error`. */
+  #failureFromThrown(error: QuickJSHandle): SandboxFailure {
+    try {
+      const stop = this.#stopFailure();
+      if (stop) return stop;
+      this.#enterReadPhase();
+      return this.#classify(error, this.#reader!.readErrorFields(error, MAX_ERROR_MESSAGE_CHARS + 1));
+    } finally {
+      error.dispose();
+    }
+  }
+
+  #classify(error: QuickJSHandle, fields: { name?: string; message?: string; stack?: string } | undefined): SandboxFailure {
+    const location = parseLocation(fields?.stack);
+    if (fields?.name === 'InternalError' && fields.message !== undefined) {
+      const engine = this.#engineFailure(fields.message);
+      if (engine) return { ...engine, ...location };
+    }
+    const ctx = this.#ctx!;
+    if ((ctx.sameValue(error, ctx.null) || ctx.typeof(error) === 'undefined') && this.#memoryExhausted()) {
+      return this.#engineFailure('out of memory')!;
+    }
+    if (fields !== undefined && (fields.message !== undefined || fields.stack !== undefined)) {
+      return {
+        kind: 'RuntimeError',
+        message: capMessage(fields.message ?? ''),
+        ...(fields.name !== undefined ? { errorName: fields.name } : {}),
+        ...location,
+      };
+    }
+    const preview = this.#reader!.renderPreview(error, MAX_ERROR_MESSAGE_CHARS);
+    return {
+      kind: 'RuntimeError',
+      message: capMessage(`The program threw a value that is not an Error: ${preview}`),
+      ...(fields?.name !== undefined ? { errorName: fields.name } : {}),
+      ...location,
+    };
+  }
+
+  /** The failure for an error QuickJS raises itself, by its message. */
+  #engineFailure(reason: string): SandboxFailure | undefined {
+    if (reason === 'interrupted') {
+      return (
+        this.#stopFailure() ?? {
+          kind: 'Timeout',
+          message: `The program did not finish within ${formatDuration(this.#limits.deadlineMs)} and was stopped.`,
+        }
+      );
+    }
+    if (reason === 'stack overflow') {
+      return {
+        kind: 'StackOverflow',
+        message:
+          `The program recursed too deeply (stack limit ${Math.round(this.#limits.stackBytes / 1024)} KiB) and was ` +
+          'stopped. Check recursive functions for a missing base case.',
+      };
+    }
+    if (reason === 'out of memory' || reason === 'string too long') {
+      return {
+        kind: 'MemoryLimit',
+        message:
+          `The program needed more than ${formatBytes(this.#limits.memoryBytes)} of memory and was stopped` +
+          `${reason === 'string too long' ? ' (it built a string longer than QuickJS allows)' : ''}. ` +
+          'Avoid building very large arrays, strings or object graphs.',
+      };
+    }
+    return undefined;
+  }
+
+  #memoryExhausted(): boolean {
+    const match = /memory used\s+\d+\s+(\d+)/.exec(this.#rt!.dumpMemoryUsage());
+    return match !== null && Number(match[1]) >= this.#limits.memoryBytes * 0.9;
+  }
+
+  // ---- globals -----------------------------------------------------------------------------------
+
+  #installGlobals(ctx: QuickJSContext): void {
+    const define = (target: QuickJSHandle, name: string, fn: (...args: QuickJSHandle[]) => ReturnType<HostFunction>): void => {
+      const handle = ctx.newFunction(name, (...args) => fn(...args));
+      ctx.setProp(target, name, handle);
+      handle.dispose();
+    };
+    define(ctx.global, 'retrieve', (...args) => this.#hostCall('retrieve', args));
+    define(ctx.global, 'answer', (...args) => this.#hostCall('answer', args));
+    define(ctx.global, '__reckonBind', (...args) => this.#bind(args));
+    const consoleHandle = ctx.newObject();
+    for (const level of ['log', 'warn', 'error'] as const) {
+      define(consoleHandle, level, (...args) => this.#log(level, args));
+    }
+    ctx.setProp(ctx.global, 'console', consoleHandle);
+    consoleHandle.dispose();
+  }
+
+  #hostCall(tool: 'retrieve' | 'answer', args: QuickJSHandle[]): QuickJSHandle | VmCallResult<QuickJSHandle> {
+    const ctx = this.#ctx!;
+    if (this.#terminal) return { error: ctx.newError({ name: 'SandboxStopped', message: this.#terminal.message }) };
+    const line = this.#currentLine();
+    this.#attempts += 1;
+    if (this.#attempts > this.#limits.maxHostCalls) {
+      const message =
+        `The program made more than ${this.#limits.maxHostCalls} host calls (retrieve and answer together) and ` +
+        'was stopped. Retrieve once and reuse the results, or ask fewer questions inside loops.';
+      this.#fail({ kind: 'HostCallLimit', message, ...(line !== undefined ? { line } : {}) });
+      return { error: ctx.newError({ name: 'HostCallLimitError', message }) };
+    }
+    let call: HostCallRequest;
+    try {
+      call = tool === 'retrieve' ? this.#validateRetrieve(args, line) : this.#validateAnswer(args, line);
+    } catch (error) {
+      if (!(error instanceof InvalidGuestValueError || error instanceof InvalidHostArgumentError)) throw error;
+      const message = capMessage(`${tool}(): ${error.message}. ${ARGUMENT_HINT[tool]}`);
+      this.#fail({ kind: 'InvalidHostArgument', message, ...(line !== undefined ? { line } : {}) });
+      return { error: ctx.newError({ name: 'InvalidHostArgument', message }) };
+    }
+    const deferred = ctx.newPromise();
+    this.#pending.set(call.callIndex, deferred);
+    this.#flush();
+    let responded = false;
+    this.#bridge.hostCall(call, (reply) => {
+      if (responded) return;
+      responded = true;
+      this.#onReply(call, reply);
+    });
+    return deferred.handle;
+  }
+
+  #onReply(call: HostCallRequest, reply: HostCallReply): void {
+    const deferred = this.#pending.get(call.callIndex);
+    if (this.#finished || !deferred) return;
+    this.#pending.delete(call.callIndex);
+    const ctx = this.#ctx!;
+    try {
+      if (reply.ok) {
+        const value =
+          typeof reply.value === 'string' ? ctx.newString(reply.value) : this.#helpers!.parseJson(JSON.stringify(reply.value));
+        try {
+          deferred.resolve(value);
+        } finally {
+          value.dispose();
+        }
+      } else {
+        const message = capMessage(`${call.tool}() failed: ${reply.message}`);
+        this.#fail({ kind: 'HostError', message, ...(call.line !== undefined ? { line: call.line } : {}) });
+        const error = ctx.newError({ name: 'HostError', message });
+        try {
+          deferred.reject(error);
+        } finally {
+          error.dispose();
+        }
+      }
+    } catch (error) {
+      // Only the engine stops a resolution: the interrupt (the loop reports why) or memory.
+      if (deferred.alive) deferred.dispose();
+      if (error instanceof GuestHelperError && error.reason === 'out of memory') {
+        this.#fail({
+          ...this.#engineFailure('out of memory')!,
+          message: `The result of ${call.tool}() did not fit in the program's memory limit (${formatBytes(this.#limits.memoryBytes)}).`,
+        });
+      } else if (!this.#stopFailure()) {
+        this.#fail(internalFailure(describeError(error)));
+      }
+    }
+    this.#wake?.();
+  }
+
+  #validateRetrieve(args: QuickJSHandle[], line: number | undefined): HostCallRequest {
+    if (args.length === 0 || args.length > 2) {
+      throw new InvalidHostArgumentError(`expects (query, k?) but was given ${args.length} arguments`);
+    }
+    const [query, k] = this.#reader!.readJsonValues(
+      args.map((handle, index) => ({ handle, path: index === 0 ? 'query' : 'k' })),
+      this.#argumentPolicy(),
+    );
+    if (typeof query !== 'string') throw new InvalidHostArgumentError(`query must be a string, not ${describeJson(query)}`);
+    if (k !== undefined && !(typeof k === 'number' && Number.isInteger(k) && k >= 1 && k <= MAX_RETRIEVE_K)) {
+      throw new InvalidHostArgumentError(`k must be a whole number from 1 to ${MAX_RETRIEVE_K}, not ${describeJson(k)}`);
+    }
+    this.#checkArgumentSize([query, k ?? null]);
+    return { callIndex: this.#nextCallIndex++, line, tool: 'retrieve', query, k };
+  }
+
+  #validateAnswer(args: QuickJSHandle[], line: number | undefined): HostCallRequest {
+    if (args.length === 0 || args.length > 2) {
+      throw new InvalidHostArgumentError(`expects (question, docs?) but was given ${args.length} arguments`);
+    }
+    const [question, docs] = this.#reader!.readJsonValues(
+      args.map((handle, index) => ({ handle, path: index === 0 ? 'question' : 'docs' })),
+      this.#argumentPolicy(),
+    );
+    if (typeof question !== 'string') {
+      throw new InvalidHostArgumentError(`question must be a string, not ${describeJson(question)}`);
+    }
+    const normalized = normalizeDocs(docs);
+    this.#checkArgumentSize([question, normalized ?? null]);
+    return { callIndex: this.#nextCallIndex++, line, tool: 'answer', question, docs: normalized };
+  }
+
+  #argumentPolicy(): GuestReadPolicy {
+    return {
+      strict: true,
+      maxDepth: MAX_ARGUMENT_DEPTH,
+      maxStringChars: this.#limits.maxArgumentBytes,
+      maxEntries: 1_000,
+      maxTotalChars: this.#limits.maxArgumentBytes,
+    };
+  }
+
+  #checkArgumentSize(args: unknown[]): void {
+    const bytes = Buffer.byteLength(JSON.stringify(args));
+    if (bytes > this.#limits.maxArgumentBytes) {
+      throw new InvalidHostArgumentError(
+        `the arguments take ${bytes} bytes, more than the ${this.#limits.maxArgumentBytes}-byte limit`,
+      );
+    }
+  }
+
+  #bind(args: QuickJSHandle[]): undefined {
+    const ctx = this.#ctx!;
+    const [nameHandle, valueHandle, lineHandle] = args;
+    if (!nameHandle || !lineHandle || ctx.typeof(nameHandle) !== 'string' || ctx.typeof(lineHandle) !== 'number') return;
+    this.#bindings += 1;
+    if (this.#bindings > MAX_BINDING_EVENTS_PER_RUN) {
+      if (this.#bindings === MAX_BINDING_EVENTS_PER_RUN + 1) {
+        this.#events.push({
+          type: 'log',
+          level: 'warn',
+          message: `[binding events truncated: the program recorded more than ${MAX_BINDING_EVENTS_PER_RUN} bindings]`,
+        });
+      }
+      return;
+    }
+    const name = this.#reader!.readString(nameHandle, 100).text;
+    const line = ctx.getNumber(lineHandle);
+    const preview = valueHandle ? this.#reader!.renderPreview(valueHandle, BINDING_PREVIEW_CHARS) : 'undefined';
+    this.#events.push({ type: 'binding', name, preview, line: Number.isFinite(line) ? line : 0 });
+    return undefined;
+  }
+
+  #log(level: 'log' | 'warn' | 'error', args: QuickJSHandle[]): undefined {
+    if (this.#logTruncated) return;
+    const ctx = this.#ctx!;
+    const reader = this.#reader!;
+    const max = this.#limits.maxLogBytes;
+    // Bytes ≥ UTF-16 units, so rendering one more character than bytes remain is enough to overflow.
+    let budget = max - this.#logBytes + 1;
+    const parts: string[] = [];
+    for (const arg of args) {
+      if (budget <= 0) break;
+      const part =
+        ctx.typeof(arg) === 'string'
+          ? reader.readString(arg, budget).text
+          : reader.renderPreview(arg, Math.min(budget, MAX_LOG_VALUE_CHARS));
+      parts.push(part);
+      budget -= part.length + 1;
+    }
+    const message = parts.join(' ');
+    const bytes = Buffer.byteLength(message) + 1; // one for the line break, so that empty lines count
+    if (this.#logBytes + bytes <= max) {
+      this.#events.push({ type: 'log', level, message });
+      this.#logBytes += bytes;
+      return;
+    }
+    const kept = truncateUtf8(message, max - this.#logBytes - 1);
+    if (kept.length > 0) this.#events.push({ type: 'log', level, message: kept });
+    this.#logBytes = max;
+    this.#logTruncated = true;
+    this.#events.push({
+      type: 'log',
+      level: 'warn',
+      message: `[console output truncated: the program wrote more than ${max} bytes]`,
+    });
+    return undefined;
+  }
+
+  #flush(): void {
+    this.#lastFlush = Date.now();
+    if (this.#events.length === 0) return;
+    const events = this.#events;
+    this.#events = [];
+    this.#bridge.emit(events, this.#logBytes);
+  }
+
+  /** `__reckonLine` as a 1-based line, when the program keeps it. */
+  #currentLine(): number | undefined {
+    if (!this.#helpers) return undefined;
+    try {
+      const line = this.#helpers.globalNumber('__reckonLine');
+      return Number.isInteger(line) && line >= 1 ? line : undefined;
+    } catch (error) {
+      if (error instanceof GuestHelperError) return undefined;
+      throw error;
+    }
+  }
+
+  #readMaxDepth(): number {
+    if (!this.#helpers) return 0;
+    const depth = this.#helpers.globalNumber('__reckonMaxDepth');
+    return Number.isFinite(depth) && depth > 0 ? Math.floor(depth) : 0;
+  }
+}
+
+type HostFunction = (...args: QuickJSHandle[]) => QuickJSHandle | VmCallResult<QuickJSHandle> | undefined;
+
+const ARGUMENT_HINT: Record<'retrieve' | 'answer', string> = {
+  retrieve: 'Call retrieve(query, k) with a query string and an optional whole number k from 1 to 50.',
+  answer:
+    'Call answer(question, docs) with a question string and, optionally, the documents retrieve() returned, ' +
+    `a list of strings or one string (at most ${MAX_ANSWER_DOCS} documents).`,
+};
+
+/** Turns answer()'s `docs` argument into RetrievedDoc[] (strings become program-made documents). */
+function normalizeDocs(docs: JsonValue | undefined): RetrievedDoc[] | undefined {
+  if (docs === undefined || docs === null) return undefined;
+  if (typeof docs === 'string') return [programDoc(docs)];
+  if (!Array.isArray(docs)) {
+    throw new InvalidHostArgumentError(
+      `docs must be a list of documents (as retrieve() returns them), a list of strings or a string, not ${describeJson(docs)}`,
+    );
+  }
+  if (docs.length > MAX_ANSWER_DOCS) {
+    throw new InvalidHostArgumentError(`docs has ${docs.length} documents; pass at most ${MAX_ANSWER_DOCS}`);
+  }
+  return docs.map((doc, index) => {
+    if (typeof doc === 'string') return programDoc(doc);
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc) || typeof doc.text !== 'string') {
+      throw new InvalidHostArgumentError(`docs[${index}] must be a string or a document with a string "text"`);
+    }
+    return {
+      id: optionalField(doc, 'id', 'number', -1, index),
+      title: optionalField(doc, 'title', 'string', '', index),
+      text: doc.text,
+      score: optionalField(doc, 'score', 'number', 0, index),
+      source: optionalField(doc, 'source', 'string', 'program', index),
+    };
+  });
+}
+
+function optionalField<T extends 'number' | 'string'>(
+  doc: { [key: string]: JsonValue },
+  key: string,
+  type: T,
+  fallback: T extends 'number' ? number : string,
+  index: number,
+): T extends 'number' ? number : string {
+  const value = Object.hasOwn(doc, key) ? doc[key] : undefined;
+  if (value === undefined) return fallback;
+  if (typeof value !== type) throw new InvalidHostArgumentError(`docs[${index}].${key} must be a ${type}, not ${describeJson(value)}`);
+  return value as T extends 'number' ? number : string;
+}
+
+function programDoc(text: string): RetrievedDoc {
+  return { id: -1, title: '', text, score: 0, source: 'program' };
+}
+
+function describeJson(value: JsonValue | undefined): string {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return `a string`;
+  return `${typeof value} ${String(value)}`;
+}
+
+function parseLocation(stack: string | undefined): { line?: number; column?: number } {
+  const match = stack === undefined ? null : PROGRAM_LOCATION.exec(stack);
+  if (!match) return {};
+  const line = Number(match[1]);
+  const column = match[2] === undefined ? undefined : Number(match[2]);
+  return { line, ...(column !== undefined ? { column } : {}) };
+}
+
+function capMessage(message: string): string {
+  return message.length > MAX_ERROR_MESSAGE_CHARS ? `${message.slice(0, MAX_ERROR_MESSAGE_CHARS - 1)}…` : message;
+}
+
+function internalFailure(detail: string): SandboxFailure {
+  if (/call stack|stack overflow/i.test(detail)) {
+    return { kind: 'StackOverflow', message: 'The program recursed too deeply and was stopped.' };
+  }
+  return {
+    kind: 'RuntimeError',
+    errorName: 'InternalError',
+    message: capMessage(`The sandbox failed while running the program (${detail}). Please report this problem.`),
+  };
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : 'a non-error value was thrown';
+}
+
+/** The longest prefix of `text` whose UTF-8 encoding fits in `maxBytes`. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  if (maxBytes <= 0) return '';
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let bytes = 0;
+  let end = 0;
+  for (const char of text) {
+    const size = Buffer.byteLength(char);
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    end += char.length;
+  }
+  return text.slice(0, end);
+}
+
+export function formatDuration(ms: number): string {
+  return ms >= 1000 ? `${Number((ms / 1000).toFixed(1))} s` : `${ms} ms`;
+}
+
+export function formatBytes(bytes: number): string {
+  const mib = bytes / (1024 * 1024);
+  return mib >= 1 ? `${Number(mib.toFixed(1))} MiB` : `${Math.round(bytes / 1024)} KiB`;
+}

@@ -1,0 +1,177 @@
+/**
+ * PyRAG end to end through the `reckon` command with a scripted replay model over the real HotpotQA
+ * corpus: decomposition, a program that fails at run time and is repaired, a sentinel answer that
+ * boosts the retrieve() behind it, a 503 retried with backoff, and the final answer with citations.
+ * Then the run is exported as a replay file that reproduces it exactly.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RunResult } from '../../main/engine/runs/startRun.ts';
+import type { TraceEvent, TraceEventOf } from '../../main/engine/runs/TraceEvent.ts';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const reckonBin = path.join(repo, 'bin/reckon.mjs');
+const hotpot = path.resolve(repo, '../shared/data/hotpotqa/dev_distractor_200.json');
+const QUESTION = 'Were Scott Derrickson and Ed Wood of the same nationality?';
+
+let tmp: string;
+let env: NodeJS.ProcessEnv;
+
+function reckon(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [reckonBin, ...args], { env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const line = (role: string, output: string) => JSON.stringify({ role, output });
+
+const BROKEN_PROGRAM = [
+  '```javascript',
+  'const docsA = await retrieve("Scott Derrickson nationality");',
+  'const natA = await answer("What is Scott Derrickson\'s nationality?", docsA);',
+  'const docsB = await retrieve("Ed Wood nationality");',
+  'const natB = await answer("What is Ed Wood\'s nationality?", docsB.first.text);',
+  'return await answer(`Given: Scott Derrickson is ${natA}. Ed Wood is ${natB}. Answer the question: ' + QUESTION + '`);',
+  '```',
+].join('\n');
+
+const REPAIRED_PROGRAM = [
+  '```javascript',
+  'const docsA = await retrieve("Scott Derrickson nationality");',
+  'const natA = await answer("What is Scott Derrickson\'s nationality?", docsA);',
+  'const docsB = await retrieve("Ed Wood");',
+  'const natB = await answer("What is Ed Wood\'s nationality?", docsB);',
+  'return await answer(`Given: Scott Derrickson is ${natA}. Ed Wood is ${natB}. Answer the question: ' + QUESTION + '`);',
+  '```',
+].join('\n');
+
+const SCRIPT = [
+  line('decompose', '["What is Scott Derrickson\'s nationality?", "What is Ed Wood\'s nationality?"]'),
+  line('plan', BROKEN_PROGRAM),
+  // Execution 1: the first answer works, then line 4 throws a TypeError.
+  line('answer', 'Document [1] says he is an American director.\n<answer>American</answer>'),
+  line('repair', REPAIRED_PROGRAM),
+  // Execution 2: Ed Wood's nationality is "unknown" → boost the retrieve() that fed it.
+  line('answer', 'Document [1] calls him an American director.\n<answer>American</answer>'),
+  line('answer', 'None of the documents say.\n<answer>unknown</answer>'),
+  line('answer', '<answer>unknown</answer>'),
+  // Execution 3 (boosted): a 503 first, retried with backoff.
+  JSON.stringify({ role: 'answer', error: { status: 503, message: 'model server busy' } }),
+  line('answer', 'Document [1] says he is American.\n<answer>American</answer>'),
+  line('answer', 'Document [2] says Edward Davis Wood Jr. was an American filmmaker.\n<answer>American</answer>'),
+  line('answer', 'Both are American.\n<answer>yes</answer>'),
+].join('\n');
+
+beforeAll(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'reckon-pyrag-'));
+  env = { ...process.env, RECKON_HOME: path.join(tmp, 'data'), RECKON_MODELS_DIR: path.join(tmp, 'models') };
+  fs.writeFileSync(path.join(tmp, 'script.jsonl'), `${SCRIPT}\n`);
+  const ingest = await reckon(['ingest', hotpot, '--corpus', 'hotpot', '--embedder', 'none', '--quiet']);
+  expect(ingest.code, ingest.stderr).toBe(0);
+});
+
+afterAll(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function ofType<T extends TraceEvent['type']>(events: TraceEvent[], type: T): (TraceEventOf<T> & TraceEvent)[] {
+  return events.filter((e) => e.type === type) as (TraceEventOf<T> & TraceEvent)[];
+}
+
+describe('reckon ask --strategy pyrag with a replay model', () => {
+  let result: RunResult;
+
+  it('reproduces the scripted run end to end', async () => {
+    const run = await reckon([
+      'ask', QUESTION, '--corpus', 'hotpot', '--model', `replay:${path.join(tmp, 'script.jsonl')}`,
+      '--mode', 'bm25', '--retry-base-ms', '5', '--json',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    result = JSON.parse(run.stdout) as RunResult;
+    const events = result.events;
+    expect(result.status).toBe('succeeded');
+    expect(result.answer).toBe('yes');
+
+    expect(ofType(events, 'decomposition')[0]).toMatchObject({ subQuestions: ["What is Scott Derrickson's nationality?", "What is Ed Wood's nationality?"], fallback: false });
+    expect(ofType(events, 'program-generated').map((e) => e.purpose)).toEqual(['plan', 'repair']);
+
+    const runtimeError = ofType(events, 'runtime-error')[0]!;
+    expect(runtimeError).toMatchObject({ execution: 1, kind: 'RuntimeError', errorName: 'TypeError', line: 4 });
+    expect(ofType(events, 'repair-requested')).toEqual([expect.objectContaining({ round: 1, kind: 'RuntimeError', line: 4 })]);
+
+    const boost = ofType(events, 'retrieval-boosted')[0]!;
+    expect(boost).toMatchObject({ path: 'sentinel-answer', fromK: 5, toK: 10, sentinel: 'unknown' });
+    const executions = ofType(events, 'execution-started');
+    expect(executions.map((e) => e.execution)).toEqual([1, 2, 3]);
+    expect(executions[2]!.boosted).toEqual([{ callIndex: boost.callIndex, k: 10 }]);
+
+    // Retrieval really ran against the corpus: the first call finds the Scott Derrickson paragraph, and
+    // the boosted call returned 10 passages.
+    const retrieveResults = ofType(events, 'tool-result').filter((e) => e.tool === 'retrieve');
+    expect(retrieveResults[0]!.chunks!.map((c) => c.title)).toContain('Scott Derrickson');
+    const boostedResult = retrieveResults.find((e) => e.execution === 3 && e.callIndex === boost.callIndex)!;
+    expect(boostedResult.chunks).toHaveLength(10);
+
+    const bindings = ofType(events, 'binding').filter((e) => e.execution === 3);
+    expect(bindings.map((b) => [b.name, b.line])).toEqual([
+      ['docsA', 1],
+      ['natA', 2],
+      ['docsB', 3],
+      ['natB', 4],
+    ]);
+    expect(bindings[1]!.preview).toContain('American');
+
+    const retries = ofType(events, 'retry');
+    expect(retries).toEqual([expect.objectContaining({ role: 'answer', attempt: 1, outcome: 'retrying', reason: expect.stringMatching(/503/) })]);
+    expect(retries[0]!.delayMs).toBeGreaterThanOrEqual(0);
+
+    const final = ofType(events, 'final-answer')[0]!;
+    expect(final.answer).toBe('yes');
+    expect(final.citations.length).toBeGreaterThan(0);
+    expect(final.citations.map((c) => c.title)).toContain('Scott Derrickson');
+    for (const citation of final.citations) {
+      expect(retrieveResults.some((r) => r.chunks?.some((c) => c.id === citation.chunkId))).toBe(true);
+    }
+
+    expect(result.metrics).toMatchObject({ llmCalls: 10, retries: 1, repairs: 1, boosts: 1, executions: 3, executable: true });
+    expect(result.metrics.cyclomaticComplexity).toBe(1);
+    expect(result.metrics.maxStackDepth).toBe(0);
+    expect(events.at(-1)).toMatchObject({ type: 'run-finished', status: 'succeeded' });
+  });
+
+  it('is saved, listed and exported as a replay file that reproduces it', async () => {
+    const list = JSON.parse((await reckon(['runs', 'list', '--json'])).stdout) as { runs: { id: string; answer: string }[] };
+    expect(list.runs[0]).toMatchObject({ id: result.runId, answer: 'yes' });
+    const replayFile = path.join(tmp, 'exported.jsonl');
+    const exported = await reckon(['runs', 'export', result.runId, '--out', path.join(tmp, 'run.json'), '--replay', replayFile]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const again = await reckon(['ask', QUESTION, '--corpus', 'hotpot', '--model', `replay:${replayFile}`, '--mode', 'bm25', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    const second = JSON.parse(again.stdout) as RunResult;
+    const shape = (r: RunResult) =>
+      r.events
+        .filter((e) => e.type !== 'retry' && e.type !== 'llm-call' && e.type !== 'metrics')
+        .map((e) => {
+          const { runId: _r, seq: _s, at: _a, ...body } = e as Record<string, unknown>;
+          if (body.type === 'tool-result') delete body.durationMs;
+          if (body.type === 'run-started') delete body.model;
+          return body;
+        });
+    expect(shape(second)).toEqual(shape(result));
+  });
+
+  it('prints a readable trace without --json', async () => {
+    const run = await reckon(['runs', 'show', result.runId]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/Repair round 1/);
+    expect(run.stdout).toMatch(/Adaptive retrieval: "unknown"/);
+    expect(run.stdout).toMatch(/⟳ answer: attempt 1\/4 failed \(.*503.*\); retrying in \d+ ms/);
+    expect(run.stdout).toMatch(/Answer: yes/);
+  });
+});

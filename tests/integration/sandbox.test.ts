@@ -1,0 +1,407 @@
+import { newQuickJSWASMModuleFromVariant, TestQuickJSWASMModule } from 'quickjs-emscripten-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QuickJsExecutor, type QuickJsExecutorBridge } from '../../main/engine/sandbox/QuickJsExecutor.ts';
+import { resolveSandboxLimits } from '../../main/engine/sandbox/resolveSandboxLimits.ts';
+import {
+  closeDefaultSandboxHost,
+  runSandboxedProgram,
+  SandboxHost,
+} from '../../main/engine/sandbox/runSandboxedProgram.ts';
+import { SandboxUsageError } from '../../main/engine/sandbox/sandboxErrors.ts';
+import type { HostCallReply, HostCallRequest } from '../../main/engine/sandbox/sandboxProtocol.ts';
+import type {
+  HostCallContext,
+  HostTools,
+  RetrievedDoc,
+  SandboxEvent,
+  SandboxFailure,
+  SandboxLimits,
+  SandboxRunResult,
+} from '../../main/engine/sandbox/SandboxTypes.ts';
+
+/** Small limits keep failures fast; every test that needs more says so. */
+const LIMITS: Partial<SandboxLimits> = { deadlineMs: 1_500, watchdogGraceMs: 500, memoryBytes: 16 * 1024 * 1024 };
+
+interface RecordedCall {
+  tool: 'retrieve' | 'answer';
+  args: unknown[];
+  context: HostCallContext;
+}
+
+/** Hand-written fake tools over a tiny corpus; answer() knows two facts and records overlap. */
+class FakeTools implements HostTools {
+  readonly calls: RecordedCall[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  constructor(private readonly answerDelayMs = 0) {}
+
+  async retrieve(query: string, k: number | undefined, context: HostCallContext): Promise<RetrievedDoc[]> {
+    this.calls.push({ tool: 'retrieve', args: [query, k], context });
+    await delay(1);
+    const corpus: RetrievedDoc[] = [
+      { id: 1, title: 'Ada', text: 'Ada Lovelace was born in London.', score: 2, source: 'ada.md' },
+      { id: 2, title: 'London', text: 'London is the capital of England.', score: 1, source: 'london.md' },
+    ];
+    return corpus.filter((doc) => query.split(' ').some((word) => doc.text.includes(word))).slice(0, k ?? 10);
+  }
+
+  async answer(question: string, docs: RetrievedDoc[] | undefined, context: HostCallContext): Promise<string> {
+    this.calls.push({ tool: 'answer', args: [question, docs], context });
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await delay(this.answerDelayMs);
+      if (question.includes('born')) return docs?.some((doc) => doc.text.includes('London')) ? 'London' : 'unknown';
+      if (question.includes('capital')) return docs?.some((doc) => doc.text.includes('England')) ? 'England' : 'unknown';
+      return `echo:${question}`;
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function failureOf(result: SandboxRunResult): SandboxFailure {
+  if (result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result.value)}`);
+  return result.error;
+}
+
+function valueOf(result: SandboxRunResult): unknown {
+  if (!result.ok) throw new Error(`expected a value, got ${result.error.kind}: ${result.error.message}`);
+  return result.value;
+}
+
+describe('SandboxHost', () => {
+  let host: SandboxHost;
+  beforeAll(() => {
+    host = new SandboxHost();
+  });
+  afterAll(async () => {
+    // No run of this suite may leave a QuickJS object behind (runtime.dispose() asserts on it).
+    expect(host.stats.teardownFailures).toBe(0);
+    expect(host.stats.workerCrashes).toBe(0);
+    await host.close();
+    await closeDefaultSandboxHost();
+  });
+
+  it('runs a two-hop program over async host tools and returns its value', async () => {
+    const tools = new FakeTools();
+    const script = [
+      '(async () => {',
+      "  const first = await retrieve('Ada born', 2);",
+      "  const city = await answer('Where was Ada born?', first);",
+      '  const second = await retrieve(city + " capital");',
+      '  const country = await answer(`What is ${city} the capital of?`, second);',
+      '  return { city, country, hops: 2 };',
+      '})()',
+    ].join('\n');
+    const result = await host.run({ script, tools, limits: LIMITS });
+    expect(valueOf(result)).toEqual({ city: 'London', country: 'England', hops: 2 });
+    expect(result.metrics.hostCalls).toBe(4);
+    expect(result.metrics.hostCallsByTool).toEqual({ retrieve: 2, answer: 2 });
+    expect(result.metrics.durationMs).toBeGreaterThan(0);
+    expect(tools.calls.map((call) => call.tool)).toEqual(['retrieve', 'answer', 'retrieve', 'answer']);
+    expect(tools.calls[0]!.args).toEqual(['Ada born', 2]);
+    expect(tools.calls[2]!.args).toEqual(['London capital', undefined]);
+    expect(tools.calls.map((call) => call.context.callIndex)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('runs awaited host calls in parallel (Promise.all of 6 answer calls overlap)', async () => {
+    const tools = new FakeTools(40);
+    const script = `(async () => {
+      const questions = ['a', 'b', 'c', 'd', 'e', 'f'];
+      return await Promise.all(questions.map((q) => answer('q-' + q)));
+    })()`;
+    const started = performance.now();
+    const result = await host.run({ script, tools, limits: LIMITS });
+    expect(valueOf(result)).toEqual(['echo:q-a', 'echo:q-b', 'echo:q-c', 'echo:q-d', 'echo:q-e', 'echo:q-f']);
+    expect(tools.maxInFlight).toBe(6);
+    // Six 40 ms calls in sequence would take 240 ms.
+    expect(performance.now() - started).toBeLessThan(6 * 40);
+  });
+
+  it('delivers bindings, logs and host calls as ordered events', async () => {
+    const events: SandboxEvent[] = [];
+    const script = [
+      '(async () => {',
+      "  console.log('start', 1, { a: [1, 2] });",
+      "  const docs = await retrieve('London');",
+      "  __reckonBind('docs', docs, 3);",
+      "  console.warn('warned');",
+      "  console.error(new TypeError('bad thing'));",
+      "  __reckonBind('n', 'x'.repeat(1000), 6);",
+      '  return docs.length;',
+      '})()',
+    ].join('\n');
+    const result = await host.run({ script, tools: new FakeTools(), limits: LIMITS, onEvent: (e) => events.push(e) });
+    expect(valueOf(result)).toBe(2);
+    expect(events.map((event) => event.type)).toEqual([
+      'log',
+      'host-call',
+      'host-result',
+      'binding',
+      'log',
+      'log',
+      'binding',
+    ]);
+    expect(events[0]).toEqual({ type: 'log', level: 'log', message: 'start 1 {"a": [1, 2]}' });
+    expect(events[1]).toMatchObject({ type: 'host-call', callIndex: 0, tool: 'retrieve', args: ['London', undefined] });
+    expect(events[2]).toMatchObject({ type: 'host-result', callIndex: 0, tool: 'retrieve' });
+    expect((events[2] as { result: RetrievedDoc[] }).result).toHaveLength(2);
+    expect(events[3]).toMatchObject({ type: 'binding', name: 'docs', line: 3 });
+    expect((events[3] as { preview: string }).preview).toMatch(/^\[\{"id": 1, "title": "Ada"/);
+    expect((events[3] as { preview: string }).preview.length).toBeLessThanOrEqual(200);
+    expect(events[4]).toEqual({ type: 'log', level: 'warn', message: 'warned' });
+    expect(events[5]).toEqual({ type: 'log', level: 'error', message: 'TypeError: bad thing' });
+    const longBinding = events[6] as { preview: string };
+    expect(longBinding.preview).toHaveLength(200);
+    expect(longBinding.preview.endsWith('…')).toBe(true);
+    expect(result.metrics.logBytes).toBe(
+      ['start 1 {"a": [1, 2]}', 'warned', 'TypeError: bad thing'].reduce((sum, line) => sum + line.length + 1, 0),
+    );
+  });
+
+  it('reads __reckonLine for host-call events and HostCallContext, whether it is a var or a let', async () => {
+    for (const declaration of ['var', 'let']) {
+      const tools = new FakeTools();
+      const events: SandboxEvent[] = [];
+      const script = [
+        `${declaration} __reckonLine = 0;`,
+        '(async () => {',
+        "  __reckonLine = 3; const docs = await retrieve('Ada');",
+        '  __reckonLine = 4;',
+        "  __reckonLine = 5; return await answer('born?', docs);",
+        '})()',
+      ].join('\n');
+      const result = await host.run({ script, tools, limits: LIMITS, onEvent: (e) => events.push(e) });
+      expect(valueOf(result)).toBe('London');
+      expect(events.filter((e) => e.type === 'host-call').map((e) => (e as { line: number }).line)).toEqual([3, 5]);
+      expect(tools.calls.map((call) => call.context.line)).toEqual([3, 5]);
+    }
+  });
+
+  it('uses __reckonLine as the fallback line of a failure and reports __reckonMaxDepth', async () => {
+    const thrown = await host.run({
+      script: 'var __reckonLine = 0, __reckonMaxDepth = 0;\n__reckonMaxDepth = 7;\n__reckonLine = 3; throw "plain string";',
+      tools: new FakeTools(),
+      limits: LIMITS,
+    });
+    expect(failureOf(thrown)).toMatchObject({ kind: 'RuntimeError', line: 3 });
+    expect(thrown.metrics.maxStackDepth).toBe(7);
+    const located = await host.run({ script: '\n\nnull.x;', tools: new FakeTools(), limits: LIMITS });
+    expect(failureOf(located)).toMatchObject({ kind: 'RuntimeError', errorName: 'TypeError', line: 3, column: 5 });
+    expect(located.metrics.maxStackDepth).toBe(0);
+  });
+
+  it('reads the result with caps and without running guest getters or toJSON', async () => {
+    const events: SandboxEvent[] = [];
+    const script = `(async () => {
+      let nested = 'bottom';
+      for (let i = 0; i < 30; i++) nested = { down: nested };
+      const value = {
+        text: 'y'.repeat(150000),
+        nested,
+        items: Array.from({ length: 12000 }, (_, i) => i),
+        toJSON() { console.log('toJSON ran'); return 'replaced'; },
+        get secret() { console.log('getter ran'); return 'leaked'; },
+        fn() {},
+        nan: NaN,
+        holes: [1, , 3],
+      };
+      Object.defineProperty(value, '__proto__', { value: { polluted: true }, enumerable: true });
+      return value;
+    })()`;
+    const result = await host.run({ script, tools: new FakeTools(), limits: LIMITS, onEvent: (e) => events.push(e) });
+    const value = valueOf(result) as Record<string, unknown>;
+    expect(events).toEqual([]);
+    expect(value).not.toHaveProperty('secret');
+    expect(value).not.toHaveProperty('toJSON');
+    expect(value).not.toHaveProperty('fn');
+    expect(value.nan).toBeNull();
+    expect(value.holes).toEqual([1, null, 3]);
+    expect(value.text).toMatch(/^y{100000}… \[50000 more characters\]$/);
+    const items = value.items as unknown[];
+    expect(items).toHaveLength(10_001);
+    expect(items.at(-1)).toBe('[… 2000 more items]');
+    let level: unknown = value.nested;
+    let depth = 1;
+    while (typeof level === 'object' && level !== null) {
+      level = (level as { down: unknown }).down;
+      depth += 1;
+    }
+    expect(depth).toBe(20);
+    expect(level).toBe('[nested deeper than 20 levels]');
+    // "__proto__" came back as an own data key, not as a prototype.
+    expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(value, '__proto__')?.value).toEqual({ polluted: true });
+  });
+
+  it('gives every run a fresh runtime: globals and prototype changes do not survive', async () => {
+    const tools = new FakeTools();
+    const first = await host.run({
+      script: 'globalThis.leftover = 42; Object.prototype.polluted = true; Array.prototype.map = null; leftover',
+      tools,
+      limits: LIMITS,
+    });
+    expect(valueOf(first)).toBe(42);
+    const second = await host.run({
+      script: '[typeof leftover, ({}).polluted === undefined, typeof [].map]',
+      tools,
+      limits: LIMITS,
+    });
+    expect(valueOf(second)).toEqual(['undefined', true, 'function']);
+    expect(host.stats.workersStarted).toBe(1);
+  });
+
+  it('accepts answer() documents as RetrievedDocs, strings or one string and passes normalized copies', async () => {
+    const tools = new FakeTools();
+    const script = `(async () => {
+      await answer('one', 'a single passage');
+      await answer('two', ['first', 'second']);
+      await answer('three', [{ text: 'only text' }, { id: 9, title: 'T', text: 'full', score: 0.5, source: 'x.md', extra: 1 }]);
+      await answer('four');
+      return 'done';
+    })()`;
+    expect(valueOf(await host.run({ script, tools, limits: LIMITS }))).toBe('done');
+    const program = { id: -1, title: '', score: 0, source: 'program' };
+    expect(tools.calls.map((call) => call.args[1])).toEqual([
+      [{ ...program, text: 'a single passage' }],
+      [
+        { ...program, text: 'first' },
+        { ...program, text: 'second' },
+      ],
+      [
+        { ...program, text: 'only text' },
+        { id: 9, title: 'T', text: 'full', score: 0.5, source: 'x.md' },
+      ],
+      undefined,
+    ]);
+  });
+
+  it('returns a plain completion value, and fails a program whose promise can never settle', async () => {
+    expect(valueOf(await host.run({ script: "'plain ' + (6 * 7)", tools: new FakeTools(), limits: LIMITS }))).toBe(
+      'plain 42',
+    );
+    expect(valueOf(await host.run({ script: 'undefined', tools: new FakeTools(), limits: LIMITS }))).toBeUndefined();
+    const stuck = await host.run({ script: 'new Promise(() => {})', tools: new FakeTools(), limits: LIMITS });
+    expect(failureOf(stuck).kind).toBe('RuntimeError');
+    expect(failureOf(stuck).message).toMatch(/can never settle/);
+    expect(stuck.metrics.durationMs).toBeLessThan(1_000);
+  });
+
+  it('reports a rejected tool as a terminal HostError with the tool message', async () => {
+    const tools: HostTools = {
+      retrieve: () => Promise.reject(new Error('search index is locked')),
+      answer: () => Promise.resolve('never'),
+    };
+    const script = "(async () => { try { await retrieve('x'); } catch (e) { return 'caught: ' + e.message; } })()";
+    const result = await host.run({ script, tools, limits: LIMITS });
+    expect(failureOf(result)).toMatchObject({ kind: 'HostError', message: 'retrieve() failed: search index is locked' });
+  });
+
+  it('cancels a run waiting on a host call and a busy run through the signal', async () => {
+    const seen: AbortSignal[] = [];
+    const tools: HostTools = {
+      retrieve: (_query, _k, context) => {
+        seen.push(context.signal);
+        return new Promise(() => {});
+      },
+      answer: () => Promise.resolve(''),
+    };
+    const waiting = new AbortController();
+    const pendingWait = host.run({ script: "retrieve('x')", tools, limits: LIMITS, signal: waiting.signal });
+    await delay(100);
+    waiting.abort();
+    const waited = await pendingWait;
+    expect(failureOf(waited).kind).toBe('Cancelled');
+    expect(seen[0]?.aborted).toBe(true);
+
+    const busy = new AbortController();
+    const started = performance.now();
+    const pendingBusy = host.run({ script: 'while (true) {}', tools, limits: LIMITS, signal: busy.signal });
+    setTimeout(() => busy.abort(), 100);
+    expect(failureOf(await pendingBusy).kind).toBe('Cancelled');
+    expect(performance.now() - started).toBeLessThan(800);
+    expect(host.stats.workersTerminated).toBe(0);
+
+    const early = new AbortController();
+    early.abort();
+    expect(failureOf(await host.run({ script: '1', tools, signal: early.signal })).kind).toBe('Cancelled');
+  });
+
+  it('rejects misuse with SandboxUsageError and nothing else', async () => {
+    const tools = new FakeTools();
+    await expect(host.run({ script: '1', tools, limits: { stackBytes: 1024 * 1024 } })).rejects.toBeInstanceOf(
+      SandboxUsageError,
+    );
+    await expect(host.run({ script: '1', tools, limits: { stackBytes: 0 } })).rejects.toThrow(/stackBytes/);
+    await expect(host.run({ script: '1', tools, limits: { deadlineMs: -1 } })).rejects.toThrow(/deadlineMs/);
+    await expect(
+      host.run({ script: 42 as unknown as string, tools }),
+    ).rejects.toMatchObject({ code: 'SANDBOX_INVALID_OPTIONS' });
+    await expect(host.run({ script: '1', tools: {} as HostTools })).rejects.toBeInstanceOf(SandboxUsageError);
+    expect(resolveSandboxLimits({ deadlineMs: 5 })).toMatchObject({ deadlineMs: 5, stackBytes: 256 * 1024 });
+  });
+
+  it('runs through runSandboxedProgram on the shared default host', async () => {
+    const result = await runSandboxedProgram({
+      script: "(async () => (await retrieve('Ada')).map((doc) => doc.source))()",
+      tools: new FakeTools(),
+    });
+    expect(valueOf(result)).toEqual(['ada.md']);
+  });
+
+  it('queues concurrent runs on one worker and keeps their events apart', async () => {
+    const eventsA: SandboxEvent[] = [];
+    const eventsB: SandboxEvent[] = [];
+    const [a, b] = await Promise.all([
+      host.run({ script: "console.log('A'); 'a'", tools: new FakeTools(), limits: LIMITS, onEvent: (e) => eventsA.push(e) }),
+      host.run({ script: "console.log('B'); 'b'", tools: new FakeTools(), limits: LIMITS, onEvent: (e) => eventsB.push(e) }),
+    ]);
+    expect([valueOf(a), valueOf(b)]).toEqual(['a', 'b']);
+    expect(eventsA).toEqual([{ type: 'log', level: 'log', message: 'A' }]);
+    expect(eventsB).toEqual([{ type: 'log', level: 'log', message: 'B' }]);
+  });
+});
+
+describe('QuickJsExecutor', () => {
+  it('disposes every QuickJS handle, runtime and context, whatever the outcome', async () => {
+    const module = new TestQuickJSWASMModule(
+      await newQuickJSWASMModuleFromVariant(import('@jitl/quickjs-wasmfile-release-sync')),
+    );
+    const executor = new QuickJsExecutor(module);
+    const limits = resolveSandboxLimits({ ...LIMITS, maxHostCalls: 3, maxLogBytes: 64 });
+    const bridge = (stall = false): QuickJsExecutorBridge => ({
+      hostCall(call: HostCallRequest, respond: (reply: HostCallReply) => void) {
+        if (stall) return;
+        setTimeout(() => respond({ ok: true, value: call.tool === 'answer' ? 'yes' : [] }), 1);
+      },
+      emit() {},
+    });
+    const programs: [string, string, boolean?][] = [
+      ["(async () => [await retrieve('q'), await answer('a', ['d'])])()", 'ok'],
+      ["(async () => { console.log('x'.repeat(500)); __reckonBind('v', {a: [1]}, 1); return {a: 1}; })()", 'ok'],
+      ['let x = ;', 'SyntaxError'],
+      ["(async () => { await answer('q'); null.x })()", 'RuntimeError'],
+      ['while (true) {}', 'Timeout'],
+      ["retrieve('never answered')", 'Timeout', true],
+      ["(async () => { for (let i = 0; i < 10; i++) try { await answer('q') } catch {} })()", 'HostCallLimit'],
+      ['answer(new Proxy({}, {}))', 'InvalidHostArgument'],
+      ['function f() { return f() + 1 } f()', 'StackOverflow'],
+      ['const a = []; for (;;) a.push(new Float64Array(100000))', 'MemoryLimit'],
+      ['const a = []; for (;;) a.push([a.length, {}])', 'MemoryLimit'],
+      ['new Proxy({}, {})', 'RuntimeError'],
+    ];
+    for (const [script, expected, stall] of programs) {
+      const deadlineAt = Date.now() + (expected === 'Timeout' ? 300 : limits.deadlineMs);
+      const outcome = await executor.execute({ script, limits, deadlineAt }, bridge(stall));
+      expect(outcome.result.ok ? 'ok' : outcome.result.error.kind, script).toBe(expected);
+      expect(outcome.teardownError, script).toBeUndefined();
+    }
+    // Every runtime and context was disposed, and disposing them found no live object (it asserts).
+    module.assertNoMemoryAllocated();
+  });
+});
