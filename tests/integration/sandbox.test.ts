@@ -391,7 +391,7 @@ describe('QuickJsExecutor', () => {
       ["(async () => { for (let i = 0; i < 10; i++) try { await answer('q') } catch {} })()", 'HostCallLimit'],
       ['answer(new Proxy({}, {}))', 'InvalidHostArgument'],
       ['function f() { return f() + 1 } f()', 'StackOverflow'],
-      ['const a = []; for (;;) a.push(new Float64Array(100000))', 'MemoryLimit'],
+      ['let o = {}; for (;;) o = { next: o, pad: [1, 2, 3, 4, 5, 6, 7, 8] }', 'MemoryLimit'],
       ['const a = []; for (;;) a.push([a.length, {}])', 'MemoryLimit'],
       ['new Proxy({}, {})', 'RuntimeError'],
     ];
