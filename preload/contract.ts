@@ -1,0 +1,319 @@
+/**
+ * The one contract between the UI and the main process: commands (imperative verbs) and events
+ * (onDid…), each with a zod schema; the types come from the schemas. Both adapters — the Electron
+ * IPC handlers and the browser host's HTTP + WebSocket server — parse every input against these
+ * schemas before anything runs. Long work returns an id at once and streams deltas as events;
+ * cancellation travels by id. Errors cross the boundary as {name, code, message}.
+ *
+ * Pure zod: imported by the renderer, the preload bridge and the engine's AppService alike.
+ */
+import { z } from 'zod';
+import { citationSchema, runMetricsSchema, traceEventSchema } from '../main/engine/runs/TraceEvent.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Shared shapes
+// ---------------------------------------------------------------------------------------------
+
+export const corpusNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'use 1–64 letters, digits, ".", "_" or "-"');
+export const searchModeSchema = z.enum(['bm25', 'dense', 'hybrid']);
+export const strategySchema = z.enum(['pyrag']);
+
+export const errorPayloadSchema = z.object({ name: z.string(), code: z.string(), message: z.string() });
+export type ErrorPayload = z.infer<typeof errorPayloadSchema>;
+
+export const corpusSummarySchema = z.object({
+  name: z.string(),
+  documents: z.number().int(),
+  sections: z.number().int(),
+  failedDocuments: z.number().int(),
+  chunks: z.number().int(),
+  vectors: z.number().int(),
+  embedderId: z.string().nullable(),
+});
+
+export const documentSummarySchema = z.object({
+  path: z.string(),
+  title: z.string().nullable(),
+  kind: z.string().nullable(),
+  status: z.enum(['ok', 'failed']),
+  errorCode: z.string().nullable(),
+  error: z.string().nullable(),
+  chunkCount: z.number().int(),
+  size: z.number().int(),
+});
+
+export const ingestProgressSchema = z.object({
+  phase: z.enum(['scan', 'parse', 'embed', 'index', 'done']),
+  filesDone: z.number().int(),
+  filesTotal: z.number().int(),
+  bytesDone: z.number(),
+  bytesTotal: z.number(),
+  chunksWritten: z.number().int(),
+  chunksEmbedded: z.number().int(),
+  chunksToEmbed: z.number().int(),
+  failed: z.number().int(),
+  etaSeconds: z.number().nullable(),
+  currentFile: z.string().nullable(),
+});
+
+export const ingestSummarySchema = z.object({
+  added: z.number().int(),
+  updated: z.number().int(),
+  unchanged: z.number().int(),
+  removed: z.number().int(),
+  failed: z.array(z.object({ path: z.string(), code: z.string(), message: z.string() })),
+  missing: z.array(z.string()),
+  skippedUnsupported: z.number().int(),
+  chunksWritten: z.number().int(),
+  chunksEmbedded: z.number().int(),
+  embeddingSkipped: z.string().nullable(),
+  cancelled: z.boolean(),
+  durationMs: z.number(),
+});
+
+export const searchHitSchema = z.object({
+  chunkId: z.number().int(),
+  path: z.string(),
+  title: z.string(),
+  text: z.string(),
+  start: z.number().int(),
+  end: z.number().int(),
+  page: z.number().int().nullable(),
+  score: z.number(),
+});
+
+export const catalogModelSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['llm', 'embedder']),
+  title: z.string(),
+  description: z.string(),
+  license: z.string(),
+  installed: z.boolean(),
+  /** Where the files go, so a user offline can put them there by hand. */
+  installDir: z.string(),
+  urls: z.array(z.string()),
+});
+
+export const localModelSchema = z.object({
+  kind: z.enum(['llm', 'embedder']),
+  path: z.string(),
+  sizeBytes: z.number(),
+});
+
+export const llmSettingsSchema = z.object({
+  /** llama.cpp threads; null = physical cores less one. */
+  threads: z.number().int().min(1).max(256).nullable(),
+  gpuLayers: z.number().int().min(0).max(1000),
+  contextSize: z.number().int().min(512).max(262144),
+});
+
+export const sandboxSettingsSchema = z.object({
+  memoryBytes: z.number().int().min(1 << 20).max(1 << 30),
+  stackBytes: z.number().int().min(16 << 10).max(256 << 10),
+  deadlineMs: z.number().int().min(100).max(600_000),
+  maxHostCalls: z.number().int().min(1).max(10_000),
+});
+
+export const retrySettingsSchema = z.object({
+  maxAttempts: z.number().int().min(1).max(20),
+  baseDelayMs: z.number().int().min(0).max(60_000),
+  maxDelayMs: z.number().int().min(0).max(600_000),
+  timeoutMs: z.number().int().min(1000).max(3_600_000),
+});
+
+export const settingsSchema = z.object({
+  dataDir: z.string(),
+  modelsDir: z.string(),
+  /** The model spec used by Ask: a .gguf path, openai:<url>#<model> or replay:<file>; null = none chosen. */
+  activeModel: z.string().nullable(),
+  llm: llmSettingsSchema,
+  sandbox: sandboxSettingsSchema,
+  retry: retrySettingsSchema,
+});
+export type Settings = z.infer<typeof settingsSchema>;
+
+export const runSummarySchema = z.object({
+  id: z.string(),
+  createdAt: z.number(),
+  finishedAt: z.number().nullable(),
+  question: z.string(),
+  corpus: z.string().nullable(),
+  strategy: z.string(),
+  model: z.string(),
+  status: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
+  answer: z.string().nullable(),
+  error: errorPayloadSchema.nullable(),
+  metrics: runMetricsSchema.nullable(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+// ---------------------------------------------------------------------------------------------
+
+const empty = z.object({}).strict();
+const ok = z.object({ ok: z.literal(true) });
+
+export const commands = {
+  getAppInfo: {
+    input: empty,
+    output: z.object({
+      version: z.string(),
+      dataDir: z.string(),
+      modelsDir: z.string(),
+      /** A model is configured and its file exists (or it is a server / replay spec). */
+      hasModel: z.boolean(),
+      hasEmbedder: z.boolean(),
+      /** Which bridge the UI is talking through. */
+      host: z.enum(['electron', 'browser']),
+    }),
+  },
+  listCorpora: { input: empty, output: z.object({ corpora: z.array(corpusSummarySchema) }) },
+  listDocuments: {
+    input: z.object({ corpus: corpusNameSchema }).strict(),
+    output: z.object({ documents: z.array(documentSummarySchema) }),
+  },
+  ingestPaths: {
+    input: z
+      .object({
+        corpus: corpusNameSchema,
+        paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000),
+        embedder: z.enum(['auto', 'none']).optional(),
+      })
+      .strict(),
+    output: z.object({ jobId: z.string() }),
+  },
+  /** Ingests every path the corpus already has again (changed files are replaced). */
+  reindexCorpus: { input: z.object({ corpus: corpusNameSchema }).strict(), output: z.object({ jobId: z.string() }) },
+  cancelJob: { input: z.object({ jobId: z.string() }).strict(), output: ok },
+  removeCorpus: { input: z.object({ corpus: corpusNameSchema }).strict(), output: ok },
+  search: {
+    input: z
+      .object({
+        corpus: corpusNameSchema,
+        query: z.string().min(1).max(4000),
+        k: z.number().int().min(1).max(100).optional(),
+        mode: searchModeSchema.optional(),
+      })
+      .strict(),
+    output: z.object({ mode: searchModeSchema, hits: z.array(searchHitSchema), warnings: z.array(z.string()) }),
+  },
+  /** A chunk and the text around it in its document, for opening a citation. */
+  getChunk: {
+    input: z.object({ corpus: corpusNameSchema, chunkId: z.number().int() }).strict(),
+    output: z.object({
+      chunk: searchHitSchema,
+      /** Neighbouring chunks of the same section, in order, the cited one included. */
+      context: z.array(z.object({ chunkId: z.number().int(), text: z.string() })),
+    }),
+  },
+  listModels: {
+    input: empty,
+    output: z.object({ modelsDir: z.string(), catalog: z.array(catalogModelSchema), local: z.array(localModelSchema) }),
+  },
+  pullModel: { input: z.object({ id: z.string().min(1).max(200) }).strict(), output: z.object({ jobId: z.string() }) },
+  getSettings: { input: empty, output: settingsSchema },
+  updateSettings: {
+    input: z
+      .object({
+        activeModel: z.string().max(4096).nullable().optional(),
+        llm: llmSettingsSchema.partial().optional(),
+        sandbox: sandboxSettingsSchema.partial().optional(),
+        retry: retrySettingsSchema.partial().optional(),
+      })
+      .strict(),
+    output: settingsSchema,
+  },
+  startRun: {
+    input: z
+      .object({
+        question: z.string().min(1).max(4000),
+        corpus: corpusNameSchema,
+        strategy: strategySchema.default('pyrag'),
+        /** Default: the active model from Settings. */
+        model: z.string().max(4096).optional(),
+        k: z.number().int().min(1).max(50).optional(),
+        mode: searchModeSchema.optional(),
+      })
+      .strict(),
+    output: z.object({ runId: z.string() }),
+  },
+  cancelRun: { input: z.object({ runId: z.string() }).strict(), output: ok },
+  listRuns: {
+    input: z.object({ limit: z.number().int().min(1).max(1000).optional(), search: z.string().max(500).optional() }).strict(),
+    output: z.object({ runs: z.array(runSummarySchema) }),
+  },
+  getRun: {
+    input: z.object({ runId: z.string() }).strict(),
+    output: z.object({ run: runSummarySchema, events: z.array(traceEventSchema) }),
+  },
+  exportRun: {
+    input: z.object({ runId: z.string(), format: z.enum(['json', 'replay']) }).strict(),
+    output: z.object({ fileName: z.string(), mimeType: z.string(), content: z.string() }),
+  },
+} as const;
+
+export type Commands = typeof commands;
+export type CommandName = keyof Commands;
+export type CommandInput<N extends CommandName> = z.input<Commands[N]['input']>;
+export type CommandOutput<N extends CommandName> = z.output<Commands[N]['output']>;
+
+// ---------------------------------------------------------------------------------------------
+// Events (main → UI)
+// ---------------------------------------------------------------------------------------------
+
+export const events = {
+  /** Progress of an ingestion job; the last one has `result` or `error`. */
+  onDidChangeIngestProgress: z.object({
+    jobId: z.string(),
+    corpus: z.string(),
+    progress: ingestProgressSchema,
+    result: ingestSummarySchema.nullable(),
+    error: errorPayloadSchema.nullable(),
+  }),
+  /** Progress of a model download; the last one has `done` or `error`. */
+  onDidChangeDownloadProgress: z.object({
+    jobId: z.string(),
+    modelId: z.string(),
+    file: z.string(),
+    receivedBytes: z.number(),
+    totalBytes: z.number().nullable(),
+    bytesPerSecond: z.number(),
+    etaSeconds: z.number().nullable(),
+    done: z.boolean(),
+    error: errorPayloadSchema.nullable(),
+  }),
+  /** One trace event of a run (deltas, in seq order). */
+  onDidRecordTraceStep: traceEventSchema,
+} as const;
+
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventPayload<N extends EventName> = z.output<Events[N]>;
+
+export const COMMAND_NAMES = Object.keys(commands) as CommandName[];
+export const EVENT_NAMES = Object.keys(events) as EventName[];
+
+export function isCommandName(name: unknown): name is CommandName {
+  return typeof name === 'string' && Object.hasOwn(commands, name);
+}
+
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && Object.hasOwn(events, name);
+}
+
+/** What the preload bridge (desktop) and the WebSocket client (browser) both expose to the UI. */
+export interface ReckonBridge {
+  invoke<N extends CommandName>(name: N, input: CommandInput<N>): Promise<CommandOutput<N>>;
+  on<N extends EventName>(event: N, listener: (payload: EventPayload<N>) => void): () => void;
+}
+
+/** The shape a failed command takes over either bridge. */
+export const invokeResultSchema = z.union([
+  z.object({ ok: z.literal(true), value: z.unknown() }),
+  z.object({ ok: z.literal(false), error: errorPayloadSchema }),
+]);
+export type InvokeResult = z.infer<typeof invokeResultSchema>;
+
+export { citationSchema };
