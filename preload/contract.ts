@@ -111,7 +111,8 @@ export const llmSettingsSchema = z.object({
 
 export const sandboxSettingsSchema = z.object({
   memoryBytes: z.number().int().min(1 << 20).max(1 << 30),
-  stackBytes: z.number().int().min(16 << 10).max(256 << 10),
+  /** The sandbox refuses stacks under 32 KiB (MIN_SANDBOX_STACK_BYTES) or over 256 KiB. */
+  stackBytes: z.number().int().min(32 << 10).max(256 << 10),
   deadlineMs: z.number().int().min(100).max(600_000),
   maxHostCalls: z.number().int().min(1).max(10_000),
 });

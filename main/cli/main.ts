@@ -12,6 +12,7 @@ import { registerModels } from './commands/modelsCommand.ts';
 import { registerAsk } from './commands/askCommand.ts';
 import { registerAnalyze } from './commands/analyzeCommand.ts';
 import { registerRuns } from './commands/runsCommand.ts';
+import { registerServe } from './commands/serveCommand.ts';
 import type { CommandRunner } from './commands/shared.ts';
 
 /** Runs the CLI with `argv` (as process.argv) and resolves to the exit code. */
@@ -63,6 +64,7 @@ export async function main(
   registerAsk(program, run);
   registerAnalyze(program, run);
   registerRuns(program, run);
+  registerServe(program, run);
 
   const wantsJson = argv.includes('--json');
   try {

@@ -25,7 +25,11 @@ import type {
 } from '../../main/engine/sandbox/SandboxTypes.ts';
 
 /** Small limits keep failures fast; every test that needs more says so. */
-const LIMITS: Partial<SandboxLimits> = { deadlineMs: 1_500, watchdogGraceMs: 500, memoryBytes: 16 * 1024 * 1024 };
+const LIMITS: Partial<SandboxLimits> = {
+  deadlineMs: 1_500,
+  watchdogGraceMs: 500,
+  memoryBytes: 16 * 1024 * 1024,
+};
 
 interface RecordedCall {
   tool: 'retrieve' | 'answer';
@@ -50,14 +54,20 @@ class FakeTools implements HostTools {
     return corpus.filter((doc) => query.split(' ').some((word) => doc.text.includes(word))).slice(0, k ?? 10);
   }
 
-  async answer(question: string, docs: RetrievedDoc[] | undefined, context: HostCallContext): Promise<string> {
+  async answer(
+    question: string,
+    docs: RetrievedDoc[] | undefined,
+    context: HostCallContext,
+  ): Promise<string> {
     this.calls.push({ tool: 'answer', args: [question, docs], context });
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
       await delay(this.answerDelayMs);
-      if (question.includes('born')) return docs?.some((doc) => doc.text.includes('London')) ? 'London' : 'unknown';
-      if (question.includes('capital')) return docs?.some((doc) => doc.text.includes('England')) ? 'England' : 'unknown';
+      if (question.includes('born'))
+        return docs?.some((doc) => doc.text.includes('London')) ? 'London' : 'unknown';
+      if (question.includes('capital'))
+        return docs?.some((doc) => doc.text.includes('England')) ? 'England' : 'unknown';
       return `echo:${question}`;
     } finally {
       this.inFlight -= 1;
@@ -141,7 +151,12 @@ describe('SandboxHost', () => {
       '  return docs.length;',
       '})()',
     ].join('\n');
-    const result = await host.run({ script, tools: new FakeTools(), limits: LIMITS, onEvent: (e) => events.push(e) });
+    const result = await host.run({
+      script,
+      tools: new FakeTools(),
+      limits: LIMITS,
+      onEvent: (e) => events.push(e),
+    });
     expect(valueOf(result)).toBe(2);
     expect(events.map((event) => event.type)).toEqual([
       'log',
@@ -153,7 +168,12 @@ describe('SandboxHost', () => {
       'binding',
     ]);
     expect(events[0]).toEqual({ type: 'log', level: 'log', message: 'start 1 {"a": [1, 2]}' });
-    expect(events[1]).toMatchObject({ type: 'host-call', callIndex: 0, tool: 'retrieve', args: ['London', undefined] });
+    expect(events[1]).toMatchObject({
+      type: 'host-call',
+      callIndex: 0,
+      tool: 'retrieve',
+      args: ['London', undefined],
+    });
     expect(events[2]).toMatchObject({ type: 'host-result', callIndex: 0, tool: 'retrieve' });
     expect((events[2] as { result: RetrievedDoc[] }).result).toHaveLength(2);
     expect(events[3]).toMatchObject({ type: 'binding', name: 'docs', line: 3 });
@@ -165,7 +185,10 @@ describe('SandboxHost', () => {
     expect(longBinding.preview).toHaveLength(200);
     expect(longBinding.preview.endsWith('…')).toBe(true);
     expect(result.metrics.logBytes).toBe(
-      ['start 1 {"a": [1, 2]}', 'warned', 'TypeError: bad thing'].reduce((sum, line) => sum + line.length + 1, 0),
+      ['start 1 {"a": [1, 2]}', 'warned', 'TypeError: bad thing'].reduce(
+        (sum, line) => sum + line.length + 1,
+        0,
+      ),
     );
   });
 
@@ -183,21 +206,29 @@ describe('SandboxHost', () => {
       ].join('\n');
       const result = await host.run({ script, tools, limits: LIMITS, onEvent: (e) => events.push(e) });
       expect(valueOf(result)).toBe('London');
-      expect(events.filter((e) => e.type === 'host-call').map((e) => (e as { line: number }).line)).toEqual([3, 5]);
+      expect(events.filter((e) => e.type === 'host-call').map((e) => (e as { line: number }).line)).toEqual([
+        3, 5,
+      ]);
       expect(tools.calls.map((call) => call.context.line)).toEqual([3, 5]);
     }
   });
 
   it('uses __reckonLine as the fallback line of a failure and reports __reckonMaxDepth', async () => {
     const thrown = await host.run({
-      script: 'var __reckonLine = 0, __reckonMaxDepth = 0;\n__reckonMaxDepth = 7;\n__reckonLine = 3; throw "plain string";',
+      script:
+        'var __reckonLine = 0, __reckonMaxDepth = 0;\n__reckonMaxDepth = 7;\n__reckonLine = 3; throw "plain string";',
       tools: new FakeTools(),
       limits: LIMITS,
     });
     expect(failureOf(thrown)).toMatchObject({ kind: 'RuntimeError', line: 3 });
     expect(thrown.metrics.maxStackDepth).toBe(7);
     const located = await host.run({ script: '\n\nnull.x;', tools: new FakeTools(), limits: LIMITS });
-    expect(failureOf(located)).toMatchObject({ kind: 'RuntimeError', errorName: 'TypeError', line: 3, column: 5 });
+    expect(failureOf(located)).toMatchObject({
+      kind: 'RuntimeError',
+      errorName: 'TypeError',
+      line: 3,
+      column: 5,
+    });
     expect(located.metrics.maxStackDepth).toBe(0);
   });
 
@@ -219,7 +250,12 @@ describe('SandboxHost', () => {
       Object.defineProperty(value, '__proto__', { value: { polluted: true }, enumerable: true });
       return value;
     })()`;
-    const result = await host.run({ script, tools: new FakeTools(), limits: LIMITS, onEvent: (e) => events.push(e) });
+    const result = await host.run({
+      script,
+      tools: new FakeTools(),
+      limits: LIMITS,
+      onEvent: (e) => events.push(e),
+    });
     const value = valueOf(result) as Record<string, unknown>;
     expect(events).toEqual([]);
     expect(value).not.toHaveProperty('secret');
@@ -247,7 +283,8 @@ describe('SandboxHost', () => {
   it('gives every run a fresh runtime: globals and prototype changes do not survive', async () => {
     const tools = new FakeTools();
     const first = await host.run({
-      script: 'globalThis.leftover = 42; Object.prototype.polluted = true; Array.prototype.map = null; leftover',
+      script:
+        'globalThis.leftover = 42; Object.prototype.polluted = true; Array.prototype.map = null; leftover',
       tools,
       limits: LIMITS,
     });
@@ -287,10 +324,12 @@ describe('SandboxHost', () => {
   });
 
   it('returns a plain completion value, and fails a program whose promise can never settle', async () => {
-    expect(valueOf(await host.run({ script: "'plain ' + (6 * 7)", tools: new FakeTools(), limits: LIMITS }))).toBe(
-      'plain 42',
-    );
-    expect(valueOf(await host.run({ script: 'undefined', tools: new FakeTools(), limits: LIMITS }))).toBeUndefined();
+    expect(
+      valueOf(await host.run({ script: "'plain ' + (6 * 7)", tools: new FakeTools(), limits: LIMITS })),
+    ).toBe('plain 42');
+    expect(
+      valueOf(await host.run({ script: 'undefined', tools: new FakeTools(), limits: LIMITS })),
+    ).toBeUndefined();
     const stuck = await host.run({ script: 'new Promise(() => {})', tools: new FakeTools(), limits: LIMITS });
     expect(failureOf(stuck).kind).toBe('RuntimeError');
     expect(failureOf(stuck).message).toMatch(/can never settle/);
@@ -302,9 +341,13 @@ describe('SandboxHost', () => {
       retrieve: () => Promise.reject(new Error('search index is locked')),
       answer: () => Promise.resolve('never'),
     };
-    const script = "(async () => { try { await retrieve('x'); } catch (e) { return 'caught: ' + e.message; } })()";
+    const script =
+      "(async () => { try { await retrieve('x'); } catch (e) { return 'caught: ' + e.message; } })()";
     const result = await host.run({ script, tools, limits: LIMITS });
-    expect(failureOf(result)).toMatchObject({ kind: 'HostError', message: 'retrieve() failed: search index is locked' });
+    expect(failureOf(result)).toMatchObject({
+      kind: 'HostError',
+      message: 'retrieve() failed: search index is locked',
+    });
   });
 
   it('cancels a run waiting on a host call and a busy run through the signal', async () => {
@@ -339,14 +382,14 @@ describe('SandboxHost', () => {
 
   it('rejects misuse with SandboxUsageError and nothing else', async () => {
     const tools = new FakeTools();
-    await expect(host.run({ script: '1', tools, limits: { stackBytes: 1024 * 1024 } })).rejects.toBeInstanceOf(
-      SandboxUsageError,
-    );
+    await expect(
+      host.run({ script: '1', tools, limits: { stackBytes: 1024 * 1024 } }),
+    ).rejects.toBeInstanceOf(SandboxUsageError);
     await expect(host.run({ script: '1', tools, limits: { stackBytes: 0 } })).rejects.toThrow(/stackBytes/);
     await expect(host.run({ script: '1', tools, limits: { deadlineMs: -1 } })).rejects.toThrow(/deadlineMs/);
-    await expect(
-      host.run({ script: 42 as unknown as string, tools }),
-    ).rejects.toMatchObject({ code: 'SANDBOX_INVALID_OPTIONS' });
+    await expect(host.run({ script: 42 as unknown as string, tools })).rejects.toMatchObject({
+      code: 'SANDBOX_INVALID_OPTIONS',
+    });
     await expect(host.run({ script: '1', tools: {} as HostTools })).rejects.toBeInstanceOf(SandboxUsageError);
     expect(resolveSandboxLimits({ deadlineMs: 5 })).toMatchObject({ deadlineMs: 5, stackBytes: 256 * 1024 });
   });
@@ -363,8 +406,18 @@ describe('SandboxHost', () => {
     const eventsA: SandboxEvent[] = [];
     const eventsB: SandboxEvent[] = [];
     const [a, b] = await Promise.all([
-      host.run({ script: "console.log('A'); 'a'", tools: new FakeTools(), limits: LIMITS, onEvent: (e) => eventsA.push(e) }),
-      host.run({ script: "console.log('B'); 'b'", tools: new FakeTools(), limits: LIMITS, onEvent: (e) => eventsB.push(e) }),
+      host.run({
+        script: "console.log('A'); 'a'",
+        tools: new FakeTools(),
+        limits: LIMITS,
+        onEvent: (e) => eventsA.push(e),
+      }),
+      host.run({
+        script: "console.log('B'); 'b'",
+        tools: new FakeTools(),
+        limits: LIMITS,
+        onEvent: (e) => eventsB.push(e),
+      }),
     ]);
     expect([valueOf(a), valueOf(b)]).toEqual(['a', 'b']);
     expect(eventsA).toEqual([{ type: 'log', level: 'log', message: 'A' }]);
@@ -403,12 +456,18 @@ describe('QuickJsExecutor', () => {
     });
     const programs: [string, string, boolean?][] = [
       ["(async () => [await retrieve('q'), await answer('a', ['d'])])()", 'ok'],
-      ["(async () => { console.log('x'.repeat(500)); __reckonBind('v', {a: [1]}, 1); return {a: 1}; })()", 'ok'],
+      [
+        "(async () => { console.log('x'.repeat(500)); __reckonBind('v', {a: [1]}, 1); return {a: 1}; })()",
+        'ok',
+      ],
       ['let x = ;', 'SyntaxError'],
       ["(async () => { await answer('q'); null.x })()", 'RuntimeError'],
       ['while (true) {}', 'Timeout'],
       ["retrieve('never answered')", 'Timeout', true],
-      ["(async () => { for (let i = 0; i < 10; i++) try { await answer('q') } catch {} })()", 'HostCallLimit'],
+      [
+        "(async () => { for (let i = 0; i < 10; i++) try { await answer('q') } catch {} })()",
+        'HostCallLimit',
+      ],
       ['answer(new Proxy({}, {}))', 'InvalidHostArgument'],
       ['function f() { return f() + 1 } f()', 'StackOverflow'],
       ['let o = {}; for (;;) o = { next: o, pad: [1, 2, 3, 4, 5, 6, 7, 8] }', 'MemoryLimit'],

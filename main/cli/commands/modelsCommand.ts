@@ -7,6 +7,7 @@ import { formatBytes, formatSeconds } from '../ProgressBar.ts';
 import type { CommandRunner } from './shared.ts';
 import { findCatalogEntry, loadCatalog, resolveCatalogFilePath } from '../../engine/models/catalog.ts';
 import { ReckonError } from '../../engine/errors.ts';
+import { findLocalModelFiles } from '../../engine/models/findLocalModelFiles.ts';
 
 export function registerModels(program: Command, run: CommandRunner): void {
   const models = program.command('models').description('List, download and locate models.');
@@ -34,12 +35,6 @@ export function registerModels(program: Command, run: CommandRunner): void {
     );
 }
 
-interface LocalModelFile {
-  kind: 'llm' | 'embedder';
-  path: string;
-  sizeBytes: number;
-}
-
 async function listModels(ctx: CliContext, options: { json?: boolean }): Promise<number> {
   const modelsDir = ctx.settings.modelsDir;
   const catalog = loadCatalog().map((entry) => ({
@@ -65,45 +60,6 @@ async function listModels(ctx: CliContext, options: { json?: boolean }): Promise
     ctx.out('  nothing yet — put a .gguf file in llm/ or an ONNX embedder folder in embedders/.');
   for (const file of local) ctx.out(`  ${file.kind.padEnd(9)} ${file.path} (${formatBytes(file.sizeBytes)})`);
   return ExitCode.OK;
-}
-
-/** .gguf files anywhere under the models folder, and embedder folders under embedders/. */
-function findLocalModelFiles(modelsDir: string): LocalModelFile[] {
-  const found: LocalModelFile[] = [];
-  const visit = (dir: string, depth: number): void => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory() && depth < 3) visit(full, depth + 1);
-      else if (entry.isFile() && entry.name.toLowerCase().endsWith('.gguf')) {
-        found.push({ kind: 'llm', path: full, sizeBytes: fs.statSync(full).size });
-      }
-    }
-  };
-  visit(modelsDir, 0);
-  const embeddersDir = path.join(modelsDir, 'embedders');
-  if (fs.existsSync(embeddersDir)) {
-    for (const entry of fs.readdirSync(embeddersDir, { withFileTypes: true })) {
-      const full = path.join(embeddersDir, entry.name);
-      if (entry.isDirectory() && fs.existsSync(path.join(full, 'config.json'))) {
-        found.push({ kind: 'embedder', path: full, sizeBytes: folderSize(full) });
-      }
-    }
-  }
-  return found.sort((a, b) => a.path.localeCompare(b.path));
-}
-
-function folderSize(dir: string): number {
-  let total = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) total += fs.statSync(path.join(entry.parentPath, entry.name)).size;
-  }
-  return total;
 }
 
 async function pullModel(ctx: CliContext, id: string, options: { json?: boolean }): Promise<number> {

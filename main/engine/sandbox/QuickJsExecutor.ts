@@ -123,7 +123,11 @@ class ProgramRun {
   #bindings = 0;
   #wake: (() => void) | undefined;
 
-  constructor(module: Pick<QuickJSWASMModule, 'newRuntime'>, request: QuickJsExecutorRequest, bridge: QuickJsExecutorBridge) {
+  constructor(
+    module: Pick<QuickJSWASMModule, 'newRuntime'>,
+    request: QuickJsExecutorRequest,
+    bridge: QuickJsExecutorBridge,
+  ) {
     this.#module = module;
     this.#request = request;
     this.#bridge = bridge;
@@ -180,7 +184,10 @@ class ProgramRun {
 
     // Compile first, so that a SyntaxError the program throws at run time (JSON.parse, eval) is not
     // mistaken for a program that does not compile.
-    const compiled = ctx.evalCode(this.#request.script, PROGRAM_FILENAME, { type: 'global', compileOnly: true });
+    const compiled = ctx.evalCode(this.#request.script, PROGRAM_FILENAME, {
+      type: 'global',
+      compileOnly: true,
+    });
     if (compiled.error) return { ok: false, error: this.#compileFailure(compiled.error) };
     compiled.value.dispose();
 
@@ -359,15 +366,25 @@ class ProgramRun {
     }
   }
 
-  #classify(error: QuickJSHandle, fields: { name?: string; message?: string; stack?: string } | undefined): SandboxFailure {
+  #classify(
+    error: QuickJSHandle,
+    fields: { name?: string; message?: string; stack?: string } | undefined,
+  ): SandboxFailure {
     const location = parseLocation(fields?.stack);
     if (fields?.name === 'InternalError' && fields.message !== undefined) {
       const engine = this.#engineFailure(fields.message);
       if (engine) return { ...engine, ...location };
     }
     const ctx = this.#ctx!;
-    if ((ctx.sameValue(error, ctx.null) || ctx.typeof(error) === 'undefined') && this.#memoryExhausted()) {
-      return this.#engineFailure('out of memory')!;
+    if (ctx.sameValue(error, ctx.null)) {
+      // QuickJS throws null when it runs out of memory while creating the error itself. Memory is
+      // often free again by now (the structure that grew was dropped with the exception), so there is
+      // nothing better to go by; a program that throws null on purpose is reported the same way.
+      const failure = this.#engineFailure('out of memory')!;
+      return {
+        ...failure,
+        message: `${failure.message} (QuickJS could not even create the error; a program that throws null is reported the same way.)`,
+      };
     }
     if (fields !== undefined && (fields.message !== undefined || fields.stack !== undefined)) {
       return {
@@ -416,15 +433,14 @@ class ProgramRun {
     return undefined;
   }
 
-  #memoryExhausted(): boolean {
-    const match = /memory used\s+\d+\s+(\d+)/.exec(this.#rt!.dumpMemoryUsage());
-    return match !== null && Number(match[1]) >= this.#limits.memoryBytes * 0.9;
-  }
-
   // ---- globals -----------------------------------------------------------------------------------
 
   #installGlobals(ctx: QuickJSContext): void {
-    const define = (target: QuickJSHandle, name: string, fn: (...args: QuickJSHandle[]) => ReturnType<HostFunction>): void => {
+    const define = (
+      target: QuickJSHandle,
+      name: string,
+      fn: (...args: QuickJSHandle[]) => ReturnType<HostFunction>,
+    ): void => {
       const handle = ctx.newFunction(name, (...args) => fn(...args));
       ctx.setProp(target, name, handle);
       handle.dispose();
@@ -442,7 +458,8 @@ class ProgramRun {
 
   #hostCall(tool: 'retrieve' | 'answer', args: QuickJSHandle[]): QuickJSHandle | VmCallResult<QuickJSHandle> {
     const ctx = this.#ctx!;
-    if (this.#terminal) return { error: ctx.newError({ name: 'SandboxStopped', message: this.#terminal.message }) };
+    if (this.#terminal)
+      return { error: ctx.newError({ name: 'SandboxStopped', message: this.#terminal.message }) };
     const line = this.#currentLine();
     this.#attempts += 1;
     if (this.#attempts > this.#limits.maxHostCalls) {
@@ -456,7 +473,8 @@ class ProgramRun {
     try {
       call = tool === 'retrieve' ? this.#validateRetrieve(args, line) : this.#validateAnswer(args, line);
     } catch (error) {
-      if (!(error instanceof InvalidGuestValueError || error instanceof InvalidHostArgumentError)) throw error;
+      if (!(error instanceof InvalidGuestValueError || error instanceof InvalidHostArgumentError))
+        throw error;
       const message = capMessage(`${tool}(): ${error.message}. ${ARGUMENT_HINT[tool]}`);
       this.#fail({ kind: 'InvalidHostArgument', message, ...(line !== undefined ? { line } : {}) });
       return { error: ctx.newError({ name: 'InvalidHostArgument', message }) };
@@ -481,7 +499,9 @@ class ProgramRun {
     try {
       if (reply.ok) {
         const value =
-          typeof reply.value === 'string' ? ctx.newString(reply.value) : this.#helpers!.parseJson(JSON.stringify(reply.value));
+          typeof reply.value === 'string'
+            ? ctx.newString(reply.value)
+            : this.#helpers!.parseJson(JSON.stringify(reply.value));
         try {
           deferred.resolve(value);
         } finally {
@@ -520,9 +540,12 @@ class ProgramRun {
       args.map((handle, index) => ({ handle, path: index === 0 ? 'query' : 'k' })),
       this.#argumentPolicy(),
     );
-    if (typeof query !== 'string') throw new InvalidHostArgumentError(`query must be a string, not ${describeJson(query)}`);
+    if (typeof query !== 'string')
+      throw new InvalidHostArgumentError(`query must be a string, not ${describeJson(query)}`);
     if (k !== undefined && !(typeof k === 'number' && Number.isInteger(k) && k >= 1 && k <= MAX_RETRIEVE_K)) {
-      throw new InvalidHostArgumentError(`k must be a whole number from 1 to ${MAX_RETRIEVE_K}, not ${describeJson(k)}`);
+      throw new InvalidHostArgumentError(
+        `k must be a whole number from 1 to ${MAX_RETRIEVE_K}, not ${describeJson(k)}`,
+      );
     }
     this.#checkArgumentSize([query, k ?? null]);
     return { callIndex: this.#nextCallIndex++, line, tool: 'retrieve', query, k };
@@ -566,7 +589,13 @@ class ProgramRun {
   #bind(args: QuickJSHandle[]): undefined {
     const ctx = this.#ctx!;
     const [nameHandle, valueHandle, lineHandle] = args;
-    if (!nameHandle || !lineHandle || ctx.typeof(nameHandle) !== 'string' || ctx.typeof(lineHandle) !== 'number') return;
+    if (
+      !nameHandle ||
+      !lineHandle ||
+      ctx.typeof(nameHandle) !== 'string' ||
+      ctx.typeof(lineHandle) !== 'number'
+    )
+      return;
     this.#bindings += 1;
     if (this.#bindings > MAX_BINDING_EVENTS_PER_RUN) {
       if (this.#bindings === MAX_BINDING_EVENTS_PER_RUN + 1) {
@@ -580,7 +609,9 @@ class ProgramRun {
     }
     const name = this.#reader!.readString(nameHandle, 100).text;
     const line = ctx.getNumber(lineHandle);
-    const preview = valueHandle ? this.#reader!.renderPreview(valueHandle, BINDING_PREVIEW_CHARS) : 'undefined';
+    const preview = valueHandle
+      ? this.#reader!.renderPreview(valueHandle, BINDING_PREVIEW_CHARS)
+      : 'undefined';
     this.#events.push({ type: 'binding', name, preview, line: Number.isFinite(line) ? line : 0 });
     return undefined;
   }
@@ -672,7 +703,9 @@ function normalizeDocs(docs: JsonValue | undefined): RetrievedDoc[] | undefined 
   return docs.map((doc, index) => {
     if (typeof doc === 'string') return programDoc(doc);
     if (doc === null || typeof doc !== 'object' || Array.isArray(doc) || typeof doc.text !== 'string') {
-      throw new InvalidHostArgumentError(`docs[${index}] must be a string or a document with a string "text"`);
+      throw new InvalidHostArgumentError(
+        `docs[${index}] must be a string or a document with a string "text"`,
+      );
     }
     return {
       id: optionalField(doc, 'id', 'number', -1, index),
@@ -693,7 +726,8 @@ function optionalField<T extends 'number' | 'string'>(
 ): T extends 'number' ? number : string {
   const value = Object.hasOwn(doc, key) ? doc[key] : undefined;
   if (value === undefined) return fallback;
-  if (typeof value !== type) throw new InvalidHostArgumentError(`docs[${index}].${key} must be a ${type}, not ${describeJson(value)}`);
+  if (typeof value !== type)
+    throw new InvalidHostArgumentError(`docs[${index}].${key} must be a ${type}, not ${describeJson(value)}`);
   return value as T extends 'number' ? number : string;
 }
 
@@ -719,7 +753,9 @@ function parseLocation(stack: string | undefined): { line?: number; column?: num
 }
 
 function capMessage(message: string): string {
-  return message.length > MAX_ERROR_MESSAGE_CHARS ? `${message.slice(0, MAX_ERROR_MESSAGE_CHARS - 1)}…` : message;
+  return message.length > MAX_ERROR_MESSAGE_CHARS
+    ? `${message.slice(0, MAX_ERROR_MESSAGE_CHARS - 1)}…`
+    : message;
 }
 
 function internalFailure(detail: string): SandboxFailure {
@@ -729,7 +765,9 @@ function internalFailure(detail: string): SandboxFailure {
   return {
     kind: 'RuntimeError',
     errorName: 'InternalError',
-    message: capMessage(`The sandbox failed while running the program (${detail}). Please report this problem.`),
+    message: capMessage(
+      `The sandbox failed while running the program (${detail}). Please report this problem.`,
+    ),
   };
 }
 

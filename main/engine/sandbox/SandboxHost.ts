@@ -162,8 +162,10 @@ export class SandboxHost {
    */
   async run(options: SandboxRunOptions): Promise<SandboxRunResult> {
     const limits = validateRunOptions(options);
-    if (this.#closed) throw new SandboxUsageError('SANDBOX_CLOSED', 'The sandbox host was closed; create a new one.');
-    if (options.signal?.aborted) return cancelledResult('The run was cancelled before it started.', emptyMetrics());
+    if (this.#closed)
+      throw new SandboxUsageError('SANDBOX_CLOSED', 'The sandbox host was closed; create a new one.');
+    if (options.signal?.aborted)
+      return cancelledResult('The run was cancelled before it started.', emptyMetrics());
     return new Promise<SandboxRunResult>((resolve, reject) => {
       const job: Job = { options, limits, resolve, reject, detachAbort: () => {} };
       const signal = options.signal;
@@ -189,7 +191,8 @@ export class SandboxHost {
     }
     const slot = this.#slot;
     if (slot) {
-      if (slot.run) this.#finish(slot, slot.run, { kind: 'Cancelled', message: 'The sandbox was shut down.' }, true);
+      if (slot.run)
+        this.#finish(slot, slot.run, { kind: 'Cancelled', message: 'The sandbox was shut down.' }, true);
       else this.#retire(slot);
     }
     await Promise.all([...this.#terminating]);
@@ -210,12 +213,20 @@ export class SandboxHost {
       workerData: { control } satisfies SandboxWorkerData,
       resourceLimits: this.#resourceLimits,
     });
-    const slot: WorkerSlot = { worker, control: new Int32Array(control), ready: false, retired: false, run: undefined };
+    const slot: WorkerSlot = {
+      worker,
+      control: new Int32Array(control),
+      ready: false,
+      retired: false,
+      run: undefined,
+    };
     this.#slot = slot;
     this.#stats.workersStarted += 1;
     worker.on('message', (message: WorkerToHostMessage) => this.#onMessage(slot, message));
     worker.on('error', (error) => this.#onDeath(slot, error));
-    worker.on('exit', (code) => this.#onDeath(slot, new Error(`the sandbox worker exited with code ${code}`)));
+    worker.on('exit', (code) =>
+      this.#onDeath(slot, new Error(`the sandbox worker exited with code ${code}`)),
+    );
     worker.unref();
     return slot;
   }
@@ -236,7 +247,13 @@ export class SandboxHost {
       settled: false,
     };
     slot.run = run;
-    this.#post(slot, { type: 'run', runId, script: options.script, limits, deadlineAt: Date.now() + limits.deadlineMs });
+    this.#post(slot, {
+      type: 'run',
+      runId,
+      script: options.script,
+      limits,
+      deadlineAt: Date.now() + limits.deadlineMs,
+    });
   }
 
   #onMessage(slot: WorkerSlot, message: WorkerToHostMessage): void {
@@ -266,7 +283,13 @@ export class SandboxHost {
   #onDone(slot: WorkerSlot, run: ActiveRun, outcome: ExecutorOutcome, poisoned: boolean): void {
     run.logBytes = outcome.logBytes;
     if (outcome.teardownError !== undefined) this.#stats.teardownFailures += 1;
-    this.#finish(slot, run, outcome.result.ok ? { value: outcome.result.value } : outcome.result.error, poisoned, outcome.maxStackDepth);
+    this.#finish(
+      slot,
+      run,
+      outcome.result.ok ? { value: outcome.result.value } : outcome.result.error,
+      poisoned,
+      outcome.maxStackDepth,
+    );
   }
 
   #onHostCall(slot: WorkerSlot, run: ActiveRun, call: HostCallRequest): void {
@@ -280,7 +303,11 @@ export class SandboxHost {
       args: call.tool === 'retrieve' ? [call.query, call.k] : [call.question, call.docs],
       line: call.line,
     });
-    const context: HostCallContext = { callIndex: call.callIndex, line: call.line, signal: run.controller.signal };
+    const context: HostCallContext = {
+      callIndex: call.callIndex,
+      line: call.line,
+      signal: run.controller.signal,
+    };
     const started = performance.now();
     let pending: Promise<unknown>;
     try {
@@ -364,7 +391,10 @@ export class SandboxHost {
         slot,
         run,
         outOfMemory
-          ? { kind: 'MemoryLimit', message: 'The sandbox ran out of memory while handling the program and was stopped.' }
+          ? {
+              kind: 'MemoryLimit',
+              message: 'The sandbox ran out of memory while handling the program and was stopped.',
+            }
           : {
               kind: 'RuntimeError',
               errorName: 'InternalError',
@@ -409,13 +439,21 @@ export class SandboxHost {
       logBytes: run.logBytes,
     };
     this.#stats.runs += 1;
+    run.job.resolve(
+      'kind' in outcome
+        ? { ok: false, error: outcome, metrics }
+        : { ok: true, value: outcome.value, metrics },
+    );
     if (retire) {
       this.#retire(slot);
-      if (!this.#closed) this.#spawn();
-    } else if (this.#queue.length === 0 && !slot.retired) {
-      slot.worker.unref();
+      // Start the replacement on the next turn so that the caller sees the result first.
+      setImmediate(() => {
+        if (!this.#closed && this.#slot === undefined) this.#spawn();
+        this.#pump();
+      });
+      return;
     }
-    run.job.resolve('kind' in outcome ? { ok: false, error: outcome, metrics } : { ok: true, value: outcome.value, metrics });
+    if (this.#queue.length === 0 && !slot.retired) slot.worker.unref();
     this.#pump();
   }
 
@@ -443,15 +481,24 @@ function emit(run: ActiveRun, event: SandboxEvent): void {
 }
 
 function validateRunOptions(options: SandboxRunOptions): SandboxLimits {
-  const invalid = (message: string): SandboxUsageError => new SandboxUsageError('SANDBOX_INVALID_OPTIONS', message);
-  if (typeof options !== 'object' || options === null) throw invalid('runSandboxedProgram needs an options object.');
+  const invalid = (message: string): SandboxUsageError =>
+    new SandboxUsageError('SANDBOX_INVALID_OPTIONS', message);
+  if (typeof options !== 'object' || options === null)
+    throw invalid('runSandboxedProgram needs an options object.');
   if (typeof options.script !== 'string') throw invalid('The program script must be a string.');
   const { tools } = options;
-  if (typeof tools !== 'object' || tools === null || typeof tools.retrieve !== 'function' || typeof tools.answer !== 'function') {
+  if (
+    typeof tools !== 'object' ||
+    tools === null ||
+    typeof tools.retrieve !== 'function' ||
+    typeof tools.answer !== 'function'
+  ) {
     throw invalid('The sandbox needs host tools with retrieve() and answer() functions.');
   }
-  if (options.onEvent !== undefined && typeof options.onEvent !== 'function') throw invalid('onEvent must be a function.');
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw invalid('signal must be an AbortSignal.');
+  if (options.onEvent !== undefined && typeof options.onEvent !== 'function')
+    throw invalid('onEvent must be a function.');
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
+    throw invalid('signal must be an AbortSignal.');
   return resolveSandboxLimits(options.limits);
 }
 
@@ -461,7 +508,8 @@ function sanitizeToolResult(tool: 'retrieve' | 'answer', value: unknown): Retrie
     if (typeof value !== 'string') throw new Error(`answer() returned ${typeof value} instead of a string`);
     return value;
   }
-  if (!Array.isArray(value)) throw new Error(`retrieve() returned ${typeof value} instead of a list of documents`);
+  if (!Array.isArray(value))
+    throw new Error(`retrieve() returned ${typeof value} instead of a list of documents`);
   return value.map((doc: unknown, index): RetrievedDoc => {
     if (typeof doc !== 'object' || doc === null || typeof (doc as RetrievedDoc).text !== 'string') {
       throw new Error(`retrieve() returned a malformed document at position ${index}`);
@@ -478,12 +526,19 @@ function sanitizeToolResult(tool: 'retrieve' | 'answer', value: unknown): Retrie
 }
 
 function toolErrorMessage(error: unknown): string {
-  const message = error instanceof Error && error.message ? error.message : 'the tool failed without a message';
+  const message =
+    error instanceof Error && error.message ? error.message : 'the tool failed without a message';
   return message.length > MAX_TOOL_ERROR_CHARS ? `${message.slice(0, MAX_TOOL_ERROR_CHARS - 1)}…` : message;
 }
 
 function emptyMetrics(): SandboxMetrics {
-  return { hostCalls: 0, hostCallsByTool: { retrieve: 0, answer: 0 }, maxStackDepth: 0, durationMs: 0, logBytes: 0 };
+  return {
+    hostCalls: 0,
+    hostCallsByTool: { retrieve: 0, answer: 0 },
+    maxStackDepth: 0,
+    durationMs: 0,
+    logBytes: 0,
+  };
 }
 
 function cancelledResult(message: string, metrics: SandboxMetrics): SandboxRunResult {

@@ -176,7 +176,10 @@ export class GuestHelpers {
 
   /** Evaluates GUEST_PRELUDE_SOURCE in `ctx`; throws GuestHelperError when it cannot run. */
   static install(ctx: QuickJSContext): GuestHelpers {
-    const result = ctx.evalCode(GUEST_PRELUDE_SOURCE, GUEST_PRELUDE_FILENAME, { type: 'global', strict: true });
+    const result = ctx.evalCode(GUEST_PRELUDE_SOURCE, GUEST_PRELUDE_FILENAME, {
+      type: 'global',
+      strict: true,
+    });
     if (result.error) throw new GuestHelperError(consumeEngineError(ctx, result.error));
     const array = result.value;
     const handles: Partial<Record<HelperName, QuickJSHandle>> = {};
@@ -445,7 +448,8 @@ export class GuestValueReader {
       throw new GuestProxyError(path);
     }
     if (depth >= policy.maxDepth) {
-      if (policy.strict) throw new InvalidGuestValueError(`${path} is nested more than ${policy.maxDepth} levels deep`);
+      if (policy.strict)
+        throw new InvalidGuestValueError(`${path} is nested more than ${policy.maxDepth} levels deep`);
       return `[nested deeper than ${policy.maxDepth} levels]`;
     }
     for (const ancestor of session.ancestors) {
@@ -520,7 +524,10 @@ export class GuestValueReader {
         try {
           const { text: key, omitted } = this.readString(keyHandle, policy.maxStringChars);
           if (omitted > 0) {
-            if (policy.strict) throw new InvalidGuestValueError(`${path} has a key longer than ${policy.maxStringChars} characters`);
+            if (policy.strict)
+              throw new InvalidGuestValueError(
+                `${path} has a key longer than ${policy.maxStringChars} characters`,
+              );
             continue;
           }
           const keyPath = `${path}${formatKey(key)}`;
@@ -568,7 +575,12 @@ export class GuestValueReader {
     }
   }
 
-  #preview(handle: QuickJSHandle, depth: number, ancestors: QuickJSHandle[], out: { text: string; max: number }): void {
+  #preview(
+    handle: QuickJSHandle,
+    depth: number,
+    ancestors: QuickJSHandle[],
+    out: { text: string; max: number },
+  ): void {
     const ctx = this.#ctx;
     const remaining = (): number => out.max - out.text.length;
     const type = ctx.typeof(handle);
@@ -637,7 +649,12 @@ export class GuestValueReader {
     }
   }
 
-  #previewArray(handle: QuickJSHandle, depth: number, ancestors: QuickJSHandle[], out: { text: string; max: number }): void {
+  #previewArray(
+    handle: QuickJSHandle,
+    depth: number,
+    ancestors: QuickJSHandle[],
+    out: { text: string; max: number },
+  ): void {
     const length = this.#lengthOf(handle);
     out.text += '[';
     const count = Math.min(length, PREVIEW_MAX_ENTRIES);
@@ -660,7 +677,12 @@ export class GuestValueReader {
     out.text += ']';
   }
 
-  #previewObject(handle: QuickJSHandle, depth: number, ancestors: QuickJSHandle[], out: { text: string; max: number }): void {
+  #previewObject(
+    handle: QuickJSHandle,
+    depth: number,
+    ancestors: QuickJSHandle[],
+    out: { text: string; max: number },
+  ): void {
     const keys = this.#helpers.ownKeys(handle);
     try {
       const length = this.#lengthOf(keys);
@@ -699,7 +721,10 @@ export class GuestValueReader {
    * `name`, `message` and `stack` of an error-like guest value (found on the object or its prototype
    * chain, data properties only), each capped at `maxChars`. Undefined for primitives and proxies.
    */
-  readErrorFields(error: QuickJSHandle, maxChars: number): { name?: string; message?: string; stack?: string } | undefined {
+  readErrorFields(
+    error: QuickJSHandle,
+    maxChars: number,
+  ): { name?: string; message?: string; stack?: string } | undefined {
     const ctx = this.#ctx;
     const info = this.#helpers.errorInfo(error);
     try {
@@ -735,5 +760,7 @@ function defineValue(target: { [key: string]: JsonValue }, key: string, value: J
 }
 
 function formatKey(key: string): string {
-  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key)}]`;
+  return /^[A-Za-z_$][\w$]*$/.test(key)
+    ? `.${key}`
+    : `[${JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key)}]`;
 }

@@ -1,0 +1,79 @@
+/**
+ * Every run the UI has seen, by runId, each built by reduceRun from its trace events. Live events
+ * are applied whatever view is showing (a run keeps streaming while the user looks at Library), in
+ * small batches so a fast stream costs one render per batch, not one per event.
+ */
+import type { ReckonBridge } from '../../../preload/contract.ts';
+import { createRunState, reduceRun, reduceRunEvents, type RunState, type TraceEvent } from '../run/runState.ts';
+import { createStore } from './createStore.ts';
+import type { RunSummary, StartRunInput } from './types.ts';
+
+/** How long live trace events are collected before one render applies them. Default 30 ms. */
+export const TRACE_BATCH_MS = 30;
+
+export interface RunsState {
+  runs: Record<string, RunState>;
+  /** Saved-run summaries (from getRun), for runs opened from History. */
+  summaries: Record<string, RunSummary>;
+}
+
+export type RunsStore = ReturnType<typeof createRunsStore>;
+
+export function createRunsStore(bridge: ReckonBridge, onRunFinished: (runId: string) => void) {
+  const store = createStore<RunsState>({ runs: {}, summaries: {} });
+  let queue: TraceEvent[] = [];
+  let timer: ReturnType<typeof setTimeout> | null = null;
+
+  function apply(events: readonly TraceEvent[]): void {
+    if (events.length === 0) return;
+    const finished: string[] = [];
+    store.set((s) => {
+      const runs = { ...s.runs };
+      for (const event of events) {
+        const before = runs[event.runId];
+        const after = reduceRun(before, event);
+        runs[event.runId] = after;
+        if (after.status !== 'running' && before?.status === 'running') finished.push(event.runId);
+      }
+      return { ...s, runs };
+    });
+    for (const runId of finished) onRunFinished(runId);
+  }
+
+  function flush(): void {
+    timer = null;
+    const events = queue;
+    queue = [];
+    apply(events);
+  }
+
+  function onTraceEvent(event: TraceEvent): void {
+    queue.push(event);
+    timer ??= setTimeout(flush, TRACE_BATCH_MS);
+  }
+
+  /** Starts a run; its events stream in through onTraceEvent. Throws the bridge's error. */
+  async function start(input: StartRunInput): Promise<string> {
+    const { runId } = await bridge.invoke('startRun', input);
+    store.set((s) => (s.runs[runId] ? s : { ...s, runs: { ...s.runs, [runId]: createRunState(runId) } }));
+    return runId;
+  }
+
+  /** Loads a saved run and feeds its events through the same reducer as the live stream. */
+  async function load(runId: string): Promise<void> {
+    const { run, events } = await bridge.invoke('getRun', { runId });
+    store.set((s) => {
+      const current = reduceRunEvents(s.runs[runId], events);
+      return {
+        runs: current ? { ...s.runs, [runId]: current } : s.runs,
+        summaries: { ...s.summaries, [runId]: run },
+      };
+    });
+  }
+
+  async function cancel(runId: string): Promise<void> {
+    await bridge.invoke('cancelRun', { runId });
+  }
+
+  return { store, start, load, cancel, onTraceEvent, flush };
+}
