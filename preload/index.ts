@@ -6,8 +6,20 @@
  * their properties crossing the context bridge (renderer/src/bridge.ts turns them back into Errors).
  * Imports only types from the contract, so nothing but `electron` is required at run time.
  */
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer } from 'electron';
 import type { InvokeResult, ReckonBridge } from './contract.ts';
+
+// One IPC listener fans events out, however many components subscribe.
+const listeners = new Map<unknown, Set<(payload: never) => void>>();
+ipcRenderer.on('reckon:event', (_event, name: unknown, payload: unknown) => {
+  for (const listener of [...(listeners.get(name) ?? [])]) {
+    try {
+      listener(payload as never);
+    } catch (error) {
+      console.error(`A listener of ${String(name)} failed:`, error);
+    }
+  }
+});
 
 const bridge: ReckonBridge = {
   async invoke(name, input) {
@@ -16,12 +28,11 @@ const bridge: ReckonBridge = {
     throw { name: result.error.name, code: result.error.code, message: result.error.message };
   },
   on(event, listener) {
-    const handler = (_event: IpcRendererEvent, name: unknown, payload: unknown): void => {
-      if (name === event) listener(payload as never);
-    };
-    ipcRenderer.on('reckon:event', handler);
+    const set = listeners.get(event) ?? new Set();
+    listeners.set(event, set);
+    set.add(listener);
     return () => {
-      ipcRenderer.removeListener('reckon:event', handler);
+      set.delete(listener);
     };
   },
 };

@@ -5,13 +5,18 @@
  */
 import { utilityProcess, type UtilityProcess } from 'electron';
 import type { ErrorPayload, EventName, InvokeResult } from '../../preload/contract.ts';
-import { connectAppService, type AppServiceConnection, type AppServiceInit } from '../engine/app/AppServicePort.ts';
+import {
+  connectAppService,
+  type AppServiceConnection,
+  type AppServiceInit,
+} from '../engine/app/AppServicePort.ts';
 
 /** Restarts allowed within RESTART_WINDOW_MS before the engine is left down. */
 export const MAX_RESTARTS = 3;
 /** The window MAX_RESTARTS counts in. */
 export const RESTART_WINDOW_MS = 60_000;
 
+/** Options of startEngineProcess; all required. */
 export interface EngineProcessOptions {
   /** The built serviceProcess.js. */
   modulePath: string;
@@ -39,7 +44,10 @@ export function startEngineProcess(options: EngineProcessOptions): EngineProcess
   const restarts: number[] = [];
 
   const spawn = (): void => {
-    const current = utilityProcess.fork(options.modulePath, [], { serviceName: 'Reckon engine', stdio: 'inherit' });
+    const current = utilityProcess.fork(options.modulePath, [], {
+      serviceName: 'Reckon engine',
+      stdio: 'inherit',
+    });
     const messageListeners = new Set<(message: unknown) => void>();
     current.on('message', (message: unknown) => {
       for (const listener of messageListeners) listener(message);
@@ -68,7 +76,9 @@ export function startEngineProcess(options: EngineProcessOptions): EngineProcess
       const now = Date.now();
       while (restarts.length > 0 && now - restarts[0]! > RESTART_WINDOW_MS) restarts.shift();
       if (restarts.length >= MAX_RESTARTS) {
-        console.error(`The engine process crashed ${MAX_RESTARTS + 1} times within a minute; not restarting it.`);
+        console.error(
+          `The engine process crashed ${MAX_RESTARTS + 1} times within a minute; not restarting it.`,
+        );
         return;
       }
       restarts.push(now);
@@ -82,7 +92,8 @@ export function startEngineProcess(options: EngineProcessOptions): EngineProcess
   const down: ErrorPayload = {
     name: 'ReckonError',
     code: 'ENGINE_DOWN',
-    message: "Reckon's engine keeps crashing and was stopped. Quit and restart the app; if it happens again, check the log.",
+    message:
+      "Reckon's engine keeps crashing and was stopped. Quit and restart the app; if it happens again, check the log.",
   };
 
   return {

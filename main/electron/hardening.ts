@@ -10,7 +10,10 @@ import { classifyExternalUrl, isAppUrl, type OriginPolicyOptions } from '../engi
  * Asks the user before opening an https link in the system browser; anything else is ignored.
  * Never opens a link inside the app.
  */
-export async function openExternalAfterConfirmation(url: string, owner: WebContents | undefined): Promise<void> {
+export async function openExternalAfterConfirmation(
+  url: string,
+  owner: WebContents | undefined,
+): Promise<void> {
   if (classifyExternalUrl(url) !== 'confirm') {
     console.warn(`Refused to open a non-https link: ${url.slice(0, 200)}`);
     return;
@@ -24,7 +27,9 @@ export async function openExternalAfterConfirmation(url: string, owner: WebConte
     message: 'Open this link in your web browser?',
     detail: url,
   };
-  const { response } = window ? await dialog.showMessageBox(window, options) : await dialog.showMessageBox(options);
+  const { response } = window
+    ? await dialog.showMessageBox(window, options)
+    : await dialog.showMessageBox(options);
   if (response === 0) await shell.openExternal(url);
 }
 

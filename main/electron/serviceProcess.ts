@@ -5,7 +5,7 @@
  * the engine (runAppServiceHost); this file only adapts Electron's parentPort.
  */
 import type { ParentPort } from 'electron';
-import { runAppServiceHost } from '../engine/app/AppServicePort.ts';
+import { runAppServiceHost } from '../engine/app/runAppServiceHost.ts';
 
 const parentPort: ParentPort | undefined = (process as { parentPort?: ParentPort }).parentPort;
 if (!parentPort) {

@@ -55,6 +55,7 @@ export const DEFAULT_MAX_RECONNECT_DELAY_MS = 5_000;
 /** Failed connection attempts in a row after which waiting commands are failed (reconnecting goes on). */
 export const DEFAULT_CONNECT_ATTEMPTS_BEFORE_FAILING = 3;
 
+/** Options of createWebSocketBridge; only url is required. */
 export interface WebSocketBridgeOptions {
   /** The bridge endpoint, `ws://127.0.0.1:PORT/bridge?token=…`. */
   url: string;
@@ -96,7 +97,8 @@ export function createWebSocketBridge(options: WebSocketBridgeOptions): WebSocke
   const createSocket = options.createSocket ?? defaultCreateSocket;
   const baseDelay = options.reconnectDelayMs ?? DEFAULT_RECONNECT_DELAY_MS;
   const maxDelay = options.maxReconnectDelayMs ?? DEFAULT_MAX_RECONNECT_DELAY_MS;
-  const attemptsBeforeFailing = options.connectAttemptsBeforeFailing ?? DEFAULT_CONNECT_ATTEMPTS_BEFORE_FAILING;
+  const attemptsBeforeFailing =
+    options.connectAttemptsBeforeFailing ?? DEFAULT_CONNECT_ATTEMPTS_BEFORE_FAILING;
   const pending = new Map<number, Pending>();
   const listeners = new Map<string, Set<(payload: unknown) => void>>();
   let socket: BridgeSocket | undefined;
@@ -211,12 +213,24 @@ export function createWebSocketBridge(options: WebSocketBridgeOptions): WebSocke
   return {
     invoke<N extends CommandName>(name: N, input: CommandInput<N>): Promise<CommandOutput<N>> {
       if (closed) {
-        return Promise.reject(new BridgeError({ name: 'ReckonError', code: 'CLOSED', message: 'The connection to Reckon was closed.' }));
+        return Promise.reject(
+          new BridgeError({
+            name: 'ReckonError',
+            code: 'CLOSED',
+            message: 'The connection to Reckon was closed.',
+          }),
+        );
       }
       const id = nextId++;
       const text = JSON.stringify({ id, type: 'invoke', name, input });
       return new Promise<CommandOutput<N>>((resolve, reject) => {
-        const request: Pending = { name, text, sent: false, resolve: resolve as (value: unknown) => void, reject };
+        const request: Pending = {
+          name,
+          text,
+          sent: false,
+          resolve: resolve as (value: unknown) => void,
+          reject,
+        };
         pending.set(id, request);
         if (open && socket && socket.readyState === SOCKET_OPEN) {
           request.sent = true;
@@ -275,7 +289,11 @@ export function wrapPreloadBridge(raw: ReckonBridge): ReckonBridge {
  * The bridge endpoint for a page served by `reckon serve`: `ws://<host>/bridge?token=<token>`, with
  * the token taken from the page's own `?token=` (wss: when the page is https). Undefined without one.
  */
-export function bridgeUrlFor(location: { protocol: string; host: string; search: string }): string | undefined {
+export function bridgeUrlFor(location: {
+  protocol: string;
+  host: string;
+  search: string;
+}): string | undefined {
   const token = new URLSearchParams(location.search).get('token');
   if (!token) return undefined;
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
@@ -321,7 +339,8 @@ function noTokenBridge(): ReckonBridge {
 }
 
 function defaultCreateSocket(url: string): BridgeSocket {
-  const WebSocketImpl = (globalThis as unknown as { WebSocket?: new (url: string) => BridgeSocket }).WebSocket;
+  const WebSocketImpl = (globalThis as unknown as { WebSocket?: new (url: string) => BridgeSocket })
+    .WebSocket;
   if (!WebSocketImpl) throw new Error('this environment has no WebSocket');
   return new WebSocketImpl(url);
 }
@@ -335,7 +354,11 @@ function toBridgeError(value: unknown): BridgeError {
       message: value.message,
     });
   }
-  return new BridgeError({ name: 'ReckonError', code: 'INTERNAL', message: 'Reckon answered with an error it did not describe.' });
+  return new BridgeError({
+    name: 'ReckonError',
+    code: 'INTERNAL',
+    message: 'Reckon answered with an error it did not describe.',
+  });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,25 +1,26 @@
+/**
+ * The renderer's entry: picks the bridge (preload in the desktop app, WebSocket in a browser),
+ * builds the per-view stores over it, and mounts the app.
+ */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { App } from './App.tsx';
+import { getBridge } from './bridge.ts';
+import { AppModelContext, createAppModel } from './state/AppModel.ts';
+import './styles.css';
 
-function App(): React.JSX.Element {
-  return (
-    <main
-      style={{ fontFamily: 'system-ui, sans-serif', margin: '3rem auto', maxWidth: '40rem', lineHeight: 1.5 }}
-    >
-      <h1>Reckon</h1>
-      <p>
-        The desktop interface is not built yet. Everything Reckon can do today runs from the{' '}
-        <code>reckon</code> command: <code>npx reckon ingest</code>, <code>npx reckon search</code>,{' '}
-        <code>npx reckon corpora</code> and <code>npx reckon models</code>. See the README.
-      </p>
-    </main>
-  );
-}
+const model = createAppModel(getBridge());
+void model.start();
+// Models are needed by Ask (local files for the model field) as well as by Models.
+void model.models.refresh();
 
 const root = document.getElementById('root');
-if (root)
+if (root) {
   createRoot(root).render(
     <StrictMode>
-      <App />
+      <AppModelContext.Provider value={model}>
+        <App />
+      </AppModelContext.Provider>
     </StrictMode>,
   );
+}

@@ -19,11 +19,16 @@ import { defaultInferenceThreads, physicalCoreCount } from '../../main/engine/mo
 import { makeTinyGguf } from '../fixtures/makeTinyGguf.ts';
 import { median, type BenchRow, type Benchmark } from './Benchmark.ts';
 
-/** Tokens generated per call. */
-export const GENERATED_TOKENS = 30;
-/** Timed calls per thread count and condition (after one untimed warm-up call). */
-export const FULL_REPETITIONS = 5;
-export const QUICK_REPETITIONS = 3;
+interface LlmThreadsSizes {
+  /** Tokens generated per call. */
+  tokens: number;
+  /** Timed calls per thread count, on the machine as it is (after one untimed warm-up call). */
+  idleRepetitions: number;
+  /** Timed calls per thread count with one core busy (each can take seconds when oversubscribed). */
+  busyRepetitions: number;
+}
+export const FULL_SIZES: LlmThreadsSizes = { tokens: 30, idleRepetitions: 5, busyRepetitions: 3 };
+export const QUICK_SIZES: LlmThreadsSizes = { tokens: 10, idleRepetitions: 1, busyRepetitions: 1 };
 /** Small context: the prompt and 30 tokens fit with room to spare, and allocation stays quick. */
 const CONTEXT_SIZE = 512;
 
@@ -58,7 +63,7 @@ export const llmThreadsBenchmark: Benchmark = {
     const modelPath = await makeTinyGguf({ path: path.join(dir, 'tiny.gguf') });
     const physical = physicalCoreCount();
     const threadCounts = [...new Set([1, physical, os.availableParallelism()])];
-    const repetitions = context.quick ? QUICK_REPETITIONS : FULL_REPETITIONS;
+    const sizes = context.quick ? QUICK_SIZES : FULL_SIZES;
 
     const timings = new Map<string, Timing>();
     const key = (threads: number, condition: Condition): string => `${threads}/${condition}`;
@@ -70,10 +75,11 @@ export const llmThreadsBenchmark: Benchmark = {
         contextSize: CONTEXT_SIZE,
       });
       try {
-        await generate(backend);
+        await generate(backend, sizes.tokens);
         for (const condition of ['idle', 'busy'] as const) {
-          context.progress(`threads=${threads}, ${condition}: ${repetitions} × ${GENERATED_TOKENS} tokens`);
-          const measure = (): Promise<Timing> => measureCalls(backend, repetitions);
+          const repetitions = condition === 'idle' ? sizes.idleRepetitions : sizes.busyRepetitions;
+          context.progress(`threads=${threads}, ${condition}: ${repetitions} × ${sizes.tokens} tokens`);
+          const measure = (): Promise<Timing> => measureCalls(backend, repetitions, sizes.tokens);
           timings.set(
             key(threads, condition),
             condition === 'busy' ? await withBusyCore(measure) : await measure(),
@@ -118,17 +124,17 @@ export const llmThreadsBenchmark: Benchmark = {
   },
 };
 
-function generate(backend: LlmBackend): Promise<{ completionTokens: number }> {
-  return backend.generate({ messages: MESSAGES, maxTokens: GENERATED_TOKENS, temperature: 0 });
+function generate(backend: LlmBackend, tokens: number): Promise<{ completionTokens: number }> {
+  return backend.generate({ messages: MESSAGES, maxTokens: tokens, temperature: 0 });
 }
 
-async function measureCalls(backend: LlmBackend, repetitions: number): Promise<Timing> {
+async function measureCalls(backend: LlmBackend, repetitions: number, maxTokens: number): Promise<Timing> {
   const loadAverage = os.loadavg()[0] ?? Number.NaN;
   const times: number[] = [];
   let tokens = 0;
   for (let i = 0; i < repetitions; i++) {
     const started = performance.now();
-    tokens = (await generate(backend)).completionTokens;
+    tokens = (await generate(backend, maxTokens)).completionTokens;
     times.push(performance.now() - started);
   }
   return { ms: median(times), times, tokens, loadAverage };

@@ -15,12 +15,30 @@ const RUN = 'run-1';
 /** Events of one PyRAG run: a syntax error, a runtime error and repair, a boost, a retry, the answer. */
 function scriptedRun(): TraceEvent[] {
   const bodies: TraceEventBody[] = [
-    { type: 'run-started', question: 'Same nationality?', corpus: 'sample', strategy: 'pyrag', model: 'replay:x.jsonl' },
-    { type: 'llm-call', callIndex: 0, role: 'decompose', promptTokens: 100, completionTokens: 10, durationMs: 5 },
+    {
+      type: 'run-started',
+      question: 'Same nationality?',
+      corpus: 'sample',
+      strategy: 'pyrag',
+      model: 'replay:x.jsonl',
+    },
+    {
+      type: 'llm-call',
+      callIndex: 0,
+      role: 'decompose',
+      promptTokens: 100,
+      completionTokens: 10,
+      durationMs: 5,
+    },
     { type: 'decomposition', subQuestions: ['A?', 'B?'], attempts: 1, fallback: false },
     { type: 'program-generated', attempt: 1, purpose: 'plan', code: 'const x = retrieve("a";' },
     { type: 'syntax-error', attempt: 1, message: 'Unexpected token', line: 1, column: 22 },
-    { type: 'program-generated', attempt: 2, purpose: 'plan', code: 'const d = await retrieve("a");\nreturn d.x.y;' },
+    {
+      type: 'program-generated',
+      attempt: 2,
+      purpose: 'plan',
+      code: 'const d = await retrieve("a");\nreturn d.x.y;',
+    },
     { type: 'execution-started', execution: 1, boosted: [] },
     { type: 'tool-call', execution: 1, callIndex: 0, tool: 'retrieve', args: ['a', null], line: 1 },
     {
@@ -33,18 +51,61 @@ function scriptedRun(): TraceEvent[] {
       chunks: [{ id: 7, title: 'Ed Wood', score: 1.5, source: '/c/ed.txt' }],
     },
     { type: 'binding', execution: 1, name: 'd', preview: '[{"id":7}]', line: 1 },
-    { type: 'runtime-error', execution: 1, kind: 'RuntimeError', errorName: 'TypeError', message: 'no y', line: 2 },
+    {
+      type: 'runtime-error',
+      execution: 1,
+      kind: 'RuntimeError',
+      errorName: 'TypeError',
+      message: 'no y',
+      line: 2,
+    },
     { type: 'repair-requested', round: 1, kind: 'RuntimeError', message: 'no y', line: 2 },
-    { type: 'program-generated', attempt: 3, purpose: 'repair', code: 'const d = await retrieve("a");\nreturn await answer("q", d);' },
+    {
+      type: 'program-generated',
+      attempt: 3,
+      purpose: 'repair',
+      code: 'const d = await retrieve("a");\nreturn await answer("q", d);',
+    },
     { type: 'execution-started', execution: 2, boosted: [] },
     { type: 'tool-call', execution: 2, callIndex: 0, tool: 'retrieve', args: ['a', null], line: 1 },
-    { type: 'tool-result', execution: 2, callIndex: 0, tool: 'retrieve', durationMs: 1, summary: '0 passages', chunks: [] },
-    { type: 'retrieval-boosted', callIndex: 0, fromK: 5, toK: 10, path: 'sentinel-final', sentinel: 'unknown' },
+    {
+      type: 'tool-result',
+      execution: 2,
+      callIndex: 0,
+      tool: 'retrieve',
+      durationMs: 1,
+      summary: '0 passages',
+      chunks: [],
+    },
+    {
+      type: 'retrieval-boosted',
+      callIndex: 0,
+      fromK: 5,
+      toK: 10,
+      path: 'sentinel-final',
+      sentinel: 'unknown',
+    },
     { type: 'execution-started', execution: 3, boosted: [{ callIndex: 0, k: 10 }] },
     { type: 'tool-call', execution: 3, callIndex: 1, tool: 'answer', args: ['q', []], line: 2 },
-    { type: 'retry', role: 'answer', attempt: 1, maxAttempts: 4, delayMs: 250, reason: 'HTTP 503', outcome: 'retrying' },
+    {
+      type: 'retry',
+      role: 'answer',
+      attempt: 1,
+      maxAttempts: 4,
+      delayMs: 250,
+      reason: 'HTTP 503',
+      outcome: 'retrying',
+    },
     { type: 'llm-call', callIndex: 1, role: 'answer', promptTokens: 300, completionTokens: 4, durationMs: 9 },
-    { type: 'tool-result', execution: 3, callIndex: 1, tool: 'answer', durationMs: 260, summary: 'yes', answer: 'yes' },
+    {
+      type: 'tool-result',
+      execution: 3,
+      callIndex: 1,
+      tool: 'answer',
+      durationMs: 260,
+      summary: 'yes',
+      answer: 'yes',
+    },
     { type: 'warning', message: 'search fell back to BM25' },
     {
       type: 'final-answer',
@@ -118,7 +179,12 @@ describe('reduceRun', () => {
     ]);
     const first = state.executions[0]!;
     expect(first.bindings).toEqual([{ name: 'd', preview: '[{"id":7}]', line: 1, seq: 9 }]);
-    expect(first.runtimeError).toEqual({ kind: 'RuntimeError', errorName: 'TypeError', message: 'no y', line: 2 });
+    expect(first.runtimeError).toEqual({
+      kind: 'RuntimeError',
+      errorName: 'TypeError',
+      message: 'no y',
+      line: 2,
+    });
     expect(first.toolCalls[0]).toMatchObject({
       tool: 'retrieve',
       args: ['a', null],
@@ -126,7 +192,13 @@ describe('reduceRun', () => {
       result: { summary: '1 passage', chunks: [{ id: 7 }], error: null },
     });
     expect(state.retries).toEqual([
-      expect.objectContaining({ attempt: 1, maxAttempts: 4, delayMs: 250, reason: 'HTTP 503', outcome: 'retrying' }),
+      expect.objectContaining({
+        attempt: 1,
+        maxAttempts: 4,
+        delayMs: 250,
+        reason: 'HTTP 503',
+        outcome: 'retrying',
+      }),
     ]);
     expect(state.timeline.map((e) => e.type)).toEqual([
       'run-started',
@@ -224,7 +296,16 @@ describe('reduceRun', () => {
 
   it('records a failed run with its error', () => {
     const events: TraceEvent[] = [
-      { runId: RUN, seq: 0, at: 1, type: 'run-started', question: 'q', corpus: null, strategy: 'pyrag', model: 'm' },
+      {
+        runId: RUN,
+        seq: 0,
+        at: 1,
+        type: 'run-started',
+        question: 'q',
+        corpus: null,
+        strategy: 'pyrag',
+        model: 'm',
+      },
       {
         runId: RUN,
         seq: 1,

@@ -55,19 +55,34 @@ async function serveCommand(ctx: CliContext, options: ServeCliOptions): Promise<
       service,
       rendererDir: DEFAULT_RENDERER_DIR,
       ...(options.port !== undefined ? { port: options.port } : {}),
-      dispatch: { validateOutput: true, onUnexpectedError: (error, command) => ctx.err(`error in ${command}: ${String((error as Error)?.stack ?? error)}`) },
+      dispatch: {
+        validateOutput: true,
+        onUnexpectedError: (error, command) =>
+          ctx.err(`error in ${command}: ${String((error as Error)?.stack ?? error)}`),
+      },
     });
   } catch (error) {
     await service.close();
     throw error;
   }
   if (!fs.existsSync(path.join(DEFAULT_RENDERER_DIR, INDEX_FILE))) {
-    ctx.err(`warning: the interface is not built (${DEFAULT_RENDERER_DIR} has no ${INDEX_FILE}); run "npm run build" first.`);
+    ctx.err(
+      `warning: the interface is not built (${DEFAULT_RENDERER_DIR} has no ${INDEX_FILE}); run "npm run build" first.`,
+    );
   }
   if (options.json) {
-    ctx.out(JSON.stringify({ url: host.url, port: host.port, token: host.token, rendererDir: DEFAULT_RENDERER_DIR }));
+    ctx.out(
+      JSON.stringify({
+        url: host.url,
+        port: host.port,
+        token: host.token,
+        rendererDir: DEFAULT_RENDERER_DIR,
+      }),
+    );
   } else {
-    ctx.out(`Reckon is running. Open this address in your browser (it includes the access token):\n\n  ${host.url}\n`);
+    ctx.out(
+      `Reckon is running. Open this address in your browser (it includes the access token):\n\n  ${host.url}\n`,
+    );
     ctx.err('Only this computer can connect (127.0.0.1). Press Ctrl-C to stop.');
   }
 

@@ -30,7 +30,6 @@ import { CancelledError, ReckonError, toReckonError } from '../errors.ts';
 import { findCatalogEntry, loadCatalog, resolveCatalogFilePath } from '../models/catalog.ts';
 import { parseModelSpec, resolveGgufPath } from '../models/createLlmBackend.ts';
 import type { DownloadProgress } from '../models/downloadModel.ts';
-import { findLocalEmbedders } from '../models/TransformersEmbedder.ts';
 import { findLocalModelFiles } from '../models/findLocalModelFiles.ts';
 import { RunStore, type RunSummary } from '../runs/RunStore.ts';
 import { startRun, type LlmProvider, type RunHandle } from '../runs/startRun.ts';
@@ -62,6 +61,7 @@ export interface AppService {
   close(): Promise<void>;
 }
 
+/** Options of createAppService; every field without "Default" is required. */
 export interface AppServiceOptions {
   /** Where corpora, runs and settings.json live. */
   dataDir: string;
@@ -96,7 +96,9 @@ interface Job {
   done: Promise<void>;
 }
 
-type Handlers = { [N in CommandName]: (input: ServiceInput<N>) => Promise<CommandOutput<N>> | CommandOutput<N> };
+type Handlers = {
+  [N in CommandName]: (input: ServiceInput<N>) => Promise<CommandOutput<N>> | CommandOutput<N>;
+};
 
 /**
  * Creates the service over a new engine in `dataDir`/`modelsDir`. The run history (runs.db) is
@@ -113,7 +115,11 @@ export function createAppService(options: AppServiceOptions): AppService {
     dataDir: options.dataDir,
     modelsDir: options.modelsDir,
   });
-  const settings = SettingsStore.open({ dataDir: options.dataDir, modelsDir: options.modelsDir, onWarning: warn });
+  const settings = SettingsStore.open({
+    dataDir: options.dataDir,
+    modelsDir: options.modelsDir,
+    onWarning: warn,
+  });
   const cachedProvider: CachedLlmProvider | undefined = options.llmProvider
     ? undefined
     : createCachedLlmProvider({
@@ -125,7 +131,9 @@ export function createAppService(options: AppServiceOptions): AppService {
   let runStore: RunStore | undefined;
   const runs = (): RunStore => (runStore ??= RunStore.open(options.dataDir));
 
-  const listeners = new Map<EventName, Set<(payload: never) => void>>(EVENT_NAMES.map((name) => [name, new Set()]));
+  const listeners = new Map<EventName, Set<(payload: never) => void>>(
+    EVENT_NAMES.map((name) => [name, new Set()]),
+  );
   const jobs = new Map<string, Job>();
   const finishedJobs = new Set<string>();
   const activeRuns = new Map<string, { handle: RunHandle; done: Promise<unknown> }>();
@@ -168,8 +176,10 @@ export function createAppService(options: AppServiceOptions): AppService {
       let progress = toIngestProgress(initialIngestProgress());
       let lastSent = -Infinity;
       let lastPhase: string | undefined;
-      const send = (extra: { result: EventPayload<'onDidChangeIngestProgress'>['result']; error: ErrorPayload | null }) =>
-        emit('onDidChangeIngestProgress', { jobId: job.id, corpus, progress, ...extra });
+      const send = (extra: {
+        result: EventPayload<'onDidChangeIngestProgress'>['result'];
+        error: ErrorPayload | null;
+      }) => emit('onDidChangeIngestProgress', { jobId: job.id, corpus, progress, ...extra });
       try {
         const result = await engine.ingest(corpus, paths, {
           embedder,
@@ -198,7 +208,10 @@ export function createAppService(options: AppServiceOptions): AppService {
         dataDir: options.dataDir,
         modelsDir: options.modelsDir,
         hasModel: active !== null && isModelAvailable(active, options.modelsDir),
-        hasEmbedder: (await findLocalEmbedders(options.modelsDir)).length > 0,
+        // Imported on demand, like the engine does: the module is only needed here and for ingestion.
+        hasEmbedder:
+          (await (await import('../models/TransformersEmbedder.ts')).findLocalEmbedders(options.modelsDir))
+            .length > 0,
         host: options.host,
       };
     },
@@ -258,7 +271,10 @@ export function createAppService(options: AppServiceOptions): AppService {
         opened.close();
       }
       if (paths.length === 0) {
-        throw new ReckonError('EMPTY_CORPUS', `Corpus "${corpus}" has no documents to re-index. Add files to it first.`);
+        throw new ReckonError(
+          'EMPTY_CORPUS',
+          `Corpus "${corpus}" has no documents to re-index. Add files to it first.`,
+        );
       }
       // Paths that are gone are removed from the corpus by ingestion itself.
       return { jobId: ingestJob(corpus, paths, 'auto') };
@@ -268,7 +284,10 @@ export function createAppService(options: AppServiceOptions): AppService {
       const job = jobs.get(jobId);
       if (job) job.controller.abort();
       else if (!finishedJobs.has(jobId)) {
-        throw new ReckonError('JOB_NOT_FOUND', `There is no job ${jobId}; it may belong to an earlier session of the app.`);
+        throw new ReckonError(
+          'JOB_NOT_FOUND',
+          `There is no job ${jobId}; it may belong to an earlier session of the app.`,
+        );
       }
       return { ok: true as const };
     },
@@ -279,7 +298,10 @@ export function createAppService(options: AppServiceOptions): AppService {
     },
 
     async search({ corpus, query, k, mode }) {
-      const result = await engine.search(corpus, query, { ...(k !== undefined ? { k } : {}), ...(mode ? { mode } : {}) });
+      const result = await engine.search(corpus, query, {
+        ...(k !== undefined ? { k } : {}),
+        ...(mode ? { mode } : {}),
+      });
       return {
         mode: result.mode,
         hits: result.hits.map((hit) => ({
@@ -303,7 +325,8 @@ export function createAppService(options: AppServiceOptions): AppService {
         // the neighbours of a chunk are among the ids around it. The filter below keeps only the same
         // document and section, whatever the ids turn out to be.
         const ids: number[] = [];
-        for (let id = chunkId - DEFAULT_CHUNK_CONTEXT; id <= chunkId + DEFAULT_CHUNK_CONTEXT; id++) ids.push(id);
+        for (let id = chunkId - DEFAULT_CHUNK_CONTEXT; id <= chunkId + DEFAULT_CHUNK_CONTEXT; id++)
+          ids.push(id);
         const rows = opened.store.getChunks(ids);
         const chunk = rows.get(chunkId);
         if (!chunk) {
@@ -349,7 +372,9 @@ export function createAppService(options: AppServiceOptions): AppService {
           title: entry.title,
           description: entry.description,
           license: entry.license,
-          installed: entry.files.every((file) => fs.existsSync(resolveCatalogFilePath(modelsDir, entry, file))),
+          installed: entry.files.every((file) =>
+            fs.existsSync(resolveCatalogFilePath(modelsDir, entry, file)),
+          ),
           installDir: path.resolve(modelsDir, entry.installDir),
           urls: entry.files.map((file) => file.url),
         })),
@@ -368,12 +393,17 @@ export function createAppService(options: AppServiceOptions): AppService {
         );
       }
       // Two downloads into the same .part file would corrupt it: follow the one already running.
-      for (const job of jobs.values()) if (job.kind === 'download' && job.target === id) return { jobId: job.id };
+      for (const job of jobs.values())
+        if (job.kind === 'download' && job.target === id) return { jobId: job.id };
       const jobId = startJob('download', id, async (job) => {
         let last: DownloadProgress | undefined;
         let lastSent = -Infinity;
         const base = { jobId: job.id, modelId: id };
-        const send = (progress: DownloadProgress | undefined, done: boolean, error: ErrorPayload | null): void =>
+        const send = (
+          progress: DownloadProgress | undefined,
+          done: boolean,
+          error: ErrorPayload | null,
+        ): void =>
           emit('onDidChangeDownloadProgress', {
             ...base,
             file: progress?.file ?? entry.files.at(-1)?.path ?? '',
@@ -440,7 +470,9 @@ export function createAppService(options: AppServiceOptions): AppService {
       );
       const unsubscribe = handle.on((event) => emit('onDidRecordTraceStep', event));
       const done = handle.done
-        .catch((error: unknown) => warn(`Run ${handle.runId} failed unexpectedly: ${toReckonError(error).message}`))
+        .catch((error: unknown) =>
+          warn(`Run ${handle.runId} failed unexpectedly: ${toReckonError(error).message}`),
+        )
         .finally(() => {
           unsubscribe();
           activeRuns.delete(handle.runId);
@@ -459,7 +491,10 @@ export function createAppService(options: AppServiceOptions): AppService {
     listRuns({ limit, search }) {
       return {
         runs: runs()
-          .listRuns({ ...(limit !== undefined ? { limit } : {}), ...(search !== undefined ? { search } : {}) })
+          .listRuns({
+            ...(limit !== undefined ? { limit } : {}),
+            ...(search !== undefined ? { search } : {}),
+          })
           .map(toRunSummary),
       };
     },
@@ -488,7 +523,8 @@ export function createAppService(options: AppServiceOptions): AppService {
 
   return {
     async handle(name, input) {
-      if (closing) throw new ReckonError('SERVICE_CLOSED', 'Reckon is shutting down; the request was not run.');
+      if (closing)
+        throw new ReckonError('SERVICE_CLOSED', 'Reckon is shutting down; the request was not run.');
       const handler = handlers[name] as (input: unknown) => ReturnType<Handlers[typeof name]>;
       return (await handler(input)) as CommandOutput<typeof name>;
     },
@@ -507,7 +543,10 @@ export function createAppService(options: AppServiceOptions): AppService {
       closing ??= (async () => {
         for (const job of jobs.values()) job.controller.abort();
         for (const { handle } of activeRuns.values()) handle.cancel();
-        const pending = [...[...jobs.values()].map((job) => job.done), ...[...activeRuns.values()].map((run) => run.done)];
+        const pending = [
+          ...[...jobs.values()].map((job) => job.done),
+          ...[...activeRuns.values()].map((run) => run.done),
+        ];
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
           Promise.allSettled(pending),
@@ -569,13 +608,19 @@ function toIngestProgress(event: IngestProgressEvent): EventPayload<'onDidChange
   };
 }
 
-function toIngestSummary(result: EngineIngestResult): NonNullable<EventPayload<'onDidChangeIngestProgress'>['result']> {
+function toIngestSummary(
+  result: EngineIngestResult,
+): NonNullable<EventPayload<'onDidChangeIngestProgress'>['result']> {
   return {
     added: result.added,
     updated: result.updated,
     unchanged: result.unchanged,
     removed: result.removed,
-    failed: result.failed.map((failure) => ({ path: failure.path, code: failure.code, message: failure.message })),
+    failed: result.failed.map((failure) => ({
+      path: failure.path,
+      code: failure.code,
+      message: failure.message,
+    })),
     missing: result.missing,
     skippedUnsupported: result.skippedUnsupported,
     chunksWritten: result.chunksWritten,

@@ -2,14 +2,14 @@
  * The AppService across a message port, so the desktop app can run the engine in its own process
  * (an Electron utility process) and keep the Electron main process — windows, menus, IPC — free of
  * SQLite queries, index rebuilds and model loading, and alive if a native library crashes. The
- * protocol is plain structured-clone messages; `runAppServiceHost` is the engine side and
- * `connectAppService` the caller side. Both only need a `MessagePortLike`, so the same code runs
- * over Electron's parentPort / UtilityProcess in the app and over a worker_threads MessageChannel in
- * tests.
+ * protocol is plain structured-clone messages; runAppServiceHost (its own module, which loads the
+ * engine) is the engine side and `connectAppService` here the caller side, which imports nothing but
+ * types so the Electron main process never loads the engine. Both only need a `MessagePortLike`, so
+ * the same code runs over Electron's parentPort / UtilityProcess in the app and over a
+ * worker_threads MessageChannel in tests.
  */
-import { EVENT_NAMES, isEventName, type ErrorPayload, type EventName, type InvokeResult } from '../../../preload/contract.ts';
-import { createAppService, type AppService, type AppServiceOptions } from './AppService.ts';
-import { dispatchCommand, type DispatchOptions } from './dispatchCommand.ts';
+import type { ErrorPayload, EventName, InvokeResult } from '../../../preload/contract.ts';
+import type { AppServiceOptions } from './AppService.ts';
 
 /** Anything that can post structured-clone messages and report the ones it receives. */
 export interface MessagePortLike {
@@ -19,7 +19,10 @@ export interface MessagePortLike {
 }
 
 /** What the engine process needs to create its service; sent as the first message. */
-export type AppServiceInit = Omit<AppServiceOptions, 'llmProvider' | 'now' | 'fetch' | 'engineOptions' | 'onWarning'> & {
+export type AppServiceInit = Omit<
+  AppServiceOptions,
+  'llmProvider' | 'now' | 'fetch' | 'engineOptions' | 'onWarning'
+> & {
   /** Check outputs against the contract (development). Default: false. */
   validateOutput?: boolean;
 };
@@ -37,88 +40,6 @@ export type PortResponse =
   | { type: 'result'; id: number; result: InvokeResult }
   | { type: 'event'; name: EventName; payload: unknown }
   | { type: 'closed'; id: number };
-
-export interface AppServiceHostOptions {
-  /** Creates the service from the init message. Default: createAppService. */
-  createService?: (init: AppServiceInit) => AppService;
-  /** Passed to dispatchCommand (validateOutput comes from the init message). Default: {}. */
-  dispatch?: Omit<DispatchOptions, 'validateOutput'>;
-  /** Called after a 'close' request was handled (the engine process exits here). Default: nothing. */
-  onClosed?: () => void;
-}
-
-/**
- * The engine side: waits for `{type: 'init'}`, creates the service (default createAppService with
- * the init options) and answers `ready` (or `init-failed`), then runs each `invoke` through
- * dispatchCommand and posts its `result`, forwards every contract event as `event`, and on `close`
- * closes the service and answers `closed`. Invokes that arrive before init are answered with a
- * 'NOT_READY' error. Returns a function that detaches from the port (without closing the service).
- */
-export function runAppServiceHost(port: MessagePortLike, options: AppServiceHostOptions = {}): () => void {
-  let service: AppService | undefined;
-  let dispatch: DispatchOptions = { ...options.dispatch };
-  let unsubscribeEvents: (() => void)[] = [];
-  const post = (message: PortResponse): void => port.postMessage(message);
-
-  const detach = port.onMessage((raw) => {
-    const message = raw as PortRequest;
-    if (typeof message !== 'object' || message === null) return;
-    if (message.type === 'init') {
-      if (service) return;
-      try {
-        service = (options.createService ?? createAppService)(message.init);
-      } catch (error) {
-        const reckon = error as { name?: unknown; code?: unknown; message?: unknown };
-        post({
-          type: 'init-failed',
-          error: {
-            name: typeof reckon.name === 'string' ? reckon.name : 'ReckonError',
-            code: typeof reckon.code === 'string' ? reckon.code : 'INTERNAL',
-            message: typeof reckon.message === 'string' ? reckon.message : 'The engine could not start.',
-          },
-        });
-        return;
-      }
-      dispatch = { ...options.dispatch, validateOutput: message.init.validateOutput ?? false };
-      const started = service;
-      unsubscribeEvents = EVENT_NAMES.map((name) =>
-        started.on(name, (payload: unknown) => post({ type: 'event', name, payload })),
-      );
-      post({ type: 'ready' });
-      return;
-    }
-    if (message.type === 'invoke') {
-      const { id } = message;
-      if (!service) {
-        post({
-          type: 'result',
-          id,
-          result: { ok: false, error: { name: 'ReckonError', code: 'NOT_READY', message: 'The engine is still starting; try again in a moment.' } },
-        });
-        return;
-      }
-      void dispatchCommand(service, message.name, message.input, dispatch).then((result) =>
-        post({ type: 'result', id, result }),
-      );
-      return;
-    }
-    if (message.type === 'close') {
-      const { id } = message;
-      for (const unsubscribe of unsubscribeEvents) unsubscribe();
-      unsubscribeEvents = [];
-      void (service?.close() ?? Promise.resolve())
-        .catch(() => undefined)
-        .then(() => {
-          post({ type: 'closed', id });
-          options.onClosed?.();
-        });
-    }
-  });
-  return () => {
-    for (const unsubscribe of unsubscribeEvents) unsubscribe();
-    detach();
-  };
-}
 
 /** The caller side of the port. */
 export interface AppServiceConnection {
@@ -162,7 +83,12 @@ export function connectAppService(port: MessagePortLike, init: AppServiceInit): 
         resolveReady();
         break;
       case 'init-failed':
-        rejectReady(Object.assign(new Error(message.error.message), { name: message.error.name, code: message.error.code }));
+        rejectReady(
+          Object.assign(new Error(message.error.message), {
+            name: message.error.name,
+            code: message.error.code,
+          }),
+        );
         break;
       case 'result': {
         const resolve = pending.get(message.id);
@@ -171,7 +97,6 @@ export function connectAppService(port: MessagePortLike, init: AppServiceInit): 
         break;
       }
       case 'event':
-        if (!isEventName(message.name)) break;
         for (const listener of [...listeners]) listener(message.name, message.payload);
         break;
       case 'closed':

@@ -33,6 +33,7 @@ export const TOKEN_BYTES = 32;
 /** Largest message a client may send (an ingestPaths with many long paths fits). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
+/** Options of startBrowserHost; service and rendererDir are required, the rest have defaults. */
 export interface BrowserHostOptions {
   /** The service the UI drives; the host does not close it. */
   service: Pick<AppService, 'handle' | 'on'>;
@@ -91,8 +92,18 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
 
   async function serveHttp(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const headers: Record<string, string> = { ...SECURITY_HEADERS, 'Content-Security-Policy': csp };
-    const send = (status: number, contentType: string, body: Buffer | string, extra: Record<string, string> = {}): void => {
-      response.writeHead(status, { ...headers, ...extra, 'Content-Type': contentType, 'Content-Length': String(Buffer.byteLength(body)) });
+    const send = (
+      status: number,
+      contentType: string,
+      body: Buffer | string,
+      extra: Record<string, string> = {},
+    ): void => {
+      response.writeHead(status, {
+        ...headers,
+        ...extra,
+        'Content-Type': contentType,
+        'Content-Length': String(Buffer.byteLength(body)),
+      });
       response.end(request.method === 'HEAD' ? undefined : body);
     };
     if (!allowedHosts().has(request.headers.host ?? '')) {
@@ -108,17 +119,26 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       send(426, 'text/plain; charset=utf-8', '426: this endpoint speaks WebSocket\n');
       return;
     }
-    if ((urlPath === '/' || urlPath === `/${INDEX_FILE}`) && !fs.existsSync(path.join(rendererDir, INDEX_FILE))) {
+    if (
+      (urlPath === '/' || urlPath === `/${INDEX_FILE}`) &&
+      !fs.existsSync(path.join(rendererDir, INDEX_FILE))
+    ) {
       send(503, 'text/html; charset=utf-8', notBuiltPage(rendererDir), { 'Cache-Control': 'no-store' });
       return;
     }
     const asset = await readStaticAsset(rendererDir, urlPath);
     // index.html names the hashed bundles: never cache it; the bundles themselves never change.
-    const cache = asset.contentType.startsWith('text/html') || asset.status !== 200 ? 'no-store' : 'max-age=31536000, immutable';
+    const cache =
+      asset.contentType.startsWith('text/html') || asset.status !== 200
+        ? 'no-store'
+        : 'max-age=31536000, immutable';
     send(asset.status, asset.contentType, asset.body, { 'Cache-Control': cache });
   }
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+  });
 
   server.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -144,7 +164,8 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   });
 
   async function onMessage(ws: WebSocket, data: RawData, isBinary: boolean): Promise<void> {
-    if (isBinary) return reply(ws, { id: null, type: 'error', error: badMessage('binary messages are not understood') });
+    if (isBinary)
+      return reply(ws, { id: null, type: 'error', error: badMessage('binary messages are not understood') });
     let message: unknown;
     try {
       message = JSON.parse(rawToString(data));
@@ -156,7 +177,9 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
       return reply(ws, {
         id,
         type: 'error',
-        error: badMessage('expected {"id": <string or number>, "type": "invoke", "name": <command>, "input": {…}}'),
+        error: badMessage(
+          'expected {"id": <string or number>, "type": "invoke", "name": <command>, "input": {…}}',
+        ),
       });
     }
     const result = await dispatchCommand(options.service, message.name, message.input, options.dispatch);
@@ -225,7 +248,11 @@ function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
 }
 
 function badMessage(detail: string): ErrorPayload {
-  return { name: 'ReckonError', code: 'BAD_MESSAGE', message: `The bridge could not understand a message: ${detail}.` };
+  return {
+    name: 'ReckonError',
+    code: 'BAD_MESSAGE',
+    message: `The bridge could not understand a message: ${detail}.`,
+  };
 }
 
 function rawToString(data: RawData): string {
@@ -235,7 +262,10 @@ function rawToString(data: RawData): string {
 }
 
 function isValidId(id: unknown): id is string | number {
-  return (typeof id === 'string' && id.length > 0 && id.length <= 100) || (typeof id === 'number' && Number.isFinite(id));
+  return (
+    (typeof id === 'string' && id.length > 0 && id.length <= 100) ||
+    (typeof id === 'number' && Number.isFinite(id))
+  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -17,7 +17,6 @@ import {
   type Settings,
 } from '../../../preload/contract.ts';
 import { ReckonError } from '../errors.ts';
-import { DEFAULT_CONTEXT_SIZE, DEFAULT_GPU_LAYERS } from '../models/LlamaCppBackend.ts';
 import {
   DEFAULT_BASE_DELAY_MS,
   DEFAULT_CALL_TIMEOUT_MS,
@@ -34,8 +33,11 @@ export const SETTINGS_FILE = 'settings.json';
 /** `version` written into settings.json; a file with another version is read field by field. */
 export const SETTINGS_FILE_VERSION = 1;
 
+/** llama.cpp settings (threads, gpuLayers, contextSize), as in the contract; defaults: DEFAULT_LLM_SETTINGS. */
 export type LlmSettings = Settings['llm'];
+/** Sandbox limits the user may change; defaults: DEFAULT_SANDBOX_SETTINGS. */
 export type SandboxSettings = Settings['sandbox'];
+/** Retry policy settings; defaults: DEFAULT_RETRY_SETTINGS. */
 export type RetrySettings = Settings['retry'];
 /** What updateSettings accepts: any subset of the user-changeable settings. */
 export type SettingsPatch = {
@@ -47,12 +49,15 @@ export type SettingsPatch = {
 
 /**
  * llama.cpp defaults: threads null (= physical cores less one, decided when the model loads),
- * DEFAULT_GPU_LAYERS (0) and DEFAULT_CONTEXT_SIZE (4096) from LlamaCppBackend.
+ * gpuLayers 0 and contextSize 4096 — LlamaCppBackend's DEFAULT_GPU_LAYERS and DEFAULT_CONTEXT_SIZE.
+ * They are repeated rather than imported because importing LlamaCppBackend loads node-llama-cpp
+ * (about a second), which the app must only pay for when a GGUF model is used;
+ * tests/unit/appSettingsStore.test.ts fails if the two ever differ.
  */
 export const DEFAULT_LLM_SETTINGS: Readonly<LlmSettings> = Object.freeze({
   threads: null,
-  gpuLayers: DEFAULT_GPU_LAYERS,
-  contextSize: DEFAULT_CONTEXT_SIZE,
+  gpuLayers: 0,
+  contextSize: 4096,
 });
 
 /** Sandbox defaults: DEFAULT_SANDBOX_LIMITS (64 MiB memory, 256 KiB stack, 20 s deadline, 64 host calls). */
@@ -71,6 +76,7 @@ export const DEFAULT_RETRY_SETTINGS: Readonly<RetrySettings> = Object.freeze({
   timeoutMs: DEFAULT_CALL_TIMEOUT_MS,
 });
 
+/** Options of SettingsStore.open; dataDir and modelsDir are required. */
 export interface SettingsStoreOptions {
   /** Folder holding settings.json (created on the first save). */
   dataDir: string;
@@ -135,7 +141,11 @@ export class SettingsStore {
 
   /** The current settings, dataDir and modelsDir included (a fresh copy each time). */
   get(): CommandOutput<'getSettings'> {
-    return structuredClone({ dataDir: this.options.dataDir, modelsDir: this.options.modelsDir, ...this.current });
+    return structuredClone({
+      dataDir: this.options.dataDir,
+      modelsDir: this.options.modelsDir,
+      ...this.current,
+    });
   }
 
   /** Applies `patch` (fields left out keep their value), saves and returns the new settings. */
@@ -146,11 +156,19 @@ export class SettingsStore {
       sandbox: { ...this.current.sandbox, ...definedOnly(patch.sandbox) },
       retry: { ...this.current.retry, ...definedOnly(patch.retry) },
     };
-    const parsed = settingsSchema.safeParse({ dataDir: this.options.dataDir, modelsDir: this.options.modelsDir, ...next });
+    const parsed = settingsSchema.safeParse({
+      dataDir: this.options.dataDir,
+      modelsDir: this.options.modelsDir,
+      ...next,
+    });
     if (!parsed.success) {
-      throw new ReckonError('BAD_SETTINGS', `These settings cannot be saved: ${formatZodIssues(parsed.error)}.`, {
-        cause: parsed.error,
-      });
+      throw new ReckonError(
+        'BAD_SETTINGS',
+        `These settings cannot be saved: ${formatZodIssues(parsed.error)}.`,
+        {
+          cause: parsed.error,
+        },
+      );
     }
     if (next.activeModel !== null && next.activeModel !== this.current.activeModel) {
       parseModelSpec(next.activeModel);
@@ -171,7 +189,8 @@ function readStoredSettings(raw: unknown, filePath: string, warn: (message: stri
   if (!isRecord(raw)) warn(`${filePath} does not hold a JSON object; using the default settings.`);
   let activeModel: string | null = null;
   if (file.activeModel !== undefined && file.activeModel !== null) {
-    if (typeof file.activeModel === 'string' && file.activeModel.length <= 4096) activeModel = file.activeModel;
+    if (typeof file.activeModel === 'string' && file.activeModel.length <= 4096)
+      activeModel = file.activeModel;
     else warn(`${filePath}: "activeModel" is not a model spec; no model is chosen.`);
   }
   return {

@@ -13,9 +13,10 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(
   'X-Frame-Options': 'DENY',
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Resource-Policy': 'same-origin',
-  'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), usb=(), serial=(), hid=(), bluetooth=()',
+  'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), usb=(), serial=(), hid=()',
 });
 
+/** Options of contentSecurityPolicy; all optional. */
 export interface ContentSecurityPolicyOptions {
   /** Extra `connect-src` sources, e.g. `ws://127.0.0.1:4310` for the browser host. Default: none. */
   connectSources?: readonly string[];

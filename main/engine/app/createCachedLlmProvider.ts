@@ -16,6 +16,7 @@ import {
 } from '../models/createLlmBackend.ts';
 import type { LlmProvider } from '../runs/startRun.ts';
 
+/** Options of createCachedLlmProvider; modelsDir and llmSettings are required. */
 export interface CachedLlmProviderOptions {
   /** Folder searched for bare GGUF file names (see resolveGgufPath). */
   modelsDir: string;
@@ -95,7 +96,12 @@ export function createCachedLlmProvider(options: CachedLlmProviderOptions): Cach
     }
     const llm = options.llmSettings();
     const file = resolveGgufPath(parsed.path, { modelsDir: options.modelsDir });
-    const key = JSON.stringify({ file, threads: llm.threads, contextSize: llm.contextSize, gpuLayers: llm.gpuLayers });
+    const key = JSON.stringify({
+      file,
+      threads: llm.threads,
+      contextSize: llm.contextSize,
+      gpuLayers: llm.gpuLayers,
+    });
     if (cached !== undefined && cached.key !== key) retire(cached);
     if (cached === undefined) {
       const controller = new AbortController();
@@ -127,7 +133,12 @@ export function createCachedLlmProvider(options: CachedLlmProviderOptions): Cach
     }
     let released = false;
     return {
-      backend: { id: backend.id, parallelism: backend.parallelism, generate: (o) => backend.generate(o), dispose: async () => {} },
+      backend: {
+        id: backend.id,
+        parallelism: backend.parallelism,
+        generate: (o) => backend.generate(o),
+        dispose: async () => {},
+      },
       release: async () => {
         if (released) return;
         released = true;

@@ -17,6 +17,7 @@ import { ReckonError, toReckonError } from '../errors.ts';
 import { formatZodIssues } from '../runs/parseTraceEvent.ts';
 import type { AppService, ServiceInput } from './AppService.ts';
 
+/** Options of dispatchCommand; all optional. */
 export interface DispatchOptions {
   /**
    * Check every result against the contract's output schema; a mismatch becomes an INTERNAL error
@@ -67,7 +68,9 @@ export async function dispatchCommand(
     if (!checked.success) {
       return failure(
         describeError(
-          new Error(`${name} returned a result that does not match the contract (${formatZodIssues(checked.error)})`),
+          new Error(
+            `${name} returned a result that does not match the contract (${formatZodIssues(checked.error)})`,
+          ),
           name,
           options,
         ),

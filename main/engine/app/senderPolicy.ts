@@ -22,6 +22,7 @@ export interface SenderInfo {
   webContentsId: number;
 }
 
+/** Which origins count as the app; default: only APP_ORIGIN. */
 export interface OriginPolicyOptions {
   /**
    * Origins that count as the app, as `scheme://host[:port]`. Default: [APP_ORIGIN]. The Electron
@@ -42,7 +43,12 @@ export function isAppUrl(url: string | null | undefined, options: OriginPolicyOp
   if (!parsed || parsed.username !== '' || parsed.password !== '') return false;
   return (options.allowedOrigins ?? [APP_ORIGIN]).some((origin) => {
     const allowed = parseUrl(origin);
-    return allowed !== undefined && allowed.protocol === parsed.protocol && allowed.host === parsed.host && parsed.host !== '';
+    return (
+      allowed !== undefined &&
+      allowed.protocol === parsed.protocol &&
+      allowed.host === parsed.host &&
+      parsed.host !== ''
+    );
   });
 }
 

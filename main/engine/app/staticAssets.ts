@@ -90,7 +90,8 @@ export async function readStaticAsset(rootDir: string, urlPath: string): Promise
   try {
     const [realRoot, realFile] = await Promise.all([realpath(rootDir), realpath(resolved.filePath)]);
     const relative = path.relative(realRoot, realFile);
-    if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) return plain(404, 'no such file');
+    if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative))
+      return plain(404, 'no such file');
     if (!(await stat(realFile)).isFile()) return plain(404, 'no such file');
     return { status: 200, contentType: resolved.contentType, body: await readFile(realFile) };
   } catch {

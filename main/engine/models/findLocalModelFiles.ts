@@ -5,8 +5,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { EMBEDDERS_SUBDIR } from './TransformersEmbedder.ts';
 
+/**
+ * Subfolder of embedder folders: TransformersEmbedder's EMBEDDERS_SUBDIR, repeated so that this
+ * module does not import the embedder's (tests/unit/appSettingsStore.test.ts keeps them equal).
+ */
+export const LOCAL_EMBEDDERS_SUBDIR = 'embedders';
 /** How deep below the models folder .gguf files are looked for (the folder itself is depth 0). */
 export const MAX_GGUF_SEARCH_DEPTH = 3;
 
@@ -46,7 +50,7 @@ export function findLocalModelFiles(modelsDir: string): LocalModelFile[] {
     }
   };
   visit(path.resolve(modelsDir), 0);
-  const embeddersDir = path.resolve(modelsDir, EMBEDDERS_SUBDIR);
+  const embeddersDir = path.resolve(modelsDir, LOCAL_EMBEDDERS_SUBDIR);
   let embedderEntries: fs.Dirent[] = [];
   try {
     embedderEntries = fs.readdirSync(embeddersDir, { withFileTypes: true });

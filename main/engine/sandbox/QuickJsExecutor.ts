@@ -790,10 +790,12 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   return text.slice(0, end);
 }
 
+/** "1.5 s" from 1500, "300 ms" from 300: durations in user-facing messages. */
 export function formatDuration(ms: number): string {
   return ms >= 1000 ? `${Number((ms / 1000).toFixed(1))} s` : `${ms} ms`;
 }
 
+/** "16 MiB" from 16777216, "256 KiB" below a mebibyte: sizes in user-facing messages. */
 export function formatBytes(bytes: number): string {
   const mib = bytes / (1024 * 1024);
   return mib >= 1 ? `${Number(mib.toFixed(1))} MiB` : `${Math.round(bytes / 1024)} KiB`;

@@ -122,7 +122,8 @@ function defaultWorkerUrl(): URL {
  * calls), and a watchdog that terminates — and replaces — the worker at deadline + watchdogGraceMs
  * when a builtin ignores the interrupt. A run never rejects because of what the program does; only
  * misuse (SandboxUsageError) or a worker that cannot start (SandboxUnavailableError) rejects.
- * The worker is unref'd while idle; call close() to stop it.
+ * The worker starts on the first run (defaults: sandboxWorker next to this module, 256 MiB V8 old
+ * generation; see SandboxHostOptions), is unref'd while idle, and stops with close().
  */
 export class SandboxHost {
   readonly #workerUrl: URL;
@@ -200,7 +201,15 @@ export class SandboxHost {
 
   #pump(): void {
     if (this.#closed || this.#queue.length === 0) return;
-    const slot = this.#slot ?? this.#spawn();
+    let slot = this.#slot;
+    if (slot === undefined) {
+      try {
+        slot = this.#spawn();
+      } catch (error) {
+        this.#rejectQueued(error);
+        return;
+      }
+    }
     slot.worker.ref();
     if (!slot.ready || slot.run) return;
     const job = this.#queue.shift()!;
@@ -403,17 +412,23 @@ export class SandboxHost {
         false,
       );
     } else if (startupFailure) {
-      for (const job of this.#queue.splice(0)) {
-        job.detachAbort();
-        job.reject(
-          new SandboxUnavailableError(
-            `The program sandbox could not start (${error.message}). Reinstall dependencies with "npm install".`,
-            { cause: error },
-          ),
-        );
-      }
+      this.#rejectQueued(error);
     }
     this.#pump();
+  }
+
+  /** The worker cannot start: every queued run rejects (retrying would fail the same way). */
+  #rejectQueued(error: unknown): void {
+    const detail = error instanceof Error ? error.message : 'unknown error';
+    for (const job of this.#queue.splice(0)) {
+      job.detachAbort();
+      job.reject(
+        new SandboxUnavailableError(
+          `The program sandbox could not start (${detail}). Reinstall dependencies with "npm install".`,
+          { cause: error },
+        ),
+      );
+    }
   }
 
   /** Settles `run` with a value or a failure; `retire` replaces the worker (it may be stuck or unsound). */

@@ -193,6 +193,7 @@ export class GuestHelpers {
     return new GuestHelpers(ctx, handles as Record<HelperName, QuickJSHandle>);
   }
 
+  /** GUEST_KIND of a value: primitive, proxy, array or other object (functions included). */
   kindOf(value: QuickJSHandle): number {
     return this.#number('kindOf', value);
   }

@@ -35,8 +35,8 @@ export interface ExecutorOutcome {
   logBytes: number;
   /**
    * Set when disposing the QuickJS runtime failed (a leaked handle, or a guest structure QuickJS
-   * cannot free, such as a promise chain tens of thousands deep). The WebAssembly module may be in
-   * a bad state afterwards, so the worker is replaced.
+   * cannot free, such as a promise chain tens of thousands deep) or the executor itself failed. The
+   * WebAssembly module may be in a bad state afterwards, so the worker is replaced.
    */
   teardownError?: string;
 }
@@ -51,11 +51,13 @@ export interface SandboxWorkerData {
   control: SharedArrayBuffer;
 }
 
+/** Messages SandboxHost sends to sandboxWorker.ts (see the table above). */
 export type HostToWorkerMessage =
   | { type: 'run'; runId: number; script: string; limits: SandboxLimits; deadlineAt: number }
   | { type: 'host-reply'; runId: number; callIndex: number; reply: HostCallReply }
   | { type: 'cancel'; runId: number };
 
+/** Messages sandboxWorker.ts sends to SandboxHost; `poisoned` asks the host to replace the worker. */
 export type WorkerToHostMessage =
   | { type: 'ready' }
   | { type: 'host-call'; runId: number; call: HostCallRequest }

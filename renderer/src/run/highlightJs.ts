@@ -52,7 +52,8 @@ const BUILTINS = new Set([
 ]);
 
 const IDENTIFIER = /[\p{L}_$][\p{L}\p{N}_$]*/uy;
-const NUMBER = /(?:0[xX][\da-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d+)?n?)/y;
+const NUMBER =
+  /(?:0[xX][\da-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d+)?n?)/y;
 const WHITESPACE = /\s+/y;
 
 function matchAt(pattern: RegExp, source: string, index: number): string | null {
@@ -74,7 +75,8 @@ export function tokenizeJs(source: string): Token[] {
   const push = (kind: TokenKind, text: string): void => {
     if (text === '') return;
     const last = tokens.at(-1);
-    if (last && last.kind === kind && (kind === 'plain' || kind === 'punct' || kind === 'string')) last.text += text;
+    if (last && last.kind === kind && (kind === 'plain' || kind === 'punct' || kind === 'string'))
+      last.text += text;
     else tokens.push({ kind, text });
   };
 

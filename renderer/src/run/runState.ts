@@ -192,7 +192,10 @@ export function reduceRun(state: RunState | undefined, event: TraceEvent): RunSt
 }
 
 /** Folds a list of events (e.g. a saved run's) into a state with reduceRun. */
-export function reduceRunEvents(state: RunState | undefined, events: readonly TraceEvent[]): RunState | undefined {
+export function reduceRunEvents(
+  state: RunState | undefined,
+  events: readonly TraceEvent[],
+): RunState | undefined {
   let next = state;
   for (const event of events) next = reduceRun(next, event);
   return next;
@@ -218,7 +221,11 @@ function applyEvent(state: RunState, event: TraceEvent): RunState {
     case 'decomposition':
       return {
         ...s,
-        decomposition: { subQuestions: event.subQuestions, attempts: event.attempts, fallback: event.fallback },
+        decomposition: {
+          subQuestions: event.subQuestions,
+          attempts: event.attempts,
+          fallback: event.fallback,
+        },
         timeline: [...s.timeline, event],
       };
     case 'llm-call':
@@ -230,7 +237,13 @@ function applyEvent(state: RunState, event: TraceEvent): RunState {
         ...s,
         programs: [
           ...s.programs,
-          { attempt: event.attempt, purpose: event.purpose, code: event.code, at: event.at, syntaxError: null },
+          {
+            attempt: event.attempt,
+            purpose: event.purpose,
+            code: event.code,
+            at: event.at,
+            syntaxError: null,
+          },
         ],
         timeline: [...s.timeline, event],
       };
@@ -274,7 +287,10 @@ function applyEvent(state: RunState, event: TraceEvent): RunState {
         result: null,
       };
       return {
-        ...updateExecution(s, event.execution, event.at, (e) => ({ ...e, toolCalls: [...e.toolCalls, call] })),
+        ...updateExecution(s, event.execution, event.at, (e) => ({
+          ...e,
+          toolCalls: [...e.toolCalls, call],
+        })),
         lastToolCall: { execution: event.execution, callIndex: event.callIndex, line: event.line },
       };
     }
@@ -306,8 +322,16 @@ function applyEvent(state: RunState, event: TraceEvent): RunState {
       });
     }
     case 'binding': {
-      const binding: BindingEntry = { name: event.name, preview: event.preview, line: event.line, seq: event.seq };
-      return updateExecution(s, event.execution, event.at, (e) => ({ ...e, bindings: [...e.bindings, binding] }));
+      const binding: BindingEntry = {
+        name: event.name,
+        preview: event.preview,
+        line: event.line,
+        seq: event.seq,
+      };
+      return updateExecution(s, event.execution, event.at, (e) => ({
+        ...e,
+        bindings: [...e.bindings, binding],
+      }));
     }
     case 'log': {
       const log: LogEntry = { level: event.level, message: event.message, seq: event.seq };
@@ -353,7 +377,16 @@ function applyEvent(state: RunState, event: TraceEvent): RunState {
 }
 
 function emptyExecution(execution: number, at: number): ExecutionEntry {
-  return { execution, programAttempt: null, boosted: [], at, toolCalls: [], bindings: [], logs: [], runtimeError: null };
+  return {
+    execution,
+    programAttempt: null,
+    boosted: [],
+    at,
+    toolCalls: [],
+    bindings: [],
+    logs: [],
+    runtimeError: null,
+  };
 }
 
 /** Updates one execution, creating it if its execution-started was never seen. */
@@ -416,7 +449,9 @@ export function executionsOfProgram(state: RunState, attempt: number): Execution
 }
 
 /** The line being executed: the line of the most recent tool call while the run is live and that call is in flight. */
-export function executingLine(state: RunState): { execution: number; line: number; inFlight: boolean } | null {
+export function executingLine(
+  state: RunState,
+): { execution: number; line: number; inFlight: boolean } | null {
   const last = state.lastToolCall;
   if (!last || last.line === null) return null;
   const execution = state.executions.find((e) => e.execution === last.execution);
@@ -437,4 +472,53 @@ export function retrievedChunks(state: RunState): Map<number, RetrievedChunk> {
     }
   }
   return chunks;
+}
+
+/** One line for the run's live status (read by screen readers through aria-live). */
+export function runStatusText(state: RunState): string {
+  switch (state.status) {
+    case 'succeeded':
+      return state.answer ? `Succeeded: ${state.answer.answer}` : 'Succeeded.';
+    case 'failed':
+      return `Failed: ${state.error?.message ?? 'the run failed.'}`;
+    case 'cancelled':
+      return 'Cancelled.';
+    case 'running':
+      break;
+  }
+  const last = state.timeline.findLast(
+    (e) => e.type !== 'llm-call' && e.type !== 'log' && e.type !== 'warning',
+  );
+  const call = state.lastToolCall;
+  const execution = call ? state.executions.find((e) => e.execution === call.execution) : undefined;
+  const inFlight = execution?.toolCalls.find((c) => c.callIndex === call?.callIndex && c.result === null);
+  switch (last?.type) {
+    case undefined:
+      return 'Starting…';
+    case 'run-started':
+      return 'Running: decomposing the question…';
+    case 'decomposition':
+    case 'syntax-error':
+      return `Running: writing the program (attempt ${state.programs.length + 1})…`;
+    case 'program-generated':
+      return `Running: program attempt ${last.attempt} written; checking it…`;
+    case 'repair-requested':
+      return `Running: repairing the program (round ${last.round})…`;
+    case 'retry':
+      return last.outcome === 'retrying'
+        ? `Running: ${last.role} call failed (attempt ${last.attempt}/${last.maxAttempts}); retrying…`
+        : `Running: ${last.role} call gave up after ${last.attempt} attempts.`;
+    case 'execution-started':
+    case 'retrieval-boosted':
+    case 'runtime-error':
+      if (inFlight)
+        return `Running: execution ${inFlight.execution}, ${inFlight.tool}() on line ${inFlight.line ?? '?'}…`;
+      return last.type === 'retrieval-boosted'
+        ? 'Running: re-running with boosted retrieval…'
+        : 'Running: executing the program…';
+    case 'final-answer':
+      return 'Running: finishing…';
+    default:
+      return 'Running…';
+  }
 }

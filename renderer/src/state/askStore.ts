@@ -18,7 +18,14 @@ export interface AskState {
   currentRunId: string | null;
 }
 
-export const EMPTY_DRAFT: AskDraft = { question: '', corpus: '', strategy: 'pyrag', model: '', k: '', mode: 'hybrid' };
+export const EMPTY_DRAFT: AskDraft = {
+  question: '',
+  corpus: '',
+  strategy: 'pyrag',
+  model: '',
+  k: '',
+  mode: 'hybrid',
+};
 
 export type AskStore = ReturnType<typeof createAskStore>;
 

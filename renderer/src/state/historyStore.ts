@@ -18,7 +18,13 @@ export interface HistoryState {
 export type HistoryStore = ReturnType<typeof createHistoryStore>;
 
 export function createHistoryStore(bridge: ReckonBridge) {
-  const store = createStore<HistoryState>({ search: '', runs: null, loading: false, error: null, openRunId: null });
+  const store = createStore<HistoryState>({
+    search: '',
+    runs: null,
+    loading: false,
+    error: null,
+    openRunId: null,
+  });
   let generation = 0;
 
   async function refresh(): Promise<void> {
@@ -26,7 +32,10 @@ export function createHistoryStore(bridge: ReckonBridge) {
     const search = store.get().search.trim();
     store.set({ loading: true });
     try {
-      const { runs } = await bridge.invoke('listRuns', { limit: HISTORY_LIMIT, ...(search ? { search } : {}) });
+      const { runs } = await bridge.invoke('listRuns', {
+        limit: HISTORY_LIMIT,
+        ...(search ? { search } : {}),
+      });
       // A newer search may have been typed meanwhile; only the latest answer counts.
       if (mine === generation) store.set({ runs, loading: false, error: null });
     } catch (error) {

@@ -54,7 +54,8 @@ export function createLibraryStore(bridge: ReckonBridge) {
         ...s,
         corpora,
         corporaError: null,
-        selected: s.selected && corpora.some((c) => c.name === s.selected) ? s.selected : (corpora[0]?.name ?? null),
+        selected:
+          s.selected && corpora.some((c) => c.name === s.selected) ? s.selected : (corpora[0]?.name ?? null),
       }));
       const selected = store.get().selected;
       if (selected && store.get().documents?.corpus !== selected) void loadDocuments(selected);

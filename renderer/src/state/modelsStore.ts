@@ -28,7 +28,13 @@ export interface ModelsState {
 export type ModelsStore = ReturnType<typeof createModelsStore>;
 
 export function createModelsStore(bridge: ReckonBridge, onInstalled: () => void) {
-  const store = createStore<ModelsState>({ modelsDir: null, catalog: null, local: [], error: null, downloads: {} });
+  const store = createStore<ModelsState>({
+    modelsDir: null,
+    catalog: null,
+    local: [],
+    error: null,
+    downloads: {},
+  });
 
   async function refresh(): Promise<void> {
     try {
@@ -57,7 +63,13 @@ export function createModelsStore(bridge: ReckonBridge, onInstalled: () => void)
   }
 
   async function pull(modelId: string): Promise<void> {
-    patchDownload(modelId, { done: false, error: null, receivedBytes: 0, totalBytes: null, etaSeconds: null });
+    patchDownload(modelId, {
+      done: false,
+      error: null,
+      receivedBytes: 0,
+      totalBytes: null,
+      etaSeconds: null,
+    });
     try {
       const { jobId } = await bridge.invoke('pullModel', { id: modelId });
       // Progress events may already have finished the job; keep their state.

@@ -4,7 +4,13 @@
  * small batches so a fast stream costs one render per batch, not one per event.
  */
 import type { ReckonBridge } from '../../../preload/contract.ts';
-import { createRunState, reduceRun, reduceRunEvents, type RunState, type TraceEvent } from '../run/runState.ts';
+import {
+  createRunState,
+  reduceRun,
+  reduceRunEvents,
+  type RunState,
+  type TraceEvent,
+} from '../run/runState.ts';
 import { createStore } from './createStore.ts';
 import type { RunSummary, StartRunInput } from './types.ts';
 

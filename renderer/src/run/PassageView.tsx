@@ -1,0 +1,139 @@
+import { useEffect, useRef, useState } from 'react';
+import { toUiError, type UiError } from '../errors.ts';
+import { ErrorNote } from '../components/ErrorNote.tsx';
+import { useAppModel } from '../state/AppModel.ts';
+import type { ChunkWithContext } from '../state/types.ts';
+
+/** Which passage to open: a chunk of a corpus, with what the trace already knows about it. */
+export interface PassageRequest {
+  corpus: string | null;
+  chunkId: number;
+  title: string;
+  source: string;
+  score: number | null;
+}
+
+/**
+ * A cited or retrieved passage opened in its document: the chunk highlighted within the text of
+ * its neighbouring chunks, with title, path, page and score. A side drawer; Escape closes it and
+ * focus returns to what opened it.
+ */
+export function PassageView(props: { request: PassageRequest; onClose: () => void }): React.JSX.Element {
+  const { request, onClose } = props;
+  const { bridge } = useAppModel();
+  const [data, setData] = useState<ChunkWithContext | null>(null);
+  const [error, setError] = useState<UiError | null>(null);
+  const closeRef = useRef<HTMLButtonElement>(null);
+
+  useEffect(() => {
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    closeRef.current?.focus();
+    return () => opener?.focus();
+  }, []);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent): void => {
+      if (e.key === 'Escape') onClose();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [onClose]);
+
+  useEffect(() => {
+    let live = true;
+    setData(null);
+    setError(null);
+    if (request.corpus === null) {
+      setError({ message: 'This run searched no corpus, so the passage cannot be opened.', code: null });
+      return;
+    }
+    bridge
+      .invoke('getChunk', { corpus: request.corpus, chunkId: request.chunkId })
+      .then((result) => live && setData(result))
+      .catch((caught: unknown) => live && setError(toUiError(caught)));
+    return () => {
+      live = false;
+    };
+  }, [bridge, request.corpus, request.chunkId]);
+
+  const chunk = data?.chunk;
+  return (
+    <aside
+      className="drawer"
+      role="dialog"
+      aria-modal="false"
+      aria-labelledby="passage-title"
+      data-testid="passage-view"
+    >
+      <header className="drawer__header">
+        <div>
+          <h3 id="passage-title" className="drawer__title">
+            {chunk?.title || request.title || `Chunk ${request.chunkId}`}
+          </h3>
+          <p className="drawer__meta mono" title={chunk?.path ?? request.source}>
+            {chunk?.path ?? request.source}
+            {chunk?.page !== null && chunk?.page !== undefined ? ` · page ${chunk.page}` : ''}
+          </p>
+          <p className="drawer__meta">
+            chunk {request.chunkId}
+            {chunk ? ` · characters ${chunk.start}–${chunk.end}` : ''}
+            {request.score !== null ? ` · score ${request.score.toFixed(3)}` : ''}
+          </p>
+        </div>
+        <button type="button" className="button" ref={closeRef} onClick={onClose} aria-label="Close passage">
+          Close
+        </button>
+      </header>
+      <div className="drawer__body">
+        <ErrorNote error={error} />
+        {!data && !error && <p className="muted">Loading the passage…</p>}
+        {data && (
+          <div className="passage" data-testid="passage-text">
+            {contextSegments(data).map((segment) =>
+              segment.cited ? (
+                <mark key={segment.chunkId} className="passage__cited" data-testid="passage-highlight">
+                  {segment.text}
+                </mark>
+              ) : (
+                <span key={segment.chunkId} className="passage__context">
+                  {segment.text}
+                </span>
+              ),
+            )}
+          </div>
+        )}
+      </div>
+    </aside>
+  );
+}
+
+/** Longest overlap the chunker may leave between neighbours that is looked for. Default 2000 chars. */
+const MAX_OVERLAP = 2000;
+
+/**
+ * The context chunks as one text: neighbouring chunks overlap (the chunker keeps some text on both
+ * sides), so the overlap is shown once — cut from the neighbour, never from the cited chunk.
+ */
+export function contextSegments(data: ChunkWithContext): { chunkId: number; text: string; cited: boolean }[] {
+  const citedId = data.chunk.chunkId;
+  const source = data.context.length > 0 ? data.context : [{ chunkId: citedId, text: data.chunk.text }];
+  const segments = source.map((c) => ({ chunkId: c.chunkId, text: c.text, cited: c.chunkId === citedId }));
+  for (let i = 1; i < segments.length; i++) {
+    const previous = segments[i - 1]!;
+    const current = segments[i]!;
+    const overlap = overlapLength(previous.text, current.text);
+    if (overlap === 0) {
+      current.text = ` ${current.text}`;
+      continue;
+    }
+    if (current.cited) previous.text = previous.text.slice(0, previous.text.length - overlap);
+    else current.text = current.text.slice(overlap);
+  }
+  return segments;
+}
+
+function overlapLength(a: string, b: string): number {
+  const max = Math.min(a.length, b.length, MAX_OVERLAP);
+  for (let k = max; k > 0; k--) if (a.endsWith(b.slice(0, k))) return k;
+  return 0;
+}

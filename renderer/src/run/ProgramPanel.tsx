@@ -1,0 +1,82 @@
+import { ProgramCode } from './ProgramCode.tsx';
+import type { ExecutionEntry, ProgramAttempt } from './runState.ts';
+
+const PURPOSE_LABEL: Record<ProgramAttempt['purpose'], string> = {
+  plan: 'plan',
+  repair: 'repair',
+  user: 'your program',
+  fallback: 'fallback',
+};
+
+/** The run's programs: every attempt selectable (plan / repair / fallback, syntax errors marked). */
+export function ProgramPanel(props: {
+  programs: readonly ProgramAttempt[];
+  shown: ProgramAttempt | null;
+  following: boolean;
+  onSelect: (attempt: number | null) => void;
+  execution: ExecutionEntry | null;
+  executing: { line: number; inFlight: boolean } | null;
+  focusLine: number | null;
+  executionsOf: (attempt: number) => number[];
+}): React.JSX.Element {
+  const { programs, shown, following, onSelect, execution, executing, focusLine, executionsOf } = props;
+  return (
+    <section className="panel" aria-labelledby="program-heading">
+      <header className="panel__header">
+        <h3 id="program-heading" className="panel__title">
+          Program
+        </h3>
+        {programs.length > 1 && (
+          <div className="segmented" role="group" aria-label="Program attempts">
+            {programs.map((p) => {
+              const runs = executionsOf(p.attempt);
+              const state = p.syntaxError
+                ? 'syntax error'
+                : runs.length > 0
+                  ? `ran in execution ${runs.join(', ')}`
+                  : 'not run';
+              return (
+                <button
+                  key={p.attempt}
+                  type="button"
+                  className={`segmented__item${shown?.attempt === p.attempt ? ' is-selected' : ''}${p.syntaxError ? ' is-bad' : ''}`}
+                  aria-pressed={shown?.attempt === p.attempt}
+                  title={`Attempt ${p.attempt} (${PURPOSE_LABEL[p.purpose]}): ${state}`}
+                  data-testid={`program-attempt-${p.attempt}`}
+                  onClick={() => onSelect(p.attempt)}
+                >
+                  #{p.attempt} {PURPOSE_LABEL[p.purpose]}
+                  {p.syntaxError ? ' ✗' : ''}
+                </button>
+              );
+            })}
+            <button
+              type="button"
+              className={`segmented__item${following ? ' is-selected' : ''}`}
+              aria-pressed={following}
+              title="Always show the newest program"
+              onClick={() => onSelect(null)}
+            >
+              latest
+            </button>
+          </div>
+        )}
+      </header>
+      {shown ? (
+        <>
+          <p className="panel__meta">
+            Attempt {shown.attempt} · {PURPOSE_LABEL[shown.purpose]}
+            {shown.syntaxError
+              ? ' · did not parse'
+              : execution
+                ? ` · values from execution ${execution.execution}`
+                : ' · not executed yet'}
+          </p>
+          <ProgramCode program={shown} execution={execution} executing={executing} focusLine={focusLine} />
+        </>
+      ) : (
+        <p className="muted panel__empty">The program appears here once the model has written it.</p>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,255 @@
+import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { toUiError } from '../errors.ts';
+import { ErrorNote } from '../components/ErrorNote.tsx';
+import { formatMs } from '../format.ts';
+import { useAppModel } from '../state/AppModel.ts';
+import { useStore } from '../state/createStore.ts';
+import { AnswerPanel } from './AnswerPanel.tsx';
+import { BindingsTable } from './BindingsTable.tsx';
+import { MetricsPanel } from './MetricsPanel.tsx';
+import { PassageView, type PassageRequest } from './PassageView.tsx';
+import { ProgramPanel } from './ProgramPanel.tsx';
+import { RetryTimeline } from './RetryTimeline.tsx';
+import { executingLine, runStatusText, type RunState } from './runState.ts';
+import { StepTimeline } from './StepTimeline.tsx';
+import { ToolTimeline } from './ToolTimeline.tsx';
+
+/**
+ * One run, live or saved: question and status, the answer with citations, sub-questions, the
+ * program (all attempts), bindings, tool calls, retries with backoff, every step, and the metrics.
+ */
+export function RunView(props: { runId: string; actions?: ReactNode }): React.JSX.Element {
+  const { runId, actions } = props;
+  const model = useAppModel();
+  const run = useStore(model.runs.store, (s) => s.runs[runId]);
+  if (!run) {
+    return (
+      <p className="muted" role="status" data-testid="run-status">
+        Loading run {runId}…
+      </p>
+    );
+  }
+  return <RunDetails key={runId} run={run} actions={actions} />;
+}
+
+function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.Element {
+  const { run, actions } = props;
+  const model = useAppModel();
+  const [selectedAttempt, setSelectedAttempt] = useState<number | null>(null);
+  const [selectedExecution, setSelectedExecution] = useState<number | null>(null);
+  const [focusLine, setFocusLine] = useState<number | null>(null);
+  const [passage, setPassage] = useState<PassageRequest | null>(null);
+  const [cancelError, setCancelError] = useState<ReturnType<typeof toUiError> | null>(null);
+  const [cancelling, setCancelling] = useState(false);
+
+  const latestExecution = run.executions.at(-1) ?? null;
+  const bindingsExecution =
+    (selectedExecution !== null
+      ? run.executions.find((e) => e.execution === selectedExecution)
+      : undefined) ?? latestExecution;
+
+  const shownProgram = useMemo(() => {
+    if (selectedAttempt !== null) return run.programs.find((p) => p.attempt === selectedAttempt) ?? null;
+    if (selectedExecution !== null) {
+      const attempt = run.executions.find((e) => e.execution === selectedExecution)?.programAttempt;
+      const program = run.programs.find((p) => p.attempt === attempt);
+      if (program) return program;
+    }
+    return run.programs.at(-1) ?? null;
+  }, [run.programs, run.executions, selectedAttempt, selectedExecution]);
+
+  // The execution whose values decorate the code: the chosen one if it ran this program, else its latest.
+  const codeExecution = useMemo(() => {
+    if (!shownProgram) return null;
+    const ofProgram = run.executions.filter((e) => e.programAttempt === shownProgram.attempt);
+    return ofProgram.find((e) => e.execution === bindingsExecution?.execution) ?? ofProgram.at(-1) ?? null;
+  }, [run.executions, shownProgram, bindingsExecution]);
+
+  const executing = executingLine(run);
+  const executingHere =
+    executing && codeExecution && executing.execution === codeExecution.execution ? executing : null;
+
+  const executionsOf = useCallback(
+    (attempt: number) => run.executions.filter((e) => e.programAttempt === attempt).map((e) => e.execution),
+    [run.executions],
+  );
+
+  const showLine = useCallback((line: number, execution: number) => {
+    setSelectedExecution(execution);
+    setSelectedAttempt(null);
+    setFocusLine(line);
+  }, []);
+
+  const closePassage = useCallback(() => setPassage(null), []);
+
+  async function cancel(): Promise<void> {
+    setCancelling(true);
+    setCancelError(null);
+    try {
+      await model.runs.cancel(run.runId);
+    } catch (error) {
+      setCancelError(toUiError(error));
+    } finally {
+      setCancelling(false);
+    }
+  }
+
+  const liveCall = run.lastToolCall && run.status === 'running' ? run.lastToolCall : null;
+
+  return (
+    <article className="run" aria-label="Run">
+      <header className="run__header">
+        <div className="run__heading">
+          <h2 className="run__question">{run.question ?? 'Run'}</h2>
+          <p className="run__meta">
+            {[run.strategy, run.model && `model ${run.model}`, run.corpus && `corpus ${run.corpus}`]
+              .filter(Boolean)
+              .join(' · ')}
+            <span className="mono muted"> · {run.runId}</span>
+          </p>
+        </div>
+        <div className="run__controls">
+          <span
+            className={`status status--${run.status}`}
+            role="status"
+            aria-live="polite"
+            data-testid="run-status"
+            data-status={run.status}
+          >
+            {runStatusText(run)}
+          </span>
+          <Elapsed run={run} />
+          {run.status === 'running' && (
+            <button
+              type="button"
+              className="button button--danger"
+              onClick={() => void cancel()}
+              disabled={cancelling}
+              data-testid="run-cancel"
+            >
+              {cancelling ? 'Cancelling…' : 'Cancel run'}
+            </button>
+          )}
+          {actions}
+        </div>
+      </header>
+      <ErrorNote error={cancelError} />
+      {run.warnings.length > 0 && (
+        <div className="note note--warning" role="note" data-testid="run-warnings">
+          {[...new Set(run.warnings)].map((w) => (
+            <p key={w} className="note__text">
+              ⚠ {w}
+            </p>
+          ))}
+        </div>
+      )}
+
+      <AnswerPanel
+        run={run}
+        onOpenCitation={(c) =>
+          setPassage({
+            corpus: run.corpus,
+            chunkId: c.chunkId,
+            title: c.title,
+            source: c.source,
+            score: null,
+          })
+        }
+      />
+
+      {run.decomposition && (
+        <section className="subq" aria-labelledby="subq-heading" data-testid="decomposition">
+          <h3 id="subq-heading" className="panel__title">
+            Sub-questions
+            {run.decomposition.fallback && (
+              <span className="badge badge--warn">decomposition failed; using the question</span>
+            )}
+          </h3>
+          <ol className="subq__list">
+            {run.decomposition.subQuestions.map((q, i) => (
+              <li key={i}>{q}</li>
+            ))}
+          </ol>
+        </section>
+      )}
+
+      <div className="run__grid">
+        <div className="run__col">
+          <ProgramPanel
+            programs={run.programs}
+            shown={shownProgram}
+            following={selectedAttempt === null}
+            onSelect={(attempt) => {
+              setSelectedAttempt(attempt);
+              if (attempt === null) setSelectedExecution(null);
+              setFocusLine(null);
+            }}
+            execution={codeExecution}
+            executing={executingHere}
+            focusLine={focusLine}
+            executionsOf={executionsOf}
+          />
+          <BindingsTable
+            executions={run.executions}
+            shown={bindingsExecution}
+            onSelectExecution={(execution) => {
+              setSelectedExecution(execution);
+              setSelectedAttempt(null);
+              setFocusLine(null);
+            }}
+            onShowLine={showLine}
+          />
+        </div>
+        <div className="run__col">
+          <RetryTimeline retries={run.retries} startedAt={run.startedAt} />
+          <ToolTimeline
+            executions={run.executions}
+            liveCall={liveCall}
+            onShowLine={showLine}
+            onOpenChunk={(chunk) =>
+              setPassage({
+                corpus: run.corpus,
+                chunkId: chunk.id,
+                title: chunk.title,
+                source: chunk.source,
+                score: chunk.score,
+              })
+            }
+          />
+          <StepTimeline
+            events={run.timeline}
+            startedAt={run.startedAt}
+            onShowProgram={(attempt) => {
+              setSelectedAttempt(attempt);
+              setFocusLine(null);
+            }}
+          />
+        </div>
+      </div>
+
+      <MetricsPanel run={run} />
+
+      {passage && <PassageView request={passage} onClose={closePassage} />}
+    </article>
+  );
+}
+
+/** Time since the run started, ticking while it runs. */
+function Elapsed(props: { run: RunState }): React.JSX.Element | null {
+  const { run } = props;
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (run.status !== 'running') return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [run.status]);
+  if (run.startedAt === null) return null;
+  const end =
+    run.finishedAt ?? (run.status === 'running' ? Math.max(now, run.lastEventAt ?? now) : run.lastEventAt);
+  if (end === null) return null;
+  return (
+    <span className="run__elapsed mono" aria-label="Elapsed time">
+      {formatMs(Math.max(0, end - run.startedAt))}
+    </span>
+  );
+}

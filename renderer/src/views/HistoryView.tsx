@@ -1,0 +1,211 @@
+import { useEffect, useState } from 'react';
+import { strategySchema } from '../../../preload/contract.ts';
+import { ErrorNote } from '../components/ErrorNote.tsx';
+import { toUiError, type UiError } from '../errors.ts';
+import { formatCount, formatDateTime, formatMs, inline } from '../format.ts';
+import { RunView } from '../run/RunView.tsx';
+import { useAppModel } from '../state/AppModel.ts';
+import { useStore } from '../state/createStore.ts';
+import type { RunSummary } from '../state/types.ts';
+
+/** Delay between typing in the search box and asking for the list. Default 250 ms. */
+const SEARCH_DEBOUNCE_MS = 250;
+
+/** History: saved runs, searchable; a run opens in the same view as a live one, exportable and re-runnable. */
+export function HistoryView(): React.JSX.Element {
+  const model = useAppModel();
+  const openRunId = useStore(model.history.store, (s) => s.openRunId);
+  return openRunId ? <OpenedRun runId={openRunId} /> : <RunList />;
+}
+
+function RunList(): React.JSX.Element {
+  const model = useAppModel();
+  const search = useStore(model.history.store, (s) => s.search);
+  const runs = useStore(model.history.store, (s) => s.runs);
+  const loading = useStore(model.history.store, (s) => s.loading);
+  const error = useStore(model.history.store, (s) => s.error);
+
+  useEffect(() => {
+    const timer = setTimeout(() => void model.history.refresh(), SEARCH_DEBOUNCE_MS);
+    return () => clearTimeout(timer);
+  }, [model, search]);
+
+  return (
+    <div className="view">
+      <header className="view__header">
+        <h1 className="view__title">History</h1>
+        <p className="view__subtitle">
+          Every run is saved with its whole trace. Open one to audit it, export it, or ask again.
+        </p>
+      </header>
+      <div className="toolbar" role="search">
+        <label className="field field--grow">
+          <span className="visually-hidden">Search runs</span>
+          <input
+            className="input"
+            type="search"
+            value={search}
+            placeholder="Search questions and answers"
+            onChange={(e) => model.history.setSearch(e.target.value)}
+            data-testid="history-search"
+          />
+        </label>
+        <span className="muted small" role="status" aria-live="polite">
+          {loading ? 'Loading…' : runs ? `${runs.length} run${runs.length === 1 ? '' : 's'}` : ''}
+        </span>
+      </div>
+      <ErrorNote error={error} />
+      <div className="table-wrap">
+        <table className="table" data-testid="history-list">
+          <thead>
+            <tr>
+              <th scope="col">When</th>
+              <th scope="col">Question</th>
+              <th scope="col">Status</th>
+              <th scope="col">Answer</th>
+              <th scope="col">Model</th>
+              <th scope="col">Corpus</th>
+              <th scope="col" className="num">
+                LLM calls
+              </th>
+              <th scope="col" className="num">
+                Time
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {runs?.length === 0 && (
+              <tr>
+                <td colSpan={8} className="muted">
+                  {search.trim() ? 'No run matches the search.' : 'No runs yet. Ask a question in Ask.'}
+                </td>
+              </tr>
+            )}
+            {runs?.map((run) => (
+              <tr key={run.id} data-testid="history-item">
+                <td className="small nowrap">{formatDateTime(run.createdAt)}</td>
+                <td>
+                  <button
+                    type="button"
+                    className="link strong"
+                    onClick={() => model.history.open(run.id)}
+                    data-testid="history-open"
+                  >
+                    {inline(run.question, 140)}
+                  </button>
+                </td>
+                <td>
+                  <span className={`status status--${run.status}`}>{run.status}</span>
+                </td>
+                <td className="small">
+                  {run.answer ? (
+                    inline(run.answer, 80)
+                  ) : run.error ? (
+                    <span className="text-error">{inline(run.error.message, 80)}</span>
+                  ) : (
+                    '–'
+                  )}
+                </td>
+                <td className="mono small path" title={run.model}>
+                  {run.model}
+                </td>
+                <td className="small">{run.corpus ?? '–'}</td>
+                <td className="num">{run.metrics ? formatCount(run.metrics.llmCalls) : '–'}</td>
+                <td className="num nowrap">
+                  {run.finishedAt ? formatMs(run.finishedAt - run.createdAt) : '–'}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}
+
+function OpenedRun(props: { runId: string }): React.JSX.Element {
+  const { runId } = props;
+  const model = useAppModel();
+  const summary = useStore(model.runs.store, (s) => s.summaries[runId]);
+  const listed = useStore(model.history.store, (s) => s.runs?.find((r) => r.id === runId));
+  const [error, setError] = useState<UiError | null>(null);
+
+  useEffect(() => {
+    setError(null);
+    model.runs.load(runId).catch((caught: unknown) => setError(toUiError(caught)));
+  }, [model, runId]);
+
+  const run: RunSummary | undefined = summary ?? listed;
+
+  async function download(format: 'json' | 'replay'): Promise<void> {
+    setError(null);
+    try {
+      const file = await model.bridge.invoke('exportRun', { runId, format });
+      const url = URL.createObjectURL(new Blob([file.content], { type: file.mimeType }));
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = file.fileName;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      // Revoke later: some browsers read the URL after click() returns.
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (caught) {
+      setError(toUiError(caught));
+    }
+  }
+
+  function rerun(): void {
+    if (!run) return;
+    model.ask.setDraft({
+      question: run.question,
+      corpus: run.corpus ?? '',
+      strategy: strategySchema.safeParse(run.strategy).data ?? 'pyrag',
+      model: run.model === 'none' ? '' : run.model,
+    });
+    model.app.navigate('ask');
+  }
+
+  return (
+    <div className="view">
+      <div className="toolbar toolbar--top">
+        <button
+          type="button"
+          className="button"
+          onClick={() => model.history.open(null)}
+          data-testid="history-back"
+        >
+          ← All runs
+        </button>
+        <span className="spacer" />
+        <button
+          type="button"
+          className="button"
+          onClick={() => void download('json')}
+          data-testid="export-json"
+        >
+          Export JSON
+        </button>
+        <button
+          type="button"
+          className="button"
+          onClick={() => void download('replay')}
+          data-testid="export-replay"
+        >
+          Export replay file
+        </button>
+        <button
+          type="button"
+          className="button button--primary"
+          onClick={rerun}
+          disabled={!run}
+          data-testid="rerun"
+        >
+          Re-run…
+        </button>
+      </div>
+      <ErrorNote error={error} />
+      <RunView runId={runId} />
+    </div>
+  );
+}

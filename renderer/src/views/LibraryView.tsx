@@ -1,0 +1,636 @@
+import { useMemo, useState } from 'react';
+import { corpusNameSchema, searchModeSchema } from '../../../preload/contract.ts';
+import { Callout } from '../components/Callout.tsx';
+import { ConfirmButton } from '../components/ConfirmButton.tsx';
+import { ErrorNote } from '../components/ErrorNote.tsx';
+import { ProgressBar } from '../components/ProgressBar.tsx';
+import { toUiError, type UiError } from '../errors.ts';
+import {
+  formatBytes,
+  formatCount,
+  formatMs,
+  formatSeconds,
+  joinPath,
+  parentDir,
+  percent,
+} from '../format.ts';
+import { useAppModel } from '../state/AppModel.ts';
+import { useStore } from '../state/createStore.ts';
+import { latestJob, type IngestJob } from '../state/libraryStore.ts';
+import type { CorpusSummary, DocumentSummary, SearchMode, SearchResult } from '../state/types.ts';
+
+/** Documents listed at most (the rest are counted). Default 500. */
+export const MAX_DOCUMENT_ROWS = 500;
+/** The sample corpus shipped with the app, relative to the app root. */
+const SAMPLE_CORPUS = ['corpora', 'hotpotqa-sample'];
+
+/** Library: corpora with their counts, adding files and folders, ingestion progress, documents and search. */
+export function LibraryView(): React.JSX.Element {
+  const model = useAppModel();
+  const corpora = useStore(model.library.store, (s) => s.corpora);
+  const corporaError = useStore(model.library.store, (s) => s.corporaError);
+  const selected = useStore(model.library.store, (s) => s.selected);
+  const selectedCorpus = corpora?.find((c) => c.name === selected) ?? null;
+
+  return (
+    <div className="view">
+      <header className="view__header">
+        <h1 className="view__title">Library</h1>
+        <p className="view__subtitle">
+          Your documents, indexed for retrieval. Files stay where they are; Reckon keeps an index.
+        </p>
+      </header>
+      <ErrorNote error={corporaError} title="Could not list the corpora" />
+      {corpora !== null && corpora.length === 0 && (
+        <Callout title="No documents yet" testId="library-empty">
+          <p>
+            Add documents below: type the absolute paths of files or folders (one per line) and press Add. Or
+            press “Add sample corpus” to fill in the bundled HotpotQA sample.
+          </p>
+        </Callout>
+      )}
+      {corpora !== null && corpora.length > 0 && <CorporaTable corpora={corpora} selected={selected} />}
+      <AddDocuments />
+      {selectedCorpus && <CorpusDetails key={selectedCorpus.name} corpus={selectedCorpus} />}
+    </div>
+  );
+}
+
+function CorporaTable(props: { corpora: CorpusSummary[]; selected: string | null }): React.JSX.Element {
+  const { corpora, selected } = props;
+  const model = useAppModel();
+  return (
+    <section className="panel" aria-labelledby="corpora-heading">
+      <header className="panel__header">
+        <h2 id="corpora-heading" className="panel__title">
+          Corpora <span className="count">{corpora.length}</span>
+        </h2>
+      </header>
+      <div className="table-wrap">
+        <table className="table" data-testid="corpus-list">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col" className="num">
+                Documents
+              </th>
+              <th scope="col" className="num">
+                Sections
+              </th>
+              <th scope="col" className="num">
+                Chunks
+              </th>
+              <th scope="col" className="num">
+                Vectors
+              </th>
+              <th scope="col">Embedder</th>
+              <th scope="col" className="num">
+                Failed
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {corpora.map((c) => (
+              <tr
+                key={c.name}
+                className={c.name === selected ? 'is-selected' : undefined}
+                data-testid="corpus-row"
+              >
+                <td>
+                  <button
+                    type="button"
+                    className="link strong"
+                    aria-current={c.name === selected ? 'true' : undefined}
+                    onClick={() => model.library.select(c.name)}
+                    data-testid={`corpus-${c.name}`}
+                  >
+                    {c.name}
+                  </button>
+                </td>
+                <td className="num">{formatCount(c.documents)}</td>
+                <td className="num">{formatCount(c.sections)}</td>
+                <td className="num">{formatCount(c.chunks)}</td>
+                <td className="num">{formatCount(c.vectors)}</td>
+                <td className="mono small">
+                  {c.embedderId ?? <span className="muted">none (BM25 only)</span>}
+                </td>
+                <td className={`num${c.failedDocuments > 0 ? ' text-error' : ''}`}>
+                  {formatCount(c.failedDocuments)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+function AddDocuments(): React.JSX.Element {
+  const model = useAppModel();
+  const info = useStore(model.app.store, (s) => s.info);
+  const selected = useStore(model.library.store, (s) => s.selected);
+  const jobs = useStore(model.library.store, (s) => s.jobs);
+  const [name, setName] = useState('');
+  const [paths, setPaths] = useState('');
+  const [embeddings, setEmbeddings] = useState(true);
+  const [error, setError] = useState<UiError | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const corpusName = name.trim() || selected || '';
+  const nameCheck = corpusName ? corpusNameSchema.safeParse(corpusName) : null;
+  const nameError =
+    nameCheck && !nameCheck.success
+      ? `Corpus name: ${nameCheck.error.issues[0]?.message ?? 'invalid'}`
+      : null;
+  const pathList = paths
+    .split(/\r?\n/)
+    .map((p) => p.trim())
+    .filter(Boolean);
+  const job = latestJob(jobs, null);
+  const running = job !== null && !job.finished;
+
+  function addSample(): void {
+    if (!info) return;
+    setPaths(joinPath(parentDir(info.modelsDir), ...SAMPLE_CORPUS));
+    if (!name.trim()) setName('sample');
+  }
+
+  async function ingest(): Promise<void> {
+    if (!corpusName) {
+      setError({ message: 'Give the corpus a name.', code: null });
+      return;
+    }
+    if (nameError) return;
+    if (pathList.length === 0) {
+      setError({ message: 'Type at least one absolute file or folder path, one per line.', code: null });
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      await model.library.ingest(corpusName, pathList, embeddings ? 'auto' : 'none');
+    } catch (caught) {
+      setError(toUiError(caught));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section className="panel" aria-labelledby="add-heading">
+      <header className="panel__header">
+        <h2 id="add-heading" className="panel__title">
+          Add documents
+        </h2>
+      </header>
+      <form
+        className="add-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void ingest();
+        }}
+      >
+        <div className="form-row">
+          <label className="field">
+            <span className="field__label">Corpus</span>
+            <input
+              className="input"
+              value={name}
+              placeholder={selected ?? 'e.g. notes'}
+              onChange={(e) => setName(e.target.value)}
+              aria-invalid={nameError !== null}
+              aria-describedby="corpus-name-hint"
+              data-testid="corpus-name"
+            />
+            <span className="field__hint" id="corpus-name-hint">
+              {nameError ? <span className="field__error">{nameError}</span> : 'A new name creates a corpus.'}
+            </span>
+          </label>
+          <label className="field field--grow">
+            <span className="field__label">Files or folders (absolute paths, one per line)</span>
+            <textarea
+              className="input mono"
+              rows={3}
+              value={paths}
+              placeholder={'/home/me/Documents/papers\n/home/me/notes/todo.md'}
+              onChange={(e) => setPaths(e.target.value)}
+              data-testid="corpus-paths"
+            />
+          </label>
+        </div>
+        <div className="toolbar">
+          <button
+            type="submit"
+            className="button button--primary"
+            disabled={busy || running}
+            data-testid="ingest-button"
+          >
+            {busy ? 'Starting…' : 'Add to corpus'}
+          </button>
+          <button
+            type="button"
+            className="button"
+            onClick={addSample}
+            disabled={!info}
+            data-testid="add-sample"
+          >
+            Add sample corpus
+          </button>
+          <label className="inline-field">
+            <input
+              type="checkbox"
+              checked={embeddings}
+              onChange={(e) => setEmbeddings(e.target.checked)}
+              data-testid="ingest-embeddings"
+            />
+            <span>Compute embeddings (when an embedding model is installed)</span>
+          </label>
+          <span className="muted small">
+            .txt .md .html .pdf .docx, source code, QA datasets (.json/.jsonl)
+          </span>
+        </div>
+        <ErrorNote error={error} testId="ingest-error" />
+      </form>
+      {job && <IngestProgress job={job} />}
+    </section>
+  );
+}
+
+const PHASE_LABEL: Record<string, string> = {
+  scan: 'Scanning files',
+  parse: 'Reading and chunking',
+  embed: 'Computing embeddings',
+  index: 'Building the vector index',
+  done: 'Done',
+};
+
+function IngestProgress(props: { job: IngestJob }): React.JSX.Element {
+  const { job } = props;
+  const model = useAppModel();
+  const [cancelError, setCancelError] = useState<UiError | null>(null);
+  const p = job.last?.progress ?? null;
+  const result = job.last?.result ?? null;
+  const value =
+    p === null
+      ? null
+      : p.phase === 'embed' && p.chunksToEmbed > 0
+        ? percent(p.chunksEmbedded, p.chunksToEmbed)
+        : p.bytesTotal > 0
+          ? percent(p.bytesDone, p.bytesTotal)
+          : p.filesTotal > 0
+            ? percent(p.filesDone, p.filesTotal)
+            : null;
+  const statusText = job.error
+    ? `Ingestion into ${job.corpus} failed.`
+    : result
+      ? result.cancelled
+        ? `Ingestion into ${job.corpus} cancelled.`
+        : `Ingestion into ${job.corpus} finished.`
+      : p
+        ? `${PHASE_LABEL[p.phase] ?? p.phase}: ${p.filesDone} of ${p.filesTotal} files${value !== null ? `, ${Math.round(value)}%` : ''}.`
+        : `Starting ingestion into ${job.corpus}…`;
+  return (
+    <div className="ingest" data-testid="ingest-progress">
+      <div className="ingest__head">
+        <strong>
+          {job.kind === 'reindex' ? 'Re-index' : 'Ingest'} · {job.corpus}
+        </strong>
+        <span role="status" aria-live="polite" className="ingest__status" data-testid="ingest-status">
+          {statusText}
+        </span>
+        {!job.finished && (
+          <button
+            type="button"
+            className="button button--small"
+            onClick={() =>
+              model.library.cancel(job.jobId).catch((e: unknown) => setCancelError(toUiError(e)))
+            }
+            data-testid="ingest-cancel"
+          >
+            Cancel
+          </button>
+        )}
+      </div>
+      {!job.finished && <ProgressBar label={`Ingesting into ${job.corpus}`} value={value} />}
+      {p && !job.finished && (
+        <p className="ingest__numbers mono small">
+          files {p.filesDone}/{p.filesTotal} · {formatBytes(p.bytesDone)} / {formatBytes(p.bytesTotal)} ·{' '}
+          {formatCount(p.chunksWritten)} chunks written · {formatCount(p.chunksEmbedded)}/
+          {formatCount(p.chunksToEmbed)} embedded
+          {p.failed > 0 ? ` · ${p.failed} failed` : ''} · ETA {formatSeconds(p.etaSeconds)}
+          {p.currentFile && (
+            <>
+              <br />
+              <span className="muted" title={p.currentFile}>
+                {p.currentFile}
+              </span>
+            </>
+          )}
+        </p>
+      )}
+      <ErrorNote error={job.error} pre />
+      <ErrorNote error={cancelError} />
+      {result && (
+        <div className="ingest__result" data-testid="ingest-summary">
+          <p>
+            {result.added} added · {result.updated} updated · {result.unchanged} unchanged · {result.removed}{' '}
+            removed ·{' '}
+            <span className={result.failed.length ? 'text-error' : undefined}>
+              {result.failed.length} failed
+            </span>{' '}
+            · {formatCount(result.chunksWritten)} chunks written · {formatCount(result.chunksEmbedded)}{' '}
+            embedded · {formatMs(result.durationMs)}
+            {result.skippedUnsupported > 0 ? ` · ${result.skippedUnsupported} unsupported files skipped` : ''}
+          </p>
+          {result.embeddingSkipped && (
+            <p className="muted">No vectors computed: {result.embeddingSkipped}. Search uses BM25.</p>
+          )}
+          {result.missing.length > 0 && (
+            <p className="text-error">
+              Not found: <span className="mono">{result.missing.join(', ')}</span>
+            </p>
+          )}
+          {result.failed.length > 0 && (
+            <ul className="fail-list">
+              {result.failed.slice(0, 50).map((f) => (
+                <li key={f.path}>
+                  <span className="mono">{f.path}</span> — {f.message}{' '}
+                  <span className="note__code">{f.code}</span>
+                </li>
+              ))}
+              {result.failed.length > 50 && (
+                <li className="muted">…and {result.failed.length - 50} more (see the documents table).</li>
+              )}
+            </ul>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function CorpusDetails(props: { corpus: CorpusSummary }): React.JSX.Element {
+  const { corpus } = props;
+  const model = useAppModel();
+  const jobs = useStore(model.library.store, (s) => s.jobs);
+  const [actionError, setActionError] = useState<UiError | null>(null);
+  const running = Object.values(jobs).some((j) => j.corpus === corpus.name && !j.finished);
+  return (
+    <section className="panel" aria-labelledby="corpus-heading" data-testid="corpus-details">
+      <header className="panel__header">
+        <h2 id="corpus-heading" className="panel__title">
+          {corpus.name}
+        </h2>
+        <div className="toolbar">
+          <button
+            type="button"
+            className="button"
+            disabled={running}
+            onClick={() => {
+              setActionError(null);
+              model.library.reindex(corpus.name).catch((e: unknown) => setActionError(toUiError(e)));
+            }}
+            data-testid="reindex-button"
+          >
+            Re-index
+          </button>
+          <ConfirmButton
+            label="Remove corpus"
+            question={`Remove “${corpus.name}” and its index? Your files are not touched.`}
+            confirmLabel="Remove"
+            disabled={running}
+            onConfirm={() => {
+              setActionError(null);
+              model.library.remove(corpus.name).catch((e: unknown) => setActionError(toUiError(e)));
+            }}
+            testId="remove-corpus"
+          />
+        </div>
+      </header>
+      <ErrorNote error={actionError} />
+      <SearchBox corpus={corpus.name} />
+      <DocumentsTable corpus={corpus.name} />
+    </section>
+  );
+}
+
+function SearchBox(props: { corpus: string }): React.JSX.Element {
+  const { corpus } = props;
+  const { bridge } = useAppModel();
+  const [query, setQuery] = useState('');
+  const [mode, setMode] = useState<SearchMode>('hybrid');
+  const [result, setResult] = useState<SearchResult | null>(null);
+  const [error, setError] = useState<UiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [open, setOpen] = useState<number | null>(null);
+
+  async function search(): Promise<void> {
+    if (!query.trim()) return;
+    setBusy(true);
+    setError(null);
+    try {
+      setResult(await bridge.invoke('search', { corpus, query: query.trim(), k: 10, mode }));
+      setOpen(null);
+    } catch (caught) {
+      setError(toUiError(caught));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div className="subpanel">
+      <h3 className="subpanel__title">Try a search</h3>
+      <form
+        className="toolbar"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void search();
+        }}
+      >
+        <label className="field field--grow">
+          <span className="visually-hidden">Search query</span>
+          <input
+            className="input"
+            type="search"
+            value={query}
+            placeholder="Search this corpus"
+            onChange={(e) => setQuery(e.target.value)}
+            data-testid="search-query"
+          />
+        </label>
+        <label className="inline-field">
+          <span>Mode</span>
+          <select
+            className="input"
+            value={mode}
+            onChange={(e) => setMode(searchModeSchema.parse(e.target.value))}
+            data-testid="search-mode"
+          >
+            {searchModeSchema.options.map((m) => (
+              <option key={m} value={m}>
+                {m}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" className="button" disabled={busy || !query.trim()} data-testid="search-button">
+          {busy ? 'Searching…' : 'Search'}
+        </button>
+      </form>
+      <ErrorNote error={error} />
+      {result && (
+        <div data-testid="search-results">
+          <p className="muted small" role="status">
+            {result.hits.length} hit{result.hits.length === 1 ? '' : 's'} · {result.mode}
+          </p>
+          {result.warnings.map((w) => (
+            <p key={w} className="note note--warning small">
+              {w}
+            </p>
+          ))}
+          <ol className="hits">
+            {result.hits.map((hit) => (
+              <li key={hit.chunkId} className="hit">
+                <button
+                  type="button"
+                  className="hit__head"
+                  aria-expanded={open === hit.chunkId}
+                  onClick={() => setOpen(open === hit.chunkId ? null : hit.chunkId)}
+                >
+                  <span className="strong">{hit.title || `chunk ${hit.chunkId}`}</span>
+                  <span className="mono small">{hit.score.toFixed(3)}</span>
+                  <span className="mono small muted path">
+                    {hit.path}
+                    {hit.page !== null ? ` · p. ${hit.page}` : ''}
+                  </span>
+                </button>
+                <p className={`hit__text${open === hit.chunkId ? ' is-open' : ''}`}>{hit.text}</p>
+              </li>
+            ))}
+          </ol>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function DocumentsTable(props: { corpus: string }): React.JSX.Element {
+  const { corpus } = props;
+  const model = useAppModel();
+  const documents = useStore(model.library.store, (s) => s.documents);
+  const loading = useStore(model.library.store, (s) => s.documentsLoading);
+  const error = useStore(model.library.store, (s) => s.documentsError);
+  const [filter, setFilter] = useState('');
+  const [onlyFailed, setOnlyFailed] = useState(false);
+
+  const list: DocumentSummary[] = useMemo(
+    () => (documents?.corpus === corpus ? documents.list : []),
+    [documents, corpus],
+  );
+  const filtered = useMemo(() => {
+    const needle = filter.trim().toLowerCase();
+    return list.filter(
+      (d) =>
+        (!onlyFailed || d.status === 'failed') &&
+        (needle === '' ||
+          d.path.toLowerCase().includes(needle) ||
+          (d.title ?? '').toLowerCase().includes(needle)),
+    );
+  }, [list, filter, onlyFailed]);
+  const shown = filtered.slice(0, MAX_DOCUMENT_ROWS);
+  const failed = list.filter((d) => d.status === 'failed').length;
+
+  return (
+    <div className="subpanel">
+      <h3 className="subpanel__title">
+        Documents <span className="count">{list.length}</span>
+        {failed > 0 && <span className="badge badge--error">{failed} failed</span>}
+      </h3>
+      <div className="toolbar">
+        <label className="field field--grow">
+          <span className="visually-hidden">Filter documents</span>
+          <input
+            className="input"
+            type="search"
+            value={filter}
+            placeholder="Filter by path or title"
+            onChange={(e) => setFilter(e.target.value)}
+            data-testid="documents-filter"
+          />
+        </label>
+        <label className="inline-field">
+          <input type="checkbox" checked={onlyFailed} onChange={(e) => setOnlyFailed(e.target.checked)} />
+          <span>Only failed</span>
+        </label>
+        <button type="button" className="button" onClick={() => void model.library.loadDocuments(corpus)}>
+          Refresh
+        </button>
+      </div>
+      <ErrorNote error={error} />
+      {loading && list.length === 0 && <p className="muted">Loading documents…</p>}
+      {filtered.length > shown.length && (
+        <p className="muted small" data-testid="documents-cap">
+          Showing the first {shown.length} of {filtered.length} documents; filter to narrow the list.
+        </p>
+      )}
+      <div className="table-wrap table-wrap--tall">
+        <table className="table table--compact" data-testid="documents-table">
+          <thead>
+            <tr>
+              <th scope="col">Status</th>
+              <th scope="col">Path</th>
+              <th scope="col">Title</th>
+              <th scope="col">Kind</th>
+              <th scope="col" className="num">
+                Chunks
+              </th>
+              <th scope="col" className="num">
+                Size
+              </th>
+              <th scope="col">Reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((d) => (
+              <tr
+                key={d.path}
+                className={d.status === 'failed' ? 'is-failed' : undefined}
+                data-testid="document-row"
+              >
+                <td>
+                  <span className={`badge ${d.status === 'ok' ? 'badge--ok' : 'badge--error'}`}>
+                    {d.status}
+                  </span>
+                </td>
+                <td className="mono path" title={d.path}>
+                  {d.path}
+                </td>
+                <td>{d.title ?? <span className="muted">–</span>}</td>
+                <td className="small">{d.kind ?? '–'}</td>
+                <td className="num">{formatCount(d.chunkCount)}</td>
+                <td className="num">{formatBytes(d.size)}</td>
+                <td className="small text-error">
+                  {d.error ? (
+                    <>
+                      {d.error} {d.errorCode && <span className="note__code">{d.errorCode}</span>}
+                    </>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+            {shown.length === 0 && !loading && (
+              <tr>
+                <td colSpan={7} className="muted">
+                  {list.length === 0 ? 'No documents in this corpus.' : 'No document matches the filter.'}
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}
