@@ -14,6 +14,7 @@ import { CancelledError, ModelNotFoundError, ReckonError, ReplayMismatchError } 
 import type { GenerateOptions, GenerateResult, LlmBackend } from './LlmBackend.ts';
 import { DEFAULT_ROLE } from './LlmBackend.ts';
 import { ModelCallError, isRetryableStatus } from './RetryPolicy.ts';
+import { abortableSleep } from '../util/abortableSleep.ts';
 
 /** Replayed calls run one at a time so that lines are consumed in a deterministic order. */
 export const REPLAY_BACKEND_PARALLELISM = 1;
@@ -80,7 +81,7 @@ export async function createReplayBackend(options: ReplayBackendOptions): Promis
       );
     }
     next++;
-    if (line.delayMs !== undefined && line.delayMs > 0) await delay(line.delayMs, request.signal);
+    if (line.delayMs !== undefined && line.delayMs > 0) await abortableSleep(line.delayMs, request.signal);
 
     if (line.error !== undefined) {
       const { status, message, retryAfterMs } = line.error;
@@ -169,20 +170,3 @@ function countWords(text: string): number {
   return trimmed === '' ? 0 : trimmed.split(/\s+/).length;
 }
 
-function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new CancelledError());
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new CancelledError());
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}

@@ -12,6 +12,7 @@
 import { CancelledError, ModelError, ReplayMismatchError } from '../errors.ts';
 import type { GenerateOptions, GenerateResult, LlmBackend } from './LlmBackend.ts';
 import { DEFAULT_ROLE } from './LlmBackend.ts';
+import { abortableSleep } from '../util/abortableSleep.ts';
 
 /** Attempts per generate() call, the first one included. */
 export const DEFAULT_MAX_ATTEMPTS = 4;
@@ -281,21 +282,3 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/** setTimeout as a promise that rejects with CancelledError when the signal fires. */
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new CancelledError());
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new CancelledError());
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
