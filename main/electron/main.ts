@@ -9,7 +9,7 @@ import { app, BrowserWindow, session } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EventName } from '../../preload/contract.ts';
-import { resolveSettings } from '../engine/config.ts';
+import { electronRendererDevUrl, resolveSettings } from '../engine/config.ts';
 import { APP_ORIGIN, type OriginPolicyOptions } from '../engine/app/senderPolicy.ts';
 import { handleAppProtocol, registerAppScheme } from './appProtocol.ts';
 import { startEngineProcess, type EngineProcess } from './engineProcess.ts';
@@ -18,7 +18,7 @@ import { registerIpcBridge } from './ipcBridge.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** electron-vite's dev server (`npm run dev`); never honoured in a packaged app. */
-const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
+const devServerUrl = app.isPackaged ? undefined : electronRendererDevUrl();
 const origins: OriginPolicyOptions = {
   allowedOrigins: devServerUrl ? [APP_ORIGIN, new URL(devServerUrl).origin] : [APP_ORIGIN],
 };

@@ -46,3 +46,8 @@ function nonEmpty(value: string | undefined): string | undefined {
 export function isDebugEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
   return nonEmpty(env.RECKON_DEBUG) !== undefined && env.RECKON_DEBUG !== '0';
 }
+
+/** The renderer dev-server URL electron-vite sets for `npm run dev` (ignored by packaged builds). */
+export function electronRendererDevUrl(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return nonEmpty(env.ELECTRON_RENDERER_URL);
+}

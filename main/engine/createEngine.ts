@@ -14,6 +14,7 @@ import {
 } from './corpus/search/searchCorpus.ts';
 import type { ParseLimits } from './corpus/loaders/ParsedFile.ts';
 import type { Embedder } from './models/Embedder.ts';
+import { EMBEDDERS_SUBDIR } from './models/TransformersEmbedder.ts';
 import { ModelNotFoundError, toReckonError } from './errors.ts';
 
 /** The embedder picked when a corpus has none yet and several are installed. */
@@ -116,14 +117,14 @@ export function createEngine(options: EngineOptions): Engine {
       return match
         ? { dir: match }
         : {
-            unavailable: `this corpus was embedded with ${boundModelId}, which is not in ${path.join(options.modelsDir, 'embedders')}`,
+            unavailable: `this corpus was embedded with ${boundModelId}, which is not in ${path.join(options.modelsDir, EMBEDDERS_SUBDIR)}`,
           };
     }
     const preferred = installed.find((dir) => path.basename(dir) === PREFERRED_EMBEDDER_ID) ?? installed[0];
     return preferred
       ? { dir: preferred }
       : {
-          unavailable: `no embedding model in ${path.join(options.modelsDir, 'embedders')} (run "reckon models pull ${PREFERRED_EMBEDDER_ID}" or put one there by hand)`,
+          unavailable: `no embedding model in ${path.join(options.modelsDir, EMBEDDERS_SUBDIR)} (run "reckon models pull ${PREFERRED_EMBEDDER_ID}" or put one there by hand)`,
         };
   };
 

@@ -46,7 +46,7 @@ export function App(): React.JSX.Element {
   }, [model]);
 
   useEffect(() => {
-    mainRef.current?.scrollTo({ top: 0 });
+    window.scrollTo({ top: 0 });
   }, [view]);
 
   function onNavKey(e: React.KeyboardEvent, current: ViewId): void {

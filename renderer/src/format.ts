@@ -79,3 +79,10 @@ export function joinPath(base: string, ...parts: string[]): string {
   const separator = base.includes('\\') && !base.includes('/') ? '\\' : '/';
   return [base.replace(/[\\/]+$/, ''), ...parts].join(separator);
 }
+
+/** The last `segments` parts of a path ("…/corpora/file.json"), for narrow columns; the full path goes in a title. */
+export function shortPath(path: string, segments = 2): string {
+  const parts = path.split(/[\\/]/).filter(Boolean);
+  if (parts.length <= segments) return path;
+  return `…/${parts.slice(-segments).join('/')}`;
+}

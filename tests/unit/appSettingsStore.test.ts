@@ -3,9 +3,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_LLM_SETTINGS, SETTINGS_FILE, SettingsStore } from '../../main/engine/app/SettingsStore.ts';
-import { LOCAL_EMBEDDERS_SUBDIR } from '../../main/engine/models/findLocalModelFiles.ts';
-import { DEFAULT_CONTEXT_SIZE, DEFAULT_GPU_LAYERS } from '../../main/engine/models/LlamaCppBackend.ts';
-import { EMBEDDERS_SUBDIR } from '../../main/engine/models/TransformersEmbedder.ts';
 
 let dir: string;
 
@@ -18,12 +15,6 @@ afterEach(() => {
 });
 
 describe('SettingsStore', () => {
-  it('repeats the engine constants it cannot import without loading native code', () => {
-    expect(DEFAULT_LLM_SETTINGS.contextSize).toBe(DEFAULT_CONTEXT_SIZE);
-    expect(DEFAULT_LLM_SETTINGS.gpuLayers).toBe(DEFAULT_GPU_LAYERS);
-    expect(LOCAL_EMBEDDERS_SUBDIR).toBe(EMBEDDERS_SUBDIR);
-  });
-
   it('creates nothing until the first save, then writes only the user-changeable fields', () => {
     const store = SettingsStore.open({ dataDir: path.join(dir, 'new'), modelsDir: '/models' });
     expect(store.warnings).toEqual([]);

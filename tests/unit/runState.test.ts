@@ -7,6 +7,7 @@ import {
   reduceRun,
   reduceRunEvents,
   retrievedChunks,
+  runStatusText,
   type RunState,
 } from '../../renderer/src/run/runState.ts';
 
@@ -319,5 +320,16 @@ describe('reduceRun', () => {
     expect(state.status).toBe('failed');
     expect(state.error?.message).toBe('Choose a model in Models.');
     expect(state.finishedAt).toBe(2);
+  });
+
+  it('says in one line what the run is doing, for the aria-live status', () => {
+    const events = scriptedRun();
+    const at = (n: number) => runStatusText(reduceAll(events.slice(0, n)));
+    expect(at(1)).toBe('Running: decomposing the question…');
+    expect(at(5)).toBe('Running: writing the program (attempt 2)…');
+    expect(at(12)).toBe('Running: repairing the program (round 1)…');
+    expect(at(19)).toBe('Running: execution 3, answer() on line 2…');
+    expect(at(20)).toBe('Running: answer call failed (attempt 1/4); retrying…');
+    expect(at(26)).toBe('Succeeded: yes');
   });
 });

@@ -24,7 +24,7 @@ import {
   type EventPayload,
 } from '../../../preload/contract.ts';
 import { createEngine, type Engine, type EngineOptions } from '../createEngine.ts';
-import type { IngestProgressEvent } from '../corpus/ingestPaths.ts';
+import { initialIngestProgress, type IngestProgressEvent } from '../corpus/ingestPaths.ts';
 import type { EngineIngestResult } from '../createEngine.ts';
 import { CancelledError, ReckonError, toReckonError } from '../errors.ts';
 import { findCatalogEntry, loadCatalog, resolveCatalogFilePath } from '../models/catalog.ts';
@@ -577,20 +577,6 @@ function isModelAvailable(spec: string, modelsDir: string): boolean {
   }
 }
 
-function initialIngestProgress(): IngestProgressEvent {
-  return {
-    phase: 'scan',
-    filesDone: 0,
-    filesTotal: 0,
-    bytesDone: 0,
-    bytesTotal: 0,
-    chunksWritten: 0,
-    chunksEmbedded: 0,
-    chunksToEmbed: 0,
-    failed: 0,
-    etaSeconds: undefined,
-  };
-}
 
 function toIngestProgress(event: IngestProgressEvent): EventPayload<'onDidChangeIngestProgress'>['progress'] {
   return {

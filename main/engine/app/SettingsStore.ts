@@ -27,6 +27,7 @@ import { parseModelSpec } from '../models/createLlmBackend.ts';
 import { formatZodIssues } from '../runs/parseTraceEvent.ts';
 import { DEFAULT_SANDBOX_LIMITS } from '../sandbox/SandboxTypes.ts';
 import { atomicWriteFileSync } from '../util/atomicWrite.ts';
+import { DEFAULT_CONTEXT_SIZE, DEFAULT_GPU_LAYERS } from '../models/llamaDefaults.ts';
 
 /** File name of the settings inside the data directory. */
 export const SETTINGS_FILE = 'settings.json';
@@ -56,8 +57,8 @@ export type SettingsPatch = {
  */
 export const DEFAULT_LLM_SETTINGS: Readonly<LlmSettings> = Object.freeze({
   threads: null,
-  gpuLayers: 0,
-  contextSize: 4096,
+  gpuLayers: DEFAULT_GPU_LAYERS,
+  contextSize: DEFAULT_CONTEXT_SIZE,
 });
 
 /** Sandbox defaults: DEFAULT_SANDBOX_LIMITS (64 MiB memory, 256 KiB stack, 20 s deadline, 64 host calls). */

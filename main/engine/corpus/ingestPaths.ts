@@ -111,18 +111,7 @@ export async function ingestPaths(
     cancelled: false,
     durationMs: 0,
   };
-  const progress: IngestProgressEvent = {
-    phase: 'scan',
-    filesDone: 0,
-    filesTotal: 0,
-    bytesDone: 0,
-    bytesTotal: 0,
-    chunksWritten: 0,
-    chunksEmbedded: 0,
-    chunksToEmbed: 0,
-    failed: 0,
-    etaSeconds: undefined,
-  };
+  const progress = initialIngestProgress();
   const emit = (): void => options.onProgress?.({ ...progress });
   emit();
 
@@ -328,6 +317,22 @@ function toChunks(parsed: ParsedFile, chunking: ChunkOptions | undefined): Chunk
     }
   });
   return chunks;
+}
+
+/** The progress of an ingestion that has not started scanning yet. */
+export function initialIngestProgress(): IngestProgressEvent {
+  return {
+    phase: 'scan',
+    filesDone: 0,
+    filesTotal: 0,
+    bytesDone: 0,
+    bytesTotal: 0,
+    chunksWritten: 0,
+    chunksEmbedded: 0,
+    chunksToEmbed: 0,
+    failed: 0,
+    etaSeconds: undefined,
+  };
 }
 
 function* walk(dir: string): Generator<FileTask> {

@@ -30,13 +30,10 @@ import { CancelledError, ModelError, ModelNotFoundError, throwIfAborted } from '
 import { DEFAULT_MAX_TOKENS } from './LlmBackend.ts';
 import type { ChatMessage, GenerateOptions, GenerateResult, JsonSchema, LlmBackend } from './LlmBackend.ts';
 import { defaultInferenceThreads } from './physicalCores.ts';
+import { DEFAULT_CONTEXT_SIZE, DEFAULT_GPU_LAYERS, DEFAULT_SEQUENCES } from './llamaDefaults.ts';
 
-/** Tokens of context per sequence when not given; clamped to what the model was trained on. */
-export const DEFAULT_CONTEXT_SIZE = 4096;
-/** Parallel sequences (concurrent generate() calls) when not given. */
-export const DEFAULT_SEQUENCES = 2;
-/** Layers offloaded to a GPU when not given: none, so nothing probes for CUDA or Vulkan. */
-export const DEFAULT_GPU_LAYERS = 0;
+export { DEFAULT_CONTEXT_SIZE, DEFAULT_GPU_LAYERS, DEFAULT_SEQUENCES };
+
 /** How long a failed load waits for llama.cpp's (asynchronously delivered) error lines. */
 const LOG_SETTLE_MS = 20;
 

@@ -5,12 +5,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { EMBEDDERS_SUBDIR } from './TransformersEmbedder.ts';
 
-/**
- * Subfolder of embedder folders: TransformersEmbedder's EMBEDDERS_SUBDIR, repeated so that this
- * module does not import the embedder's (tests/unit/appSettingsStore.test.ts keeps them equal).
- */
-export const LOCAL_EMBEDDERS_SUBDIR = 'embedders';
+/** Subfolder of embedder folders (TransformersEmbedder loads transformers.js lazily, so this import is cheap). */
+export const LOCAL_EMBEDDERS_SUBDIR = EMBEDDERS_SUBDIR;
 /** How deep below the models folder .gguf files are looked for (the folder itself is depth 0). */
 export const MAX_GGUF_SEARCH_DEPTH = 3;
 

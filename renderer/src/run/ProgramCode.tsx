@@ -76,6 +76,9 @@ export function ProgramCode(props: {
               <span className="code__ln" aria-hidden="true">
                 {String(n).padStart(width)}
               </span>
+              <span className="code__gutter" aria-hidden="true">
+                {isExecuting ? (executing.inFlight ? '▶' : '●') : isSyntaxError || isRuntimeError ? '✗' : ''}
+              </span>
               <code className="code__text">
                 {tokens.length === 0
                   ? ' '
@@ -104,6 +107,7 @@ export function ProgramCode(props: {
                 <span className="code__ln" aria-hidden="true">
                   {' '.repeat(width)}
                 </span>
+                <span className="code__gutter" aria-hidden="true" />
                 <span>
                   {syntax.column !== null && (
                     <span className="code__caret" aria-hidden="true">
@@ -119,6 +123,7 @@ export function ProgramCode(props: {
                 <span className="code__ln" aria-hidden="true">
                   {' '.repeat(width)}
                 </span>
+                <span className="code__gutter" aria-hidden="true" />
                 <span>
                   {runtime.kind}
                   {runtime.errorName ? ` (${runtime.errorName})` : ''}: {runtime.message}

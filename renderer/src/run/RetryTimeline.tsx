@@ -30,11 +30,11 @@ export function RetryTimeline(props: {
             <span className="retry__time mono">
               {startedAt !== null ? `+${formatMs(r.at - startedAt)}` : ''}
             </span>
-            <span className="retry__attempt">
-              <span className="mono">{r.role}</span> attempt {r.attempt}/{r.maxAttempts}
-            </span>
-            <span className="retry__reason" title={r.reason}>
-              {r.reason}
+            <span className="retry__main">
+              <span className="retry__attempt">
+                <span className="mono">{r.role}</span> attempt {r.attempt}/{r.maxAttempts}
+              </span>
+              <span className="retry__reason">{r.reason}</span>
             </span>
             <span className="retry__delay">
               <span className="retry__bar" aria-hidden="true">

@@ -1,4 +1,4 @@
-import { formatArgs, formatMs, inline } from '../format.ts';
+import { formatArgs, formatMs, inline, shortPath } from '../format.ts';
 import { executionLabel } from './BindingsTable.tsx';
 import type { ExecutionEntry, RetrievedChunk } from './runState.ts';
 
@@ -44,6 +44,9 @@ export function ToolTimeline(props: {
                   >
                     <details>
                       <summary>
+                        <span className="tool-call__chevron" aria-hidden="true">
+                          ▸
+                        </span>
                         <span className="tool-call__index">#{call.callIndex}</span>
                         <code className="tool-call__sig">
                           <span className="tok tok--tool">{call.tool}</span>(
@@ -128,8 +131,8 @@ export function ToolTimeline(props: {
                                     </button>
                                   </td>
                                   <td className="num mono">{chunk.score.toFixed(3)}</td>
-                                  <td className="mono path" title={chunk.source}>
-                                    {chunk.source}
+                                  <td className="mono small" title={chunk.source}>
+                                    {shortPath(chunk.source, 1)}
                                   </td>
                                 </tr>
                               ))}

@@ -9,7 +9,7 @@ import { useAppModel } from '../state/AppModel.ts';
 import { useStore } from '../state/createStore.ts';
 import type { SearchMode, StartRunInput, Strategy } from '../state/types.ts';
 
-const STRATEGY_LABEL: Record<Strategy, string> = { pyrag: 'PyRAG — program over retrieve() and answer()' };
+const STRATEGY_LABEL: Record<Strategy, string> = { pyrag: 'PyRAG (program synthesis)' };
 
 /** Ask: a question, a corpus, a strategy → a live run with its whole trace. */
 export function AskView(): React.JSX.Element {
@@ -147,7 +147,7 @@ export function AskView(): React.JSX.Element {
               >
                 {(corpora ?? []).map((c) => (
                   <option key={c.name} value={c.name}>
-                    {c.name} ({c.documents} documents)
+                    {c.name} ({c.documents} document{c.documents === 1 ? '' : 's'})
                   </option>
                 ))}
                 {draft.corpus && corpora && !corpora.some((c) => c.name === draft.corpus) && (

@@ -101,7 +101,9 @@ function RunList(): React.JSX.Element {
                   {run.answer ? (
                     inline(run.answer, 80)
                   ) : run.error ? (
-                    <span className="text-error">{inline(run.error.message, 80)}</span>
+                    <span className={run.status === 'failed' ? 'text-error' : 'muted'}>
+                      {inline(run.error.message, 80)}
+                    </span>
                   ) : (
                     '–'
                   )}

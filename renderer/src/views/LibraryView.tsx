@@ -24,6 +24,11 @@ export const MAX_DOCUMENT_ROWS = 500;
 /** The sample corpus shipped with the app, relative to the app root. */
 const SAMPLE_CORPUS = ['corpora', 'hotpotqa-sample'];
 
+/** Where the bundled sample corpus is, assuming the default models folder `<app>/models`. */
+function sampleDir(modelsDir: string): string {
+  return joinPath(parentDir(modelsDir), ...SAMPLE_CORPUS);
+}
+
 /** Library: corpora with their counts, adding files and folders, ingestion progress, documents and search. */
 export function LibraryView(): React.JSX.Element {
   const model = useAppModel();
@@ -150,9 +155,11 @@ function AddDocuments(): React.JSX.Element {
   const job = latestJob(jobs, null);
   const running = job !== null && !job.finished;
 
+  const sampleFilled = info !== null && paths.trim() === sampleDir(info.modelsDir);
+
   function addSample(): void {
     if (!info) return;
-    setPaths(joinPath(parentDir(info.modelsDir), ...SAMPLE_CORPUS));
+    setPaths(sampleDir(info.modelsDir));
     if (!name.trim()) setName('sample');
   }
 
@@ -250,6 +257,13 @@ function AddDocuments(): React.JSX.Element {
             .txt .md .html .pdf .docx, source code, QA datasets (.json/.jsonl)
           </span>
         </div>
+        {sampleFilled && (
+          <p className="muted small" data-testid="sample-note">
+            The sample’s path is worked out from the models folder (the Reckon folder holds both{' '}
+            <code>models/</code> and <code>corpora/</code>). If Reckon was started with another models folder,
+            type the path of <code>corpora/hotpotqa-sample</code> in your Reckon folder instead.
+          </p>
+        )}
         <ErrorNote error={error} testId="ingest-error" />
       </form>
       {job && <IngestProgress job={job} />}

@@ -293,67 +293,72 @@ function CatalogRow(props: { entry: CatalogModel; download: Download | null }): 
   const model = useAppModel();
   const active = download !== null && !download.done;
   return (
-    <tr data-testid={`catalog-${entry.id}`}>
-      <td>
-        <div className="strong">{entry.title}</div>
-        <div className="small muted">{entry.description}</div>
-        <details className="small">
-          <summary>Files and folder</summary>
-          <p>
-            Goes to <code className="path">{entry.installDir}</code>
-          </p>
-          <ul className="url-list">
-            {entry.urls.map((u) => (
-              <li key={u} className="mono">
-                {u}
-              </li>
-            ))}
-          </ul>
-        </details>
-      </td>
-      <td>{entry.kind === 'llm' ? 'code model' : 'embedder'}</td>
-      <td className="mono small">{entry.license}</td>
-      <td className="catalog__status">
-        {entry.installed ? (
-          <span className="badge badge--ok">installed</span>
-        ) : active ? (
-          <div className="download" data-testid={`download-progress-${entry.id}`}>
-            <ProgressBar
-              label={`Downloading ${entry.title}`}
-              value={download.totalBytes ? percent(download.receivedBytes, download.totalBytes) : null}
-            />
-            <p className="small mono" role="status" aria-live="polite">
-              {formatBytes(download.receivedBytes)}
-              {download.totalBytes ? ` / ${formatBytes(download.totalBytes)}` : ''} ·{' '}
-              {formatBytes(download.bytesPerSecond)}/s · ETA {formatSeconds(download.etaSeconds)}
-              {download.file ? ` · ${download.file}` : ''}
+    <>
+      <tr data-testid={`catalog-${entry.id}`} className={download?.error ? 'has-error' : undefined}>
+        <td>
+          <div className="strong">{entry.title}</div>
+          <div className="small muted">{entry.description}</div>
+          <details className="small">
+            <summary>Files and folder</summary>
+            <p>
+              Goes to <code className="path">{entry.installDir}</code>
             </p>
+            <ul className="url-list">
+              {entry.urls.map((u) => (
+                <li key={u} className="mono">
+                  {u}
+                </li>
+              ))}
+            </ul>
+          </details>
+        </td>
+        <td className="catalog__kind">{entry.kind === 'llm' ? 'code model' : 'embedder'}</td>
+        <td className="mono small">{entry.license}</td>
+        <td className="catalog__status">
+          {entry.installed ? (
+            <span className="badge badge--ok">installed</span>
+          ) : active ? (
+            <div className="download" data-testid={`download-progress-${entry.id}`}>
+              <ProgressBar
+                label={`Downloading ${entry.title}`}
+                value={download.totalBytes ? percent(download.receivedBytes, download.totalBytes) : null}
+              />
+              <p className="small mono" role="status" aria-live="polite">
+                {formatBytes(download.receivedBytes)}
+                {download.totalBytes ? ` / ${formatBytes(download.totalBytes)}` : ''} ·{' '}
+                {formatBytes(download.bytesPerSecond)}/s · ETA {formatSeconds(download.etaSeconds)}
+                {download.file ? ` · ${download.file}` : ''}
+              </p>
+              <button
+                type="button"
+                className="button button--small"
+                onClick={() => void model.models.cancel(entry.id)}
+                disabled={!download.jobId}
+                data-testid={`download-cancel-${entry.id}`}
+              >
+                Cancel
+              </button>
+            </div>
+          ) : (
             <button
               type="button"
-              className="button button--small"
-              onClick={() => void model.models.cancel(entry.id)}
-              disabled={!download.jobId}
+              className="button"
+              onClick={() => void model.models.pull(entry.id)}
+              data-testid={`download-${entry.id}`}
             >
-              Cancel
+              {download?.error ? 'Try again' : 'Download'}
             </button>
-          </div>
-        ) : (
-          <button
-            type="button"
-            className="button"
-            onClick={() => void model.models.pull(entry.id)}
-            data-testid={`download-${entry.id}`}
-          >
-            Download
-          </button>
-        )}
-        {download?.error && (
-          <div data-testid={`download-error-${entry.id}`}>
-            <ErrorNote error={download.error} pre title="Download failed" />
-          </div>
-        )}
-      </td>
-    </tr>
+          )}
+        </td>
+      </tr>
+      {download?.error && (
+        <tr className="catalog__error-row">
+          <td colSpan={4} data-testid={`download-error-${entry.id}`}>
+            <ErrorNote error={download.error} pre title={`Downloading ${entry.title} failed`} />
+          </td>
+        </tr>
+      )}
+    </>
   );
 }
 

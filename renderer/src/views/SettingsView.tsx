@@ -142,6 +142,7 @@ function LimitsForm(props: { settings: Settings }): React.JSX.Element {
 
   return (
     <form
+      className="stack"
       onSubmit={(e) => {
         e.preventDefault();
         void save();
