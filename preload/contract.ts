@@ -168,6 +168,8 @@ export const commands = {
       hasEmbedder: z.boolean(),
       /** Which bridge the UI is talking through. */
       host: z.enum(['electron', 'browser']),
+      /** The bundled sample corpus folder (`<app>/corpora/hotpotqa-sample`); null when it is not shipped. */
+      sampleCorpusDir: z.string().nullable(),
     }),
   },
   listCorpora: { input: empty, output: z.object({ corpora: z.array(corpusSummarySchema) }) },

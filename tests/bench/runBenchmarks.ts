@@ -23,6 +23,8 @@ import { annBenchmark } from './annBenchmark.ts';
 import { bm25Benchmark } from './bm25Benchmark.ts';
 import { ingestBenchmark } from './ingestBenchmark.ts';
 import { llmThreadsBenchmark } from './llmThreadsBenchmark.ts';
+import { overheadBenchmark } from './overheadBenchmark.ts';
+import { sandboxBenchmark } from './sandboxBench.ts';
 
 /** In the order they run. */
 export const BENCHMARKS: readonly Benchmark[] = [
@@ -30,6 +32,8 @@ export const BENCHMARKS: readonly Benchmark[] = [
   bm25Benchmark,
   annBenchmark,
   llmThreadsBenchmark,
+  sandboxBenchmark,
+  overheadBenchmark,
 ];
 export const MEMORY_BENCHMARK_NAME = 'memory';
 export const RESULTS_DIR = path.join(REPO_ROOT, 'bench-results');

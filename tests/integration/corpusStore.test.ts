@@ -94,7 +94,10 @@ describe('CorpusStore', () => {
     const hits = store.bm25Search('Ed Wood"); DROP TABLE chunks; -- NEAR(', 5);
     expect(hits.length).toBe(2);
     expect(store.getChunks([hits[0]!.chunkId]).get(hits[0]!.chunkId)?.title).toBe('Ed Wood');
-    expect(toFtsQuery('a "b" OR c*')).toBe('"a" OR "b" OR "or" OR "c"');
+    expect(toFtsQuery('a "b" OR c*')).toBe('"b" OR "c"');
+    // Function words are dropped, unless nothing else is left.
+    expect(toFtsQuery('What is the nationality of Ed Wood?')).toBe('"nationality" OR "ed" OR "wood"');
+    expect(toFtsQuery('The Who')).toBe('"the" OR "who"');
     expect(store.bm25Search('!!! ???', 5)).toEqual([]);
     store.close();
   });

@@ -407,3 +407,14 @@ describe('findInvalidUtf8', () => {
     expect(findInvalidUtf8(bytes(0x61, 0x62, 0xe2, 0x82))).toBe(2);
   });
 });
+
+describe('joinSentences', () => {
+  it('restores HotpotQA paragraphs exactly and spaces 2WikiMultihopQA sentences', async () => {
+    const { joinSentences } = await import('../../main/engine/corpus/loaders/loadQaDataset.ts');
+    expect(joinSentences(['Ed Wood was a filmmaker.', ' He was American.'])).toBe('Ed Wood was a filmmaker. He was American.');
+    expect(joinSentences(['Hardy was an English cricketer.', 'He played for Kent.'])).toBe(
+      'Hardy was an English cricketer. He played for Kent.',
+    );
+    expect(joinSentences([])).toBe('');
+  });
+});

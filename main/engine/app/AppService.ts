@@ -23,6 +23,7 @@ import {
   type EventName,
   type EventPayload,
 } from '../../../preload/contract.ts';
+import { APP_ROOT } from '../config.ts';
 import { createEngine, type Engine, type EngineOptions } from '../createEngine.ts';
 import { initialIngestProgress, type IngestProgressEvent } from '../corpus/ingestPaths.ts';
 import type { EngineIngestResult } from '../createEngine.ts';
@@ -36,6 +37,8 @@ import { startRun, type LlmProvider, type RunHandle } from '../runs/startRun.ts'
 import { createCachedLlmProvider, type CachedLlmProvider } from './createCachedLlmProvider.ts';
 import { SettingsStore } from './SettingsStore.ts';
 
+/** The sample corpus shipped with the app, offered by the Library's "Add sample corpus". */
+export const SAMPLE_CORPUS_DIR = path.join(APP_ROOT, 'corpora', 'hotpotqa-sample');
 /** Neighbouring chunks getChunk returns on each side of the cited one (same document and section). */
 export const DEFAULT_CHUNK_CONTEXT = 2;
 /** Minimum time between two progress events of one job (phase changes and the last one always go out). */
@@ -213,6 +216,7 @@ export function createAppService(options: AppServiceOptions): AppService {
           (await (await import('../models/TransformersEmbedder.ts')).findLocalEmbedders(options.modelsDir))
             .length > 0,
         host: options.host,
+        sampleCorpusDir: fs.existsSync(SAMPLE_CORPUS_DIR) ? SAMPLE_CORPUS_DIR : null,
       };
     },
 

@@ -350,14 +350,15 @@ export class CorpusStore {
     return modelId && dimension > 0 ? { modelId, dimension } : undefined;
   }
 
-  /** Chunks that have no vector yet, oldest first. */
-  chunksWithoutVectors(limit: number): { id: number; title: string; text: string }[] {
+  /** Chunks that have no vector yet, oldest first, with ids above `afterId` (default 0). */
+  chunksWithoutVectors(limit: number, afterId = 0): { id: number; title: string; text: string }[] {
+    // The cursor keeps a long embedding pass linear: each batch starts where the last one ended.
     return this.db
       .prepare(
         `SELECT c.id, c.title, c.text FROM chunks c LEFT JOIN chunk_vectors v ON v.chunk_id = c.id
-         WHERE v.chunk_id IS NULL ORDER BY c.id LIMIT ?`,
+         WHERE v.chunk_id IS NULL AND c.id > ? ORDER BY c.id LIMIT ?`,
       )
-      .all(limit) as { id: number; title: string; text: string }[];
+      .all(afterId, limit) as { id: number; title: string; text: string }[];
   }
 
   countChunksWithoutVectors(): number {
@@ -507,11 +508,24 @@ export class CorpusStore {
   }
 }
 
+/**
+ * English function words left out of BM25 queries: as OR-ed terms they match nearly every chunk, so
+ * FTS5 must score almost the whole table (4× slower at 100k chunks, `npm run bench`) for terms that
+ * barely move the ranking. A query made only of them ("The Who") keeps them.
+ */
+export const QUERY_STOPWORDS: ReadonlySet<string> = new Set(
+  (
+    'a an and are as at be been but by can could did do does for from had has have he her his how i if in into is it its ' +
+    'of on or our she so than that the their them then there these they this those to was we were what when where which ' +
+    'while who whom whose why will with would you your'
+  ).split(' '),
+);
+
 /** Turns free text into an FTS5 query of quoted, OR-ed terms (no operator injection possible). */
 export function toFtsQuery(query: string): string {
-  const terms = [
-    ...new Set((query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, MAX_QUERY_TERMS * 4)),
-  ].slice(0, MAX_QUERY_TERMS);
+  const words = [...new Set((query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, MAX_QUERY_TERMS * 4))];
+  const content = words.filter((word) => !QUERY_STOPWORDS.has(word));
+  const terms = (content.length > 0 ? content : words).slice(0, MAX_QUERY_TERMS);
   return terms.map((term) => `"${term}"`).join(' OR ');
 }
 

@@ -279,9 +279,11 @@ async function embedMissing(
   progress.chunksEmbedded = 0;
   emit();
   const started = now();
+  let afterId = 0;
   while (!options.signal?.aborted) {
-    const batch = store.chunksWithoutVectors(batchSize);
+    const batch = store.chunksWithoutVectors(batchSize, afterId);
     if (batch.length === 0) break;
+    afterId = batch.at(-1)!.id;
     const vectors = await embedder.embed(
       batch.map((chunk) => embeddingText(chunk.title, chunk.text)),
       { signal: options.signal },

@@ -5,15 +5,7 @@ import { ConfirmButton } from '../components/ConfirmButton.tsx';
 import { ErrorNote } from '../components/ErrorNote.tsx';
 import { ProgressBar } from '../components/ProgressBar.tsx';
 import { toUiError, type UiError } from '../errors.ts';
-import {
-  formatBytes,
-  formatCount,
-  formatMs,
-  formatSeconds,
-  joinPath,
-  parentDir,
-  percent,
-} from '../format.ts';
+import { formatBytes, formatCount, formatMs, formatSeconds, percent } from '../format.ts';
 import { useAppModel } from '../state/AppModel.ts';
 import { useStore } from '../state/createStore.ts';
 import { latestJob, type IngestJob } from '../state/libraryStore.ts';
@@ -21,14 +13,6 @@ import type { CorpusSummary, DocumentSummary, SearchMode, SearchResult } from '.
 
 /** Documents listed at most (the rest are counted). Default 500. */
 export const MAX_DOCUMENT_ROWS = 500;
-/** The sample corpus shipped with the app, relative to the app root. */
-const SAMPLE_CORPUS = ['corpora', 'hotpotqa-sample'];
-
-/** Where the bundled sample corpus is, assuming the default models folder `<app>/models`. */
-function sampleDir(modelsDir: string): string {
-  return joinPath(parentDir(modelsDir), ...SAMPLE_CORPUS);
-}
-
 /** Library: corpora with their counts, adding files and folders, ingestion progress, documents and search. */
 export function LibraryView(): React.JSX.Element {
   const model = useAppModel();
@@ -155,11 +139,12 @@ function AddDocuments(): React.JSX.Element {
   const job = latestJob(jobs, null);
   const running = job !== null && !job.finished;
 
-  const sampleFilled = info !== null && paths.trim() === sampleDir(info.modelsDir);
+  // The main side knows where the app's sample corpus is (null when this build does not ship it).
+  const sampleDir = info?.sampleCorpusDir ?? null;
 
   function addSample(): void {
-    if (!info) return;
-    setPaths(sampleDir(info.modelsDir));
+    if (sampleDir === null) return;
+    setPaths(sampleDir);
     if (!name.trim()) setName('sample');
   }
 
@@ -239,7 +224,10 @@ function AddDocuments(): React.JSX.Element {
             type="button"
             className="button"
             onClick={addSample}
-            disabled={!info}
+            disabled={sampleDir === null}
+            title={
+              info && sampleDir === null ? 'This installation does not include the sample corpus.' : undefined
+            }
             data-testid="add-sample"
           >
             Add sample corpus
@@ -257,13 +245,6 @@ function AddDocuments(): React.JSX.Element {
             .txt .md .html .pdf .docx, source code, QA datasets (.json/.jsonl)
           </span>
         </div>
-        {sampleFilled && (
-          <p className="muted small" data-testid="sample-note">
-            The sample’s path is worked out from the models folder (the Reckon folder holds both{' '}
-            <code>models/</code> and <code>corpora/</code>). If Reckon was started with another models folder,
-            type the path of <code>corpora/hotpotqa-sample</code> in your Reckon folder instead.
-          </p>
-        )}
         <ErrorNote error={error} testId="ingest-error" />
       </form>
       {job && <IngestProgress job={job} />}

@@ -73,6 +73,19 @@ function parseJsonRecords(text: string): unknown[] | null {
   return records;
 }
 
+/**
+ * Joins a paragraph's sentences. HotpotQA keeps the leading space of every sentence after the first
+ * (so "" restores the paragraph); 2WikiMultihopQA does not, so a space is added where none is.
+ */
+export function joinSentences(sentences: readonly string[]): string {
+  let text = '';
+  for (const sentence of sentences) {
+    if (text !== '' && sentence !== '' && !/^\s/.test(sentence) && !/\s$/.test(text)) text += ' ';
+    text += sentence;
+  }
+  return text;
+}
+
 function paragraphsOf(record: unknown): RawParagraph[] | null {
   if (!isObject(record)) return null;
   const { context, paragraphs, contents, title, text } = record;
@@ -81,7 +94,7 @@ function paragraphsOf(record: unknown): RawParagraph[] | null {
     const out: RawParagraph[] = [];
     for (const entry of context) {
       if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !isStringArray(entry[1])) return null;
-      out.push({ title: entry[0], text: entry[1].join('') });
+      out.push({ title: entry[0], text: joinSentences(entry[1]) });
     }
     return out;
   }
@@ -91,7 +104,7 @@ function paragraphsOf(record: unknown): RawParagraph[] | null {
     for (const [i, paragraphTitle] of context.title.entries()) {
       const paragraphSentences: unknown = sentences[i];
       if (!isStringArray(paragraphSentences)) return null;
-      out.push({ title: paragraphTitle, text: paragraphSentences.join('') });
+      out.push({ title: paragraphTitle, text: joinSentences(paragraphSentences) });
     }
     return out;
   }

@@ -1,0 +1,400 @@
+/**
+ * The real UI in Chromium, served by the real `reckon serve`, over the real engine: ingest the bundled
+ * HotpotQA sample from the Library, choose a replay model in Models, ask the first sample question
+ * and watch the run live (a 503 retried with backoff, a runtime error repaired, a sentinel answer that
+ * boosts retrieval), open a citation, read the metrics, find the run again in History, open Settings.
+ * Screenshots go to test-results/e2e/. What the UI shows is checked against the server's own record
+ * of the run, read over the same WebSocket bridge the page uses.
+ *
+ * The tests of the first describe form one user session and run in order, each building on the last.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { WebSocket } from 'ws';
+import { createWebSocketBridge, type BridgeSocket, type WebSocketBridge } from '../../renderer/src/bridge.ts';
+import { formatMs } from '../../renderer/src/format.ts';
+import {
+  ARTIFACTS_DIR,
+  CHROMIUM_ARGS,
+  CHROMIUM_PATH,
+  chromiumStatus,
+  isCi,
+  loudNotice,
+  REPO_ROOT,
+} from './e2eEnvironment.ts';
+import {
+  EXPECTED_LLM_CALLS,
+  QUESTION,
+  REPAIRED_PROGRAM_LINES,
+  replayFileContent,
+} from './pyragReplayScript.ts';
+import { startReckonServer, type ReckonServer } from './startReckonServer.ts';
+
+const SAMPLE_DIR = path.join(REPO_ROOT, 'corpora', 'hotpotqa-sample');
+const SAMPLE_FILE = 'hotpotqa-dev-first20.json';
+/** Longest wait for the UI to reflect something (each step is event-driven; this is only a ceiling). */
+const UI_TIMEOUT_MS = 30_000;
+/** Longest wait for the whole scripted run to finish. */
+const RUN_TIMEOUT_MS = 60_000;
+
+const status = chromiumStatus();
+if (!status.available) {
+  // globalSetup already refuses CI without Chromium; this keeps the rule when the file runs alone.
+  if (isCi()) throw new Error(`E2E suite FAILED in CI: ${status.message}`);
+  console.warn(loudNotice(`E2E tests SKIPPED: ${status.message}`));
+}
+
+/** Distinct context paragraphs of the sample file: each becomes one section of the corpus. */
+function sampleParagraphCount(): number {
+  const questions = JSON.parse(fs.readFileSync(path.join(SAMPLE_DIR, SAMPLE_FILE), 'utf8')) as {
+    context: [string, string[]][];
+  }[];
+  return new Set(
+    questions.flatMap((q) => q.context.map(([title, sentences]) => `${title}\n${sentences.join('')}`)),
+  ).size;
+}
+
+async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<void> {
+  await page.screenshot({
+    path: path.join(ARTIFACTS_DIR, `${name}.png`),
+    fullPage: options.fullPage ?? true,
+  });
+}
+
+async function text(locator: Locator): Promise<string> {
+  return ((await locator.textContent()) ?? '').replace(/\s+/g, ' ').trim();
+}
+
+/** The program as the code view shows it, one string per line (no line numbers or annotations). */
+async function programLines(page: Page): Promise<string[]> {
+  return page.getByTestId('program-view').locator('[data-testid^="program-line-"] code').allTextContents();
+}
+
+/** The value of one metric tile. */
+async function metric(page: Page, testId: string): Promise<string> {
+  return text(page.getByTestId(testId).locator('dd'));
+}
+
+describe.skipIf(!status.available)('Reckon in Chromium, served by `reckon serve`', () => {
+  let tmp: string;
+  let dataDir: string;
+  let modelsDir: string;
+  let replayFile: string;
+  let server: ReckonServer;
+  let browser: Browser;
+  let page: Page;
+  let bridge: WebSocketBridge;
+  const pageErrors: string[] = [];
+  const cleanups: (() => unknown)[] = [];
+  /** The program the Ask view showed when the run finished, to compare with History. */
+  let askedProgram: string[] = [];
+
+  beforeAll(async () => {
+    fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'reckon-e2e-'));
+    cleanups.push(() => fs.rmSync(tmp, { recursive: true, force: true }));
+    dataDir = path.join(tmp, 'data');
+    modelsDir = path.join(tmp, 'models');
+    replayFile = path.join(tmp, 'pyrag-script.jsonl');
+    fs.mkdirSync(modelsDir);
+    fs.writeFileSync(replayFile, replayFileContent());
+
+    server = await startReckonServer({ dataDir, modelsDir });
+    cleanups.push(() => server.stop());
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+    cleanups.push(() => browser.close());
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+
+    bridge = createWebSocketBridge({
+      url: `ws://127.0.0.1:${server.port}/bridge?token=${server.token}`,
+      createSocket: (url) => new WebSocket(url) as unknown as BridgeSocket,
+    });
+    cleanups.push(() => bridge.close());
+
+    await page.goto(server.url);
+    await page.getByText('browser host').waitFor();
+  });
+
+  afterAll(async () => {
+    // Newest first: the bridge and the browser before the server, the server before its folder.
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        console.error('e2e cleanup failed:', error);
+      }
+    }
+  });
+
+  beforeEach(({ task, onTestFailed }) => {
+    onTestFailed(async () => {
+      const name = `FAILED-${task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`;
+      await page
+        ?.screenshot({ path: path.join(ARTIFACTS_DIR, `${name}.png`), fullPage: true })
+        .catch(() => {});
+      console.error(`e2e: screenshot ${name}.png; server stderr:\n${server?.stderr() ?? '(no server)'}`);
+    });
+  });
+
+  it('ingests the bundled sample corpus from the Library', async () => {
+    await page.getByTestId('nav-library').click();
+    await page.getByTestId('add-sample').click();
+    // The path comes from the server (getAppInfo.sampleCorpusDir), not guessed from the models folder,
+    // which is a temporary folder here.
+    await expect.poll(() => page.getByTestId('corpus-paths').inputValue()).toBe(SAMPLE_DIR);
+    expect(await page.getByTestId('corpus-name').inputValue()).toBe('sample');
+
+    await page.getByTestId('ingest-button').click();
+    await page.getByTestId('ingest-progress').waitFor();
+    const summary = page.getByTestId('ingest-summary');
+    await summary.waitFor();
+    await page.getByTestId('corpus-sample').waitFor();
+
+    const sections = sampleParagraphCount();
+    const listed = (await bridge.invoke('listCorpora', {})).corpora.find((c) => c.name === 'sample');
+    expect(listed).toMatchObject({ documents: 1, sections, failedDocuments: 0, vectors: 0 });
+    expect(listed!.chunks).toBeGreaterThanOrEqual(sections);
+    expect(await text(summary)).toMatch(
+      new RegExp(
+        `^1 added · 0 updated · 0 unchanged · 0 removed · 0 failed · ${listed!.chunks} chunks written`,
+      ),
+    );
+    expect(await text(page.getByTestId('ingest-status'))).toBe('Ingestion into sample finished.');
+
+    const row = page
+      .getByTestId('corpus-list')
+      .getByTestId('corpus-row')
+      .filter({
+        has: page.getByTestId('corpus-sample'),
+      });
+    // Polled: the list may still show counts from a refresh made while the ingestion was running.
+    await expect
+      .poll(async () => (await row.locator('td').allTextContents()).map((c) => c.trim()))
+      .toEqual(['sample', '1', String(sections), String(listed!.chunks), '0', 'none (BM25 only)', '0']);
+
+    await page.getByTestId('corpus-sample').click();
+    const documents = page.getByTestId('documents-table').getByTestId('document-row');
+    await documents.first().waitFor();
+    await expect.poll(() => documents.count()).toBe(1);
+    const cells = (await documents.first().locator('td').allTextContents()).map((c) => c.trim());
+    expect(cells[0]).toBe('ok');
+    expect(cells[1]).toBe(path.join(SAMPLE_DIR, SAMPLE_FILE));
+    expect(cells[4]).toBe(String(listed!.chunks));
+    await screenshot(page, 'library');
+  });
+
+  it('makes a replay file the active model in Models', async () => {
+    const spec = `replay:${replayFile}`;
+    await page.getByTestId('nav-models').click();
+    await page.getByTestId('model-spec').fill(spec);
+    await page.getByTestId('model-spec-apply').click();
+    await expect
+      .poll(() => text(page.getByTestId('active-model-value')), { timeout: UI_TIMEOUT_MS })
+      .toBe(spec);
+    await page.getByTestId('active-model').getByText('ready', { exact: true }).waitFor();
+    expect((await bridge.invoke('getSettings', {})).activeModel).toBe(spec);
+  });
+
+  it('answers the first HotpotQA question live: retry with backoff, repair, boost, citations, metrics', async () => {
+    await page.getByTestId('nav-ask').click();
+    await page.getByTestId('ask-question').fill(QUESTION);
+    await page.getByTestId('ask-corpus').selectOption('sample');
+    await page.getByTestId('ask-mode').selectOption('bm25');
+    await page.getByTestId('ask-submit').click();
+
+    // Mid-run: the 503 has been retried and the retried call is still in flight (it takes SLOW_CALL_MS),
+    // so the run is still running when the screenshot is taken — checked before and after it.
+    const runStatus = page.getByTestId('run-status');
+    const retry = page.getByTestId('retry-event');
+    await retry.first().waitFor();
+    expect(await runStatus.getAttribute('data-status')).toBe('running');
+    expect(await page.getByTestId('final-answer').count()).toBe(0);
+    expect(await page.getByTestId('run-cancel').isVisible()).toBe(true);
+    expect(await text(retry.first())).toMatch(/answer attempt 1\/\d+.*503.*retry in \d/);
+    // The line whose answer() call is waiting on the model is marked as executing.
+    const executing = page.locator('[data-testid^="program-line-"][data-executing="true"]');
+    await executing.waitFor();
+    expect(await executing.getAttribute('data-testid')).toBe('program-line-2');
+    await screenshot(page, 'ask-mid-run');
+    expect(await runStatus.getAttribute('data-status')).toBe('running');
+
+    await page
+      .locator('[data-testid="run-status"][data-status="succeeded"]')
+      .waitFor({ timeout: RUN_TIMEOUT_MS });
+
+    // The server's record of the run, to hold the UI to.
+    const [summary] = (await bridge.invoke('listRuns', { limit: 1 })).runs;
+    expect(summary).toMatchObject({
+      question: QUESTION,
+      corpus: 'sample',
+      status: 'succeeded',
+      answer: 'yes',
+    });
+    const { events, run } = await bridge.invoke('getRun', { runId: summary!.id });
+    const retries = events.flatMap((e) => (e.type === 'retry' ? [e] : []));
+    expect(retries).toHaveLength(1);
+
+    expect(await text(page.getByTestId('final-answer-text'))).toBe('yes');
+    expect(await text(runStatus)).toBe('Succeeded: yes');
+
+    // The program: both attempts, the repaired one shown, line by line.
+    const program = page.getByTestId('program-view');
+    expect(await text(program)).toContain('retrieve(');
+    await page.getByTestId('program-line-1').waitFor();
+    await page.getByTestId('program-attempt-1').waitFor();
+    await page.getByTestId('program-attempt-2').waitFor();
+    askedProgram = await programLines(page);
+    expect(askedProgram).toEqual(REPAIRED_PROGRAM_LINES);
+
+    // Bindings of the last (boosted) execution.
+    const bindingRows = page.getByTestId('bindings-table').getByTestId('binding-row');
+    const bindings = await bindingRows.evaluateAll((rows) =>
+      rows.map((row) => [...row.querySelectorAll('td')].map((td) => (td.textContent ?? '').trim())),
+    );
+    expect(bindings.map(([name, , line]) => [name, line])).toEqual([
+      ['docsA', '1'],
+      ['natA', '2'],
+      ['docsB', '3'],
+      ['natB', '4'],
+    ]);
+    expect(bindings[1]![1]).toContain('American');
+    expect(bindings[3]![1]).toContain('American');
+
+    // Retry with backoff, exactly as recorded.
+    expect(await retry.count()).toBe(1);
+    const retryText = await text(retry.first());
+    expect(retryText).toContain('503');
+    expect(retryText).toContain(`retry in ${formatMs(retries[0]!.delayMs)}`);
+    await page.getByTestId('retry-timeline').waitFor();
+    await page.getByTestId('tool-timeline').waitFor();
+
+    // Repair of the runtime error and the boosted re-run.
+    expect(await page.getByTestId('repair-event').count()).toBe(1);
+    expect(await text(page.getByTestId('repair-event'))).toMatch(
+      /^Repair round 1: asking the model to fix RuntimeError on line 4/,
+    );
+    expect(await page.getByTestId('boost-event').count()).toBe(1);
+    expect(await text(page.getByTestId('boost-event'))).toMatch(
+      /“unknown” → tool call #\d+ re-run at k=10 \(was 5\)/,
+    );
+
+    // Metrics: the right numbers, the same as the server recorded.
+    expect(run.metrics).toMatchObject({
+      llmCalls: EXPECTED_LLM_CALLS,
+      cyclomaticComplexity: 1,
+      retries: 1,
+      repairs: 1,
+      boosts: 1,
+    });
+    expect(await metric(page, 'metric-complexity')).toBe('1');
+    expect(await metric(page, 'metric-llm-calls')).toBe(String(EXPECTED_LLM_CALLS));
+    expect(await metric(page, 'metric-retries')).toBe('1');
+    expect(await metric(page, 'metric-repairs')).toBe('1 · 1');
+    expect(await metric(page, 'metric-attempts')).toBe('2 · 3');
+    expect(await metric(page, 'metric-executable')).toBe('yes');
+    await screenshot(page, 'ask-finished');
+    await page.getByTestId('metrics-panel').screenshot({ path: path.join(ARTIFACTS_DIR, 'metrics.png') });
+
+    // A citation opens its passage.
+    await page.getByTestId('citation-1').click();
+    const passage = page.getByTestId('passage-view');
+    await passage.getByTestId('passage-highlight').waitFor();
+    expect(await text(passage)).toContain('Scott Derrickson');
+    expect(await text(passage.getByTestId('passage-highlight'))).toContain('Scott Derrickson');
+    await screenshot(page, 'passage', { fullPage: false });
+    await passage.getByRole('button', { name: 'Close passage' }).click();
+    await passage.waitFor({ state: 'detached' });
+  });
+
+  it('lists the run in History and reopens it with the same program and answer', async () => {
+    await page.getByTestId('nav-history').click();
+    const items = page.getByTestId('history-list').getByTestId('history-item');
+    await items.first().waitFor();
+    expect(await items.count()).toBe(1);
+    const cells = (await items.first().locator('td').allTextContents()).map((c) => c.trim());
+    expect(cells.slice(1, 4)).toEqual([QUESTION, 'succeeded', 'yes']);
+    expect(cells[5]).toBe('sample');
+    expect(cells[6]).toBe(String(EXPECTED_LLM_CALLS));
+    await screenshot(page, 'history');
+
+    await items.first().getByTestId('history-open').click();
+    await page.locator('[data-testid="run-status"][data-status="succeeded"]').waitFor();
+    expect(await text(page.getByTestId('final-answer-text'))).toBe('yes');
+    await page.getByTestId('program-line-1').waitFor();
+    expect(await programLines(page)).toEqual(askedProgram);
+    expect(await page.getByTestId('retry-event').count()).toBe(1);
+    expect(await metric(page, 'metric-llm-calls')).toBe(String(EXPECTED_LLM_CALLS));
+    await page.getByTestId('export-json').waitFor();
+    await page.getByTestId('rerun').waitFor();
+    await screenshot(page, 'history-run');
+  });
+
+  it('shows Settings with the folders the server was started with', async () => {
+    await page.getByTestId('nav-settings').click();
+    await expect.poll(() => page.getByTestId('settings-data-dir').inputValue()).toBe(dataDir);
+    expect(await page.getByTestId('settings-models-dir').inputValue()).toBe(modelsDir);
+    await page.getByTestId('settings-attempts').waitFor();
+    await page.getByTestId('settings-save').waitFor();
+    await screenshot(page, 'settings');
+  });
+
+  it('threw no uncaught errors in the page', () => {
+    expect(pageErrors).toEqual([]);
+  });
+
+  describe('without the token', () => {
+    it('refuses the WebSocket bridge', async () => {
+      const bridgeUrl = `ws://127.0.0.1:${server.port}/bridge`;
+      expect(await upgradeStatus(bridgeUrl)).toBe(401);
+      expect(await upgradeStatus(`${bridgeUrl}?token=${'0'.repeat(server.token.length)}`)).toBe(401);
+      // The same request with the token is accepted, so the refusals above are about the token.
+      expect(await upgradeStatus(`${bridgeUrl}?token=${server.token}`)).toBe(101);
+
+      // From a page of the server's own origin too: the socket never opens.
+      const outcome = await page.evaluate(`new Promise((resolve) => {
+        const socket = new WebSocket(${JSON.stringify(bridgeUrl)});
+        socket.onopen = () => resolve('open');
+        socket.onclose = (event) => resolve('closed ' + event.code);
+      })`);
+      expect(outcome).toBe('closed 1006');
+    });
+
+    it('shows what to do on a page opened without it', async () => {
+      const bare = await page.context().newPage();
+      try {
+        await bare.goto(`${server.origin}/`);
+        const alert = bare.getByRole('alert');
+        await alert.waitFor();
+        expect(await text(alert)).toContain(
+          'This page was opened without its access token. Open the exact address "reckon serve" printed',
+        );
+        expect(await text(alert)).toContain('NO_TOKEN');
+        await screenshot(bare, 'no-token', { fullPage: false });
+      } finally {
+        await bare.close();
+      }
+    });
+  });
+});
+
+/** The HTTP status the server answers a WebSocket upgrade with (101 = accepted). */
+function upgradeStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    socket.once('open', () => {
+      socket.close();
+      resolve(101);
+    });
+    socket.once('unexpected-response', (request, response) => {
+      resolve(response.statusCode ?? 0);
+      request.destroy();
+    });
+    socket.on('error', (error) => reject(error));
+  });
+}
