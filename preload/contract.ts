@@ -110,9 +110,17 @@ export const llmSettingsSchema = z.object({
 });
 
 export const sandboxSettingsSchema = z.object({
-  memoryBytes: z.number().int().min(1 << 20).max(1 << 30),
+  memoryBytes: z
+    .number()
+    .int()
+    .min(1 << 20)
+    .max(1 << 30),
   /** The sandbox refuses stacks under 32 KiB (MIN_SANDBOX_STACK_BYTES) or over 256 KiB. */
-  stackBytes: z.number().int().min(32 << 10).max(256 << 10),
+  stackBytes: z
+    .number()
+    .int()
+    .min(32 << 10)
+    .max(256 << 10),
   deadlineMs: z.number().int().min(100).max(600_000),
   maxHostCalls: z.number().int().min(1).max(10_000),
 });
@@ -188,7 +196,10 @@ export const commands = {
     output: z.object({ jobId: z.string() }),
   },
   /** Ingests every path the corpus already has again (changed files are replaced). */
-  reindexCorpus: { input: z.object({ corpus: corpusNameSchema }).strict(), output: z.object({ jobId: z.string() }) },
+  reindexCorpus: {
+    input: z.object({ corpus: corpusNameSchema }).strict(),
+    output: z.object({ jobId: z.string() }),
+  },
   cancelJob: { input: z.object({ jobId: z.string() }).strict(), output: ok },
   removeCorpus: { input: z.object({ corpus: corpusNameSchema }).strict(), output: ok },
   search: {
@@ -200,7 +211,11 @@ export const commands = {
         mode: searchModeSchema.optional(),
       })
       .strict(),
-    output: z.object({ mode: searchModeSchema, hits: z.array(searchHitSchema), warnings: z.array(z.string()) }),
+    output: z.object({
+      mode: searchModeSchema,
+      hits: z.array(searchHitSchema),
+      warnings: z.array(z.string()),
+    }),
   },
   /** A chunk and the text around it in its document, for opening a citation. */
   getChunk: {
@@ -213,9 +228,16 @@ export const commands = {
   },
   listModels: {
     input: empty,
-    output: z.object({ modelsDir: z.string(), catalog: z.array(catalogModelSchema), local: z.array(localModelSchema) }),
+    output: z.object({
+      modelsDir: z.string(),
+      catalog: z.array(catalogModelSchema),
+      local: z.array(localModelSchema),
+    }),
   },
-  pullModel: { input: z.object({ id: z.string().min(1).max(200) }).strict(), output: z.object({ jobId: z.string() }) },
+  pullModel: {
+    input: z.object({ id: z.string().min(1).max(200) }).strict(),
+    output: z.object({ jobId: z.string() }),
+  },
   getSettings: { input: empty, output: settingsSchema },
   updateSettings: {
     input: z
@@ -244,7 +266,9 @@ export const commands = {
   },
   cancelRun: { input: z.object({ runId: z.string() }).strict(), output: ok },
   listRuns: {
-    input: z.object({ limit: z.number().int().min(1).max(1000).optional(), search: z.string().max(500).optional() }).strict(),
+    input: z
+      .object({ limit: z.number().int().min(1).max(1000).optional(), search: z.string().max(500).optional() })
+      .strict(),
     output: z.object({ runs: z.array(runSummarySchema) }),
   },
   getRun: {

@@ -15,7 +15,9 @@ export class TracePrinter {
     const w = this.write;
     switch (event.type) {
       case 'run-started':
-        w(`Run ${event.runId} · ${event.strategy} · model ${event.model}${event.corpus ? ` · corpus ${event.corpus}` : ''}`);
+        w(
+          `Run ${event.runId} · ${event.strategy} · model ${event.model}${event.corpus ? ` · corpus ${event.corpus}` : ''}`,
+        );
         w(`Question: ${event.question}`);
         break;
       case 'decomposition':
@@ -30,19 +32,24 @@ export class TracePrinter {
         w(`  ✗ syntax error${event.line ? ` on line ${event.line}` : ''}: ${event.message}`);
         break;
       case 'execution-started':
-        w(`\nExecution ${event.execution}${event.boosted.length ? ` (boosted: ${event.boosted.map((b) => `tool call #${b.callIndex} → k=${b.k}`).join(', ')})` : ''}`);
+        w(
+          `\nExecution ${event.execution}${event.boosted.length ? ` (boosted: ${event.boosted.map((b) => `tool call #${b.callIndex} → k=${b.k}`).join(', ')})` : ''}`,
+        );
         break;
       case 'tool-call': {
         const args = [...event.args];
         while (args.length > 0 && args.at(-1) === undefined) args.pop();
-        w(`  → ${event.tool}(${args.map((a) => inline(JSON.stringify(a) ?? 'undefined')).join(', ')})${event.line ? `  [line ${event.line}]` : ''}`);
+        w(
+          `  → ${event.tool}(${args.map((a) => inline(JSON.stringify(a) ?? 'undefined')).join(', ')})${event.line ? `  [line ${event.line}]` : ''}`,
+        );
         break;
       }
       case 'tool-result':
         if (event.error) w(`  ← ${event.tool} failed: ${event.error}`);
         else if (event.chunks) {
           w(`  ← ${event.summary} (${event.durationMs.toFixed(0)} ms)`);
-          for (const chunk of event.chunks) w(`      #${chunk.id} ${chunk.title}  (${chunk.score.toFixed(3)})`);
+          for (const chunk of event.chunks)
+            w(`      #${chunk.id} ${chunk.title}  (${chunk.score.toFixed(3)})`);
         } else w(`  ← ${inline(event.summary)} (${event.durationMs.toFixed(0)} ms)`);
         break;
       case 'binding':
@@ -52,16 +59,24 @@ export class TracePrinter {
         w(`  console.${event.level}: ${inline(event.message)}`);
         break;
       case 'runtime-error':
-        w(`  ✗ ${event.kind}${event.errorName ? ` (${event.errorName})` : ''}${event.line ? ` on line ${event.line}` : ''}: ${event.message}`);
+        w(
+          `  ✗ ${event.kind}${event.errorName ? ` (${event.errorName})` : ''}${event.line ? ` on line ${event.line}` : ''}: ${event.message}`,
+        );
         break;
       case 'repair-requested':
-        w(`\nRepair round ${event.round}: asking the model to fix ${event.kind}${event.line ? ` on line ${event.line}` : ''}.`);
+        w(
+          `\nRepair round ${event.round}: asking the model to fix ${event.kind}${event.line ? ` on line ${event.line}` : ''}.`,
+        );
         break;
       case 'retrieval-boosted':
-        w(`\nAdaptive retrieval: "${event.sentinel}" (${event.path}) → re-running with tool call #${event.callIndex} (retrieve) at k=${event.toK} (was ${event.fromK}).`);
+        w(
+          `\nAdaptive retrieval: "${event.sentinel}" (${event.path}) → re-running with tool call #${event.callIndex} (retrieve) at k=${event.toK} (was ${event.fromK}).`,
+        );
         break;
       case 'retry':
-        w(`  ⟳ ${event.role}: attempt ${event.attempt}/${event.maxAttempts} failed (${event.reason}); ${event.outcome === 'retrying' ? `retrying in ${Math.round(event.delayMs)} ms` : 'giving up'}`);
+        w(
+          `  ⟳ ${event.role}: attempt ${event.attempt}/${event.maxAttempts} failed (${event.reason}); ${event.outcome === 'retrying' ? `retrying in ${Math.round(event.delayMs)} ms` : 'giving up'}`,
+        );
         break;
       case 'warning':
         w(`  ! ${event.message}`);

@@ -135,7 +135,9 @@ export function createEngine(options: EngineOptions): Engine {
     const resolveDense = async (): Promise<Awaited<ReturnType<SearchSource['dense']>>> => {
       const binding = corpus.store.embedderBinding();
       if (!binding) {
-        return { unavailable: 'this corpus has no embeddings; ingest it again with an embedding model installed' };
+        return {
+          unavailable: 'this corpus has no embeddings; ingest it again with an embedding model installed',
+        };
       }
       const choice = await resolveEmbedder(embedderChoice, binding.modelId);
       if ('unavailable' in choice) return choice;
@@ -154,7 +156,8 @@ export function createEngine(options: EngineOptions): Engine {
         );
       }
       const missing = corpus.store.countChunksWithoutVectors();
-      if (missing > 0) warnings.push(`${missing} chunks have no vectors yet; run "reckon ingest" again to embed them.`);
+      if (missing > 0)
+        warnings.push(`${missing} chunks have no vectors yet; run "reckon ingest" again to embed them.`);
       return { index, embedder, warnings };
     };
     return {
@@ -229,7 +232,10 @@ export function createEngine(options: EngineOptions): Engine {
     },
 
     async search(corpusName, query, searchOptions = {}) {
-      const retriever = openRetrieverFor(library.openForReading(corpusName), searchOptions.embedder ?? 'auto');
+      const retriever = openRetrieverFor(
+        library.openForReading(corpusName),
+        searchOptions.embedder ?? 'auto',
+      );
       try {
         return await retriever.search(query, searchOptions);
       } finally {

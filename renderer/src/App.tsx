@@ -119,7 +119,7 @@ export function App(): React.JSX.Element {
               </span>
             </>
           ) : (
-            <span className="muted">connecting…</span>
+            <span className="muted">{loadError ? 'not connected' : 'connecting…'}</span>
           )}
         </div>
       </nav>
@@ -127,7 +127,11 @@ export function App(): React.JSX.Element {
         {loadError && (
           <ErrorNote
             error={loadError}
-            title="Reckon’s engine did not answer. Is the app (or `reckon serve`) still running?"
+            title={
+              loadError.code === 'NO_TOKEN'
+                ? 'This page needs its access link.'
+                : 'Reckon’s engine did not answer. Is the app (or `reckon serve`) still running?'
+            }
           />
         )}
         {view === 'ask' && <AskView />}

@@ -18,6 +18,7 @@ import {
   type EventPayload,
 } from '../../preload/contract.ts';
 import {
+  SAMPLE_CORPUS_DIR,
   createAppService,
   type AppService,
   type AppServiceOptions,
@@ -190,6 +191,7 @@ describe('AppService over the real engine', () => {
       hasModel: false,
       hasEmbedder: false,
       host: 'browser',
+      sampleCorpusDir: SAMPLE_CORPUS_DIR,
     });
     expect(await invoke('listCorpora', {})).toEqual({ corpora: [] });
   });

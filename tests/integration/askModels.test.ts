@@ -24,13 +24,21 @@ let env: NodeJS.ProcessEnv;
 
 function reckon(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [reckonBin, ...args], { env, maxBuffer: 64 << 20, timeout: 240_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [reckonBin, ...args],
+      { env, maxBuffer: 64 << 20, timeout: 240_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
-function ofType<T extends TraceEvent['type']>(events: TraceEvent[], type: T): (TraceEventOf<T> & TraceEvent)[] {
+function ofType<T extends TraceEvent['type']>(
+  events: TraceEvent[],
+  type: T,
+): (TraceEventOf<T> & TraceEvent)[] {
   return events.filter((e) => e.type === type) as (TraceEventOf<T> & TraceEvent)[];
 }
 
@@ -63,7 +71,10 @@ describe('reckon run-program', () => {
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout) as RunResult;
     expect(result.status).toBe('succeeded');
-    expect(JSON.parse(result.answer!)).toMatchObject({ director: 'Scott Derrickson', titles: expect.arrayContaining(['Scott Derrickson']) });
+    expect(JSON.parse(result.answer!)).toMatchObject({
+      director: 'Scott Derrickson',
+      titles: expect.arrayContaining(['Scott Derrickson']),
+    });
 
     const calls = ofType(result.events, 'tool-call');
     expect(calls.map((c) => [c.tool, c.line])).toEqual([
@@ -79,7 +90,13 @@ describe('reckon run-program', () => {
       ['second', 4],
       ['titles', 5],
     ]);
-    expect(result.metrics).toMatchObject({ llmCalls: 0, hostCalls: 2, cyclomaticComplexity: 1, programLines: 5, executable: true });
+    expect(result.metrics).toMatchObject({
+      llmCalls: 0,
+      hostCalls: 2,
+      cyclomaticComplexity: 1,
+      programLines: 5,
+      executable: true,
+    });
     expect(result.metrics.hostCallSites).toEqual({ retrieve: 2, answer: 0 });
     // The arrow function passed to map() runs one level deep.
     expect(result.metrics.maxStackDepth).toBe(1);
@@ -127,7 +144,10 @@ describe('reckon ask against an OpenAI-compatible server that answers 429 and 50
         const failure = failures.shift();
         if (failure) {
           seen.push({ status: failure });
-          res.writeHead(failure, { 'content-type': 'application/json', ...(failure === 429 ? { 'retry-after': '0' } : {}) });
+          res.writeHead(failure, {
+            'content-type': 'application/json',
+            ...(failure === 429 ? { 'retry-after': '0' } : {}),
+          });
           res.end(JSON.stringify({ error: { message: failure === 429 ? 'rate limited' : 'overloaded' } }));
           return;
         }
@@ -137,7 +157,10 @@ describe('reckon ask against an OpenAI-compatible server that answers 429 and 50
         res.end(
           JSON.stringify({
             choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-            usage: { prompt_tokens: Math.ceil(body.length / 4), completion_tokens: Math.ceil(content.length / 4) },
+            usage: {
+              prompt_tokens: Math.ceil(body.length / 4),
+              completion_tokens: Math.ceil(content.length / 4),
+            },
           }),
         );
       });
@@ -146,8 +169,17 @@ describe('reckon ask against an OpenAI-compatible server that answers 429 and 50
     const port = (server.address() as AddressInfo).port;
     try {
       const run = await reckon([
-        'ask', question, '--corpus', 'hotpot', '--model', `openai:http://127.0.0.1:${port}/v1#test-model`,
-        '--mode', 'bm25', '--retry-base-ms', '20', '--json',
+        'ask',
+        question,
+        '--corpus',
+        'hotpot',
+        '--model',
+        `openai:http://127.0.0.1:${port}/v1#test-model`,
+        '--mode',
+        'bm25',
+        '--retry-base-ms',
+        '20',
+        '--json',
       ]);
       expect(run.code, run.stderr).toBe(0);
       const result = JSON.parse(run.stdout) as RunResult;
@@ -174,8 +206,19 @@ describe('reckon ask on a tiny generated GGUF (the real node-llama-cpp path)', (
   it('ends in a typed result whatever the random model writes', async () => {
     const gguf = await makeTinyGguf({ path: path.join(tmp, 'models', 'llm', 'tiny.gguf') });
     const run = await reckon([
-      'ask', 'Who directed Doctor Strange?', '--corpus', 'hotpot', '--model', gguf, '--threads', '1',
-      '--context-size', '2048', '--mode', 'bm25', '--json',
+      'ask',
+      'Who directed Doctor Strange?',
+      '--corpus',
+      'hotpot',
+      '--model',
+      gguf,
+      '--threads',
+      '1',
+      '--context-size',
+      '2048',
+      '--mode',
+      'bm25',
+      '--json',
     ]);
     expect([0, 1]).toContain(run.code);
     const result = JSON.parse(run.stdout) as RunResult;

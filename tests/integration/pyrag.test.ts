@@ -23,9 +23,14 @@ let env: NodeJS.ProcessEnv;
 
 function reckon(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [reckonBin, ...args], { env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [reckonBin, ...args],
+      { env, maxBuffer: 64 << 20 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -37,7 +42,9 @@ const BROKEN_PROGRAM = [
   'const natA = await answer("What is Scott Derrickson\'s nationality?", docsA);',
   'const docsB = await retrieve("Ed Wood nationality");',
   'const natB = await answer("What is Ed Wood\'s nationality?", docsB.first.text);',
-  'return await answer(`Given: Scott Derrickson is ${natA}. Ed Wood is ${natB}. Answer the question: ' + QUESTION + '`);',
+  'return await answer(`Given: Scott Derrickson is ${natA}. Ed Wood is ${natB}. Answer the question: ' +
+    QUESTION +
+    '`);',
   '```',
 ].join('\n');
 
@@ -47,7 +54,9 @@ const REPAIRED_PROGRAM = [
   'const natA = await answer("What is Scott Derrickson\'s nationality?", docsA);',
   'const docsB = await retrieve("Ed Wood");',
   'const natB = await answer("What is Ed Wood\'s nationality?", docsB);',
-  'return await answer(`Given: Scott Derrickson is ${natA}. Ed Wood is ${natB}. Answer the question: ' + QUESTION + '`);',
+  'return await answer(`Given: Scott Derrickson is ${natA}. Ed Wood is ${natB}. Answer the question: ' +
+    QUESTION +
+    '`);',
   '```',
 ].join('\n');
 
@@ -64,7 +73,10 @@ const SCRIPT = [
   // Execution 3 (boosted): a 503 first, retried with backoff.
   JSON.stringify({ role: 'answer', error: { status: 503, message: 'model server busy' } }),
   line('answer', 'Document [1] says he is American.\n<answer>American</answer>'),
-  line('answer', 'Document [2] says Edward Davis Wood Jr. was an American filmmaker.\n<answer>American</answer>'),
+  line(
+    'answer',
+    'Document [2] says Edward Davis Wood Jr. was an American filmmaker.\n<answer>American</answer>',
+  ),
   line('answer', 'Both are American.\n<answer>yes</answer>'),
 ].join('\n');
 
@@ -80,7 +92,10 @@ afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-function ofType<T extends TraceEvent['type']>(events: TraceEvent[], type: T): (TraceEventOf<T> & TraceEvent)[] {
+function ofType<T extends TraceEvent['type']>(
+  events: TraceEvent[],
+  type: T,
+): (TraceEventOf<T> & TraceEvent)[] {
   return events.filter((e) => e.type === type) as (TraceEventOf<T> & TraceEvent)[];
 }
 
@@ -89,8 +104,17 @@ describe('reckon ask --strategy pyrag with a replay model', () => {
 
   it('reproduces the scripted run end to end', async () => {
     const run = await reckon([
-      'ask', QUESTION, '--corpus', 'hotpot', '--model', `replay:${path.join(tmp, 'script.jsonl')}`,
-      '--mode', 'bm25', '--retry-base-ms', '5', '--json',
+      'ask',
+      QUESTION,
+      '--corpus',
+      'hotpot',
+      '--model',
+      `replay:${path.join(tmp, 'script.jsonl')}`,
+      '--mode',
+      'bm25',
+      '--retry-base-ms',
+      '5',
+      '--json',
     ]);
     expect(run.code, run.stderr).toBe(0);
     result = JSON.parse(run.stdout) as RunResult;
@@ -98,12 +122,22 @@ describe('reckon ask --strategy pyrag with a replay model', () => {
     expect(result.status).toBe('succeeded');
     expect(result.answer).toBe('yes');
 
-    expect(ofType(events, 'decomposition')[0]).toMatchObject({ subQuestions: ["What is Scott Derrickson's nationality?", "What is Ed Wood's nationality?"], fallback: false });
+    expect(ofType(events, 'decomposition')[0]).toMatchObject({
+      subQuestions: ["What is Scott Derrickson's nationality?", "What is Ed Wood's nationality?"],
+      fallback: false,
+    });
     expect(ofType(events, 'program-generated').map((e) => e.purpose)).toEqual(['plan', 'repair']);
 
     const runtimeError = ofType(events, 'runtime-error')[0]!;
-    expect(runtimeError).toMatchObject({ execution: 1, kind: 'RuntimeError', errorName: 'TypeError', line: 4 });
-    expect(ofType(events, 'repair-requested')).toEqual([expect.objectContaining({ round: 1, kind: 'RuntimeError', line: 4 })]);
+    expect(runtimeError).toMatchObject({
+      execution: 1,
+      kind: 'RuntimeError',
+      errorName: 'TypeError',
+      line: 4,
+    });
+    expect(ofType(events, 'repair-requested')).toEqual([
+      expect.objectContaining({ round: 1, kind: 'RuntimeError', line: 4 }),
+    ]);
 
     const boost = ofType(events, 'retrieval-boosted')[0]!;
     expect(boost).toMatchObject({ path: 'sentinel-answer', fromK: 5, toK: 10, sentinel: 'unknown' });
@@ -128,7 +162,14 @@ describe('reckon ask --strategy pyrag with a replay model', () => {
     expect(bindings[1]!.preview).toContain('American');
 
     const retries = ofType(events, 'retry');
-    expect(retries).toEqual([expect.objectContaining({ role: 'answer', attempt: 1, outcome: 'retrying', reason: expect.stringMatching(/503/) })]);
+    expect(retries).toEqual([
+      expect.objectContaining({
+        role: 'answer',
+        attempt: 1,
+        outcome: 'retrying',
+        reason: expect.stringMatching(/503/),
+      }),
+    ]);
     expect(retries[0]!.delayMs).toBeGreaterThanOrEqual(0);
 
     const final = ofType(events, 'final-answer')[0]!;
@@ -139,19 +180,46 @@ describe('reckon ask --strategy pyrag with a replay model', () => {
       expect(retrieveResults.some((r) => r.chunks?.some((c) => c.id === citation.chunkId))).toBe(true);
     }
 
-    expect(result.metrics).toMatchObject({ llmCalls: 10, retries: 1, repairs: 1, boosts: 1, executions: 3, executable: true });
+    expect(result.metrics).toMatchObject({
+      llmCalls: 10,
+      retries: 1,
+      repairs: 1,
+      boosts: 1,
+      executions: 3,
+      executable: true,
+    });
     expect(result.metrics.cyclomaticComplexity).toBe(1);
     expect(result.metrics.maxStackDepth).toBe(0);
     expect(events.at(-1)).toMatchObject({ type: 'run-finished', status: 'succeeded' });
   });
 
   it('is saved, listed and exported as a replay file that reproduces it', async () => {
-    const list = JSON.parse((await reckon(['runs', 'list', '--json'])).stdout) as { runs: { id: string; answer: string }[] };
+    const list = JSON.parse((await reckon(['runs', 'list', '--json'])).stdout) as {
+      runs: { id: string; answer: string }[];
+    };
     expect(list.runs[0]).toMatchObject({ id: result.runId, answer: 'yes' });
     const replayFile = path.join(tmp, 'exported.jsonl');
-    const exported = await reckon(['runs', 'export', result.runId, '--out', path.join(tmp, 'run.json'), '--replay', replayFile]);
+    const exported = await reckon([
+      'runs',
+      'export',
+      result.runId,
+      '--out',
+      path.join(tmp, 'run.json'),
+      '--replay',
+      replayFile,
+    ]);
     expect(exported.code, exported.stderr).toBe(0);
-    const again = await reckon(['ask', QUESTION, '--corpus', 'hotpot', '--model', `replay:${replayFile}`, '--mode', 'bm25', '--json']);
+    const again = await reckon([
+      'ask',
+      QUESTION,
+      '--corpus',
+      'hotpot',
+      '--model',
+      `replay:${replayFile}`,
+      '--mode',
+      'bm25',
+      '--json',
+    ]);
     expect(again.code, again.stderr).toBe(0);
     const second = JSON.parse(again.stdout) as RunResult;
     const shape = (r: RunResult) =>

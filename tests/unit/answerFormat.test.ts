@@ -3,7 +3,11 @@ import { answerMessages, parseAnswerOutput } from '../../main/engine/strategies/
 
 describe('parseAnswerOutput', () => {
   it('takes the tagged answer and the cited documents', () => {
-    expect(parseAnswerOutput('Document [2] says he was born in Denver [2], see also [1].\n<answer>American</answer>')).toEqual({
+    expect(
+      parseAnswerOutput(
+        'Document [2] says he was born in Denver [2], see also [1].\n<answer>American</answer>',
+      ),
+    ).toEqual({
       answer: 'American',
       reasoning: 'Document [2] says he was born in Denver [2], see also [1].',
       citedDocs: [2, 1],
@@ -15,7 +19,11 @@ describe('parseAnswerOutput', () => {
   });
 
   it('falls back to the last line without tags', () => {
-    expect(parseAnswerOutput('Reasoning here.\nAnswer: 1966')).toEqual({ answer: '1966', reasoning: 'Reasoning here.', citedDocs: [] });
+    expect(parseAnswerOutput('Reasoning here.\nAnswer: 1966')).toEqual({
+      answer: '1966',
+      reasoning: 'Reasoning here.',
+      citedDocs: [],
+    });
   });
 
   it('never throws on empty output', () => {

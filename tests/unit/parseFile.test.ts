@@ -411,7 +411,9 @@ describe('findInvalidUtf8', () => {
 describe('joinSentences', () => {
   it('restores HotpotQA paragraphs exactly and spaces 2WikiMultihopQA sentences', async () => {
     const { joinSentences } = await import('../../main/engine/corpus/loaders/loadQaDataset.ts');
-    expect(joinSentences(['Ed Wood was a filmmaker.', ' He was American.'])).toBe('Ed Wood was a filmmaker. He was American.');
+    expect(joinSentences(['Ed Wood was a filmmaker.', ' He was American.'])).toBe(
+      'Ed Wood was a filmmaker. He was American.',
+    );
     expect(joinSentences(['Hardy was an English cricketer.', 'He played for Kent.'])).toBe(
       'Hardy was an English cricketer. He played for Kent.',
     );

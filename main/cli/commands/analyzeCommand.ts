@@ -10,7 +10,9 @@ import { ReckonError } from '../../engine/errors.ts';
 export function registerAnalyze(program: Command, run: CommandRunner): void {
   program
     .command('analyze')
-    .description('Program metrics without running it: cyclomatic complexity, AST node profile, lines, tool-call sites.')
+    .description(
+      'Program metrics without running it: cyclomatic complexity, AST node profile, lines, tool-call sites.',
+    )
     .argument('<file>', 'JavaScript file (or a model output with a fenced code block)')
     .option('--json', 'print as JSON')
     .action((file: string, options: { json?: boolean }) => run((ctx) => analyze(ctx, file, options)));
@@ -27,7 +29,12 @@ async function analyze(ctx: CliContext, file: string, options: { json?: boolean 
   const prepared = prepareProgram(code);
   if (!prepared.ok) {
     const { message, line, column } = prepared.error;
-    if (options.json) ctx.json({ file, ok: false, error: { kind: 'SyntaxError', message, line: line ?? null, column: column ?? null } });
+    if (options.json)
+      ctx.json({
+        file,
+        ok: false,
+        error: { kind: 'SyntaxError', message, line: line ?? null, column: column ?? null },
+      });
     else ctx.err(`${file}:${line ?? '?'}:${column ?? '?'}: SyntaxError: ${message}`);
     return ExitCode.ERROR;
   }
@@ -37,12 +44,16 @@ async function analyze(ctx: CliContext, file: string, options: { json?: boolean 
     return ExitCode.OK;
   }
   ctx.out(`${file}`);
-  ctx.out(`  cyclomatic complexity  ${a.cyclomaticComplexity} (program), max ${a.maxFunctionComplexity} in a function`);
+  ctx.out(
+    `  cyclomatic complexity  ${a.cyclomaticComplexity} (program), max ${a.maxFunctionComplexity} in a function`,
+  );
   for (const fn of a.functions) ctx.out(`    ${fn.name} (line ${fn.line}): ${fn.complexity}`);
   ctx.out(`  lines                  ${a.lines}`);
   ctx.out(`  tool-call sites        retrieve ${a.hostCallSites.retrieve}, answer ${a.hostCallSites.answer}`);
   ctx.out(`  static nesting         ${a.maxStaticNesting}`);
-  ctx.out(`  top-level return       ${a.hasTopLevelReturn ? 'yes' : 'no (a program should end with return)'}`);
+  ctx.out(
+    `  top-level return       ${a.hasTopLevelReturn ? 'yes' : 'no (a program should end with return)'}`,
+  );
   const profile = Object.entries(a.nodeTypeProfile).sort((x, y) => y[1] - x[1]);
   ctx.out(`  AST node profile       ${profile.map(([type, n]) => `${type} ${n}`).join(', ')}`);
   return ExitCode.OK;

@@ -5,7 +5,14 @@ import type { CliContext } from '../CliContext.ts';
 import { ExitCode } from '../CliContext.ts';
 import { TracePrinter } from '../TracePrinter.ts';
 import { parsePositiveInt, type CommandRunner } from './shared.ts';
-import { DEFAULT_RUN_TOP_K, STRATEGIES, startRun, type RunRequest, type RunResult, type StrategyName } from '../../engine/runs/startRun.ts';
+import {
+  DEFAULT_RUN_TOP_K,
+  STRATEGIES,
+  startRun,
+  type RunRequest,
+  type RunResult,
+  type StrategyName,
+} from '../../engine/runs/startRun.ts';
 import { SEARCH_MODES, type SearchMode } from '../../engine/corpus/search/searchCorpus.ts';
 import { DEFAULT_SANDBOX_LIMITS } from '../../engine/sandbox/SandboxTypes.ts';
 import { ReckonError } from '../../engine/errors.ts';
@@ -26,10 +33,16 @@ interface RunCliOptions {
 function addRunOptions(command: Command): Command {
   return command
     .option('-k, --k <n>', 'passages per retrieve() call', parsePositiveInt, DEFAULT_RUN_TOP_K)
-    .addOption(new Option('--mode <mode>', 'search behind retrieve()').choices(SEARCH_MODES).default('hybrid'))
+    .addOption(
+      new Option('--mode <mode>', 'search behind retrieve()').choices(SEARCH_MODES).default('hybrid'),
+    )
     .option('--threads <n>', 'llama.cpp threads (default: physical cores less one)', parsePositiveInt)
     .option('--context-size <n>', 'llama.cpp context size in tokens', parsePositiveInt)
-    .option('--deadline-ms <n>', `sandbox deadline per program run (default ${DEFAULT_SANDBOX_LIMITS.deadlineMs})`, parsePositiveInt)
+    .option(
+      '--deadline-ms <n>',
+      `sandbox deadline per program run (default ${DEFAULT_SANDBOX_LIMITS.deadlineMs})`,
+      parsePositiveInt,
+    )
     .option('--retry-attempts <n>', 'attempts per model call before giving up (default 4)', parsePositiveInt)
     .option('--retry-base-ms <n>', 'first backoff delay in ms (default 500)', parsePositiveInt)
     .option('--json', 'print the whole run (events included) as JSON');
@@ -39,21 +52,29 @@ export function registerAsk(program: Command, run: CommandRunner): void {
   addRunOptions(
     program
       .command('ask')
-      .description('Answer a question: the model writes a program over retrieve() and answer(), run in the sandbox.')
+      .description(
+        'Answer a question: the model writes a program over retrieve() and answer(), run in the sandbox.',
+      )
       .argument('<question>')
       .requiredOption('-c, --corpus <name>', 'corpus to search')
       .requiredOption('-m, --model <spec>', 'a .gguf file, openai:<baseURL>#<model>, or replay:<file.jsonl>')
       .addOption(new Option('--strategy <name>', 'method').choices(STRATEGIES).default('pyrag')),
   ).action((question: string, options: RunCliOptions & { strategy: StrategyName }) =>
     run((ctx) =>
-      executeRun(ctx, { kind: 'question', question, strategy: options.strategy, model: options.model!, ...common(options) }, options),
+      executeRun(
+        ctx,
+        { kind: 'question', question, strategy: options.strategy, model: options.model!, ...common(options) },
+        options,
+      ),
     ),
   );
 
   addRunOptions(
     program
       .command('run-program')
-      .description('Run a program you wrote in the sandbox (retrieve() works without a model; answer() needs --model).')
+      .description(
+        'Run a program you wrote in the sandbox (retrieve() works without a model; answer() needs --model).',
+      )
       .argument('<file>', 'JavaScript file')
       .option('-c, --corpus <name>', 'corpus searched by retrieve()')
       .option('-m, --model <spec>', 'model used by answer()'),
@@ -65,12 +86,18 @@ export function registerAsk(program: Command, run: CommandRunner): void {
       } catch (error) {
         throw new ReckonError('FILE_NOT_FOUND', `Cannot read ${file}: ${(error as Error).message}`);
       }
-      return executeRun(ctx, { kind: 'program', code, model: options.model ?? null, ...common(options) }, options);
+      return executeRun(
+        ctx,
+        { kind: 'program', code, model: options.model ?? null, ...common(options) },
+        options,
+      );
     }),
   );
 }
 
-function common(options: RunCliOptions): Omit<RunRequest, 'kind' | 'question' | 'strategy' | 'model' | 'code'> {
+function common(
+  options: RunCliOptions,
+): Omit<RunRequest, 'kind' | 'question' | 'strategy' | 'model' | 'code'> {
   return {
     corpus: options.corpus ?? null,
     topK: options.k,
@@ -114,5 +141,9 @@ async function executeRun(ctx: CliContext, request: RunRequest, options: RunCliO
   }
   if (options.json) ctx.json(result);
   else ctx.err(`Saved as run ${result.runId} (reckon runs show ${result.runId}).`);
-  return result.status === 'succeeded' ? ExitCode.OK : result.status === 'cancelled' ? ExitCode.CANCELLED : ExitCode.ERROR;
+  return result.status === 'succeeded'
+    ? ExitCode.OK
+    : result.status === 'cancelled'
+      ? ExitCode.CANCELLED
+      : ExitCode.ERROR;
 }

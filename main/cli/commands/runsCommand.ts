@@ -16,12 +16,18 @@ export function registerRuns(program: Command, run: CommandRunner): void {
     .option('--json', 'print as JSON')
     .action((options: { limit: number; search?: string; json?: boolean }) =>
       run(async (ctx) => {
-        const list = ctx.runStore.listRuns({ limit: options.limit, ...(options.search ? { search: options.search } : {}) });
+        const list = ctx.runStore.listRuns({
+          limit: options.limit,
+          ...(options.search ? { search: options.search } : {}),
+        });
         if (options.json) ctx.json({ runs: list });
-        else if (list.length === 0) ctx.out('No runs yet. Ask something: reckon ask "<question>" --corpus <name> --model <spec>');
+        else if (list.length === 0)
+          ctx.out('No runs yet. Ask something: reckon ask "<question>" --corpus <name> --model <spec>');
         else
           for (const r of list) {
-            ctx.out(`${r.id}  ${r.status.padEnd(9)} ${r.strategy.padEnd(7)} ${truncate(r.question, 60)}${r.answer ? `  → ${truncate(r.answer, 40)}` : ''}`);
+            ctx.out(
+              `${r.id}  ${r.status.padEnd(9)} ${r.strategy.padEnd(7)} ${truncate(r.question, 60)}${r.answer ? `  → ${truncate(r.answer, 40)}` : ''}`,
+            );
           }
         return ExitCode.OK;
       }),
@@ -57,7 +63,9 @@ export function registerRuns(program: Command, run: CommandRunner): void {
         else ctx.json(exported);
         if (options.replay) {
           atomicWriteFileSync(options.replay, ctx.runStore.exportReplay(id));
-          ctx.err(`Replay file written to ${options.replay}: reckon ask "${exported.run.question}" --corpus ${exported.run.corpus ?? '<name>'} --model replay:${options.replay}`);
+          ctx.err(
+            `Replay file written to ${options.replay}: reckon ask "${exported.run.question}" --corpus ${exported.run.corpus ?? '<name>'} --model replay:${options.replay}`,
+          );
         }
         if (options.out) ctx.err(`Run written to ${options.out}.`);
         return ExitCode.OK;
@@ -67,7 +75,8 @@ export function registerRuns(program: Command, run: CommandRunner): void {
 
 function requireRun(ctx: CliContext, id: string) {
   const found = ctx.runStore.getRun(id);
-  if (!found) throw new ReckonError('RUN_NOT_FOUND', `There is no run "${id}". List runs with: reckon runs list`);
+  if (!found)
+    throw new ReckonError('RUN_NOT_FOUND', `There is no run "${id}". List runs with: reckon runs list`);
   return found;
 }
 

@@ -581,7 +581,6 @@ function isModelAvailable(spec: string, modelsDir: string): boolean {
   }
 }
 
-
 function toIngestProgress(event: IngestProgressEvent): EventPayload<'onDidChangeIngestProgress'>['progress'] {
   return {
     phase: event.phase,

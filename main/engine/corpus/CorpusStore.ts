@@ -523,7 +523,9 @@ export const QUERY_STOPWORDS: ReadonlySet<string> = new Set(
 
 /** Turns free text into an FTS5 query of quoted, OR-ed terms (no operator injection possible). */
 export function toFtsQuery(query: string): string {
-  const words = [...new Set((query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, MAX_QUERY_TERMS * 4))];
+  const words = [
+    ...new Set((query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, MAX_QUERY_TERMS * 4)),
+  ];
   const content = words.filter((word) => !QUERY_STOPWORDS.has(word));
   const terms = (content.length > 0 ? content : words).slice(0, MAX_QUERY_TERMS);
   return terms.map((term) => `"${term}"`).join(' OR ');

@@ -29,7 +29,13 @@ export const DEFAULT_RUN_TOP_K = 5;
 export const DEFAULT_RUN_SEARCH_MODE: SearchMode = 'hybrid';
 
 export type RunRequest =
-  | (CommonRunRequest & { kind: 'question'; question: string; strategy: StrategyName; model: string; pyrag?: PyragOptions })
+  | (CommonRunRequest & {
+      kind: 'question';
+      question: string;
+      strategy: StrategyName;
+      model: string;
+      pyrag?: PyragOptions;
+    })
   | (CommonRunRequest & { kind: 'program'; code: string; model: string | null });
 
 interface CommonRunRequest {
@@ -42,7 +48,10 @@ interface CommonRunRequest {
 }
 
 /** Hands out a model backend for a spec; `release` is called when the run ends. */
-export type LlmProvider = (spec: string, signal: AbortSignal) => Promise<{ backend: LlmBackend; release(): Promise<void> }>;
+export type LlmProvider = (
+  spec: string,
+  signal: AbortSignal,
+) => Promise<{ backend: LlmBackend; release(): Promise<void> }>;
 
 export interface RunDependencies {
   engine: Engine;
@@ -80,7 +89,15 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
   const modelSpec = request.model ?? 'none';
   const question = request.kind === 'question' ? request.question : '(user program)';
   const strategy = request.kind === 'question' ? request.strategy : 'program';
-  deps.store?.createRun({ id: runId, question, corpus: request.corpus, strategy, model: modelSpec, options: request, createdAt: now() });
+  deps.store?.createRun({
+    id: runId,
+    question,
+    corpus: request.corpus,
+    strategy,
+    model: modelSpec,
+    options: request,
+    createdAt: now(),
+  });
   // Let the caller subscribe before the first event: the work starts on the next tick.
   const done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => execute());
   return {
@@ -112,11 +129,15 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
             onRetry(event);
           },
         });
-        recording = recordingBackend(retried, recorder, { ...(deps.store ? { store: deps.store } : {}), now });
+        recording = recordingBackend(retried, recorder, {
+          ...(deps.store ? { store: deps.store } : {}),
+          now,
+        });
       }
       const services: StrategyServices = {
         llm: recording ?? noModel(),
-        retrieve: (query, k, callSignal) => retrieve(retriever, query, k, request.searchMode, callSignal, recorder),
+        retrieve: (query, k, callSignal) =>
+          retrieve(retriever, query, k, request.searchMode, callSignal, recorder),
         runProgram: deps.runProgram ?? runSandboxedProgram,
         emit: (body) => void recorder.emit(body),
         now,
@@ -124,11 +145,18 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
       };
       const limits = request.sandboxLimits;
       const wrapped: StrategyServices = limits
-        ? { ...services, runProgram: (options) => services.runProgram({ ...options, limits: { ...limits, ...options.limits } }) }
+        ? {
+            ...services,
+            runProgram: (options) =>
+              services.runProgram({ ...options, limits: { ...limits, ...options.limits } }),
+          }
         : services;
       outcome =
         request.kind === 'question'
-          ? await runPyrag(request.question, wrapped, { topK: request.topK ?? DEFAULT_RUN_TOP_K, ...request.pyrag })
+          ? await runPyrag(request.question, wrapped, {
+              topK: request.topK ?? DEFAULT_RUN_TOP_K,
+              ...request.pyrag,
+            })
           : await runUserProgram(request.code, wrapped, { topK: request.topK ?? DEFAULT_RUN_TOP_K });
       if (signal.aborted) throw new CancelledError();
     } catch (caught) {
@@ -165,10 +193,19 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
       error.name = 'ProgramFailedError';
     }
     if (!error && outcome && outcome.answer !== null) {
-      recorder.emit({ type: 'final-answer', answer: outcome.answer, reasoning: outcome.reasoning, citations: outcome.citations });
+      recorder.emit({
+        type: 'final-answer',
+        answer: outcome.answer,
+        reasoning: outcome.reasoning,
+        citations: outcome.citations,
+      });
     }
     recorder.emit({ type: 'metrics', metrics });
-    const status: RunResult['status'] = error ? (error.code === 'CANCELLED' ? 'cancelled' : 'failed') : 'succeeded';
+    const status: RunResult['status'] = error
+      ? error.code === 'CANCELLED'
+        ? 'cancelled'
+        : 'failed'
+      : 'succeeded';
     const errorJson = error ? error.toJSON() : null;
     recorder.emit({ type: 'run-finished', status, error: errorJson });
     return {
@@ -217,4 +254,3 @@ function noModel(): LlmBackend {
     async dispose() {},
   };
 }
-

@@ -83,7 +83,13 @@ export interface SandboxFailure {
 }
 
 export type SandboxEvent =
-  | { type: 'host-call'; callIndex: number; tool: 'retrieve' | 'answer'; args: unknown[]; line: number | undefined }
+  | {
+      type: 'host-call';
+      callIndex: number;
+      tool: 'retrieve' | 'answer';
+      args: unknown[];
+      line: number | undefined;
+    }
   | {
       type: 'host-result';
       callIndex: number;

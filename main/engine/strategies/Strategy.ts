@@ -4,7 +4,13 @@
  * trace events.
  */
 import type { LlmBackend } from '../models/LlmBackend.ts';
-import type { HostTools, RetrievedDoc, SandboxEvent, SandboxLimits, SandboxRunResult } from '../sandbox/SandboxTypes.ts';
+import type {
+  HostTools,
+  RetrievedDoc,
+  SandboxEvent,
+  SandboxLimits,
+  SandboxRunResult,
+} from '../sandbox/SandboxTypes.ts';
 import type { Citation, RunMetrics, TraceEventBody } from '../runs/TraceEvent.ts';
 
 export interface StrategyServices {

@@ -20,7 +20,10 @@ export const ANSWER_SYSTEM_PROMPT = [
 export function formatDocuments(docs: readonly RetrievedDoc[]): string {
   return docs
     .map((doc, i) => {
-      const text = doc.text.length > MAX_DOC_CHARS_IN_PROMPT ? `${doc.text.slice(0, MAX_DOC_CHARS_IN_PROMPT)}…` : doc.text;
+      const text =
+        doc.text.length > MAX_DOC_CHARS_IN_PROMPT
+          ? `${doc.text.slice(0, MAX_DOC_CHARS_IN_PROMPT)}…`
+          : doc.text;
       return `[${i + 1}] ${doc.title}\n${text}`;
     })
     .join('\n\n');
@@ -69,7 +72,10 @@ export function parseAnswerOutput(output: string): ParsedAnswer {
     answer = (lines.at(-1) ?? '').replace(/^(final )?answer\s*[:：]\s*/i, '');
     reasoning = lines.slice(0, -1).join(' ') || null;
   }
-  answer = answer.replace(/\s+/g, ' ').replace(/^["'`]+|["'`]+$/g, '').trim();
+  answer = answer
+    .replace(/\s+/g, ' ')
+    .replace(/^["'`]+|["'`]+$/g, '')
+    .trim();
   if (answer.length > MAX_ANSWER_CHARS) answer = `${answer.slice(0, MAX_ANSWER_CHARS)}…`;
   const citedDocs = [...new Set([...(reasoning ?? '').matchAll(/\[(\d{1,2})\]/g)].map((m) => Number(m[1])))];
   return { answer, reasoning, citedDocs };

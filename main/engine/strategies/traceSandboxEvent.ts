@@ -5,14 +5,28 @@ import type { TraceEventBody } from '../runs/TraceEvent.ts';
 export function traceSandboxEvent(execution: number, event: SandboxEvent): TraceEventBody {
   switch (event.type) {
     case 'host-call':
-      return { type: 'tool-call', execution, callIndex: event.callIndex, tool: event.tool, args: event.args, line: event.line ?? null };
+      return {
+        type: 'tool-call',
+        execution,
+        callIndex: event.callIndex,
+        tool: event.tool,
+        args: event.args,
+        line: event.line ?? null,
+      };
     case 'binding':
       return { type: 'binding', execution, name: event.name, preview: event.preview, line: event.line };
     case 'log':
       return { type: 'log', execution, level: event.level, message: event.message };
     case 'host-result': {
-      const base = { type: 'tool-result' as const, execution, callIndex: event.callIndex, tool: event.tool, durationMs: event.durationMs };
-      if (event.error !== undefined) return { ...base, summary: `failed: ${event.error}`, error: event.error };
+      const base = {
+        type: 'tool-result' as const,
+        execution,
+        callIndex: event.callIndex,
+        tool: event.tool,
+        durationMs: event.durationMs,
+      };
+      if (event.error !== undefined)
+        return { ...base, summary: `failed: ${event.error}`, error: event.error };
       if (event.tool === 'retrieve') {
         const docs = Array.isArray(event.result) ? (event.result as RetrievedDoc[]) : [];
         return {

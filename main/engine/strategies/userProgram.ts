@@ -30,7 +30,13 @@ export async function runUserProgram(
     });
     metrics.executable = false;
     metrics.exceptionKind = 'SyntaxError';
-    return { answer: null, reasoning: null, citations: [], failure: { code: 'SyntaxError', message: prepared.error.message }, metrics };
+    return {
+      answer: null,
+      reasoning: null,
+      citations: [],
+      failure: { code: 'SyntaxError', message: prepared.error.message },
+      metrics,
+    };
   }
   const program = prepared.program;
   metrics.cyclomaticComplexity = program.analysis.cyclomaticComplexity;
@@ -64,7 +70,13 @@ export async function runUserProgram(
       message: result.error.message,
       line: result.error.line ?? null,
     });
-    return { answer: null, reasoning: null, citations: [], failure: { code: result.error.kind, message: result.error.message }, metrics };
+    return {
+      answer: null,
+      reasoning: null,
+      citations: [],
+      failure: { code: result.error.kind, message: result.error.message },
+      metrics,
+    };
   }
   const value = result.value;
   const answer = value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);

@@ -171,7 +171,7 @@ function LimitsForm(props: { settings: Settings }): React.JSX.Element {
             label="Stack (KiB)"
             value={fields.stackKiB}
             onChange={set('stackKiB')}
-            hint="16–256 KiB"
+            hint="32–256 KiB"
             error={issues.get('stackBytes')}
             testId="settings-stack"
           />

@@ -94,7 +94,11 @@ interface Execution {
   answers: AnswerCall[];
 }
 
-export async function runPyrag(question: string, services: StrategyServices, options: PyragOptions = {}): Promise<StrategyOutcome> {
+export async function runPyrag(
+  question: string,
+  services: StrategyServices,
+  options: PyragOptions = {},
+): Promise<StrategyOutcome> {
   const topK = options.topK ?? DEFAULT_PYRAG_TOP_K;
   const boostedTopK = options.boostedTopK ?? BOOSTED_TOP_K;
   const maxTokens = { ...DEFAULT_MAX_TOKENS, ...options.maxTokens };
@@ -104,19 +108,37 @@ export async function runPyrag(question: string, services: StrategyServices, opt
 
   // 1. Decompose.
   const subQuestions = await phase('decompose', () =>
-    decompose(question, services, options.maxDecomposeAttempts ?? DEFAULT_MAX_DECOMPOSE_ATTEMPTS, maxTokens.decompose),
+    decompose(
+      question,
+      services,
+      options.maxDecomposeAttempts ?? DEFAULT_MAX_DECOMPOSE_ATTEMPTS,
+      maxTokens.decompose,
+    ),
   );
 
   // 2. Plan.
   const maxProgramAttempts = options.maxProgramAttempts ?? DEFAULT_MAX_PROGRAM_ATTEMPTS;
   let program = await phase('plan', () =>
-    writeProgram(planMessages(question, subQuestions), 'plan', { question, subQuestions, services, metrics, maxProgramAttempts, maxTokens: maxTokens.plan }),
+    writeProgram(planMessages(question, subQuestions), 'plan', {
+      question,
+      subQuestions,
+      services,
+      metrics,
+      maxProgramAttempts,
+      maxTokens: maxTokens.plan,
+    }),
   );
   if (!program) {
     const fallback = prepareProgram(fallbackProgram(question));
-    if (!fallback.ok) throw new Error(`The built-in fallback program does not parse: ${fallback.error.message}`);
+    if (!fallback.ok)
+      throw new Error(`The built-in fallback program does not parse: ${fallback.error.message}`);
     program = fallback.program;
-    emit({ type: 'program-generated', attempt: metrics.programAttempts + 1, purpose: 'fallback', code: program.source });
+    emit({
+      type: 'program-generated',
+      attempt: metrics.programAttempts + 1,
+      purpose: 'fallback',
+      code: program.source,
+    });
   }
 
   // 3. Execute, repairing runtime failures.
@@ -127,10 +149,20 @@ export async function runPyrag(question: string, services: StrategyServices, opt
     rounds++;
     metrics.repairs = rounds;
     const failure = execution.failure;
-    emit({ type: 'repair-requested', round: rounds, kind: failure.kind, message: failure.message, line: failure.line ?? null });
+    emit({
+      type: 'repair-requested',
+      round: rounds,
+      kind: failure.kind,
+      message: failure.message,
+      line: failure.line ?? null,
+    });
     const repaired = await phase('repair', () =>
       writeProgram(
-        fixMessages(question, subQuestions, program!.source, { kind: failure.kind, message: failure.message, line: failure.line ?? null }),
+        fixMessages(question, subQuestions, program!.source, {
+          kind: failure.kind,
+          message: failure.message,
+          line: failure.line ?? null,
+        }),
         'repair',
         { question, subQuestions, services, metrics, maxProgramAttempts, maxTokens: maxTokens.plan },
       ),
@@ -145,7 +177,14 @@ export async function runPyrag(question: string, services: StrategyServices, opt
     const boost = chooseBoost(execution, boostedTopK);
     if (boost) {
       metrics.boosts = 1;
-      emit({ type: 'retrieval-boosted', callIndex: boost.callIndex, fromK: boost.fromK, toK: boostedTopK, path: boost.path, sentinel: boost.sentinel });
+      emit({
+        type: 'retrieval-boosted',
+        callIndex: boost.callIndex,
+        fromK: boost.fromK,
+        toK: boostedTopK,
+        path: boost.path,
+        sentinel: boost.sentinel,
+      });
       const boosted = await phase('execute', () =>
         execute(program!, new Map([[boost.ordinal, { k: boostedTopK, callIndex: boost.callIndex }]])),
       );
@@ -212,7 +251,10 @@ export async function runPyrag(question: string, services: StrategyServices, opt
           return docs;
         },
         answer: async (q, docs, context) => {
-          const parsed = await callAnswerModel(services.llm, q, docs, { maxTokens: maxTokens.answer, signal: context.signal });
+          const parsed = await callAnswerModel(services.llm, q, docs, {
+            maxTokens: maxTokens.answer,
+            signal: context.signal,
+          });
           answers.push({ callIndex: context.callIndex, docs: docs ?? [], parsed });
           return parsed.answer;
         },
@@ -226,7 +268,8 @@ export async function runPyrag(question: string, services: StrategyServices, opt
       if (result.value === undefined || result.value === null) {
         failure = {
           kind: 'RuntimeError',
-          message: 'The program returned nothing. It must end with: return await answer(`Given: … Answer the question: …`);',
+          message:
+            'The program returned nothing. It must end with: return await answer(`Given: … Answer the question: …`);',
         };
       } else {
         answer = typeof result.value === 'string' ? result.value : JSON.stringify(result.value);
@@ -250,7 +293,15 @@ export async function runPyrag(question: string, services: StrategyServices, opt
 function chooseBoost(
   execution: Execution,
   boostedTopK: number,
-): { ordinal: number; callIndex: number; fromK: number; path: 'sentinel-answer' | 'sentinel-final'; sentinel: string } | undefined {
+):
+  | {
+      ordinal: number;
+      callIndex: number;
+      fromK: number;
+      path: 'sentinel-answer' | 'sentinel-final';
+      sentinel: string;
+    }
+  | undefined {
   if (execution.retrieves.length === 0) return undefined;
   const intermediate = execution.answers.slice(0, -1);
   for (const call of intermediate) {
@@ -267,14 +318,23 @@ function chooseBoost(
     const ordinal = execution.retrieves.length - 1;
     const target = execution.retrieves[ordinal]!;
     if (target.k < boostedTopK) {
-      return { ordinal, callIndex: target.callIndex, fromK: target.k, path: 'sentinel-final', sentinel: finalSentinel };
+      return {
+        ordinal,
+        callIndex: target.callIndex,
+        fromK: target.k,
+        path: 'sentinel-final',
+        sentinel: finalSentinel,
+      };
     }
   }
   return undefined;
 }
 
 /** The retrieve() call whose results overlap most with the documents an answer() was given. */
-function feedingRetrieve(retrieves: readonly RetrieveCall[], docs: readonly RetrievedDoc[]): number | undefined {
+function feedingRetrieve(
+  retrieves: readonly RetrieveCall[],
+  docs: readonly RetrievedDoc[],
+): number | undefined {
   let best: number | undefined;
   let bestOverlap = 0;
   retrieves.forEach((call, ordinal) => {
@@ -292,21 +352,31 @@ function citationsOf(answers: readonly AnswerCall[]): Citation[] {
   const seen = new Map<number, Citation>();
   for (const call of answers) {
     if (call.docs.length === 0 || matchSentinel(call.parsed.answer)) continue;
-    const cited = call.parsed.citedDocs.map((n) => call.docs[n - 1]).filter((doc): doc is RetrievedDoc => doc !== undefined);
+    const cited = call.parsed.citedDocs
+      .map((n) => call.docs[n - 1])
+      .filter((doc): doc is RetrievedDoc => doc !== undefined);
     for (const doc of cited.length > 0 ? cited : call.docs) {
       if (doc.id < 0 || seen.has(doc.id)) continue;
       seen.set(doc.id, {
         chunkId: doc.id,
         title: doc.title,
         source: doc.source,
-        excerpt: doc.text.length > CITATION_EXCERPT_CHARS ? `${doc.text.slice(0, CITATION_EXCERPT_CHARS)}…` : doc.text,
+        excerpt:
+          doc.text.length > CITATION_EXCERPT_CHARS
+            ? `${doc.text.slice(0, CITATION_EXCERPT_CHARS)}…`
+            : doc.text,
       });
     }
   }
   return [...seen.values()];
 }
 
-async function decompose(question: string, services: StrategyServices, maxAttempts: number, maxTokens: number): Promise<string[]> {
+async function decompose(
+  question: string,
+  services: StrategyServices,
+  maxAttempts: number,
+  maxTokens: number,
+): Promise<string[]> {
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const output = await services.llm.generate({
       role: 'decompose',
@@ -357,7 +427,12 @@ async function writeProgram(
   const { services, metrics } = context;
   let messages = firstMessages;
   for (let attempt = 1; attempt <= context.maxProgramAttempts; attempt++) {
-    const output = await services.llm.generate({ role: purpose, messages, maxTokens: context.maxTokens, signal: services.signal });
+    const output = await services.llm.generate({
+      role: purpose,
+      messages,
+      maxTokens: context.maxTokens,
+      signal: services.signal,
+    });
     metrics.programAttempts++;
     const extracted = extractProgram(output.text);
     const code = normalizeProgramText(extracted?.code ?? output.text);
