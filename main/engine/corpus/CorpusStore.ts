@@ -4,11 +4,11 @@
  * at any point leaves a consistent store (chunks, full-text rows and vectors agree) that the next
  * ingestion completes. The usearch index beside it is derived from this store (see VectorIndex).
  */
-import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ReckonError } from '../errors.ts';
+import { openSqlite } from '../util/openSqlite.ts';
 
 export const SCHEMA_VERSION = 1;
 /** Title matches count this much more than body matches in BM25. */
@@ -162,7 +162,7 @@ export class CorpusStore {
     if (!options.readonly) fs.mkdirSync(dir, { recursive: true });
     let db: SqliteDatabase;
     try {
-      db = new Database(dbPath, {
+      db = openSqlite(dbPath, {
         readonly: options.readonly ?? false,
         fileMustExist: options.readonly ?? false,
       });

@@ -9,7 +9,6 @@
  * it (host, pid, process start time); a run still 'running' whose owner has gone is marked
  * interrupted (see markInterruptedRuns).
  */
-import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,6 +19,7 @@ import { formatReplayLine } from '../models/ReplayBackend.ts';
 import { formatZodIssues, parseTraceEvent } from './parseTraceEvent.ts';
 import type { RunMetrics, TraceEvent, TraceEventOf } from './TraceEvent.ts';
 import { runMetricsSchema, traceEventSchema } from './TraceEvent.ts';
+import { openSqlite } from '../util/openSqlite.ts';
 
 /** Version of the tables below, kept in `meta.schema_version`; a newer file is refused. */
 export const RUN_STORE_SCHEMA_VERSION = 1;
@@ -287,7 +287,7 @@ export class RunStore {
     let db: SqliteDatabase | undefined;
     try {
       fs.mkdirSync(dataDir, { recursive: true });
-      db = new Database(dbPath);
+      db = openSqlite(dbPath);
       db.pragma(`busy_timeout = ${RUN_STORE_BUSY_TIMEOUT_MS}`);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
