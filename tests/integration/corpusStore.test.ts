@@ -180,9 +180,11 @@ describe('VectorIndex', () => {
       saved: false,
     });
 
+    // Stale and damaged: never updated in place, rebuilt.
     store.replaceDocument({ ...file('b'), kind: 'text', title: 'B', chunks: [chunk('w')] });
     expect(VectorIndex.open(store, indexFile)!.status).toMatchObject({
-      reason: expect.stringMatching(/generation/),
+      kind: 'rebuilt',
+      reason: expect.stringMatching(/damaged/),
     });
 
     fs.rmSync(indexFile);
@@ -192,6 +194,44 @@ describe('VectorIndex', () => {
     expect(VectorIndex.open(store, indexFile)!.status).toMatchObject({
       reason: expect.stringMatching(/missing/),
     });
+    store.close();
+  });
+});
+
+describe('VectorIndex updates', () => {
+  it('brings a saved index up to date with what changed instead of rebuilding it', () => {
+    const store = CorpusStore.open(dir);
+    const indexFile = path.join(dir, 'vectors.usearch');
+    const embed = (seed: number) => unit([Math.cos(seed), Math.sin(seed), seed % 3]);
+    const addDoc = (name: string, hash: string, texts: string[]) => {
+      store.replaceDocument({
+        ...file(name, hash),
+        kind: 'text',
+        title: name,
+        chunks: texts.map((t) => chunk(t)),
+      });
+      const rows = store.chunksWithoutVectors(100);
+      store.putVectors(
+        rows.map((c) => ({ chunkId: c.id, vector: embed(c.id) })),
+        { modelId: 'm', dimension: 3 },
+      );
+    };
+    addDoc('a', 'h1', ['a1', 'a2', 'a3']);
+    addDoc('b', 'h1', ['b1', 'b2']);
+    expect(VectorIndex.open(store, indexFile)!.status).toMatchObject({ kind: 'rebuilt', saved: true });
+
+    // Replace a (3 vectors out, 2 in) and delete b (2 out).
+    addDoc('a', 'h2', ['a4', 'a5']);
+    store.removeDocument('/docs/b');
+    const updated = VectorIndex.open(store, indexFile)!;
+    expect(updated.status).toEqual({ kind: 'updated', added: 2, removed: 5, saved: true });
+    expect(updated.size).toBe(2);
+    const ids = store.vectorChunkIds();
+    for (const id of ids) expect(updated.search(embed(id), 1)[0]!.chunkId).toBe(id);
+
+    // Saved: the next open loads it as is, and tombstones the index reflects are gone.
+    expect(VectorIndex.open(store, indexFile)!.status).toEqual({ kind: 'loaded' });
+    expect(store.vectorTombstonesSince(0)).toEqual([]);
     store.close();
   });
 });

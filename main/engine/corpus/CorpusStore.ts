@@ -137,6 +137,12 @@ CREATE TABLE IF NOT EXISTS vector_index_state (
   checksum TEXT NOT NULL,
   count INTEGER NOT NULL
 );
+-- Chunks whose vectors were deleted, with the generation that deleted them, so a saved index can
+-- be brought up to date by removing just those keys instead of being rebuilt from scratch.
+CREATE TABLE IF NOT EXISTS vector_tombstones (
+  chunk_id INTEGER PRIMARY KEY,
+  generation INTEGER NOT NULL
+);
 `;
 
 export interface CorpusStoreOptions {
@@ -311,6 +317,13 @@ export class CorpusStore {
   }
 
   private deleteChunks(documentId: number): void {
+    // The generation this transaction is about to reach (every write bumps it once, at the end).
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO vector_tombstones(chunk_id, generation)
+         SELECT chunk_id, ? FROM chunk_vectors WHERE chunk_id IN (SELECT id FROM chunks WHERE document_id = ?)`,
+      )
+      .run(this.generation() + 1, documentId);
     this.db
       .prepare(`DELETE FROM chunk_vectors WHERE chunk_id IN (SELECT id FROM chunks WHERE document_id = ?)`)
       .run(documentId);
@@ -410,10 +423,44 @@ export class CorpusStore {
   /** Drops every vector and the embedder binding (for re-embedding with another model). */
   clearVectors(): void {
     this.db.transaction(() => {
-      this.db.exec(`DELETE FROM chunk_vectors; DELETE FROM vector_index_state;`);
+      this.db.exec(
+        `DELETE FROM chunk_vectors; DELETE FROM vector_index_state; DELETE FROM vector_tombstones;`,
+      );
       this.db.prepare(`DELETE FROM meta WHERE key IN ('embedder_id', 'embedder_dimension')`).run();
       this.bumpGeneration();
     })();
+  }
+
+  /** Chunk ids whose vectors were deleted by generations after `generation`. */
+  vectorTombstonesSince(generation: number): number[] {
+    return this.db
+      .prepare(`SELECT chunk_id FROM vector_tombstones WHERE generation > ? ORDER BY chunk_id`)
+      .pluck()
+      .all(generation) as number[];
+  }
+
+  /** Forgets tombstones an index at `generation` already reflects. */
+  pruneVectorTombstones(generation: number): void {
+    this.db.prepare(`DELETE FROM vector_tombstones WHERE generation <= ?`).run(generation);
+  }
+
+  /** Ids of every chunk that has a vector, ascending. */
+  vectorChunkIds(): number[] {
+    return this.db.prepare(`SELECT chunk_id FROM chunk_vectors ORDER BY chunk_id`).pluck().all() as number[];
+  }
+
+  /** The stored vectors of the given chunks. */
+  getVectors(chunkIds: readonly number[]): { chunkId: number; vector: Float32Array }[] {
+    const select = this.db.prepare(`SELECT vector FROM chunk_vectors WHERE chunk_id = ?`).pluck();
+    const out: { chunkId: number; vector: Float32Array }[] = [];
+    for (const chunkId of chunkIds) {
+      const blob = select.get(chunkId) as Buffer | undefined;
+      if (!blob) continue;
+      const copy = new Uint8Array(blob.byteLength);
+      copy.set(blob);
+      out.push({ chunkId, vector: new Float32Array(copy.buffer) });
+    }
+    return out;
   }
 
   /** Streams every stored vector (for rebuilding the derived index). */

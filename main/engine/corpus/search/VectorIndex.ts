@@ -25,6 +25,8 @@ export interface DenseHit {
 
 export type VectorIndexStatus =
   | { kind: 'loaded' }
+  /** A saved index brought up to date with the vectors added and removed since it was built. */
+  | { kind: 'updated'; added: number; removed: number; saved: boolean }
   | { kind: 'rebuilt'; reason: string; saved: boolean }
   | { kind: 'empty' };
 
@@ -56,8 +58,6 @@ export class VectorIndex {
     const state = store.getVectorIndexState();
     let reason: string;
     if (!state) reason = 'no index has been built yet';
-    else if (state.generation !== generation)
-      reason = `the index is from generation ${state.generation}, the store is at ${generation}`;
     else if (state.modelId !== binding.modelId || state.dimension !== binding.dimension)
       reason = `the index was built for ${state.modelId} (${state.dimension}-d)`;
     else if (!fs.existsSync(filePath)) reason = 'the index file is missing';
@@ -67,10 +67,24 @@ export class VectorIndex {
       const index = newIndex(binding.dimension);
       try {
         index.load(filePath);
-        if (Number(index.size()) === state.count) {
+        if (Number(index.size()) !== state.count) {
+          reason = `the index holds ${index.size()} vectors, expected ${state.count}`;
+        } else if (state.generation === generation) {
           return new VectorIndex(index, binding.dimension, binding.modelId, { kind: 'loaded' });
+        } else {
+          // Intact but stale: apply what changed since it was built instead of rebuilding it all.
+          const changes = applyChanges(index, store, state.generation);
+          if (Number(index.size()) === store.countVectors()) {
+            const saved =
+              (options.persist ?? true) && persistIndex(index, store, filePath, generation, binding);
+            return new VectorIndex(index, binding.dimension, binding.modelId, {
+              kind: 'updated',
+              ...changes,
+              saved,
+            });
+          }
+          reason = `updating the index from generation ${state.generation} left ${index.size()} vectors, expected ${store.countVectors()}`;
         }
-        reason = `the index holds ${index.size()} vectors, expected ${state.count}`;
       } catch (error) {
         reason = `the index file could not be loaded (${(error as Error).message})`;
       }
@@ -102,21 +116,7 @@ export class VectorIndex {
       if (batchKeys.length === 1024) flush();
     }
     flush();
-    let saved = false;
-    if (options.persist) {
-      const tmp = tempPathFor(filePath);
-      index.save(tmp);
-      const checksum = sha256File(tmp);
-      commitTempFile(tmp, filePath);
-      store.setVectorIndexState({
-        generation,
-        dimension: binding.dimension,
-        modelId: binding.modelId,
-        checksum,
-        count: Number(index.size()),
-      });
-      saved = true;
-    }
+    const saved = options.persist && persistIndex(index, store, filePath, generation, binding);
     const status: VectorIndexStatus =
       count === 0 ? { kind: 'empty' } : { kind: 'rebuilt', reason: options.reason, saved };
     return new VectorIndex(index, binding.dimension, binding.modelId, status);
@@ -132,6 +132,62 @@ export class VectorIndex {
     }
     return hits;
   }
+}
+
+/** Removes the vectors deleted since `sinceGeneration` and adds the stored ones the index lacks. */
+function applyChanges(
+  index: InstanceType<typeof usearch.Index>,
+  store: CorpusStore,
+  sinceGeneration: number,
+): { added: number; removed: number } {
+  let removed = 0;
+  const tombstones = store.vectorTombstonesSince(sinceGeneration).map((id) => BigInt(id));
+  if (tombstones.length > 0) {
+    const present = index.contains(tombstones) as boolean[];
+    const keys = tombstones.filter((_, i) => present[i]);
+    if (keys.length > 0) {
+      index.remove(BigUint64Array.from(keys));
+      removed = keys.length;
+    }
+  }
+  const ids = store.vectorChunkIds();
+  let added = 0;
+  for (let start = 0; start < ids.length; start += 4096) {
+    const slice = ids.slice(start, start + 4096);
+    const present = index.contains(slice.map((id) => BigInt(id))) as boolean[];
+    const missing = slice.filter((_, i) => !present[i]);
+    if (missing.length === 0) continue;
+    const rows = store.getVectors(missing);
+    const dimension = Number(index.dimensions());
+    const matrix = new Float32Array(rows.length * dimension);
+    rows.forEach((row, i) => matrix.set(row.vector, i * dimension));
+    index.add(BigUint64Array.from(rows.map((row) => BigInt(row.chunkId))), matrix);
+    added += rows.length;
+  }
+  return { added, removed };
+}
+
+/** Saves the index atomically, records what it was built from, and forgets tombstones it reflects. */
+function persistIndex(
+  index: InstanceType<typeof usearch.Index>,
+  store: CorpusStore,
+  filePath: string,
+  generation: number,
+  binding: { modelId: string; dimension: number },
+): true {
+  const tmp = tempPathFor(filePath);
+  index.save(tmp);
+  const checksum = sha256File(tmp);
+  commitTempFile(tmp, filePath);
+  store.setVectorIndexState({
+    generation,
+    dimension: binding.dimension,
+    modelId: binding.modelId,
+    checksum,
+    count: Number(index.size()),
+  });
+  store.pruneVectorTombstones(generation);
+  return true;
 }
 
 function newIndex(dimension: number): InstanceType<typeof usearch.Index> {
