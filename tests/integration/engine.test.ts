@@ -162,3 +162,42 @@ describe('engine', () => {
     expect(result.missing).toEqual([path.join(tmp, 'never-existed')]);
   });
 });
+
+describe('a file that kills the process while it is parsed', () => {
+  // A native crash or an out-of-memory abort ends the process between beginParse and the write that
+  // records the outcome; what it leaves behind is an unfinished parse, simulated here directly.
+  async function leaveUnfinishedParses(file: string, runs: number): Promise<void> {
+    const { CorpusStore } = await import('../../main/engine/corpus/CorpusStore.ts');
+    const { createHash } = await import('node:crypto');
+    const hash = createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+    const store = CorpusStore.open(path.join(tmp, 'data', 'corpora', 'notes'));
+    try {
+      for (let run = 0; run < runs; run++) expect(store.beginParse(file, hash)).toBe(run);
+    } finally {
+      store.close();
+    }
+  }
+
+  it('is retried after one crash', async () => {
+    const towers = path.join(docs, 'towers.md');
+    await leaveUnfinishedParses(towers, 1);
+    const result = await engine.ingest('notes', [docs]);
+    expect(result).toMatchObject({ added: 4, failed: [] });
+  });
+
+  it('is marked failed after two, so the rest of the batch goes on; changing it gives it a fresh start', async () => {
+    const towers = path.join(docs, 'towers.md');
+    await leaveUnfinishedParses(towers, 2);
+    const result = await engine.ingest('notes', [docs]);
+    expect(result.added).toBe(3);
+    expect(result.failed).toEqual([
+      expect.objectContaining({
+        path: towers,
+        code: 'PARSE_CRASHED',
+        message: expect.stringMatching(/2 times/),
+      }),
+    ]);
+    fs.appendFileSync(towers, '\nIt is 330 metres tall.');
+    expect(await engine.ingest('notes', [docs])).toMatchObject({ updated: 1, failed: [] });
+  });
+});

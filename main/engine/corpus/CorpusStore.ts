@@ -137,6 +137,12 @@ CREATE TABLE IF NOT EXISTS vector_index_state (
   checksum TEXT NOT NULL,
   count INTEGER NOT NULL
 );
+-- Files being parsed right now; a row left behind means the process died while parsing it.
+CREATE TABLE IF NOT EXISTS parse_attempts (
+  path TEXT PRIMARY KEY,
+  content_hash TEXT NOT NULL,
+  attempts INTEGER NOT NULL
+);
 -- Chunks whose vectors were deleted, with the generation that deleted them, so a saved index can
 -- be brought up to date by removing just those keys instead of being rebuilt from scratch.
 CREATE TABLE IF NOT EXISTS vector_tombstones (
@@ -264,6 +270,28 @@ export class CorpusStore {
     })();
   }
 
+  /**
+   * Notes that parsing `filePath` (with this content) starts, and returns how many earlier runs
+   * started parsing the same content and never finished (the process died meanwhile).
+   */
+  beginParse(filePath: string, contentHash: string): number {
+    return this.db.transaction(() => {
+      const row = this.db
+        .prepare(`SELECT content_hash AS hash, attempts FROM parse_attempts WHERE path = ?`)
+        .get(filePath) as { hash: string; attempts: number } | undefined;
+      const earlier = row && row.hash === contentHash ? row.attempts : 0;
+      this.db
+        .prepare(`INSERT OR REPLACE INTO parse_attempts(path, content_hash, attempts) VALUES (?, ?, ?)`)
+        .run(filePath, contentHash, earlier + 1);
+      return earlier;
+    })();
+  }
+
+  /** Forgets an unfinished parse (it was cancelled, not crashed). */
+  abandonParse(filePath: string): void {
+    this.db.prepare(`DELETE FROM parse_attempts WHERE path = ?`).run(filePath);
+  }
+
   removeDocument(filePath: string): boolean {
     return this.db.transaction(() => {
       const doc = this.db.prepare(`SELECT id FROM documents WHERE path = ?`).pluck().get(filePath) as
@@ -272,6 +300,7 @@ export class CorpusStore {
       if (doc === undefined) return false;
       this.deleteChunks(doc);
       this.db.prepare(`DELETE FROM documents WHERE id = ?`).run(doc);
+      this.db.prepare(`DELETE FROM parse_attempts WHERE path = ?`).run(filePath);
       this.bumpGeneration();
       return true;
     })();
@@ -292,6 +321,8 @@ export class CorpusStore {
       | number
       | undefined;
     if (existing !== undefined) this.deleteChunks(existing);
+    // The parse this row records has finished, whichever way it went.
+    this.db.prepare(`DELETE FROM parse_attempts WHERE path = ?`).run(info.path);
     this.db
       .prepare(
         `INSERT INTO documents(path, kind, title, content_hash, size, mtime_ms, status, error_code, error, chunk_count, ingested_at)

@@ -16,6 +16,8 @@ import type { ParsedFile } from './loaders/ParsedFile.ts';
 import { isSupportedPath } from './loaders/parseFile.ts';
 import { ParseError, ReckonError, toReckonError } from '../errors.ts';
 
+/** Runs that may die while parsing the same unchanged file before it is marked failed. */
+export const MAX_PARSE_CRASHES = 2;
 /** Chunks embedded per embedder call and per transaction. */
 export const DEFAULT_EMBED_BATCH = 64;
 /** Folder entries never descended into. */
@@ -205,25 +207,39 @@ export async function ingestPaths(
       }
       return;
     }
+    // A file that took the whole process down while parsing (a native crash or an out-of-memory abort
+    // the worker could not contain) would do it again on every run: after MAX_PARSE_CRASHES such
+    // runs it is marked failed instead, and the rest of the batch goes on.
+    const crashes = store.beginParse(task.path, contentHash);
+    if (crashes >= MAX_PARSE_CRASHES) {
+      const message = `Reckon stopped while parsing this file ${crashes} times (a crash or running out of memory), so it is skipped. Change the file, or remove it from the corpus folder.`;
+      store.markFailed({ ...info, errorCode: 'PARSE_CRASHED', error: message });
+      result.failed.push({ path: task.path, code: 'PARSE_CRASHED', message });
+      progress.failed++;
+      return;
+    }
     try {
       const parsed = await options.parser.parse(task.path, { signal: options.signal });
       const chunks = toChunks(parsed, options.chunking);
       if (chunks.length === 0) {
         throw new ParseError('NO_TEXT', 'The file contains no text to index.');
       }
-      store.replaceDocument({
-        ...info,
-        kind: parsed.kind,
-        title: parsed.sections[0]?.title ?? path.basename(task.path),
-        chunks,
-      });
+      // A dataset file holds many paragraphs: it is named after the file, not its first paragraph.
+      const title =
+        parsed.kind === 'qa-dataset'
+          ? path.basename(task.path)
+          : (parsed.sections[0]?.title ?? path.basename(task.path));
+      store.replaceDocument({ ...info, kind: parsed.kind, title, chunks });
       if (existing) result.updated++;
       else result.added++;
       result.chunksWritten += chunks.length;
       progress.chunksWritten = result.chunksWritten;
     } catch (error) {
       const reckonError = toReckonError(error, 'PARSE_FAILED');
-      if (reckonError.code === 'CANCELLED') return;
+      if (reckonError.code === 'CANCELLED') {
+        store.abandonParse(task.path);
+        return;
+      }
       store.markFailed({ ...info, errorCode: reckonError.code, error: reckonError.message });
       result.failed.push({ path: task.path, code: reckonError.code, message: reckonError.message });
       progress.failed++;
