@@ -13,7 +13,6 @@
  * derived-index design is costed: fill a CorpusStore with the same vectors, VectorIndex.rebuild
  * (read from SQLite + build + save + checksum) and VectorIndex.open (checksum + load).
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import usearch from 'usearch';
@@ -23,6 +22,8 @@ import {
   DEFAULT_EXPANSION_ADD,
   DEFAULT_EXPANSION_SEARCH,
   VectorIndex,
+  newIndex,
+  sha256File,
 } from '../../main/engine/corpus/search/VectorIndex.ts';
 import {
   MIB,
@@ -54,8 +55,6 @@ const ADD_BATCH = 10_000;
 const STORE_BATCH = 1_000;
 const MODEL_ID = 'bench-clustered-384';
 
-type UsearchIndex = InstanceType<typeof usearch.Index>;
-
 export const annBenchmark: Benchmark = {
   name: 'ann',
   description:
@@ -70,7 +69,7 @@ export const annBenchmark: Benchmark = {
     const { data, queries } = clusteredVectors(sizes);
 
     // 1. HNSW build, exactly as VectorIndex.newIndex configures it.
-    const index = newUsearchIndex(d);
+    const index = newIndex(d);
     const report = throttle((done: number, what: string) =>
       context.progress(`${what} ${done}/${sizes.vectors}`),
     );
@@ -219,7 +218,7 @@ async function derivedIndexRows(
     );
     const fileBytes = fs.statSync(indexPath).size;
     const checksum = await timed(() => sha256File(indexPath));
-    const rawLoad = await timed(() => newUsearchIndex(d).load(indexPath));
+    const rawLoad = await timed(() => newIndex(d).load(indexPath));
     context.progress('VectorIndex.open (checksum, load)');
     const open = await timed(() => VectorIndex.open(store, indexPath));
     if (open.value?.status.kind !== 'loaded') {
@@ -312,33 +311,6 @@ async function derivedIndexRows(
   } finally {
     store.close();
   }
-}
-
-/** SHA-256 of a file read in 1 MiB pieces, as VectorIndex checks it (timed alone for the breakdown). */
-function sha256File(filePath: string): string {
-  const hash = createHash('sha256');
-  const buffer = Buffer.allocUnsafe(MIB);
-  const fd = fs.openSync(filePath, 'r');
-  try {
-    let read: number;
-    while ((read = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0)
-      hash.update(buffer.subarray(0, read));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hash.digest('hex');
-}
-
-function newUsearchIndex(dimension: number): UsearchIndex {
-  return new usearch.Index(
-    dimension,
-    usearch.MetricKind.Cos,
-    usearch.ScalarKind.F32,
-    DEFAULT_CONNECTIVITY,
-    DEFAULT_EXPANSION_ADD,
-    DEFAULT_EXPANSION_SEARCH,
-    false,
-  );
 }
 
 /** Unit vectors around `clusters` random unit centres (and held-out queries drawn the same way). */

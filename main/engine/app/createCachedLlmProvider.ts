@@ -15,6 +15,7 @@ import {
   type CreateLlmBackendOptions,
 } from '../models/createLlmBackend.ts';
 import type { LlmProvider } from '../runs/startRun.ts';
+import { untilAborted } from '../util/untilAborted.ts';
 
 /** Options of createCachedLlmProvider; modelsDir and llmSettings are required. */
 export interface CachedLlmProviderOptions {
@@ -162,23 +163,4 @@ export function createCachedLlmProvider(options: CachedLlmProviderOptions): Cach
       else entry.controller.abort();
     },
   };
-}
-
-/** Resolves like `promise` unless `signal` fires first (CancelledError); the promise keeps running. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new CancelledError());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new CancelledError());
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

@@ -13,6 +13,7 @@ import { CancelledError, ModelError, ReplayMismatchError } from '../errors.ts';
 import type { GenerateOptions, GenerateResult, LlmBackend } from './LlmBackend.ts';
 import { DEFAULT_ROLE } from './LlmBackend.ts';
 import { abortableSleep } from '../util/abortableSleep.ts';
+import { untilAborted } from '../util/untilAborted.ts';
 
 /** Attempts per generate() call, the first one included. */
 export const DEFAULT_MAX_ATTEMPTS = 4;
@@ -157,7 +158,7 @@ export function withRetry(
       const startedAt = now();
       let failure: unknown;
       try {
-        return await untilAborted(backend.generate({ ...request, signal }), signal);
+        return await untilAborted(backend.generate({ ...request, signal }), signal, { reason: 'signal' });
       } catch (error) {
         failure = error;
       } finally {
@@ -258,26 +259,4 @@ function networkCode(error: Record<string, unknown>): string | undefined {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
-}
-
-/** Settles like `promise`, but rejects as soon as `signal` fires even if the backend ignores it. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => undefined);
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

@@ -190,7 +190,8 @@ function persistIndex(
   return true;
 }
 
-function newIndex(dimension: number): InstanceType<typeof usearch.Index> {
+/** An empty usearch index configured as every Reckon index is (cosine, f32, the defaults above). */
+export function newIndex(dimension: number): InstanceType<typeof usearch.Index> {
   return new usearch.Index(
     dimension,
     usearch.MetricKind.Cos,
@@ -202,7 +203,8 @@ function newIndex(dimension: number): InstanceType<typeof usearch.Index> {
   );
 }
 
-function sha256File(filePath: string): string {
+/** SHA-256 of a file, read in 1 MiB pieces (what the index state records). */
+export function sha256File(filePath: string): string {
   const hash = createHash('sha256');
   const fd = fs.openSync(filePath, 'r');
   try {
