@@ -16,6 +16,7 @@ import {
 import { SEARCH_MODES, type SearchMode } from '../../engine/corpus/search/searchCorpus.ts';
 import { DEFAULT_SANDBOX_LIMITS } from '../../engine/sandbox/SandboxTypes.ts';
 import { ReckonError } from '../../engine/errors.ts';
+import { parseModelSpec } from '../../engine/models/createLlmBackend.ts';
 
 interface RunCliOptions {
   corpus?: string;
@@ -115,6 +116,8 @@ function common(
 }
 
 async function executeRun(ctx: CliContext, request: RunRequest, options: RunCliOptions): Promise<number> {
+  // A malformed model spec is a usage error: say so before a run is recorded.
+  if (request.model) parseModelSpec(request.model);
   if (request.corpus && !ctx.engine.library.exists(request.corpus)) {
     // Fail before loading a model.
     ctx.engine.library.open(request.corpus).close();
