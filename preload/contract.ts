@@ -94,6 +94,10 @@ export const catalogModelSchema = z.object({
   /** Where the files go, so a user offline can put them there by hand. */
   installDir: z.string(),
   urls: z.array(z.string()),
+  /** Bytes already downloaded into the entry's `.part` files (kept by a paused download); 0 if none. */
+  partialBytes: z.number(),
+  /** The entry's total size when the catalog knows every file's size; null otherwise. */
+  sizeBytes: z.number().nullable(),
 });
 
 export const localModelSchema = z.object({
@@ -200,7 +204,15 @@ export const commands = {
     input: z.object({ corpus: corpusNameSchema }).strict(),
     output: z.object({ jobId: z.string() }),
   },
-  cancelJob: { input: z.object({ jobId: z.string() }).strict(), output: ok },
+  /**
+   * Stops an ingestion or a download. A stopped download keeps its `.part` files, so the next
+   * pullModel resumes it (pause); with `discard: true` they are deleted once it has stopped (cancel).
+   * `discard` is ignored for other jobs.
+   */
+  cancelJob: {
+    input: z.object({ jobId: z.string(), discard: z.boolean().optional() }).strict(),
+    output: ok,
+  },
   removeCorpus: { input: z.object({ corpus: corpusNameSchema }).strict(), output: ok },
   search: {
     input: z
@@ -238,6 +250,8 @@ export const commands = {
     input: z.object({ id: z.string().min(1).max(200) }).strict(),
     output: z.object({ jobId: z.string() }),
   },
+  /** Deletes what a paused download of a catalog model left (its `.part` files). */
+  discardDownload: { input: z.object({ id: z.string().min(1).max(200) }).strict(), output: ok },
   getSettings: { input: empty, output: settingsSchema },
   updateSettings: {
     input: z
@@ -262,6 +276,14 @@ export const commands = {
         mode: searchModeSchema.optional(),
       })
       .strict(),
+    output: z.object({ runId: z.string() }),
+  },
+  /**
+   * Runs a saved run again with the model outputs it recorded (a `replay:` model), on the same
+   * question, corpus, strategy, k and search mode; streams like startRun.
+   */
+  replayRun: {
+    input: z.object({ runId: z.string() }).strict(),
     output: z.object({ runId: z.string() }),
   },
   cancelRun: { input: z.object({ runId: z.string() }).strict(), output: ok },

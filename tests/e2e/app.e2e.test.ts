@@ -335,6 +335,33 @@ describe.skipIf(!status.available)('Reckon in Chromium, served by `reckon serve`
     await screenshot(page, 'history-run');
   });
 
+  it('replays the run from History with the model outputs it recorded', async () => {
+    const originalId = await page.getByTestId('run-status').getAttribute('data-run-id');
+    expect(originalId).toBeTruthy();
+    const replay = page.getByTestId('replay-run');
+    expect(await replay.getAttribute('title')).toBe('Run again with the model outputs recorded in this run');
+    await replay.click();
+
+    // The same detail view switches to the new run, which streams in like any run.
+    const fresh = page.locator(`[data-testid="run-status"][data-run-id]:not([data-run-id="${originalId}"])`);
+    await fresh.waitFor();
+    const runId = (await fresh.getAttribute('data-run-id'))!;
+    await page
+      .locator(`[data-testid="run-status"][data-run-id="${runId}"][data-status="succeeded"]`)
+      .waitFor({ timeout: RUN_TIMEOUT_MS });
+    expect(await text(page.getByTestId('final-answer-text'))).toBe('yes');
+    await page.getByTestId('program-line-1').waitFor();
+    expect(await programLines(page)).toEqual(askedProgram);
+    expect(await metric(page, 'metric-llm-calls')).toBe(String(EXPECTED_LLM_CALLS));
+
+    const { run } = await bridge.invoke('getRun', { runId });
+    expect(run).toMatchObject({ question: QUESTION, corpus: 'sample', status: 'succeeded', answer: 'yes' });
+    expect(run.model).toBe(`replay:${path.join(dataDir, 'replays', `${originalId}.jsonl`)}`);
+    // The recording holds the outputs, not the 503 the original run retried.
+    expect(run.metrics).toMatchObject({ llmCalls: EXPECTED_LLM_CALLS, retries: 0, repairs: 1, boosts: 1 });
+    await screenshot(page, 'history-replay');
+  });
+
   it('shows Settings with the folders the server was started with', async () => {
     await page.getByTestId('nav-settings').click();
     await expect.poll(() => page.getByTestId('settings-data-dir').inputValue()).toBe(dataDir);

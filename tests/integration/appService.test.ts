@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -18,6 +20,7 @@ import {
   type EventPayload,
 } from '../../preload/contract.ts';
 import {
+  REPLAYS_DIR,
   SAMPLE_CORPUS_DIR,
   createAppService,
   type AppService,
@@ -31,6 +34,8 @@ import {
   SETTINGS_FILE,
 } from '../../main/engine/app/SettingsStore.ts';
 import { RunStore } from '../../main/engine/runs/RunStore.ts';
+import { loadCatalog, resolveCatalogFilePath } from '../../main/engine/models/catalog.ts';
+import { PARTIAL_SUFFIX } from '../../main/engine/models/downloadModel.ts';
 import { ReckonError } from '../../main/engine/errors.ts';
 import { parseFile } from '../../main/engine/corpus/loaders/parseFile.ts';
 import packageJson from '../../package.json' with { type: 'json' };
@@ -140,6 +145,23 @@ function traceOf(runId: string): EventPayload<'onDidRecordTraceStep'>[] {
 
 function runFinished(runId: string): Promise<EventPayload<'onDidRecordTraceStep'>> {
   return waitFor(`run ${runId} to finish`, () => traceOf(runId).find((e) => e.type === 'run-finished'));
+}
+
+/** What a run did, step by step, without what a replay legitimately changes (retries, timings). */
+function stepTypes(runId: string): string[] {
+  return traceOf(runId)
+    .map((event) => event.type)
+    .filter((type) => type !== 'retry' && type !== 'llm-call' && type !== 'metrics');
+}
+
+function downloadEvents(jobId: string): EventPayload<'onDidChangeDownloadProgress'>[] {
+  return received.onDidChangeDownloadProgress.filter((event) => event.jobId === jobId);
+}
+
+function downloadEnded(jobId: string): Promise<EventPayload<'onDidChangeDownloadProgress'>> {
+  return waitFor(`download ${jobId} to end`, () =>
+    downloadEvents(jobId).find((event) => event.done || event.error !== null),
+  );
 }
 
 beforeAll(() => {
@@ -530,6 +552,117 @@ describe('AppService over the real engine', () => {
     expect((await invoke('getRun', { runId })).run.status).toBe('cancelled');
   });
 
+  it('replays a saved run with its recorded outputs, reproducing it', async () => {
+    const { runId: original } = await invoke('startRun', {
+      question: QUESTION,
+      corpus: 'notes',
+      model: `replay:${replayFile}`,
+      mode: 'bm25',
+      k: 3,
+    });
+    expect(await runFinished(original)).toMatchObject({ status: 'succeeded' });
+
+    const { runId } = await invoke('replayRun', { runId: original });
+    expect(runId).not.toBe(original);
+    const finished = await runFinished(runId);
+    expect(finished).toMatchObject({ type: 'run-finished', status: 'succeeded', error: null });
+
+    // The model is a replay file of the original run's outputs, written under the data folder.
+    const file = path.join(dataDir, REPLAYS_DIR, `${original}.jsonl`);
+    const { content } = await invoke('exportRun', { runId: original, format: 'replay' });
+    expect(fs.readFileSync(file, 'utf8')).toBe(content);
+    expect(fs.readdirSync(path.join(dataDir, REPLAYS_DIR)).filter((name) => name.endsWith('.tmp'))).toEqual(
+      [],
+    );
+
+    const [before, after] = await Promise.all([
+      invoke('getRun', { runId: original }),
+      invoke('getRun', { runId }),
+    ]);
+    expect(after.run).toMatchObject({
+      status: 'succeeded',
+      question: QUESTION,
+      corpus: 'notes',
+      strategy: before.run.strategy,
+      model: `replay:${file}`,
+      answer: before.run.answer,
+    });
+    expect(after.run.answer).toBe('Paris');
+    expect(stepTypes(runId)).toEqual(stepTypes(original));
+    expect(stepTypes(runId)).toContain('final-answer');
+    // The same retrievals, hence the same citations.
+    const citations = (events: typeof before.events) =>
+      events.flatMap((event) => (event.type === 'final-answer' ? [event.citations] : []));
+    expect(citations(after.events)).toEqual(citations(before.events));
+
+    // k and the search mode came from the original run.
+    const store = RunStore.open(dataDir);
+    try {
+      expect(store.getRun(runId)!.run.options).toMatchObject({ topK: 3, searchMode: 'bm25' });
+    } finally {
+      store.close();
+    }
+
+    // A replay is itself a complete recording: it replays too.
+    const { runId: again } = await invoke('replayRun', { runId });
+    expect(await runFinished(again)).toMatchObject({ status: 'succeeded' });
+    expect(stepTypes(again)).toEqual(stepTypes(original));
+  });
+
+  it('refuses to replay an unknown, running or incomplete run', async () => {
+    expect(await invokeError('replayRun', { runId: 'run-20200101-000000-zzzz' })).toMatchObject({
+      code: 'RUN_NOT_FOUND',
+    });
+    expect(await invokeError('replayRun', {})).toMatchObject({ code: 'BAD_INPUT' });
+    expect(await invokeError('replayRun', { runId: 'x', model: 'replay:y' })).toMatchObject({
+      code: 'BAD_INPUT',
+    });
+
+    const { runId: slow } = await invoke('startRun', {
+      question: QUESTION,
+      corpus: 'notes',
+      model: `replay:${slowReplayFile}`,
+    });
+    const running = await invokeError('replayRun', { runId: slow });
+    expect(running).toMatchObject({ code: 'RUN_ACTIVE' });
+    expect(running.message).toMatch(/still running/);
+    await invoke('cancelRun', { runId: slow });
+    await runFinished(slow);
+
+    // A finished run with a missing model output: the store's own error, message and all.
+    const store = RunStore.open(dataDir);
+    try {
+      store.createRun({
+        id: 'run-gap',
+        question: QUESTION,
+        corpus: 'notes',
+        strategy: 'pyrag',
+        model: `replay:${replayFile}`,
+        createdAt: Date.now(),
+      });
+      const record = { role: 'answer', output: 'x', promptTokens: 1, completionTokens: 1 };
+      store.recordModelOutput('run-gap', { ...record, callIndex: 0 });
+      store.recordModelOutput('run-gap', { ...record, callIndex: 2 });
+      store.appendEvent({
+        runId: 'run-gap',
+        seq: 0,
+        at: Date.now(),
+        type: 'run-finished',
+        status: 'failed',
+        error: { name: 'ReckonError', code: 'MODEL_FAILED', message: 'The model failed.' },
+      });
+    } finally {
+      store.close();
+    }
+    const runsBefore = (await invoke('listRuns', {})).runs.length;
+    const incomplete = await invokeError('replayRun', { runId: 'run-gap' });
+    expect(incomplete).toMatchObject({ name: 'ReckonError', code: 'REPLAY_INCOMPLETE' });
+    expect(incomplete.message).toMatch(/no recorded output for model call 1/);
+    // Nothing was started or written.
+    expect((await invoke('listRuns', {})).runs).toHaveLength(runsBefore);
+    expect(fs.existsSync(path.join(dataDir, REPLAYS_DIR, 'run-gap.jsonl'))).toBe(false);
+  });
+
   it('lists models and fails a download offline with the manual instructions', async () => {
     fs.mkdirSync(path.join(modelsDir, 'llm'), { recursive: true });
     fs.writeFileSync(path.join(modelsDir, 'llm', 'tiny.gguf'), 'not really a model');
@@ -539,7 +672,13 @@ describe('AppService over the real engine', () => {
       { kind: 'llm', path: path.join(modelsDir, 'llm', 'tiny.gguf'), sizeBytes: 18 },
     ]);
     const first = models.catalog[0]!;
-    expect(first).toMatchObject({ installed: false, installDir: path.join(modelsDir, 'llm') });
+    expect(first).toMatchObject({
+      installed: false,
+      installDir: path.join(modelsDir, 'llm'),
+      partialBytes: 0,
+      // The shipped catalog does not give this file's size.
+      sizeBytes: null,
+    });
     expect(first.urls[0]).toMatch(/^https:\/\//);
 
     const offline = makeService({
@@ -575,6 +714,147 @@ describe('AppService over the real engine', () => {
     expect((await invoke('getAppInfo', {})).hasModel).toBe(true);
     await invoke('updateSettings', { activeModel: 'missing.gguf' });
     expect((await invoke('getAppInfo', {})).hasModel).toBe(false);
+  });
+});
+
+describe('model downloads: pause, resume, cancel and discard', () => {
+  const MODEL_SIZE = 256 * 1024 + 77;
+  /** Deterministic, non-repeating-looking bytes so a resume at the wrong offset cannot go unnoticed. */
+  const MODEL = Buffer.from(Array.from({ length: MODEL_SIZE }, (_, i) => (i * 31 + (i >> 8) * 7) & 0xff));
+  /** A stalled response sends this much, then waits for the client to go away. */
+  const STALL_AFTER = 64 * 1024;
+  const MAX_REQUESTS = 50;
+  const [llm, other] = loadCatalog().filter((entry) => entry.kind === 'llm' && entry.files.length === 1);
+  let server: http.Server;
+  let origin: string;
+  let seen: { url: string; range: string | undefined }[] = [];
+  let stall = true;
+  let dl: AppService;
+  let dlModelsDir: string;
+
+  function serve(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = req.url ?? '/';
+    seen.push({ url, range: req.headers.range });
+    if (seen.length > MAX_REQUESTS || !url.endsWith('.gguf')) {
+      res.writeHead(seen.length > MAX_REQUESTS ? 500 : 404).end();
+      return;
+    }
+    const match = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    const start = match ? Number(match[1]) : 0;
+    if (start >= MODEL_SIZE) {
+      res.writeHead(416, { 'content-range': `bytes */${MODEL_SIZE}` }).end();
+      return;
+    }
+    res.writeHead(match ? 206 : 200, {
+      'content-length': String(MODEL_SIZE - start),
+      ...(match ? { 'content-range': `bytes ${start}-${MODEL_SIZE - 1}/${MODEL_SIZE}` } : {}),
+      'accept-ranges': 'bytes',
+    });
+    const body = MODEL.subarray(start);
+    if (!stall) {
+      res.end(body);
+      return;
+    }
+    res.write(body.subarray(0, STALL_AFTER));
+    // Bounded: a response nobody stops still ends.
+    const timer = setTimeout(() => res.end(body.subarray(STALL_AFTER)), 20_000);
+    timer.unref();
+    res.on('close', () => clearTimeout(timer));
+  }
+
+  /** The shipped catalog's URLs, sent to the local server instead. */
+  const viaLocalServer: typeof fetch = (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    return fetch(url.replace(/^https:\/\/huggingface\.co\//, `${origin}/`), init);
+  };
+
+  const destOf = (entry: typeof llm) => resolveCatalogFilePath(dlModelsDir, entry!, entry!.files[0]!);
+  const partOf = (entry: typeof llm) => destOf(entry) + PARTIAL_SUFFIX;
+  const sizeOf = (file: string) => (fs.existsSync(file) ? fs.statSync(file).size : 0);
+  const listed = async (entry: typeof llm) =>
+    (await invoke('listModels', {}, dl)).catalog.find((m) => m.id === entry!.id)!;
+  /** Starts a download of `entry` that stalls, and waits until some of it is on disk. */
+  async function startStalled(entry: typeof llm): Promise<string> {
+    stall = true;
+    const { jobId } = await invoke('pullModel', { id: entry!.id }, dl);
+    await waitFor('the first bytes on disk', () => (sizeOf(partOf(entry)) > 0 ? true : undefined));
+    return jobId;
+  }
+
+  beforeAll(async () => {
+    expect(llm && other).toBeTruthy();
+    server = http.createServer(serve);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    dlModelsDir = path.join(tmp, 'dl-models');
+    dl = makeService({ dataDir: path.join(tmp, 'dl-data'), modelsDir: dlModelsDir, fetch: viaLocalServer });
+    listen(dl);
+  });
+
+  afterAll(async () => {
+    await dl?.close();
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  });
+
+  it('pauses a download, keeping what it has, and resumes it from there to the end', async () => {
+    seen = [];
+    const jobId = await startStalled(llm);
+    expect(await invoke('cancelJob', { jobId }, dl)).toEqual({ ok: true });
+    // cancelJob waited for the download to stop: its last event is in.
+    expect(downloadEvents(jobId).at(-1)).toMatchObject({ done: false, error: { code: 'CANCELLED' } });
+    const paused = await listed(llm);
+    expect(paused.installed).toBe(false);
+    expect(paused.sizeBytes).toBeNull();
+    expect(paused.partialBytes).toBeGreaterThan(0);
+    expect(paused.partialBytes).toBeLessThan(MODEL_SIZE);
+    expect(paused.partialBytes).toBe(sizeOf(partOf(llm)));
+
+    stall = false;
+    const resumed = await invoke('pullModel', { id: llm!.id }, dl);
+    expect(resumed.jobId).not.toBe(jobId);
+    expect(await downloadEnded(resumed.jobId)).toMatchObject({
+      done: true,
+      error: null,
+      receivedBytes: MODEL_SIZE,
+    });
+    expect(seen.map((request) => request.range)).toEqual([undefined, `bytes=${paused.partialBytes}-`]);
+    expect(fs.readFileSync(destOf(llm)).equals(MODEL)).toBe(true);
+    expect(await listed(llm)).toMatchObject({ installed: true, partialBytes: 0 });
+    expect(fs.existsSync(partOf(llm))).toBe(false);
+  });
+
+  it('cancels a download and deletes what it had downloaded', async () => {
+    const jobId = await startStalled(other);
+    expect(await invoke('cancelJob', { jobId, discard: true }, dl)).toEqual({ ok: true });
+    expect(fs.existsSync(partOf(other))).toBe(false);
+    expect(fs.existsSync(destOf(other))).toBe(false);
+    expect(await listed(other)).toMatchObject({ installed: false, partialBytes: 0 });
+  });
+
+  it('discards what a paused download left', async () => {
+    const jobId = await startStalled(other);
+    // Not while the download writes it.
+    expect(await invokeError('discardDownload', { id: other!.id }, dl)).toMatchObject({
+      code: 'DOWNLOAD_ACTIVE',
+    });
+    await invoke('cancelJob', { jobId }, dl);
+    expect((await listed(other)).partialBytes).toBeGreaterThan(0);
+    expect(await invoke('discardDownload', { id: other!.id }, dl)).toEqual({ ok: true });
+    expect(fs.existsSync(partOf(other))).toBe(false);
+    expect((await listed(other)).partialBytes).toBe(0);
+    // Nothing left to discard is fine; an unknown model is not.
+    expect(await invoke('discardDownload', { id: other!.id }, dl)).toEqual({ ok: true });
+    expect(await invokeError('discardDownload', { id: 'no-such-model' }, dl)).toMatchObject({
+      code: 'UNKNOWN_MODEL',
+    });
+
+    // A late "cancel and discard" of a download that was paused already deletes its files too.
+    const again = await startStalled(other);
+    await invoke('cancelJob', { jobId: again }, dl);
+    expect(sizeOf(partOf(other))).toBeGreaterThan(0);
+    expect(await invoke('cancelJob', { jobId: again, discard: true }, dl)).toEqual({ ok: true });
+    expect(fs.existsSync(partOf(other))).toBe(false);
   });
 });
 

@@ -7,7 +7,10 @@
  *
  * Long work returns an id at once and continues in the background, reported by events: ingestion
  * and downloads are jobs (cancelJob), runs are runs (cancelRun). Work starts on the next turn of
- * the event loop, so the caller has the id before the first event arrives.
+ * the event loop, so the caller has the id before the first event arrives. A cancelled download
+ * keeps its `.part` files for the next pullModel to resume (pause) unless cancelJob is told to
+ * discard them; replayRun starts a run like startRun, with the saved run's recorded outputs as its
+ * model (a replay file in `<dataDir>/replays/`).
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -28,13 +31,21 @@ import { createEngine, type Engine, type EngineOptions } from '../createEngine.t
 import { initialIngestProgress, type IngestProgressEvent } from '../corpus/ingestPaths.ts';
 import type { EngineIngestResult } from '../createEngine.ts';
 import { CancelledError, ReckonError, toReckonError } from '../errors.ts';
-import { findCatalogEntry, loadCatalog, resolveCatalogFilePath } from '../models/catalog.ts';
+import {
+  findCatalogEntry,
+  loadCatalog,
+  resolveCatalogFilePath,
+  type ModelCatalogEntry,
+} from '../models/catalog.ts';
 import { parseModelSpec, resolveGgufPath } from '../models/createLlmBackend.ts';
 import type { DownloadProgress } from '../models/downloadModel.ts';
 import { findLocalModelFiles } from '../models/findLocalModelFiles.ts';
 import { RunStore, type RunSummary } from '../runs/RunStore.ts';
 import { startRun, type LlmProvider, type RunHandle } from '../runs/startRun.ts';
+import { atomicWriteFileSync } from '../util/atomicWrite.ts';
 import { createCachedLlmProvider, type CachedLlmProvider } from './createCachedLlmProvider.ts';
+import { catalogEntrySizeBytes, discardPartialDownload, measurePartialDownload } from './partialDownloads.ts';
+import { replayRequestFor, type ReplayRequest } from './replayRequestFor.ts';
 import { SettingsStore } from './SettingsStore.ts';
 
 /** The sample corpus shipped with the app, offered by the Library's "Add sample corpus". */
@@ -47,6 +58,8 @@ export const DEFAULT_PROGRESS_EVENT_INTERVAL_MS = 100;
 export const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
 /** Finished job ids remembered so that a late cancelJob for them is not an error. */
 const FINISHED_JOBS_REMEMBERED = 1_000;
+/** Folder of `<dataDir>` where replayRun writes the replay file of each run it replays. */
+export const REPLAYS_DIR = 'replays';
 
 /** A command's input after the contract's schema parsed it (defaults applied). */
 export type ServiceInput<N extends CommandName> = z.output<Commands[N]['input']>;
@@ -99,6 +112,13 @@ interface Job {
   done: Promise<void>;
 }
 
+/** What launchRun needs: startRun's input, or a replayed run's settings with its replay model. */
+type LaunchRunRequest = Omit<ReplayRequest, 'corpus'> & {
+  corpus: string | null;
+  /** Default: the active model from Settings. */
+  model?: string;
+};
+
 type Handlers = {
   [N in CommandName]: (input: ServiceInput<N>) => Promise<CommandOutput<N>> | CommandOutput<N>;
 };
@@ -138,7 +158,8 @@ export function createAppService(options: AppServiceOptions): AppService {
     EVENT_NAMES.map((name) => [name, new Set()]),
   );
   const jobs = new Map<string, Job>();
-  const finishedJobs = new Set<string>();
+  /** Finished jobs by id: what they worked on, for a late cancelJob with `discard`. */
+  const finishedJobs = new Map<string, Pick<Job, 'kind' | 'target'>>();
   const activeRuns = new Map<string, { handle: RunHandle; done: Promise<unknown> }>();
   let closing: Promise<void> | undefined;
 
@@ -152,11 +173,11 @@ export function createAppService(options: AppServiceOptions): AppService {
     }
   }
 
-  function rememberFinished(jobId: string): void {
-    jobs.delete(jobId);
-    finishedJobs.add(jobId);
+  function rememberFinished(job: Job): void {
+    jobs.delete(job.id);
+    finishedJobs.set(job.id, { kind: job.kind, target: job.target });
     if (finishedJobs.size > FINISHED_JOBS_REMEMBERED) {
-      const oldest = finishedJobs.values().next().value;
+      const oldest = finishedJobs.keys().next().value;
       if (oldest !== undefined) finishedJobs.delete(oldest);
     }
   }
@@ -169,7 +190,7 @@ export function createAppService(options: AppServiceOptions): AppService {
     job.done = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => work(job))
       .catch((error: unknown) => warn(`Job ${id} failed unexpectedly: ${toReckonError(error).message}`))
-      .finally(() => rememberFinished(id));
+      .finally(() => rememberFinished(job));
     jobs.set(id, job);
     return id;
   }
@@ -201,6 +222,81 @@ export function createAppService(options: AppServiceOptions): AppService {
         send({ result: null, error: toErrorPayload(error) });
       }
     });
+  }
+
+  /** The catalog entry `id`, or ReckonError 'UNKNOWN_MODEL' listing the known ones. */
+  function requireCatalogEntry(id: string): ModelCatalogEntry {
+    const entry = findCatalogEntry(id);
+    if (!entry) {
+      throw new ReckonError(
+        'UNKNOWN_MODEL',
+        `There is no model "${id}" in the catalog. Known models: ${loadCatalog()
+          .map((e) => e.id)
+          .join(', ')}.`,
+      );
+    }
+    return entry;
+  }
+
+  /** The download job running for catalog entry `id`, if any. */
+  function runningDownload(id: string): Job | undefined {
+    for (const job of jobs.values()) if (job.kind === 'download' && job.target === id) return job;
+    return undefined;
+  }
+
+  /** Deletes the .part files of catalog entry `id`; refused while a download of it writes them. */
+  async function discardDownload(id: string): Promise<void> {
+    const entry = requireCatalogEntry(id);
+    if (runningDownload(id)) {
+      throw new ReckonError(
+        'DOWNLOAD_ACTIVE',
+        `"${entry.title}" is downloading right now. Pause or cancel the download before discarding it.`,
+      );
+    }
+    await discardPartialDownload(entry, options.modelsDir);
+  }
+
+  /**
+   * Starts a run the way startRun does (the active model unless one is given, the sandbox and
+   * retry settings applied), streams its events and tracks it for cancelRun and close().
+   */
+  function launchRun({ question, corpus, strategy, model, k, mode }: LaunchRunRequest): { runId: string } {
+    const current = settings.get();
+    const spec = model ?? current.activeModel;
+    if (spec === null) {
+      throw new ReckonError(
+        'NO_MODEL',
+        'No model is chosen to answer questions. Choose a model in the Models view (or download one there), then ask again.',
+      );
+    }
+    parseModelSpec(spec);
+    // Fail before loading a model when the corpus is not there.
+    if (corpus !== null && !engine.library.exists(corpus)) engine.library.open(corpus).close();
+    const handle = startRun(
+      {
+        kind: 'question',
+        question,
+        strategy,
+        model: spec,
+        corpus,
+        ...(k !== undefined ? { topK: k } : {}),
+        ...(mode ? { searchMode: mode } : {}),
+        retry: current.retry,
+        sandboxLimits: current.sandbox,
+      },
+      { engine, llm: llmProvider, store: runs(), now },
+    );
+    const unsubscribe = handle.on((event) => emit('onDidRecordTraceStep', event));
+    const done = handle.done
+      .catch((error: unknown) =>
+        warn(`Run ${handle.runId} failed unexpectedly: ${toReckonError(error).message}`),
+      )
+      .finally(() => {
+        unsubscribe();
+        activeRuns.delete(handle.runId);
+      });
+    activeRuns.set(handle.runId, { handle, done });
+    return { runId: handle.runId };
   }
 
   const handlers: Handlers = {
@@ -284,15 +380,22 @@ export function createAppService(options: AppServiceOptions): AppService {
       return { jobId: ingestJob(corpus, paths, 'auto') };
     },
 
-    cancelJob({ jobId }) {
+    async cancelJob({ jobId, discard }) {
       const job = jobs.get(jobId);
-      if (job) job.controller.abort();
-      else if (!finishedJobs.has(jobId)) {
+      const target = job ?? finishedJobs.get(jobId);
+      if (!target) {
         throw new ReckonError(
           'JOB_NOT_FOUND',
           `There is no job ${jobId}; it may belong to an earlier session of the app.`,
         );
       }
+      if (job) {
+        job.controller.abort();
+        // A download is waited for: then its .part is closed (safe to delete) and the next
+        // listModels shows what it left, which is what the UI reads right after a pause.
+        if (job.kind === 'download') await job.done;
+      }
+      if (discard && target.kind === 'download') await discardDownload(target.target);
       return { ok: true as const };
     },
 
@@ -381,24 +484,18 @@ export function createAppService(options: AppServiceOptions): AppService {
           ),
           installDir: path.resolve(modelsDir, entry.installDir),
           urls: entry.files.map((file) => file.url),
+          partialBytes: measurePartialDownload(entry, modelsDir),
+          sizeBytes: catalogEntrySizeBytes(entry),
         })),
         local: findLocalModelFiles(modelsDir),
       };
     },
 
     pullModel({ id }) {
-      const entry = findCatalogEntry(id);
-      if (!entry) {
-        throw new ReckonError(
-          'UNKNOWN_MODEL',
-          `There is no model "${id}" in the catalog. Known models: ${loadCatalog()
-            .map((e) => e.id)
-            .join(', ')}.`,
-        );
-      }
+      const entry = requireCatalogEntry(id);
       // Two downloads into the same .part file would corrupt it: follow the one already running.
-      for (const job of jobs.values())
-        if (job.kind === 'download' && job.target === id) return { jobId: job.id };
+      const running = runningDownload(id);
+      if (running) return { jobId: running.id };
       const jobId = startJob('download', id, async (job) => {
         let last: DownloadProgress | undefined;
         let lastSent = -Infinity;
@@ -442,47 +539,36 @@ export function createAppService(options: AppServiceOptions): AppService {
       return { jobId };
     },
 
+    async discardDownload({ id }) {
+      await discardDownload(id);
+      return { ok: true as const };
+    },
+
     getSettings: () => settings.get(),
 
     updateSettings: (patch) => settings.update(patch),
 
-    startRun({ question, corpus, strategy, model, k, mode }) {
-      const current = settings.get();
-      const spec = model ?? current.activeModel;
-      if (spec === null) {
+    startRun: (input) => launchRun(input),
+
+    replayRun({ runId }) {
+      const found = runs().getRun(runId);
+      if (!found) throw runNotFound(runId);
+      const { run } = found;
+      if (run.status === 'running') {
         throw new ReckonError(
-          'NO_MODEL',
-          'No model is chosen to answer questions. Choose a model in the Models view (or download one there), then ask again.',
+          'RUN_ACTIVE',
+          `Run ${runId} is still running; wait for it to finish (or cancel it), then replay it.`,
         );
       }
-      parseModelSpec(spec);
-      // Fail before loading a model when the corpus is not there.
-      if (!engine.library.exists(corpus)) engine.library.open(corpus).close();
-      const handle = startRun(
-        {
-          kind: 'question',
-          question,
-          strategy,
-          model: spec,
-          corpus,
-          ...(k !== undefined ? { topK: k } : {}),
-          ...(mode ? { searchMode: mode } : {}),
-          retry: current.retry,
-          sandboxLimits: current.sandbox,
-        },
-        { engine, llm: llmProvider, store: runs(), now },
-      );
-      const unsubscribe = handle.on((event) => emit('onDidRecordTraceStep', event));
-      const done = handle.done
-        .catch((error: unknown) =>
-          warn(`Run ${handle.runId} failed unexpectedly: ${toReckonError(error).message}`),
-        )
-        .finally(() => {
-          unsubscribe();
-          activeRuns.delete(handle.runId);
-        });
-      activeRuns.set(handle.runId, { handle, done });
-      return { runId: handle.runId };
+      const request = replayRequestFor(run);
+      // REPLAY_INCOMPLETE when an output is missing: a replay would serve later outputs to the wrong calls.
+      const content = runs().exportReplay(runId);
+      const dir = path.join(options.dataDir, REPLAYS_DIR);
+      fs.mkdirSync(dir, { recursive: true });
+      // Run ids are file-name safe when Reckon made them; keep any other id inside the folder.
+      const file = path.join(dir, `${runId.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`);
+      atomicWriteFileSync(file, content);
+      return launchRun({ ...request, model: `replay:${file}` });
     },
 
     cancelRun({ runId }) {

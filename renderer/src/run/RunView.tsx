@@ -24,7 +24,7 @@ export function RunView(props: { runId: string; actions?: ReactNode }): React.JS
   const run = useStore(model.runs.store, (s) => s.runs[runId]);
   if (!run) {
     return (
-      <p className="muted" role="status" data-testid="run-status">
+      <p className="muted" role="status" data-testid="run-status" data-run-id={runId}>
         Loading run {runId}…
       </p>
     );
@@ -115,6 +115,7 @@ function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.El
             aria-live="polite"
             data-testid="run-status"
             data-status={run.status}
+            data-run-id={run.runId}
           >
             {runStatusText(run)}
           </span>

@@ -1,4 +1,8 @@
-/** Models state: the catalog, the model files found on disk, and downloads with their progress. */
+/**
+ * Models state: the catalog, the model files found on disk, and downloads with their progress. A
+ * download can be paused (stopped, keeping what it downloaded for the next pull to resume from),
+ * cancelled (stopped and its partial files deleted), and a paused one discarded.
+ */
 import type { ReckonBridge } from '../../../preload/contract.ts';
 import { toUiError, type UiError } from '../errors.ts';
 import { createStore } from './createStore.ts';
@@ -79,17 +83,37 @@ export function createModelsStore(bridge: ReckonBridge, onInstalled: () => void)
     }
   }
 
-  async function cancel(modelId: string): Promise<void> {
+  /**
+   * Stops a running download: `discard: false` pauses it (its partial files stay for Resume),
+   * `discard: true` cancels it (they are deleted). The list is read again afterwards.
+   */
+  async function stop(modelId: string, options: { discard: boolean }): Promise<void> {
     const jobId = store.get().downloads[modelId]?.jobId;
     if (!jobId) return;
     try {
-      await bridge.invoke('cancelJob', { jobId });
+      await bridge.invoke('cancelJob', { jobId, discard: options.discard });
+      // The job has ended by now (the service waits for a download to let go of its files).
+      patchDownload(modelId, { done: true, error: null });
     } catch (error) {
       patchDownload(modelId, { error: toUiError(error) });
     }
+    await refresh();
+  }
+
+  /** Deletes what a paused download of `modelId` left, then reads the list again. */
+  async function discard(modelId: string): Promise<void> {
+    try {
+      await bridge.invoke('discardDownload', { id: modelId });
+      patchDownload(modelId, { done: true, error: null });
+    } catch (error) {
+      patchDownload(modelId, { error: toUiError(error), done: true });
+    }
+    await refresh();
   }
 
   function onProgress(event: DownloadProgressEvent): void {
+    // A pause or a cancel ends the job with CANCELLED: the user asked for it, so it is no failure.
+    const failure = event.error && event.error.code !== 'CANCELLED' ? toUiError(event.error) : null;
     patchDownload(event.modelId, {
       jobId: event.jobId,
       file: event.file,
@@ -98,7 +122,7 @@ export function createModelsStore(bridge: ReckonBridge, onInstalled: () => void)
       bytesPerSecond: event.bytesPerSecond,
       etaSeconds: event.etaSeconds,
       done: event.done || event.error !== null,
-      error: event.error ? toUiError(event.error) : null,
+      error: failure,
     });
     if (event.done || event.error) {
       void refresh();
@@ -106,5 +130,13 @@ export function createModelsStore(bridge: ReckonBridge, onInstalled: () => void)
     }
   }
 
-  return { store, refresh, pull, cancel, onProgress };
+  return {
+    store,
+    refresh,
+    pull,
+    pause: (modelId: string) => stop(modelId, { discard: false }),
+    cancel: (modelId: string) => stop(modelId, { discard: true }),
+    discard,
+    onProgress,
+  };
 }

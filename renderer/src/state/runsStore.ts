@@ -58,11 +58,25 @@ export function createRunsStore(bridge: ReckonBridge, onRunFinished: (runId: str
     timer ??= setTimeout(flush, TRACE_BATCH_MS);
   }
 
+  /** Shows a run that has just started (its events may already be streaming in). */
+  function track(runId: string): string {
+    store.set((s) => (s.runs[runId] ? s : { ...s, runs: { ...s.runs, [runId]: createRunState(runId) } }));
+    return runId;
+  }
+
   /** Starts a run; its events stream in through onTraceEvent. Throws the bridge's error. */
   async function start(input: StartRunInput): Promise<string> {
     const { runId } = await bridge.invoke('startRun', input);
-    store.set((s) => (s.runs[runId] ? s : { ...s, runs: { ...s.runs, [runId]: createRunState(runId) } }));
-    return runId;
+    return track(runId);
+  }
+
+  /**
+   * Runs a saved run again with the model outputs it recorded; returns the new run's id, whose
+   * events stream in like any run's. Throws the bridge's error.
+   */
+  async function replay(runId: string): Promise<string> {
+    const { runId: newRunId } = await bridge.invoke('replayRun', { runId });
+    return track(newRunId);
   }
 
   /** Loads a saved run and feeds its events through the same reducer as the live stream. */
@@ -81,5 +95,5 @@ export function createRunsStore(bridge: ReckonBridge, onRunFinished: (runId: str
     await bridge.invoke('cancelRun', { runId });
   }
 
-  return { store, start, load, cancel, onTraceEvent, flush };
+  return { store, start, replay, load, cancel, onTraceEvent, flush };
 }

@@ -10,8 +10,13 @@ import type { RunSummary } from '../state/types.ts';
 
 /** Delay between typing in the search box and asking for the list. Default 250 ms. */
 const SEARCH_DEBOUNCE_MS = 250;
+/** What the Replay button does, shown as its tooltip and read out as its description. */
+const REPLAY_DESCRIPTION = 'Run again with the model outputs recorded in this run';
 
-/** History: saved runs, searchable; a run opens in the same view as a live one, exportable and re-runnable. */
+/**
+ * History: saved runs, searchable; a run opens in the same view as a live one, exportable,
+ * re-runnable and replayable (its recorded model outputs played back, as a new run shown here).
+ */
 export function HistoryView(): React.JSX.Element {
   const model = useAppModel();
   const openRunId = useStore(model.history.store, (s) => s.openRunId);
@@ -130,7 +135,10 @@ function OpenedRun(props: { runId: string }): React.JSX.Element {
   const model = useAppModel();
   const summary = useStore(model.runs.store, (s) => s.summaries[runId]);
   const listed = useStore(model.history.store, (s) => s.runs?.find((r) => r.id === runId));
+  // The live status: the summary loaded with the run is not updated while it streams.
+  const liveStatus = useStore(model.runs.store, (s) => s.runs[runId]?.status);
   const [error, setError] = useState<UiError | null>(null);
+  const [replaying, setReplaying] = useState(false);
 
   useEffect(() => {
     setError(null);
@@ -168,6 +176,21 @@ function OpenedRun(props: { runId: string }): React.JSX.Element {
     model.app.navigate('ask');
   }
 
+  async function replay(): Promise<void> {
+    setError(null);
+    setReplaying(true);
+    try {
+      const newRunId = await model.runs.replay(runId);
+      model.history.open(newRunId);
+    } catch (caught) {
+      setError(toUiError(caught));
+    } finally {
+      setReplaying(false);
+    }
+  }
+
+  const running = (liveStatus ?? run?.status) === 'running';
+
   return (
     <div className="view">
       <div className="toolbar toolbar--top">
@@ -196,6 +219,20 @@ function OpenedRun(props: { runId: string }): React.JSX.Element {
         >
           Export replay file
         </button>
+        <button
+          type="button"
+          className="button"
+          onClick={() => void replay()}
+          disabled={!run || running || replaying}
+          title={REPLAY_DESCRIPTION}
+          aria-describedby="replay-description"
+          data-testid="replay-run"
+        >
+          {replaying ? 'Replaying…' : 'Replay'}
+        </button>
+        <span id="replay-description" className="visually-hidden">
+          {REPLAY_DESCRIPTION}
+        </span>
         <button
           type="button"
           className="button button--primary"

@@ -292,6 +292,13 @@ function CatalogRow(props: { entry: CatalogModel; download: Download | null }): 
   const { entry, download } = props;
   const model = useAppModel();
   const active = download !== null && !download.done;
+  // Pause, cancel and discard wait for the service; one at a time per row.
+  const [busy, setBusy] = useState(false);
+  function act(action: () => Promise<void>): void {
+    setBusy(true);
+    void action().finally(() => setBusy(false));
+  }
+  const resumable = entry.partialBytes > 0;
   return (
     <>
       <tr data-testid={`catalog-${entry.id}`} className={download?.error ? 'has-error' : undefined}>
@@ -329,25 +336,59 @@ function CatalogRow(props: { entry: CatalogModel; download: Download | null }): 
                 {formatBytes(download.bytesPerSecond)}/s · ETA {formatSeconds(download.etaSeconds)}
                 {download.file ? ` · ${download.file}` : ''}
               </p>
-              <button
-                type="button"
-                className="button button--small"
-                onClick={() => void model.models.cancel(entry.id)}
-                disabled={!download.jobId}
-                data-testid={`download-cancel-${entry.id}`}
-              >
-                Cancel
-              </button>
+              <div className="download__actions">
+                <button
+                  type="button"
+                  className="button button--small"
+                  onClick={() => act(() => model.models.pause(entry.id))}
+                  disabled={!download.jobId || busy}
+                  title="Stop for now; the next Resume continues from what is downloaded"
+                  data-testid={`download-pause-${entry.id}`}
+                >
+                  Pause
+                </button>
+                <button
+                  type="button"
+                  className="button button--small"
+                  onClick={() => act(() => model.models.cancel(entry.id))}
+                  disabled={!download.jobId || busy}
+                  title="Stop and delete what was downloaded"
+                  data-testid={`download-cancel-${entry.id}`}
+                >
+                  Cancel
+                </button>
+              </div>
             </div>
           ) : (
-            <button
-              type="button"
-              className="button"
-              onClick={() => void model.models.pull(entry.id)}
-              data-testid={`download-${entry.id}`}
-            >
-              {download?.error ? 'Try again' : 'Download'}
-            </button>
+            <div className="download__actions">
+              <button
+                type="button"
+                className="button"
+                onClick={() => void model.models.pull(entry.id)}
+                disabled={busy}
+                data-testid={`download-${entry.id}`}
+              >
+                {resumable
+                  ? `Resume (${formatBytes(entry.partialBytes)}${
+                      entry.sizeBytes ? ` of ${formatBytes(entry.sizeBytes)}` : ''
+                    } downloaded)`
+                  : download?.error
+                    ? 'Try again'
+                    : 'Download'}
+              </button>
+              {resumable && (
+                <button
+                  type="button"
+                  className="link small"
+                  onClick={() => act(() => model.models.discard(entry.id))}
+                  disabled={busy}
+                  title="Delete the partly downloaded files"
+                  data-testid={`download-discard-${entry.id}`}
+                >
+                  Discard
+                </button>
+              )}
+            </div>
           )}
         </td>
       </tr>
