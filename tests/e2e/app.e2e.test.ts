@@ -30,7 +30,7 @@ import {
   QUESTION,
   REPAIRED_PROGRAM_LINES,
   replayFileContent,
-} from './pyragReplayScript.ts';
+} from '../fixtures/pyragReplayScript.ts';
 import { startReckonServer, type ReckonServer } from './startReckonServer.ts';
 
 const SAMPLE_DIR = path.join(REPO_ROOT, 'corpora', 'hotpotqa-sample');

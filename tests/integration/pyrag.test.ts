@@ -12,11 +12,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../../main/engine/runs/startRun.ts';
 import type { TraceEvent, TraceEventOf } from '../../main/engine/runs/TraceEvent.ts';
+import { QUESTION, replayFileContent } from '../fixtures/pyragReplayScript.ts';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const reckonBin = path.join(repo, 'bin/reckon.mjs');
 const hotpot = path.resolve(repo, '../shared/data/hotpotqa/dev_distractor_200.json');
-const QUESTION = 'Were Scott Derrickson and Ed Wood of the same nationality?';
 
 let tmp: string;
 let env: NodeJS.ProcessEnv;
@@ -34,56 +34,10 @@ function reckon(args: string[]): Promise<{ code: number; stdout: string; stderr:
   });
 }
 
-const line = (role: string, output: string) => JSON.stringify({ role, output });
-
-const BROKEN_PROGRAM = [
-  '```javascript',
-  'const docsA = await retrieve("Scott Derrickson nationality");',
-  'const natA = await answer("What is Scott Derrickson\'s nationality?", docsA);',
-  'const docsB = await retrieve("Ed Wood nationality");',
-  'const natB = await answer("What is Ed Wood\'s nationality?", docsB.first.text);',
-  'return await answer(`Given: Scott Derrickson is ${natA}. Ed Wood is ${natB}. Answer the question: ' +
-    QUESTION +
-    '`);',
-  '```',
-].join('\n');
-
-const REPAIRED_PROGRAM = [
-  '```javascript',
-  'const docsA = await retrieve("Scott Derrickson nationality");',
-  'const natA = await answer("What is Scott Derrickson\'s nationality?", docsA);',
-  'const docsB = await retrieve("Ed Wood");',
-  'const natB = await answer("What is Ed Wood\'s nationality?", docsB);',
-  'return await answer(`Given: Scott Derrickson is ${natA}. Ed Wood is ${natB}. Answer the question: ' +
-    QUESTION +
-    '`);',
-  '```',
-].join('\n');
-
-const SCRIPT = [
-  line('decompose', '["What is Scott Derrickson\'s nationality?", "What is Ed Wood\'s nationality?"]'),
-  line('plan', BROKEN_PROGRAM),
-  // Execution 1: the first answer works, then line 4 throws a TypeError.
-  line('answer', 'Document [1] says he is an American director.\n<answer>American</answer>'),
-  line('repair', REPAIRED_PROGRAM),
-  // Execution 2: Ed Wood's nationality is "unknown" → boost the retrieve() that fed it.
-  line('answer', 'Document [1] calls him an American director.\n<answer>American</answer>'),
-  line('answer', 'None of the documents say.\n<answer>unknown</answer>'),
-  line('answer', '<answer>unknown</answer>'),
-  // Execution 3 (boosted): a 503 first, retried with backoff.
-  JSON.stringify({ role: 'answer', error: { status: 503, message: 'model server busy' } }),
-  line('answer', 'Document [1] says he is American.\n<answer>American</answer>'),
-  line(
-    'answer',
-    'Document [2] says Edward Davis Wood Jr. was an American filmmaker.\n<answer>American</answer>',
-  ),
-  line('answer', 'Both are American.\n<answer>yes</answer>'),
-].join('\n');
-
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'reckon-pyrag-'));
   env = { ...process.env, RECKON_HOME: path.join(tmp, 'data'), RECKON_MODELS_DIR: path.join(tmp, 'models') };
-  fs.writeFileSync(path.join(tmp, 'script.jsonl'), `${SCRIPT}\n`);
+  fs.writeFileSync(path.join(tmp, 'script.jsonl'), replayFileContent({ slow: false }));
   const ingest = await reckon(['ingest', hotpot, '--corpus', 'hotpot', '--embedder', 'none', '--quiet']);
   expect(ingest.code, ingest.stderr).toBe(0);
 });
