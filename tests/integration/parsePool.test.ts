@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -167,7 +166,8 @@ describe('ParsePool', () => {
 });
 
 describe('ParsePool on real QA datasets', () => {
-  it.skipIf(!existsSync(HOTPOT_PATH))('reads HotpotQA dev: one section per distinct paragraph', async () => {
+  // The shared data sits beside every checkout (and CI's clone): a missing file is a failure, not a skip.
+  it('reads HotpotQA dev: one section per distinct paragraph', async () => {
     const pool = new ParsePool();
     try {
       const file = await pool.parse(HOTPOT_PATH);
@@ -192,29 +192,24 @@ describe('ParsePool on real QA datasets', () => {
     }
   });
 
-  it.skipIf(!existsSync(MUSIQUE_PATH))(
-    'reads MuSiQue JSONL: one section per distinct paragraph',
-    async () => {
-      const pool = new ParsePool();
-      try {
-        const file = await pool.parse(MUSIQUE_PATH);
-        expect(file.kind).toBe('qa-dataset');
-        const lines = (await readFile(MUSIQUE_PATH, 'utf8')).split('\n').filter((line) => line.trim() !== '');
-        const raw = lines.flatMap((line) =>
-          (JSON.parse(line) as { paragraphs: { title: string; paragraph_text: string }[] }).paragraphs.map(
-            (p) => `${cleanText(p.title)}\u0000${cleanText(p.paragraph_text)}`,
-          ),
-        );
-        expect(file.sections.length).toBe(new Set(raw).size);
-        expect(new Set(file.sections.map((s) => `${s.title}\u0000${s.text}`)).size).toBe(
-          file.sections.length,
-        );
-        expect(file.sections.some((s) => s.title === 'Port Blair' && s.text.startsWith('Port Blair'))).toBe(
-          true,
-        );
-      } finally {
-        await pool.close();
-      }
-    },
-  );
+  it('reads MuSiQue JSONL: one section per distinct paragraph', async () => {
+    const pool = new ParsePool();
+    try {
+      const file = await pool.parse(MUSIQUE_PATH);
+      expect(file.kind).toBe('qa-dataset');
+      const lines = (await readFile(MUSIQUE_PATH, 'utf8')).split('\n').filter((line) => line.trim() !== '');
+      const raw = lines.flatMap((line) =>
+        (JSON.parse(line) as { paragraphs: { title: string; paragraph_text: string }[] }).paragraphs.map(
+          (p) => `${cleanText(p.title)}\u0000${cleanText(p.paragraph_text)}`,
+        ),
+      );
+      expect(file.sections.length).toBe(new Set(raw).size);
+      expect(new Set(file.sections.map((s) => `${s.title}\u0000${s.text}`)).size).toBe(file.sections.length);
+      expect(file.sections.some((s) => s.title === 'Port Blair' && s.text.startsWith('Port Blair'))).toBe(
+        true,
+      );
+    } finally {
+      await pool.close();
+    }
+  });
 });
