@@ -34,7 +34,7 @@ import {
   type BenchRow,
   type Benchmark,
 } from './Benchmark.ts';
-import { gaussian, mulberry32, randomInt } from './mulberry32.ts';
+import { gaussian, mulberry32, randomInt } from '../fixtures/mulberry32.ts';
 
 export const ANN_DIMENSION = 384;
 export const TOP_K = 10;

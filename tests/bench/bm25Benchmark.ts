@@ -20,7 +20,7 @@ import {
 import { DEFAULT_MAX_CHUNK_CHARS } from '../../main/engine/corpus/chunkDocument.ts';
 import { MIB, summarize, throttle, type BenchRow, type Benchmark } from './Benchmark.ts';
 import { loadQaText, type QaParagraph } from './loadQaText.ts';
-import { mulberry32, randomInt, shuffle } from './mulberry32.ts';
+import { mulberry32, randomInt, shuffle } from '../fixtures/mulberry32.ts';
 
 export const FULL_CHUNK_COUNT = 100_000;
 export const QUICK_CHUNK_COUNT = 10_000;

@@ -16,7 +16,7 @@ import type { IngestPhase, IngestProgressEvent, IngestResult } from '../../main/
 import { makeTinyEncoder } from '../fixtures/makeTinyEncoder.ts';
 import { SHARED_DATA_DIR, throttle, type BenchContext, type BenchRow, type Benchmark } from './Benchmark.ts';
 import { HOTPOTQA_FILE, HOTPOTQA_SMALL_FILE, loadQaText, type QaParagraph } from './loadQaText.ts';
-import { mulberry32, randomInt } from './mulberry32.ts';
+import { mulberry32, randomInt } from '../fixtures/mulberry32.ts';
 
 /** Markdown files generated for the full run. */
 export const FULL_FILE_COUNT = 2_000;

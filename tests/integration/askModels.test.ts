@@ -4,48 +4,24 @@
  * node-llama-cpp path on a tiny generated GGUF (whose random output must end in a typed result).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../../main/engine/runs/startRun.ts';
-import type { TraceEvent, TraceEventOf } from '../../main/engine/runs/TraceEvent.ts';
 import { makeTinyGguf } from '../fixtures/makeTinyGguf.ts';
-
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const reckonBin = path.join(repo, 'bin/reckon.mjs');
-const hotpot = path.resolve(repo, '../shared/data/hotpotqa/dev_distractor_200.json');
+import { type CliRun, HOTPOT_DEV, ofType, runReckon } from '../fixtures/runReckon.ts';
 
 let tmp: string;
 let env: NodeJS.ProcessEnv;
 
-function reckon(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [reckonBin, ...args],
-      { env, maxBuffer: 64 << 20, timeout: 240_000 },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
-
-function ofType<T extends TraceEvent['type']>(
-  events: TraceEvent[],
-  type: T,
-): (TraceEventOf<T> & TraceEvent)[] {
-  return events.filter((e) => e.type === type) as (TraceEventOf<T> & TraceEvent)[];
-}
+const reckon = (args: string[]): Promise<CliRun> => runReckon(args, env, { timeoutMs: 240_000 });
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'reckon-ask-'));
   env = { ...process.env, RECKON_HOME: path.join(tmp, 'data'), RECKON_MODELS_DIR: path.join(tmp, 'models') };
-  const ingest = await reckon(['ingest', hotpot, '--corpus', 'hotpot', '--embedder', 'none', '--quiet']);
+  const ingest = await reckon(['ingest', HOTPOT_DEV, '--corpus', 'hotpot', '--embedder', 'none', '--quiet']);
   expect(ingest.code, ingest.stderr).toBe(0);
 });
 

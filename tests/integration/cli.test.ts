@@ -4,41 +4,21 @@
  * encoder.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { makeTinyEncoder } from '../fixtures/makeTinyEncoder.ts';
 import { makeSampleFolder } from '../fixtures/makeSampleFiles.ts';
-
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const reckonBin = path.join(repo, 'bin/reckon.mjs');
-const hotpot = path.resolve(repo, '../shared/data/hotpotqa/dev_distractor_200.json');
+import { type CliRun, HOTPOT_DEV, RECKON_BIN, runReckon } from '../fixtures/runReckon.ts';
 
 let tmp: string;
 let modelsDir: string;
 let env: NodeJS.ProcessEnv;
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 function reckon(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [reckonBin, ...args],
-      { env: { ...env, ...extraEnv }, maxBuffer: 64 << 20 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+  return runReckon(args, { ...env, ...extraEnv });
 }
 
 function json<T = Record<string, unknown>>(run: CliRun): T {
@@ -85,7 +65,7 @@ afterAll(() => {
 
 describe('reckon ingest + search on HotpotQA', () => {
   it('finds the Scott Derrickson paragraph, and ingesting again adds nothing', async () => {
-    const first = await reckon(['ingest', hotpot, '--corpus', 'hotpot', '--json']);
+    const first = await reckon(['ingest', HOTPOT_DEV, '--corpus', 'hotpot', '--json']);
     expect(first.code, first.stderr).toBe(0);
     const result = json<{ added: number; chunksWritten: number; chunksEmbedded: number; embedderId: string }>(
       first,
@@ -127,7 +107,7 @@ describe('reckon ingest + search on HotpotQA', () => {
       unchanged: number;
       chunksWritten: number;
       chunksEmbedded: number;
-    }>(await reckon(['ingest', hotpot, '--corpus', 'hotpot', '--json']));
+    }>(await reckon(['ingest', HOTPOT_DEV, '--corpus', 'hotpot', '--json']));
     expect(again).toMatchObject({ added: 0, updated: 0, unchanged: 1, chunksWritten: 0, chunksEmbedded: 0 });
     expect(consistency(env.RECKON_HOME!, 'hotpot')).toEqual(before);
 
@@ -219,7 +199,7 @@ describe('reckon ingest killed with SIGKILL', () => {
   it('leaves a consistent corpus that the next run completes', async () => {
     const folder = path.join(tmp, 'many');
     fs.mkdirSync(folder);
-    const paragraphs = JSON.parse(fs.readFileSync(hotpot, 'utf8')) as { context: [string, string[]][] }[];
+    const paragraphs = JSON.parse(fs.readFileSync(HOTPOT_DEV, 'utf8')) as { context: [string, string[]][] }[];
     let n = 0;
     for (const record of paragraphs.slice(0, 60)) {
       for (const [title, sentences] of record.context) {
@@ -231,7 +211,7 @@ describe('reckon ingest killed with SIGKILL', () => {
     }
     const dataDir = env.RECKON_HOME!;
     const dbPath = path.join(dataDir, 'corpora', 'killed', 'corpus.db');
-    const child = spawn(process.execPath, [reckonBin, 'ingest', folder, '--corpus', 'killed', '--quiet'], {
+    const child = spawn(process.execPath, [RECKON_BIN, 'ingest', folder, '--corpus', 'killed', '--quiet'], {
       env,
       stdio: 'ignore',
     });

@@ -5,53 +5,29 @@
  * Then the run is exported as a replay file that reproduces it exactly.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../../main/engine/runs/startRun.ts';
-import type { TraceEvent, TraceEventOf } from '../../main/engine/runs/TraceEvent.ts';
 import { QUESTION, replayFileContent } from '../fixtures/pyragReplayScript.ts';
-
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const reckonBin = path.join(repo, 'bin/reckon.mjs');
-const hotpot = path.resolve(repo, '../shared/data/hotpotqa/dev_distractor_200.json');
+import { type CliRun, HOTPOT_DEV, ofType, runReckon } from '../fixtures/runReckon.ts';
 
 let tmp: string;
 let env: NodeJS.ProcessEnv;
 
-function reckon(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [reckonBin, ...args],
-      { env, maxBuffer: 64 << 20 },
-      (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-      },
-    );
-  });
-}
+const reckon = (args: string[]): Promise<CliRun> => runReckon(args, env);
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'reckon-pyrag-'));
   env = { ...process.env, RECKON_HOME: path.join(tmp, 'data'), RECKON_MODELS_DIR: path.join(tmp, 'models') };
   fs.writeFileSync(path.join(tmp, 'script.jsonl'), replayFileContent({ slow: false }));
-  const ingest = await reckon(['ingest', hotpot, '--corpus', 'hotpot', '--embedder', 'none', '--quiet']);
+  const ingest = await reckon(['ingest', HOTPOT_DEV, '--corpus', 'hotpot', '--embedder', 'none', '--quiet']);
   expect(ingest.code, ingest.stderr).toBe(0);
 });
 
 afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
-
-function ofType<T extends TraceEvent['type']>(
-  events: TraceEvent[],
-  type: T,
-): (TraceEventOf<T> & TraceEvent)[] {
-  return events.filter((e) => e.type === type) as (TraceEventOf<T> & TraceEvent)[];
-}
 
 describe('reckon ask --strategy pyrag with a replay model', () => {
   let result: RunResult;

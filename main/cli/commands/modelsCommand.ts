@@ -5,8 +5,7 @@ import type { CliContext } from '../CliContext.ts';
 import { ExitCode } from '../CliContext.ts';
 import { formatBytes, formatSeconds } from '../ProgressBar.ts';
 import type { CommandRunner } from './shared.ts';
-import { findCatalogEntry, loadCatalog, resolveCatalogFilePath } from '../../engine/models/catalog.ts';
-import { ReckonError } from '../../engine/errors.ts';
+import { loadCatalog, requireCatalogEntry, resolveCatalogFilePath } from '../../engine/models/catalog.ts';
 import { findLocalModelFiles } from '../../engine/models/findLocalModelFiles.ts';
 
 export function registerModels(program: Command, run: CommandRunner): void {
@@ -63,15 +62,7 @@ async function listModels(ctx: CliContext, options: { json?: boolean }): Promise
 }
 
 async function pullModel(ctx: CliContext, id: string, options: { json?: boolean }): Promise<number> {
-  const entry = findCatalogEntry(id);
-  if (!entry) {
-    throw new ReckonError(
-      'UNKNOWN_MODEL',
-      `There is no model "${id}" in the catalog. Known ids: ${loadCatalog()
-        .map((e) => e.id)
-        .join(', ')}.`,
-    );
-  }
+  const entry = requireCatalogEntry(id);
   const { downloadModel } = await import('../../engine/models/downloadModel.ts');
   const tty = ctx.io.stderr.isTTY;
   let lastLine = 0;

@@ -31,12 +31,7 @@ import { createEngine, type Engine, type EngineOptions } from '../createEngine.t
 import { initialIngestProgress, type IngestProgressEvent } from '../corpus/ingestPaths.ts';
 import type { EngineIngestResult } from '../createEngine.ts';
 import { CancelledError, ReckonError, toReckonError } from '../errors.ts';
-import {
-  findCatalogEntry,
-  loadCatalog,
-  resolveCatalogFilePath,
-  type ModelCatalogEntry,
-} from '../models/catalog.ts';
+import { loadCatalog, requireCatalogEntry, resolveCatalogFilePath } from '../models/catalog.ts';
 import { parseModelSpec, resolveGgufPath } from '../models/createLlmBackend.ts';
 import type { DownloadProgress } from '../models/downloadModel.ts';
 import { findLocalModelFiles } from '../models/findLocalModelFiles.ts';
@@ -222,20 +217,6 @@ export function createAppService(options: AppServiceOptions): AppService {
         send({ result: null, error: toErrorPayload(error) });
       }
     });
-  }
-
-  /** The catalog entry `id`, or ReckonError 'UNKNOWN_MODEL' listing the known ones. */
-  function requireCatalogEntry(id: string): ModelCatalogEntry {
-    const entry = findCatalogEntry(id);
-    if (!entry) {
-      throw new ReckonError(
-        'UNKNOWN_MODEL',
-        `There is no model "${id}" in the catalog. Known models: ${loadCatalog()
-          .map((e) => e.id)
-          .join(', ')}.`,
-      );
-    }
-    return entry;
   }
 
   /** The download job running for catalog entry `id`, if any. */

@@ -107,6 +107,20 @@ export function findCatalogEntry(id: string): ModelCatalogEntry | undefined {
   return loadCatalog().find((entry) => entry.id === id);
 }
 
+/** The shipped catalog entry `id`, or ReckonError 'UNKNOWN_MODEL' listing the known ids. */
+export function requireCatalogEntry(id: string): ModelCatalogEntry {
+  const entry = findCatalogEntry(id);
+  if (!entry) {
+    throw new ReckonError(
+      'UNKNOWN_MODEL',
+      `There is no model "${id}" in the catalog. Known models: ${loadCatalog()
+        .map((e) => e.id)
+        .join(', ')}.`,
+    );
+  }
+  return entry;
+}
+
 /** Absolute install path of one catalog file: `<modelsDir>/<installDir>/<file.path>`. */
 export function resolveCatalogFilePath(
   modelsDir: string,
