@@ -8,7 +8,7 @@
  * Pure zod: imported by the renderer, the preload bridge and the engine's AppService alike.
  */
 import { z } from 'zod';
-import { citationSchema, runMetricsSchema, traceEventSchema } from '../main/engine/runs/TraceEvent.ts';
+import { citationSchema, runMetricsSchema, traceEventSchema } from './TraceEvent.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Shared shapes
@@ -18,7 +18,39 @@ export const corpusNameSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'use 1–64 letters, digits, ".", "_" or "-"');
 export const searchModeSchema = z.enum(['bm25', 'dense', 'hybrid']);
-export const strategySchema = z.enum(['pyrag']);
+/** A strategy id; which ids exist comes from the engine's registry (listStrategies). */
+export const strategyIdSchema = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a strategy id such as "pyrag"');
+/** The id used when a request names none. */
+export const DEFAULT_STRATEGY_ID = 'pyrag';
+
+/** One option of a strategy, as its descriptor declares it (type, default, range, description). */
+export const strategyOptionInfoSchema = z.object({
+  key: z.string(),
+  type: z.enum(['integer', 'number', 'boolean', 'string', 'enum']),
+  default: z.union([z.number(), z.boolean(), z.string()]),
+  description: z.string(),
+  minimum: z.number().optional(),
+  maximum: z.number().optional(),
+  /** The allowed values of an enum option. */
+  values: z.array(z.string()).optional(),
+});
+export type StrategyOptionInfo = z.infer<typeof strategyOptionInfoSchema>;
+
+/** A registered strategy as the UI, the CLI and evaluation see it. */
+export const strategyInfoSchema = z.object({
+  id: z.string(),
+  label: z.string(),
+  description: z.string(),
+  /** Whether it retrieves: 'required' runs need a corpus; 'none' ignores one. */
+  corpus: z.enum(['required', 'optional', 'none']),
+  options: z.array(strategyOptionInfoSchema),
+  /** The figures it reports in a run's `metrics.strategy`. */
+  metrics: z.array(z.object({ key: z.string(), label: z.string(), description: z.string() })),
+});
+export type StrategyInfo = z.infer<typeof strategyInfoSchema>;
+
+/** Values of a strategy's options by key; the engine checks them against the strategy's schema. */
+export const strategyOptionValuesSchema = z.record(z.string().max(64), z.union([z.number(), z.boolean(), z.string().max(1000)]));
 
 export const errorPayloadSchema = z.object({ name: z.string(), code: z.string(), message: z.string() });
 export type ErrorPayload = z.infer<typeof errorPayloadSchema>;
@@ -264,12 +296,16 @@ export const commands = {
       .strict(),
     output: settingsSchema,
   },
+  /** The registered strategies with their options and figures, in registry order. */
+  listStrategies: { input: empty, output: z.object({ strategies: z.array(strategyInfoSchema) }) },
   startRun: {
     input: z
       .object({
         question: z.string().min(1).max(4000),
         corpus: corpusNameSchema,
-        strategy: strategySchema.default('pyrag'),
+        strategy: strategyIdSchema.default(DEFAULT_STRATEGY_ID),
+        /** The strategy's options (see listStrategies); absent ones take their defaults. */
+        options: strategyOptionValuesSchema.optional(),
         /** Default: the active model from Settings. */
         model: z.string().max(4096).optional(),
         k: z.number().int().min(1).max(50).optional(),

@@ -3,13 +3,21 @@
  * with line numbers, tool calls and their results, bindings, retries with their backoff, repairs,
  * boosts, the answer with citations and the metrics.
  */
-import type { TraceEvent, RunMetrics } from '../engine/runs/TraceEvent.ts';
+import type { TraceEvent, RunMetrics } from '../../preload/TraceEvent.ts';
 
 /** Characters of an answer or argument shown inline. */
 const INLINE_CHARS = 120;
 
 export class TracePrinter {
-  constructor(private readonly write: (line: string) => void) {}
+  readonly #metricLabels: Readonly<Record<string, string>>;
+
+  /** `metricLabels`: labels of the strategy's own figures by key (default: the keys themselves). */
+  constructor(
+    private readonly write: (line: string) => void,
+    options: { metricLabels?: Readonly<Record<string, string>> } = {},
+  ) {
+    this.#metricLabels = options.metricLabels ?? {};
+  }
 
   print(event: TraceEvent): void {
     const w = this.write;
@@ -44,13 +52,18 @@ export class TracePrinter {
         );
         break;
       }
-      case 'tool-result':
+      case 'tool-result': {
+        const took = event.cached ? 'cached from the previous execution' : `${event.durationMs.toFixed(0)} ms`;
         if (event.error) w(`  ← ${event.tool} failed: ${event.error}`);
         else if (event.chunks) {
-          w(`  ← ${event.summary} (${event.durationMs.toFixed(0)} ms)`);
+          w(`  ← ${event.summary} (${took})`);
           for (const chunk of event.chunks)
             w(`      #${chunk.id} ${chunk.title}  (${chunk.score.toFixed(3)})`);
-        } else w(`  ← ${inline(event.summary)} (${event.durationMs.toFixed(0)} ms)`);
+        } else w(`  ← ${inline(event.summary)} (${took})`);
+        break;
+      }
+      case 'step':
+        w(`\n${event.title}${event.detail ? `: ${inline(event.detail)}` : ''}`);
         break;
       case 'binding':
         w(`  ${event.name} = ${inline(event.preview)}  [line ${event.line}]`);
@@ -90,7 +103,7 @@ export class TracePrinter {
         }
         break;
       case 'metrics':
-        w(`\n${formatMetrics(event.metrics)}`);
+        w(`\n${formatMetrics(event.metrics, this.#metricLabels)}`);
         break;
       case 'run-finished':
         if (event.error) w(`\nRun ${event.status}: ${event.error.message}`);
@@ -106,17 +119,27 @@ function inline(text: string): string {
   return flat.length > INLINE_CHARS ? `${flat.slice(0, INLINE_CHARS)}…` : flat;
 }
 
-export function formatMetrics(m: RunMetrics): string {
+/**
+ * The metrics as text: the common line (model calls, tokens — marked as estimates where the backend
+ * could not count them —, retries, time per phase), the program line when the strategy wrote
+ * programs, and the strategy's own figures by key (labels from `labels` when given).
+ */
+export function formatMetrics(m: RunMetrics, labels: Readonly<Record<string, string>> = {}): string {
   const phases = Object.entries(m.phaseMs)
     .map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(2)}s`)
     .join(', ');
+  const tokens = `${m.promptTokens} prompt + ${m.completionTokens} generated tokens${m.tokensEstimated ? ', estimated' : ''}`;
   const lines = [
-    `Metrics: ${m.llmCalls} LLM calls (${m.promptTokens} prompt + ${m.completionTokens} generated tokens), ${m.retries} retries, ${m.hostCalls} tool calls, ${(m.totalMs / 1000).toFixed(2)}s total${phases ? ` (${phases})` : ''}`,
+    `Metrics: ${m.llmCalls} LLM call${m.llmCalls === 1 ? '' : 's'} (${tokens}), ${m.retries} retr${m.retries === 1 ? 'y' : 'ies'}, ${(m.totalMs / 1000).toFixed(2)}s total${phases ? ` (${phases})` : ''}`,
   ];
-  if (m.cyclomaticComplexity !== null) {
+  const p = m.program;
+  if (p) {
     lines.push(
-      `Program: cyclomatic complexity ${m.cyclomaticComplexity}, max stack depth ${m.maxStackDepth ?? '–'}, ${m.programLines ?? '–'} lines, ${m.programAttempts} attempts, ${m.executions} executions, ${m.repairs} repairs, ${m.boosts} boosts, ${m.executable ? 'executable' : `not executable (${m.exceptionKind ?? 'unknown'})`}`,
+      `Program: ${p.hostCalls} tool calls, cyclomatic complexity ${p.cyclomaticComplexity ?? '–'}, max stack depth ${p.maxStackDepth ?? '–'}, ${p.programLines ?? '–'} lines, ${p.programAttempts} attempts, ${p.executions} executions, ${p.repairs} repairs, ${p.executable ? 'executable' : `not executable (${p.exceptionKind ?? 'unknown'})`}`,
     );
   }
+  const figures = Object.entries(m.strategy);
+  if (figures.length > 0)
+    lines.push(`Strategy: ${figures.map(([key, value]) => `${labels[key] ?? key} ${String(value)}`).join(', ')}`);
   return lines.join('\n');
 }

@@ -15,6 +15,9 @@ import { registerRuns } from './commands/runsCommand.ts';
 import { registerServe } from './commands/serveCommand.ts';
 import type { CommandRunner } from './commands/shared.ts';
 
+/** Errors that mean the command line itself was wrong: they exit with ExitCode.USAGE (2). */
+const USAGE_ERROR_CODES: ReadonlySet<string> = new Set(['UNKNOWN_STRATEGY', 'INVALID_STRATEGY_OPTIONS']);
+
 /** Runs the CLI with `argv` (as process.argv) and resolves to the exit code. */
 export async function main(
   argv: readonly string[],
@@ -74,7 +77,12 @@ export async function main(
       exitCode = error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
     } else {
       const reckonError = toReckonError(error);
-      exitCode = reckonError.code === 'CANCELLED' ? ExitCode.CANCELLED : ExitCode.ERROR;
+      exitCode =
+        reckonError.code === 'CANCELLED'
+          ? ExitCode.CANCELLED
+          : USAGE_ERROR_CODES.has(reckonError.code)
+            ? ExitCode.USAGE
+            : ExitCode.ERROR;
       if (wantsJson) io.stdout.write(`${JSON.stringify({ error: reckonError.toJSON() }, null, 2)}\n`);
       io.stderr.write(`error: ${reckonError.message}\n`);
       if (isDebugEnabled() && !(error instanceof ReckonError)) io.stderr.write(`${(error as Error).stack}\n`);

@@ -12,7 +12,7 @@ import { ModelCallError, withRetry } from '../../main/engine/models/RetryPolicy.
 import { recordingBackend, retryEventsTo } from '../../main/engine/runs/recordingBackend.ts';
 import type { RunMeta } from '../../main/engine/runs/RunStore.ts';
 import { RUNS_DB_FILE, RunStore } from '../../main/engine/runs/RunStore.ts';
-import type { RunMetrics, TraceEvent, TraceEventBody } from '../../main/engine/runs/TraceEvent.ts';
+import type { RunMetrics, TraceEvent, TraceEventBody } from '../../preload/TraceEvent.ts';
 import { TraceRecorder } from '../../main/engine/runs/TraceRecorder.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ReckonError } from '../../main/engine/errors.ts';
 import type { ModelOutputInput, RunWriter } from '../../main/engine/runs/RunStore.ts';
-import type { TraceEvent, TraceEventBody } from '../../main/engine/runs/TraceEvent.ts';
+import type { TraceEvent, TraceEventBody } from '../../preload/TraceEvent.ts';
 import { TraceRecorder } from '../../main/engine/runs/TraceRecorder.ts';
 
 /** A clock that advances by `step` ms on every read. */

@@ -40,3 +40,28 @@ describe('answerMessages', () => {
     );
   });
 });
+
+describe('parseAnswerOutput extraction edge cases', () => {
+  it.each([
+    ['a stray <answer> in the reasoning', 'I will put it in an <answer> tag. [1] says Paris.\n<answer>Paris</answer>', 'Paris'],
+    ['two complete tags: the last wins', '<answer>London</answer> Wait, [2] corrects it. <answer>Paris</answer>', 'Paris'],
+    ['nested quotes', '<answer>"\'Paris\'"</answer>', 'Paris'],
+    ['an unbalanced leading quote', '<answer>"Paris</answer>', 'Paris'],
+    ['an unbalanced trailing quote', "<answer>Paris'</answer>", 'Paris'],
+    ['curly quotes', '<answer>“Ed Wood”</answer>', 'Ed Wood'],
+    ['a trailing period', '<answer>Scott Derrickson.</answer>', 'Scott Derrickson'],
+    ['trailing punctuation and a quote', '<answer>"yes!".</answer>', 'yes'],
+    ['an abbreviation keeps its period', '<answer>Washington, D.C.</answer>', 'Washington, D.C.'],
+    ['Jr. keeps its period', '<answer>Martin Luther King Jr.</answer>', 'Martin Luther King Jr.'],
+    ['a closing tag without an opening one is dropped', 'Paris</answer>', 'Paris'],
+    ['an unclosed tag after a complete stray one', 'Reasoning <answer> then <answer>Berlin', 'Berlin'],
+  ])('%s', (_name, output, expected) => {
+    expect(parseAnswerOutput(output).answer).toBe(expected);
+  });
+
+  it('keeps the reasoning before the chosen tag, stray tag included', () => {
+    const parsed = parseAnswerOutput('I will use an <answer> tag. [1] says Paris.\n<answer>Paris</answer>');
+    expect(parsed.reasoning).toBe('I will use an <answer> tag. [1] says Paris.');
+    expect(parsed.citedDocs).toEqual([1]);
+  });
+});

@@ -4,7 +4,7 @@ import type { GenerateOptions, GenerateResult, LlmBackend } from '../../main/eng
 import { ModelCallError, withRetry } from '../../main/engine/models/RetryPolicy.ts';
 import { recordingBackend, retryEventsTo } from '../../main/engine/runs/recordingBackend.ts';
 import type { ModelOutputInput, RunWriter } from '../../main/engine/runs/RunStore.ts';
-import type { TraceEvent } from '../../main/engine/runs/TraceEvent.ts';
+import type { TraceEvent } from '../../preload/TraceEvent.ts';
 import { TraceRecorder } from '../../main/engine/runs/TraceRecorder.ts';
 
 type Step = GenerateResult | Error;

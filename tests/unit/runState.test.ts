@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TraceEvent, TraceEventBody } from '../../main/engine/runs/TraceEvent.ts';
+import type { TraceEvent, TraceEventBody } from '../../preload/TraceEvent.ts';
 import {
   MAX_PENDING_EVENTS,
   executingLine,

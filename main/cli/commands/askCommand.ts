@@ -5,14 +5,9 @@ import type { CliContext } from '../CliContext.ts';
 import { ExitCode } from '../CliContext.ts';
 import { TracePrinter } from '../TracePrinter.ts';
 import { parsePositiveInt, type CommandRunner } from './shared.ts';
-import {
-  DEFAULT_RUN_TOP_K,
-  STRATEGIES,
-  startRun,
-  type RunRequest,
-  type RunResult,
-  type StrategyName,
-} from '../../engine/runs/startRun.ts';
+import { DEFAULT_RUN_TOP_K, startRun, type RunRequest, type RunResult } from '../../engine/runs/startRun.ts';
+import { describeRange, strategyRegistry } from '../../engine/strategies/registry.ts';
+import { DEFAULT_STRATEGY_ID } from '../../../preload/contract.ts';
 import { SEARCH_MODES, type SearchMode } from '../../engine/corpus/search/searchCorpus.ts';
 import { DEFAULT_SANDBOX_LIMITS } from '../../engine/sandbox/SandboxTypes.ts';
 import { ReckonError } from '../../engine/errors.ts';
@@ -59,16 +54,57 @@ export function registerAsk(program: Command, run: CommandRunner): void {
       .argument('<question>')
       .requiredOption('-c, --corpus <name>', 'corpus to search')
       .requiredOption('-m, --model <spec>', 'a .gguf file, openai:<baseURL>#<model>, or replay:<file.jsonl>')
-      .addOption(new Option('--strategy <name>', 'method').choices(STRATEGIES).default('pyrag')),
-  ).action((question: string, options: RunCliOptions & { strategy: StrategyName }) =>
+      .addOption(
+        new Option('--strategy <id>', 'method (reckon strategies lists them)')
+          .choices(strategyRegistry.ids())
+          .default(DEFAULT_STRATEGY_ID),
+      )
+      .option(
+        '-o, --option <key=value>',
+        "a strategy option, repeatable (reckon strategies lists each strategy's options and defaults)",
+        (value: string, previous: string[]) => [...previous, value],
+        [] as string[],
+      ),
+  ).action((question: string, options: RunCliOptions & { strategy: string; option: string[] }) =>
     run((ctx) =>
       executeRun(
         ctx,
-        { kind: 'question', question, strategy: options.strategy, model: options.model!, ...common(options) },
+        {
+          kind: 'question',
+          question,
+          strategy: options.strategy,
+          options: strategyRegistry.parseOptionPairs(options.strategy, options.option),
+          model: options.model!,
+          ...common(options),
+        },
         options,
       ),
     ),
   );
+
+  program
+    .command('strategies')
+    .description("List the methods reckon ask can use, with each one's options and defaults.")
+    .option('--json', 'print them as JSON')
+    .action((options: { json?: boolean }) =>
+      run(async (ctx) => {
+        const strategies = strategyRegistry.list();
+        if (options.json) {
+          ctx.json({ strategies });
+          return ExitCode.OK;
+        }
+        for (const strategy of strategies) {
+          ctx.out(`${strategy.id} — ${strategy.label}`);
+          ctx.out(`  ${strategy.description}`);
+          ctx.out(`  corpus: ${strategy.corpus}`);
+          if (strategy.options.length > 0) ctx.out('  options (--option key=value):');
+          for (const option of strategy.options)
+            ctx.out(`    ${option.key} = ${String(option.default)}  (${describeRange(option)}) ${option.description}`);
+          ctx.out('');
+        }
+        return ExitCode.OK;
+      }),
+    );
 
   addRunOptions(
     program
@@ -133,7 +169,16 @@ async function executeRun(ctx: CliContext, request: RunRequest, options: RunCliO
   const onAbort = (): void => handle.cancel();
   ctx.signal.addEventListener('abort', onAbort);
   if (!options.json) {
-    const printer = new TracePrinter((line) => ctx.out(line));
+    const metricLabels =
+      request.kind === 'question'
+        ? Object.fromEntries(
+            (strategyRegistry.list().find((info) => info.id === request.strategy)?.metrics ?? []).map((m) => [
+              m.key,
+              m.label,
+            ]),
+          )
+        : {};
+    const printer = new TracePrinter((line) => ctx.out(line), { metricLabels });
     handle.on((event) => printer.print(event));
   }
   let result: RunResult;

@@ -37,6 +37,7 @@ import type { DownloadProgress } from '../models/downloadModel.ts';
 import { findLocalModelFiles } from '../models/findLocalModelFiles.ts';
 import { RunStore, type RunSummary } from '../runs/RunStore.ts';
 import { startRun, type LlmProvider, type RunHandle } from '../runs/startRun.ts';
+import { strategyRegistry } from '../strategies/registry.ts';
 import { atomicWriteFileSync } from '../util/atomicWrite.ts';
 import { createCachedLlmProvider, type CachedLlmProvider } from './createCachedLlmProvider.ts';
 import { catalogEntrySizeBytes, discardPartialDownload, measurePartialDownload } from './partialDownloads.ts';
@@ -241,7 +242,7 @@ export function createAppService(options: AppServiceOptions): AppService {
    * Starts a run the way startRun does (the active model unless one is given, the sandbox and
    * retry settings applied), streams its events and tracks it for cancelRun and close().
    */
-  function launchRun({ question, corpus, strategy, model, k, mode }: LaunchRunRequest): { runId: string } {
+  function launchRun({ question, corpus, strategy, options, model, k, mode }: LaunchRunRequest): { runId: string } {
     const current = settings.get();
     const spec = model ?? current.activeModel;
     if (spec === null) {
@@ -258,6 +259,7 @@ export function createAppService(options: AppServiceOptions): AppService {
         kind: 'question',
         question,
         strategy,
+        ...(options ? { options } : {}),
         model: spec,
         corpus,
         ...(k !== undefined ? { topK: k } : {}),
@@ -528,6 +530,8 @@ export function createAppService(options: AppServiceOptions): AppService {
     getSettings: () => settings.get(),
 
     updateSettings: (patch) => settings.update(patch),
+
+    listStrategies: () => ({ strategies: strategyRegistry.list() }),
 
     startRun: (input) => launchRun(input),
 

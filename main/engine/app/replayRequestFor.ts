@@ -1,19 +1,23 @@
 /**
- * What replaying a saved run asks for: the run's own question, corpus and strategy, and the k and
- * search mode it ran with when its stored options record them (runs started by startRun keep their
- * whole RunRequest there: `topK`, `searchMode`). The model is the caller's: a replay file of the
- * run's recorded outputs.
+ * What replaying a saved run asks for: the run's own question, corpus, strategy and strategy
+ * options, and the k and search mode it ran with when its stored options record them (runs started
+ * by startRun keep their whole RunRequest there: `topK`, `searchMode`, `options`). The model is the
+ * caller's: a replay file of the run's recorded outputs.
  */
 import { z } from 'zod';
-import { searchModeSchema, strategySchema } from '../../../preload/contract.ts';
+import { searchModeSchema, strategyOptionValuesSchema } from '../../../preload/contract.ts';
 import { ReckonError } from '../errors.ts';
 import type { RunSummary } from '../runs/RunStore.ts';
+import { strategyRegistry } from '../strategies/registry.ts';
 
 /** The run settings a replay repeats. */
 export interface ReplayRequest {
   question: string;
   corpus: string | null;
-  strategy: z.output<typeof strategySchema>;
+  /** A registered strategy id. */
+  strategy: string;
+  /** The strategy options the run used; absent when it did not record them (defaults then). */
+  options?: z.output<typeof strategyOptionValuesSchema>;
   /** Passages per retrieve() call; absent when the run did not record one. */
   k?: number;
   /** Absent when the run did not record one. */
@@ -30,8 +34,7 @@ const topKSchema = z.number().int().positive();
 export function replayRequestFor(
   run: Pick<RunSummary, 'id' | 'question' | 'corpus' | 'strategy' | 'options'>,
 ): ReplayRequest {
-  const strategy = strategySchema.safeParse(run.strategy);
-  if (!strategy.success) {
+  if (!strategyRegistry.has(run.strategy)) {
     throw new ReckonError(
       'REPLAY_UNSUPPORTED',
       `Run ${run.id} used the "${run.strategy}" strategy, which the app cannot start. Export its ` +
@@ -42,10 +45,12 @@ export function replayRequestFor(
     typeof run.options === 'object' && run.options !== null ? (run.options as Record<string, unknown>) : {};
   const k = topKSchema.safeParse(options.topK);
   const mode = searchModeSchema.safeParse(options.searchMode);
+  const strategyOptions = strategyOptionValuesSchema.safeParse(options.options);
   return {
     question: run.question,
     corpus: run.corpus,
-    strategy: strategy.data,
+    strategy: run.strategy,
+    ...(strategyOptions.success ? { options: strategyOptions.data } : {}),
     ...(k.success ? { k: k.data } : {}),
     ...(mode.success ? { mode: mode.data } : {}),
   };

@@ -34,6 +34,8 @@ export interface GenerateResult {
   text: string;
   promptTokens: number;
   completionTokens: number;
+  /** True when the backend could not count tokens and the counts are estimates (replay). Default false. */
+  tokensEstimated?: boolean;
 }
 
 export interface LlmBackend {

@@ -99,6 +99,7 @@ export async function createReplayBackend(options: ReplayBackendOptions): Promis
       text,
       promptTokens: request.messages.reduce((sum, m) => sum + countWords(m.content), 0),
       completionTokens: countWords(text),
+      tokensEstimated: true,
     };
   }
 

@@ -38,8 +38,11 @@ export interface ProgramAnalysis {
   nodeTypeProfile: Record<string, number>;
   /** Lines with code on them: not blank and not only comment. */
   lines: number;
-  /** Call sites (not executions) of the host tools, counting only unshadowed global names. */
-  hostCallSites: { retrieve: number; answer: number };
+  /**
+   * Call sites (not executions) of each host tool, counting only unshadowed global names; every
+   * tool of the analysis appears, with 0 when the program never calls it.
+   */
+  hostCallSites: Record<string, number>;
   /** Whether the top-level code has a `return` (the program's result). */
   hasTopLevelReturn: boolean;
   /**
@@ -49,8 +52,8 @@ export interface ProgramAnalysis {
   maxStaticNesting: number;
 }
 
-/** Host tool names counted in `hostCallSites`. */
-const HOST_TOOLS = ['retrieve', 'answer'] as const;
+/** Host tool names counted in `hostCallSites` unless the caller names others: PyRAG's two. */
+export const DEFAULT_ANALYZED_HOST_TOOLS: readonly string[] = Object.freeze(['retrieve', 'answer']);
 
 const LOGICAL_ASSIGNMENT = new Set(['&&=', '||=', '??=']);
 
@@ -203,8 +206,9 @@ interface Owner {
 export function analyzeParsedProgram(
   source: string,
   parsed: { ast: Program; comments: Comment[] },
-  shared?: { index?: NodeIndex; scopes?: ScopeMap },
+  shared?: { index?: NodeIndex; scopes?: ScopeMap; hostTools?: readonly string[] },
 ): ProgramAnalysis {
+  const hostTools = shared?.hostTools ?? DEFAULT_ANALYZED_HOST_TOOLS;
   const { ast, comments } = parsed;
   const index = shared?.index ?? new NodeIndex(ast);
   const scopes = shared?.scopes ?? new ScopeMap(ast);
@@ -212,7 +216,7 @@ export function analyzeParsedProgram(
   const lineOf = lineLocator(source);
 
   const nodeTypeProfile: Record<string, number> = {};
-  const hostCallSites = { retrieve: 0, answer: 0 };
+  const hostCallSites: Record<string, number> = Object.fromEntries(hostTools.map((tool) => [tool, 0]));
   const functions: { start: number; entry: FunctionComplexity }[] = [];
   let hasTopLevelReturn = false;
   let maxStaticNesting = 0;
@@ -244,8 +248,8 @@ export function analyzeParsedProgram(
     if (isDecisionPoint(node)) owner.complexity++;
     if (node.type === 'ReturnStatement' && owner.kind === 'program') hasTopLevelReturn = true;
     if (node.type === 'CallExpression') {
-      const host = hostCallName(node, scopes, HOST_TOOLS);
-      if (host === 'retrieve' || host === 'answer') hostCallSites[host]++;
+      const host = hostCallName(node, scopes, hostTools);
+      if (host !== undefined) hostCallSites[host] = (hostCallSites[host] ?? 0) + 1;
     }
     const depth = nestsDeeper(node, index) ? nesting + 1 : nesting;
     maxStaticNesting = Math.max(maxStaticNesting, depth);
@@ -271,11 +275,11 @@ export function analyzeParsedProgram(
 /**
  * Analyzes a program without running it: complexity of the top level and of each function
  * (ESLint's classic `complexity` rule, nested functions counted separately), node-type profile,
- * code lines, host-call sites (`retrieve`/`answer` not shadowed by a local name), whether the top
+ * code lines, host-call sites (`hostTools`, default retrieve/answer, not shadowed by a local name), whether the top
  * level returns, and the deepest static nesting. The code is parsed as is (run it through
  * normalizeProgramText first for model output); throws acorn's SyntaxError, with `loc`, when it
  * does not parse — prepareProgram reports the same failure as a value instead.
  */
-export function analyzeProgram(code: string): ProgramAnalysis {
-  return analyzeParsedProgram(code, parseProgramSource(code));
+export function analyzeProgram(code: string, options: { hostTools?: readonly string[] } = {}): ProgramAnalysis {
+  return analyzeParsedProgram(code, parseProgramSource(code), options);
 }

@@ -121,6 +121,19 @@ export function extractProgram(modelOutput: string): ExtractedProgram | undefine
   return { code: whole, source: 'raw' };
 }
 
+/**
+ * The language of the reply's first fenced block when the reply has fenced code but none of it is
+ * JavaScript or unlabelled (```python …): the model wrote another language, and the feedback should
+ * say so. Undefined otherwise.
+ */
+export function foreignFenceLanguage(modelOutput: string): string | undefined {
+  const text = withoutThinking(modelOutput.replace(/\r\n?/g, '\n'));
+  const blocks = fencedBlocks(text).filter((block) => block.code.trim().length > 0);
+  if (blocks.length === 0) return undefined;
+  if (blocks.some((block) => block.label === '' || JAVASCRIPT_FENCE_LABELS.has(block.label))) return undefined;
+  return blocks[0]!.label;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Normalisation
 

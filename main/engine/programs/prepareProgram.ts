@@ -166,7 +166,7 @@ export function prepareProgram(code: string, options: PrepareProgramOptions = {}
     };
   }
   const scopes = new ScopeMap(parsed.ast);
-  const analysis = analyzeParsedProgram(source, parsed, { index, scopes });
+  const analysis = analyzeParsedProgram(source, parsed, { index, scopes, hostTools: hostFunctions });
   const script = instrument(source, parsed, index, scopes, hostFunctions);
   try {
     parse(script, { ecmaVersion: 'latest', sourceType: 'script' });

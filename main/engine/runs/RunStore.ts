@@ -17,8 +17,8 @@ import { z } from 'zod';
 import { ReckonError } from '../errors.ts';
 import { formatReplayLine } from '../models/ReplayBackend.ts';
 import { formatZodIssues, parseTraceEvent } from './parseTraceEvent.ts';
-import type { RunMetrics, TraceEvent, TraceEventOf } from './TraceEvent.ts';
-import { runMetricsSchema, traceEventSchema } from './TraceEvent.ts';
+import type { RunMetrics, TraceEvent, TraceEventOf } from '../../../preload/TraceEvent.ts';
+import { runMetricsSchema, traceEventSchema } from '../../../preload/TraceEvent.ts';
 import { openSqlite } from '../util/openSqlite.ts';
 
 /** Version of the tables below, kept in `meta.schema_version`; a newer file is refused. */

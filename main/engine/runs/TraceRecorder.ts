@@ -7,7 +7,7 @@
 import { ReckonError } from '../errors.ts';
 import { parseTraceEvent } from './parseTraceEvent.ts';
 import type { RunWriter } from './RunStore.ts';
-import type { TraceEvent, TraceEventBody } from './TraceEvent.ts';
+import type { TraceEvent, TraceEventBody } from '../../../preload/TraceEvent.ts';
 
 /**
  * Whether emit() parses each event with the zod schema by default. On, because a malformed event

@@ -4,8 +4,8 @@
  */
 import type { z } from 'zod';
 import { ReckonError } from '../errors.ts';
-import type { TraceEvent } from './TraceEvent.ts';
-import { traceEventSchema } from './TraceEvent.ts';
+import type { TraceEvent } from '../../../preload/TraceEvent.ts';
+import { traceEventSchema } from '../../../preload/TraceEvent.ts';
 
 /** Issues beyond this many are summarised as "…and N more" in error messages. */
 export const MAX_REPORTED_ISSUES = 5;

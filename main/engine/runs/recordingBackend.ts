@@ -84,6 +84,40 @@ export function recordingBackend(
   };
 }
 
+/** Totals over every attempt made through a counting backend, failed ones included. */
+export interface LlmAttemptStats {
+  /** Attempts, successful or not (a call retried twice counts three). */
+  llmCalls: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** True when any attempt's token counts were estimates (GenerateResult.tokensEstimated). */
+  tokensEstimated: boolean;
+}
+
+/**
+ * Wraps `backend` so that every generate() attempt is counted: put it *inside* the retry policy
+ * (`withRetry(countingBackend(raw))`) and each retried or failed attempt counts as a model call, as
+ * the papers count them. Tokens are summed over the attempts that returned a result (a failed
+ * attempt reports none). id, parallelism and dispose() pass through.
+ */
+export function countingBackend(backend: LlmBackend): LlmBackend & { stats(): LlmAttemptStats } {
+  const totals: LlmAttemptStats = { llmCalls: 0, promptTokens: 0, completionTokens: 0, tokensEstimated: false };
+  return {
+    id: backend.id,
+    parallelism: backend.parallelism,
+    async generate(request) {
+      totals.llmCalls++;
+      const result = await backend.generate(request);
+      totals.promptTokens += result.promptTokens;
+      totals.completionTokens += result.completionTokens;
+      if (result.tokensEstimated) totals.tokensEstimated = true;
+      return result;
+    },
+    dispose: () => backend.dispose(),
+    stats: () => ({ ...totals }),
+  };
+}
+
 /**
  * The `onRetry` callback for withRetry that turns each RetryEvent into a 'retry' trace event on
  * `recorder` (role, attempt, maxAttempts, delayMs, reason, outcome; the policy's elapsedMs is not

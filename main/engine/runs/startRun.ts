@@ -10,18 +10,15 @@ import { withRetry, type RetryPolicyOptions } from '../models/RetryPolicy.ts';
 import type { SearchMode } from '../corpus/search/searchCorpus.ts';
 import type { RetrievedDoc, SandboxLimits } from '../sandbox/SandboxTypes.ts';
 import { runSandboxedProgram } from '../sandbox/runSandboxedProgram.ts';
-import { runPyrag, type PyragOptions } from '../strategies/pyrag/pyrag.ts';
 import { runUserProgram } from '../strategies/userProgram.ts';
-import type { StrategyOutcome, StrategyServices } from '../strategies/Strategy.ts';
+import type { ProgramRunner, StrategyContext, StrategyOutcome } from '../strategies/Strategy.ts';
+import { strategyRegistry, type StrategyRegistry } from '../strategies/registry.ts';
 import { CancelledError, ReckonError, toReckonError } from '../errors.ts';
 import { TraceRecorder } from './TraceRecorder.ts';
-import { recordingBackend, retryEventsTo } from './recordingBackend.ts';
+import { countingBackend, recordingBackend, retryEventsTo } from './recordingBackend.ts';
 import type { RunStore } from './RunStore.ts';
-import type { Citation, RunMetrics, TraceEvent } from './TraceEvent.ts';
+import type { Citation, RunMetrics, TraceEvent } from '../../../preload/TraceEvent.ts';
 import { newRunId } from './ids.ts';
-
-export const STRATEGIES = ['pyrag'] as const;
-export type StrategyName = (typeof STRATEGIES)[number];
 
 /** Passages a retrieve() call returns when the program gives no k. */
 export const DEFAULT_RUN_TOP_K = 5;
@@ -32,9 +29,11 @@ export type RunRequest =
   | (CommonRunRequest & {
       kind: 'question';
       question: string;
-      strategy: StrategyName;
+      /** A registered strategy id (strategyRegistry). */
+      strategy: string;
+      /** The strategy's options; absent ones take their defaults, unknown ones are an error. */
+      options?: Record<string, unknown>;
       model: string;
-      pyrag?: PyragOptions;
     })
   | (CommonRunRequest & { kind: 'program'; code: string; model: string | null });
 
@@ -58,7 +57,10 @@ export interface RunDependencies {
   llm: LlmProvider;
   /** Persists runs; without it a run lives only in memory. */
   store?: RunStore;
-  runProgram?: StrategyServices['runProgram'];
+  /** Runs programs. Default: runSandboxedProgram (the shared sandbox worker). */
+  runProgram?: ProgramRunner;
+  /** The strategies a run may use. Default: strategyRegistry. */
+  strategies?: StrategyRegistry;
   now?: () => number;
   newId?: () => string;
 }
@@ -81,7 +83,22 @@ export interface RunHandle {
   done: Promise<RunResult>;
 }
 
+/**
+ * Starts a run and returns its handle at once. The strategy and its options are checked first, so a
+ * run that cannot start (an unknown strategy, an invalid option) throws a ReckonError
+ * (UNKNOWN_STRATEGY, INVALID_STRATEGY_OPTIONS) and is never recorded.
+ */
 export function startRun(request: RunRequest, deps: RunDependencies): RunHandle {
+  const registry = deps.strategies ?? strategyRegistry;
+  const descriptor = request.kind === 'question' ? registry.get(request.strategy) : undefined;
+  const strategyOptions =
+    request.kind === 'question' ? registry.parseOptions(request.strategy, request.options ?? {}) : {};
+  if (descriptor?.corpus === 'required' && !request.corpus) {
+    throw new ReckonError(
+      'CORPUS_REQUIRED',
+      `The ${descriptor.label} strategy retrieves from a corpus; choose one to search.`,
+    );
+  }
   const now = deps.now ?? Date.now;
   const runId = (deps.newId ?? (() => newRunId(now)))();
   const controller = new AbortController();
@@ -95,7 +112,7 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
     corpus: request.corpus,
     strategy,
     model: modelSpec,
-    options: request,
+    options: request.kind === 'question' ? { ...request, options: strategyOptions } : request,
     createdAt: now(),
   });
   // Let the caller subscribe before the first event: the work starts on the next tick.
@@ -113,6 +130,7 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
     let retriever: Retriever | undefined;
     let llmLease: Awaited<ReturnType<LlmProvider>> | undefined;
     let recording: ReturnType<typeof recordingBackend> | undefined;
+    let counting: ReturnType<typeof countingBackend> | undefined;
     let retries = 0;
     let outcome: StrategyOutcome | undefined;
     let error: ReckonError | undefined;
@@ -122,7 +140,9 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
       if (request.model) {
         llmLease = await deps.llm(request.model, signal);
         const onRetry = retryEventsTo(recorder);
-        const retried = withRetry(llmLease.backend, {
+        // Attempts are counted inside the retry policy, so that failed and retried calls count too.
+        counting = countingBackend(llmLease.backend);
+        const retried = withRetry(counting, {
           ...request.retry,
           onRetry: (event) => {
             retries++;
@@ -134,30 +154,24 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
           now,
         });
       }
-      const services: StrategyServices = {
+      const limits = request.sandboxLimits;
+      const runProgram: ProgramRunner = deps.runProgram ?? runSandboxedProgram;
+      const context: StrategyContext<Record<string, unknown>> = {
+        question,
+        options: strategyOptions,
         llm: recording ?? noModel(),
         retrieve: (query, k, callSignal) =>
           retrieve(retriever, query, k, request.searchMode, callSignal, recorder),
-        runProgram: deps.runProgram ?? runSandboxedProgram,
+        hasCorpus: retriever !== undefined,
+        topK: request.topK ?? DEFAULT_RUN_TOP_K,
+        runProgram: limits
+          ? (options) => runProgram({ ...options, limits: { ...limits, ...options.limits } })
+          : runProgram,
         emit: (body) => void recorder.emit(body),
         now,
         signal,
       };
-      const limits = request.sandboxLimits;
-      const wrapped: StrategyServices = limits
-        ? {
-            ...services,
-            runProgram: (options) =>
-              services.runProgram({ ...options, limits: { ...limits, ...options.limits } }),
-          }
-        : services;
-      outcome =
-        request.kind === 'question'
-          ? await runPyrag(request.question, wrapped, {
-              topK: request.topK ?? DEFAULT_RUN_TOP_K,
-              ...request.pyrag,
-            })
-          : await runUserProgram(request.code, wrapped, { topK: request.topK ?? DEFAULT_RUN_TOP_K });
+      outcome = descriptor ? await descriptor.run(context) : await runUserProgram(request.kind === 'program' ? request.code : '', context);
       if (signal.aborted) throw new CancelledError();
     } catch (caught) {
       error = signal.aborted ? new CancelledError('The run was cancelled.') : toReckonError(caught);
@@ -166,27 +180,17 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
       await llmLease?.release();
     }
 
-    const stats = recording?.stats() ?? { llmCalls: 0, promptTokens: 0, completionTokens: 0 };
-    const strategyMetrics = outcome?.metrics;
+    const stats = counting?.stats() ?? { llmCalls: 0, promptTokens: 0, completionTokens: 0, tokensEstimated: false };
     const metrics: RunMetrics = {
       llmCalls: stats.llmCalls,
       promptTokens: stats.promptTokens,
       completionTokens: stats.completionTokens,
+      tokensEstimated: stats.tokensEstimated,
       retries,
-      phaseMs: strategyMetrics?.phaseMs ?? {},
+      phaseMs: outcome?.metrics.phaseMs ?? {},
       totalMs: now() - started,
-      programAttempts: strategyMetrics?.programAttempts ?? 0,
-      executions: strategyMetrics?.executions ?? 0,
-      repairs: strategyMetrics?.repairs ?? 0,
-      boosts: strategyMetrics?.boosts ?? 0,
-      hostCalls: strategyMetrics?.hostCalls ?? 0,
-      cyclomaticComplexity: strategyMetrics?.cyclomaticComplexity ?? null,
-      maxStackDepth: strategyMetrics?.maxStackDepth ?? null,
-      programLines: strategyMetrics?.programLines ?? null,
-      nodeTypeProfile: strategyMetrics?.nodeTypeProfile ?? null,
-      hostCallSites: strategyMetrics?.hostCallSites ?? null,
-      executable: strategyMetrics?.executable ?? null,
-      exceptionKind: strategyMetrics?.exceptionKind ?? null,
+      program: outcome?.metrics.program ?? null,
+      strategy: outcome?.metrics.strategy ?? {},
     };
     if (!error && outcome?.failure) {
       error = new ReckonError(`PROGRAM_${outcome.failure.code.toUpperCase()}`, outcome.failure.message);

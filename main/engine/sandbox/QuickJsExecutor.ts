@@ -12,7 +12,7 @@ import type {
   QuickJSWASMModule,
   VmCallResult,
 } from 'quickjs-emscripten-core';
-import type { RetrievedDoc, SandboxEvent, SandboxFailure, SandboxLimits } from './SandboxTypes.ts';
+import type { SandboxEvent, SandboxFailure, SandboxLimits } from './SandboxTypes.ts';
 import {
   GuestHelperError,
   GuestHelpers,
@@ -33,10 +33,17 @@ export const MAX_BINDING_EVENTS_PER_RUN = 2_000;
 export const BINDING_PREVIEW_CHARS = 200;
 /** Longest error message kept in a SandboxFailure. */
 export const MAX_ERROR_MESSAGE_CHARS = 2_000;
-/** Most documents one answer() call accepts. */
-export const MAX_ANSWER_DOCS = 50;
-/** Largest `k` retrieve() accepts. */
-export const MAX_RETRIEVE_K = 50;
+/** Most arguments one host call accepts. */
+export const MAX_HOST_CALL_ARGUMENTS = 8;
+/** Global names a host tool may not take: the sandbox's own globals and the instrumentation's. */
+export const RESERVED_GLOBAL_NAMES: ReadonlySet<string> = new Set([
+  'console',
+  '__reckonBind',
+  '__reckonLine',
+  '__reckonMaxDepth',
+  '__reckonDepth',
+  'globalThis',
+]);
 /** Deepest nesting accepted in host-call arguments. */
 export const MAX_ARGUMENT_DEPTH = 8;
 
@@ -57,8 +64,8 @@ export interface QuickJsExecutorRequest {
   script: string;
   /** Complete limits (resolveSandboxLimits). */
   limits: SandboxLimits;
-  /** Epoch milliseconds (Date.now()) at which the run times out, host-call waiting included. */
-  deadlineAt: number;
+  /** The global names of the host tools (validated by the host; see HostTools). */
+  toolNames: readonly string[];
   /** Cancels the run; noticed while the program waits for host calls. */
   signal?: AbortSignal;
   /** Polled by the interrupt handler, so that cancellation also stops a busy program (shared memory). */
@@ -67,7 +74,7 @@ export interface QuickJsExecutorRequest {
 
 /** How the executor talks to the outside world. */
 export interface QuickJsExecutorBridge {
-  /** A validated host call; call `respond` once with the tool's result or error (later calls are ignored). */
+  /** A host call with JSON copies of its arguments; call `respond` once with the tool's result or error (later calls are ignored). */
   hostCall(call: HostCallRequest, respond: (reply: HostCallReply) => void): void;
   /** Buffered `log` and `binding` events, in order, with the console bytes counted so far. */
   emit(events: SandboxEvent[], logBytes: number): void;
@@ -99,6 +106,9 @@ class InvalidHostArgumentError extends Error {
   override name = 'InvalidHostArgumentError';
 }
 
+/** Monotonic ms: the clock of the deadline and of the host-time budget. */
+const now = (): number => performance.now();
+
 type RunResult = ExecutorOutcome['result'];
 
 class ProgramRun {
@@ -122,6 +132,11 @@ class ProgramRun {
   #logTruncated = false;
   #bindings = 0;
   #wake: (() => void) | undefined;
+  #startedAt = now();
+  /** Time spent in waitForWake: waiting for host calls with nothing to run. Not guest time. */
+  #hostWaitMs = 0;
+  /** When the current wait began, while waiting. */
+  #waitingSince: number | undefined;
 
   constructor(
     module: Pick<QuickJSWASMModule, 'newRuntime'>,
@@ -135,6 +150,7 @@ class ProgramRun {
   }
 
   async execute(): Promise<ExecutorOutcome> {
+    this.#startedAt = now();
     let result: RunResult;
     let maxStackDepth = 0;
     let internalError: string | undefined;
@@ -163,6 +179,8 @@ class ProgramRun {
       result,
       maxStackDepth,
       logBytes: this.#logBytes,
+      guestMs: this.#guestMs(),
+      hostWaitMs: this.#hostWaitMs,
       ...(internalError !== undefined || teardownError !== undefined
         ? { teardownError: teardownError ?? `internal error: ${internalError}` }
         : {}),
@@ -290,18 +308,39 @@ class ProgramRun {
     return this.#stopFailure() !== undefined;
   }
 
-  /** Why the run must stop now, if it must: a terminal failure, cancellation, or the deadline. */
+  /** Time the program has run itself: wall time less the time it only waited for host calls. */
+  #guestMs(): number {
+    return now() - this.#startedAt - this.#hostWaitMs;
+  }
+
+  /** Time spent waiting for host calls so far, the current wait included. */
+  #hostWaitSoFar(): number {
+    return this.#hostWaitMs + (this.#waitingSince === undefined ? 0 : now() - this.#waitingSince);
+  }
+
+  /**
+   * Why the run must stop now, if it must: a terminal failure, cancellation, the deadline (guest time
+   * only) or the host-time budget (time spent waiting for host calls).
+   */
   #stopFailure(): SandboxFailure | undefined {
     if (this.#terminal) return this.#terminal;
     if (this.#request.signal?.aborted || this.#request.isCancelRequested?.()) {
       return { kind: 'Cancelled', message: 'The run was cancelled.' };
     }
-    if (Date.now() >= this.#request.deadlineAt) {
+    if (this.#hostWaitSoFar() >= this.#limits.hostTimeBudgetMs) {
+      return {
+        kind: 'HostTimeLimit',
+        message:
+          `The program's tool calls (model answers and searches) took longer than ${formatDuration(this.#limits.hostTimeBudgetMs)} ` +
+          'in all, so the run was stopped. The program is not at fault: use a faster model or raise hostTimeBudgetMs.',
+      };
+    }
+    if (this.#guestMs() >= this.#limits.deadlineMs) {
       return {
         kind: 'Timeout',
         message:
-          `The program did not finish within ${formatDuration(this.#limits.deadlineMs)} (host calls included) ` +
-          'and was stopped. Make it do less work (fewer loops or host calls), or raise the deadline.',
+          `The program ran for more than ${formatDuration(this.#limits.deadlineMs)} of its own time (time spent ` +
+          'waiting for tool calls not counted) and was stopped. Make it do less work (fewer or shorter loops), or raise the deadline.',
       };
     }
     return undefined;
@@ -313,16 +352,20 @@ class ProgramRun {
     this.#wake?.();
   }
 
+  /** Waits for a host reply, cancellation or the end of the host-time budget; the wait is not guest time. */
   #waitForWake(): Promise<void> {
+    this.#waitingSince = now();
     return new Promise<void>((resolve) => {
       const signal = this.#request.signal;
       const done = (): void => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', done);
         this.#wake = undefined;
+        if (this.#waitingSince !== undefined) this.#hostWaitMs += now() - this.#waitingSince;
+        this.#waitingSince = undefined;
         resolve();
       };
-      const timer = setTimeout(done, Math.max(0, this.#request.deadlineAt - Date.now()) + 1);
+      const timer = setTimeout(done, Math.max(0, this.#limits.hostTimeBudgetMs - this.#hostWaitMs) + 1);
       signal?.addEventListener('abort', done, { once: true });
       this.#wake = done;
     });
@@ -445,8 +488,7 @@ class ProgramRun {
       ctx.setProp(target, name, handle);
       handle.dispose();
     };
-    define(ctx.global, 'retrieve', (...args) => this.#hostCall('retrieve', args));
-    define(ctx.global, 'answer', (...args) => this.#hostCall('answer', args));
+    for (const tool of this.#request.toolNames) define(ctx.global, tool, (...args) => this.#hostCall(tool, args));
     define(ctx.global, '__reckonBind', (...args) => this.#bind(args));
     const consoleHandle = ctx.newObject();
     for (const level of ['log', 'warn', 'error'] as const) {
@@ -456,7 +498,7 @@ class ProgramRun {
     consoleHandle.dispose();
   }
 
-  #hostCall(tool: 'retrieve' | 'answer', args: QuickJSHandle[]): QuickJSHandle | VmCallResult<QuickJSHandle> {
+  #hostCall(tool: string, args: QuickJSHandle[]): QuickJSHandle | VmCallResult<QuickJSHandle> {
     const ctx = this.#ctx!;
     if (this.#terminal)
       return { error: ctx.newError({ name: 'SandboxStopped', message: this.#terminal.message }) };
@@ -464,18 +506,18 @@ class ProgramRun {
     this.#attempts += 1;
     if (this.#attempts > this.#limits.maxHostCalls) {
       const message =
-        `The program made more than ${this.#limits.maxHostCalls} host calls (retrieve and answer together) and ` +
+        `The program made more than ${this.#limits.maxHostCalls} host calls (all tools together) and ` +
         'was stopped. Retrieve once and reuse the results, or ask fewer questions inside loops.';
       this.#fail({ kind: 'HostCallLimit', message, ...(line !== undefined ? { line } : {}) });
       return { error: ctx.newError({ name: 'HostCallLimitError', message }) };
     }
     let call: HostCallRequest;
     try {
-      call = tool === 'retrieve' ? this.#validateRetrieve(args, line) : this.#validateAnswer(args, line);
+      call = this.#readCall(tool, args, line);
     } catch (error) {
       if (!(error instanceof InvalidGuestValueError || error instanceof InvalidHostArgumentError))
         throw error;
-      const message = capMessage(`${tool}(): ${error.message}. ${ARGUMENT_HINT[tool]}`);
+      const message = capMessage(`${tool}(): ${error.message}.`);
       this.#fail({ kind: 'InvalidHostArgument', message, ...(line !== undefined ? { line } : {}) });
       return { error: ctx.newError({ name: 'InvalidHostArgument', message }) };
     }
@@ -508,9 +550,10 @@ class ProgramRun {
           value.dispose();
         }
       } else {
-        const message = capMessage(`${call.tool}() failed: ${reply.message}`);
-        this.#fail({ kind: 'HostError', message, ...(call.line !== undefined ? { line: call.line } : {}) });
-        const error = ctx.newError({ name: 'HostError', message });
+        const message = capMessage(reply.invalid ? `${call.tool}(): ${reply.message}` : `${call.tool}() failed: ${reply.message}`);
+        const kind = reply.invalid ? 'InvalidHostArgument' : 'HostError';
+        this.#fail({ kind, message, ...(call.line !== undefined ? { line: call.line } : {}) });
+        const error = ctx.newError({ name: kind, message });
         try {
           deferred.reject(error);
         } finally {
@@ -532,39 +575,22 @@ class ProgramRun {
     this.#wake?.();
   }
 
-  #validateRetrieve(args: QuickJSHandle[], line: number | undefined): HostCallRequest {
-    if (args.length === 0 || args.length > 2) {
-      throw new InvalidHostArgumentError(`expects (query, k?) but was given ${args.length} arguments`);
-    }
-    const [query, k] = this.#reader!.readJsonValues(
-      args.map((handle, index) => ({ handle, path: index === 0 ? 'query' : 'k' })),
-      this.#argumentPolicy(),
-    );
-    if (typeof query !== 'string')
-      throw new InvalidHostArgumentError(`query must be a string, not ${describeJson(query)}`);
-    if (k !== undefined && !(typeof k === 'number' && Number.isInteger(k) && k >= 1 && k <= MAX_RETRIEVE_K)) {
+  /** Reads a call's arguments as strict JSON copies within the size limit; the host validates them. */
+  #readCall(tool: string, args: QuickJSHandle[], line: number | undefined): HostCallRequest {
+    if (args.length > MAX_HOST_CALL_ARGUMENTS) {
       throw new InvalidHostArgumentError(
-        `k must be a whole number from 1 to ${MAX_RETRIEVE_K}, not ${describeJson(k)}`,
+        `takes at most ${MAX_HOST_CALL_ARGUMENTS} arguments but was given ${args.length}`,
       );
     }
-    this.#checkArgumentSize([query, k ?? null]);
-    return { callIndex: this.#nextCallIndex++, line, tool: 'retrieve', query, k };
-  }
-
-  #validateAnswer(args: QuickJSHandle[], line: number | undefined): HostCallRequest {
-    if (args.length === 0 || args.length > 2) {
-      throw new InvalidHostArgumentError(`expects (question, docs?) but was given ${args.length} arguments`);
-    }
-    const [question, docs] = this.#reader!.readJsonValues(
-      args.map((handle, index) => ({ handle, path: index === 0 ? 'question' : 'docs' })),
+    const values = this.#reader!.readJsonValues(
+      args.map((handle, index) => ({ handle, path: `argument ${index + 1}` })),
       this.#argumentPolicy(),
     );
-    if (typeof question !== 'string') {
-      throw new InvalidHostArgumentError(`question must be a string, not ${describeJson(question)}`);
-    }
-    const normalized = normalizeDocs(docs);
-    this.#checkArgumentSize([question, normalized ?? null]);
-    return { callIndex: this.#nextCallIndex++, line, tool: 'answer', question, docs: normalized };
+    // A trailing `undefined` (an optional argument left out) is dropped; inside the list it is null.
+    while (values.length > 0 && values.at(-1) === undefined) values.pop();
+    const json = values.map((value) => value ?? null);
+    this.#checkArgumentSize(json);
+    return { callIndex: this.#nextCallIndex++, line, tool, args: json };
   }
 
   #argumentPolicy(): GuestReadPolicy {
@@ -680,69 +706,6 @@ class ProgramRun {
 }
 
 type HostFunction = (...args: QuickJSHandle[]) => QuickJSHandle | VmCallResult<QuickJSHandle> | undefined;
-
-const ARGUMENT_HINT: Record<'retrieve' | 'answer', string> = {
-  retrieve: 'Call retrieve(query, k) with a query string and an optional whole number k from 1 to 50.',
-  answer:
-    'Call answer(question, docs) with a question string and, optionally, the documents retrieve() returned, ' +
-    `a list of strings or one string (at most ${MAX_ANSWER_DOCS} documents).`,
-};
-
-/** Turns answer()'s `docs` argument into RetrievedDoc[] (strings become program-made documents). */
-function normalizeDocs(docs: JsonValue | undefined): RetrievedDoc[] | undefined {
-  if (docs === undefined || docs === null) return undefined;
-  if (typeof docs === 'string') return [programDoc(docs)];
-  if (!Array.isArray(docs)) {
-    throw new InvalidHostArgumentError(
-      `docs must be a list of documents (as retrieve() returns them), a list of strings or a string, not ${describeJson(docs)}`,
-    );
-  }
-  if (docs.length > MAX_ANSWER_DOCS) {
-    throw new InvalidHostArgumentError(`docs has ${docs.length} documents; pass at most ${MAX_ANSWER_DOCS}`);
-  }
-  return docs.map((doc, index) => {
-    if (typeof doc === 'string') return programDoc(doc);
-    if (doc === null || typeof doc !== 'object' || Array.isArray(doc) || typeof doc.text !== 'string') {
-      throw new InvalidHostArgumentError(
-        `docs[${index}] must be a string or a document with a string "text"`,
-      );
-    }
-    return {
-      id: optionalField(doc, 'id', 'number', -1, index),
-      title: optionalField(doc, 'title', 'string', '', index),
-      text: doc.text,
-      score: optionalField(doc, 'score', 'number', 0, index),
-      source: optionalField(doc, 'source', 'string', 'program', index),
-    };
-  });
-}
-
-function optionalField<T extends 'number' | 'string'>(
-  doc: { [key: string]: JsonValue },
-  key: string,
-  type: T,
-  fallback: T extends 'number' ? number : string,
-  index: number,
-): T extends 'number' ? number : string {
-  const value = Object.hasOwn(doc, key) ? doc[key] : undefined;
-  if (value === undefined) return fallback;
-  if (typeof value !== type)
-    throw new InvalidHostArgumentError(`docs[${index}].${key} must be a ${type}, not ${describeJson(value)}`);
-  return value as T extends 'number' ? number : string;
-}
-
-function programDoc(text: string): RetrievedDoc {
-  return { id: -1, title: '', text, score: 0, source: 'program' };
-}
-
-function describeJson(value: JsonValue | undefined): string {
-  if (value === undefined) return 'undefined';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string') return `a string`;
-  return `${typeof value} ${String(value)}`;
-}
 
 function parseLocation(stack: string | undefined): { line?: number; column?: number } {
   const match = stack === undefined ? null : PROGRAM_LOCATION.exec(stack);

@@ -3,16 +3,16 @@ import { createWorker } from '../util/createWorker.ts';
 import type {
   HostCallContext,
   HostTools,
-  RetrievedDoc,
+  JsonValue,
   SandboxEvent,
   SandboxFailure,
   SandboxLimits,
   SandboxMetrics,
   SandboxRunResult,
 } from './SandboxTypes.ts';
-import { formatDuration } from './QuickJsExecutor.ts';
+import { formatDuration, RESERVED_GLOBAL_NAMES } from './QuickJsExecutor.ts';
 import { resolveSandboxLimits } from './resolveSandboxLimits.ts';
-import { SandboxUnavailableError, SandboxUsageError } from './sandboxErrors.ts';
+import { HostArgumentError, SandboxUnavailableError, SandboxUsageError } from './sandboxErrors.ts';
 import {
   CONTROL_CANCEL_RUN_ID,
   CONTROL_SLOTS,
@@ -33,6 +33,9 @@ export const DEFAULT_SANDBOX_WORKER_RESOURCE_LIMITS: ResourceLimits = { maxOldGe
 
 /** Longest tool error message passed on to the program and the trace. */
 const MAX_TOOL_ERROR_CHARS = 1_000;
+/** Largest JSON result one host call may send back into the guest. */
+export const MAX_TOOL_RESULT_BYTES = 4 * 1024 * 1024;
+const TOOL_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
 /** Options of one sandboxed run. */
 export interface SandboxRunOptions {
@@ -41,9 +44,9 @@ export interface SandboxRunOptions {
    * an async IIFE, or a plain value) is the result. See runSandboxedProgram for the whole contract.
    */
   script: string;
-  /** The host tools; they run on the calling thread, never in the worker. */
+  /** The host tools by global name; they validate and run on the calling thread, never in the worker. */
   tools: HostTools;
-  /** Overrides of DEFAULT_SANDBOX_LIMITS (64 MiB, 256 KiB stack, 20 s + 2 s grace, 64 calls, 32 KiB args, 64 KiB logs). */
+  /** Overrides of DEFAULT_SANDBOX_LIMITS (64 MiB, 256 KiB stack, 20 s of guest time + 2 s grace, 10 min of host time, 64 calls, 32 KiB args, 64 KiB logs). */
   limits?: Partial<SandboxLimits>;
   /** Cancels the run (result kind `Cancelled`); a queued run is dropped at once. Default: none. */
   signal?: AbortSignal;
@@ -89,11 +92,21 @@ interface ActiveRun {
   job: Job;
   startedAt: number;
   controller: AbortController;
-  watchdog: NodeJS.Timeout;
+  /** Guest-time watchdog: paused while host calls are in flight (see #pauseWatchdog). */
+  watchdog: NodeJS.Timeout | undefined;
+  /** Guest time the watchdog still allows, as of the last pause. */
+  watchdogLeftMs: number;
+  watchdogResumedAt: number;
+  /** Wall-clock cap: deadline + host-time budget + grace, for a worker stuck while calls are in flight. */
+  wallCap: NodeJS.Timeout;
+  inFlight: number;
   cancelTimer: NodeJS.Timeout | undefined;
   hostCalls: number;
-  hostCallsByTool: { retrieve: number; answer: number };
+  hostCallsByTool: Record<string, number>;
   logBytes: number;
+  /** From the executor's outcome, when it reported one. */
+  guestMs?: number;
+  hostWaitMs?: number;
   settled: boolean;
 }
 
@@ -118,8 +131,9 @@ function defaultWorkerUrl(): URL {
  * this thread: the worker sends each validated call as a message and gets the result back.
  *
  * Limits are enforced where they can be: memory (QuickJS heap limit), stack (QuickJS stack limit,
- * ≤ 256 KiB), deadline (QuickJS interrupt handler, plus a timer while the program waits for host
- * calls), and a watchdog that terminates — and replaces — the worker at deadline + watchdogGraceMs
+ * ≤ 256 KiB), the deadline on the program's own time (QuickJS interrupt handler; waiting for host
+ * calls does not count), the host-time budget on the waiting (a timer while the program waits), and
+ * a watchdog that terminates — and replaces — the worker at deadline + watchdogGraceMs of guest time
  * when a builtin ignores the interrupt. A run never rejects because of what the program does; only
  * misuse (SandboxUsageError) or a worker that cannot start (SandboxUnavailableError) rejects.
  * The worker starts on the first run (defaults: sandboxWorker next to this module, 256 MiB V8 old
@@ -243,26 +257,53 @@ export class SandboxHost {
   #start(slot: WorkerSlot, job: Job): void {
     const { limits, options } = job;
     const runId = this.#nextRunId++;
+    const startedAt = performance.now();
     const run: ActiveRun = {
       runId,
       job,
-      startedAt: performance.now(),
+      startedAt,
       controller: new AbortController(),
-      watchdog: setTimeout(() => this.#onWatchdog(slot, run), limits.deadlineMs + limits.watchdogGraceMs),
+      watchdog: undefined,
+      watchdogLeftMs: limits.deadlineMs + limits.watchdogGraceMs,
+      watchdogResumedAt: startedAt,
+      wallCap: setTimeout(
+        () => this.#onWatchdog(slot, run),
+        limits.deadlineMs + limits.hostTimeBudgetMs + limits.watchdogGraceMs,
+      ),
+      inFlight: 0,
       cancelTimer: undefined,
       hostCalls: 0,
-      hostCallsByTool: { retrieve: 0, answer: 0 },
+      hostCallsByTool: {},
       logBytes: 0,
       settled: false,
     };
+    this.#resumeWatchdog(slot, run);
     slot.run = run;
     this.#post(slot, {
       type: 'run',
       runId,
       script: options.script,
       limits,
-      deadlineAt: Date.now() + limits.deadlineMs,
+      toolNames: Object.keys(options.tools),
     });
+  }
+
+  /**
+   * The watchdog counts the program's own time, like the deadline inside the worker: it pauses while
+   * a host call is in flight (the program is normally just waiting then), so that a slow model never
+   * gets a working program terminated. The wall-clock cap still bounds a worker that hangs meanwhile.
+   */
+  #pauseWatchdog(run: ActiveRun): void {
+    if (run.watchdog === undefined) return;
+    clearTimeout(run.watchdog);
+    run.watchdog = undefined;
+    run.watchdogLeftMs -= performance.now() - run.watchdogResumedAt;
+  }
+
+  #resumeWatchdog(slot: WorkerSlot, run: ActiveRun): void {
+    if (run.watchdog !== undefined || run.settled) return;
+    run.watchdogResumedAt = performance.now();
+    run.watchdog = setTimeout(() => this.#onWatchdog(slot, run), Math.max(0, run.watchdogLeftMs));
   }
 
   #onMessage(slot: WorkerSlot, message: WorkerToHostMessage): void {
@@ -291,6 +332,8 @@ export class SandboxHost {
 
   #onDone(slot: WorkerSlot, run: ActiveRun, outcome: ExecutorOutcome, poisoned: boolean): void {
     run.logBytes = outcome.logBytes;
+    run.guestMs = outcome.guestMs;
+    run.hostWaitMs = outcome.hostWaitMs;
     if (outcome.teardownError !== undefined) this.#stats.teardownFailures += 1;
     this.#finish(
       slot,
@@ -302,34 +345,40 @@ export class SandboxHost {
   }
 
   #onHostCall(slot: WorkerSlot, run: ActiveRun, call: HostCallRequest): void {
-    const { tools } = run.job.options;
+    const tool = Object.hasOwn(run.job.options.tools, call.tool) ? run.job.options.tools[call.tool] : undefined;
     run.hostCalls += 1;
-    run.hostCallsByTool[call.tool] += 1;
-    emit(run, {
-      type: 'host-call',
-      callIndex: call.callIndex,
-      tool: call.tool,
-      args: call.tool === 'retrieve' ? [call.query, call.k] : [call.question, call.docs],
-      line: call.line,
-    });
+    run.hostCallsByTool[call.tool] = (run.hostCallsByTool[call.tool] ?? 0) + 1;
+    emit(run, { type: 'host-call', callIndex: call.callIndex, tool: call.tool, args: call.args, line: call.line });
     const context: HostCallContext = {
       callIndex: call.callIndex,
       line: call.line,
       signal: run.controller.signal,
     };
     const started = performance.now();
+    run.inFlight += 1;
+    if (run.inFlight === 1) this.#pauseWatchdog(run);
     let pending: Promise<unknown>;
+    let invalid = false;
     try {
-      pending = Promise.resolve(
-        call.tool === 'retrieve'
-          ? tools.retrieve(call.query, call.k, context)
-          : tools.answer(call.question, call.docs, context),
-      );
+      if (!tool) throw new HostArgumentError(`${call.tool} is not a tool of this run`);
+      let args: unknown;
+      try {
+        args = tool.validate(call.args);
+      } catch (error) {
+        if (error instanceof HostArgumentError) {
+          invalid = true;
+          throw new HostArgumentError(`${error.message}. ${tool.usage}`);
+        }
+        throw error;
+      }
+      pending = Promise.resolve(tool.call(args, context));
     } catch (error) {
       pending = Promise.reject(error);
     }
-    const reply = (message: HostCallReply, event: { result?: unknown; error?: string }): void => {
+    const reply = (message: HostCallReply, event: { result?: JsonValue; error?: string }): void => {
       if (run.settled) return;
+      run.inFlight -= 1;
+      if (run.inFlight === 0) this.#resumeWatchdog(slot, run);
       emit(run, {
         type: 'host-result',
         callIndex: call.callIndex,
@@ -340,12 +389,12 @@ export class SandboxHost {
       this.#post(slot, { type: 'host-reply', runId: run.runId, callIndex: call.callIndex, reply: message });
     };
     pending
-      .then((value) => sanitizeToolResult(call.tool, value))
+      .then((value) => toJsonResult(call.tool, value))
       .then(
         (value) => reply({ ok: true, value }, { result: value }),
         (error: unknown) => {
           const message = toolErrorMessage(error);
-          reply({ ok: false, message }, { error: message });
+          reply({ ok: false, message, ...(invalid ? { invalid } : {}) }, { error: message });
         },
       );
   }
@@ -380,7 +429,7 @@ export class SandboxHost {
       {
         kind: 'Timeout',
         message:
-          `The program did not finish within ${formatDuration(run.job.limits.deadlineMs)} and did not respond to ` +
+          `The program did not finish within ${formatDuration(run.job.limits.deadlineMs)} of its own time and did not respond to ` +
           'the interrupt (a long-running builtin such as a huge join or a catastrophic regular expression), so ' +
           'its sandbox was terminated. Make it do less work, or raise the deadline.',
       },
@@ -442,15 +491,19 @@ export class SandboxHost {
     if (run.settled) return;
     run.settled = true;
     clearTimeout(run.watchdog);
+    clearTimeout(run.wallCap);
     clearTimeout(run.cancelTimer);
     run.controller.abort();
     run.job.detachAbort();
     if (slot.run === run) slot.run = undefined;
+    const durationMs = performance.now() - run.startedAt;
     const metrics: SandboxMetrics = {
       hostCalls: run.hostCalls,
       hostCallsByTool: { ...run.hostCallsByTool },
       maxStackDepth,
-      durationMs: performance.now() - run.startedAt,
+      durationMs,
+      guestMs: run.guestMs ?? durationMs,
+      hostWaitMs: run.hostWaitMs ?? 0,
       logBytes: run.logBytes,
     };
     this.#stats.runs += 1;
@@ -502,13 +555,18 @@ function validateRunOptions(options: SandboxRunOptions): SandboxLimits {
     throw invalid('runSandboxedProgram needs an options object.');
   if (typeof options.script !== 'string') throw invalid('The program script must be a string.');
   const { tools } = options;
-  if (
-    typeof tools !== 'object' ||
-    tools === null ||
-    typeof tools.retrieve !== 'function' ||
-    typeof tools.answer !== 'function'
-  ) {
-    throw invalid('The sandbox needs host tools with retrieve() and answer() functions.');
+  if (typeof tools !== 'object' || tools === null) throw invalid('The sandbox needs a table of host tools.');
+  for (const [name, tool] of Object.entries(tools)) {
+    if (!TOOL_NAME.test(name) || RESERVED_GLOBAL_NAMES.has(name))
+      throw invalid(`"${name}" cannot be a host tool name: use a plain identifier that is not a sandbox global.`);
+    if (
+      typeof tool !== 'object' ||
+      tool === null ||
+      typeof tool.validate !== 'function' ||
+      typeof tool.call !== 'function' ||
+      typeof tool.usage !== 'string'
+    )
+      throw invalid(`Host tool "${name}" needs validate(), call() and a usage line.`);
   }
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function')
     throw invalid('onEvent must be a function.');
@@ -517,27 +575,21 @@ function validateRunOptions(options: SandboxRunOptions): SandboxLimits {
   return resolveSandboxLimits(options.limits);
 }
 
-/** Plain copies of what a tool returned, so that only JSON reaches the worker and the trace. */
-function sanitizeToolResult(tool: 'retrieve' | 'answer', value: unknown): RetrievedDoc[] | string {
-  if (tool === 'answer') {
-    if (typeof value !== 'string') throw new Error(`answer() returned ${typeof value} instead of a string`);
-    return value;
+/** A plain JSON copy of what a tool returned, so that only JSON reaches the worker and the trace. */
+function toJsonResult(tool: string, value: unknown): JsonValue {
+  if (value === undefined) return null;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (error) {
+    throw new Error(`${tool}() returned a value that is not plain data (${toolErrorMessage(error)})`, {
+      cause: error,
+    });
   }
-  if (!Array.isArray(value))
-    throw new Error(`retrieve() returned ${typeof value} instead of a list of documents`);
-  return value.map((doc: unknown, index): RetrievedDoc => {
-    if (typeof doc !== 'object' || doc === null || typeof (doc as RetrievedDoc).text !== 'string') {
-      throw new Error(`retrieve() returned a malformed document at position ${index}`);
-    }
-    const { id, title, text, score, source } = doc as Partial<RetrievedDoc> & { text: string };
-    return {
-      id: typeof id === 'number' && Number.isFinite(id) ? id : -1,
-      title: typeof title === 'string' ? title : '',
-      text,
-      score: typeof score === 'number' && Number.isFinite(score) ? score : 0,
-      source: typeof source === 'string' ? source : '',
-    };
-  });
+  if (text === undefined) throw new Error(`${tool}() returned ${typeof value} instead of plain data`);
+  if (Buffer.byteLength(text) > MAX_TOOL_RESULT_BYTES)
+    throw new Error(`${tool}() returned more than ${MAX_TOOL_RESULT_BYTES} bytes`);
+  return JSON.parse(text) as JsonValue;
 }
 
 function toolErrorMessage(error: unknown): string {
@@ -549,9 +601,11 @@ function toolErrorMessage(error: unknown): string {
 function emptyMetrics(): SandboxMetrics {
   return {
     hostCalls: 0,
-    hostCallsByTool: { retrieve: 0, answer: 0 },
+    hostCallsByTool: {},
     maxStackDepth: 0,
     durationMs: 0,
+    guestMs: 0,
+    hostWaitMs: 0,
     logBytes: 0,
   };
 }

@@ -4,7 +4,7 @@
  */
 
 /** A retrieved passage as the guest sees it (plain JSON). */
-export interface RetrievedDoc {
+export type RetrievedDoc = {
   /** Chunk id in the corpus. */
   id: number;
   title: string;
@@ -12,16 +12,37 @@ export interface RetrievedDoc {
   score: number;
   /** Where it came from: the document path (and page, when known), for citations. */
   source: string;
+};
+
+/** Plain JSON, the only kind of value that crosses the sandbox boundary in either direction. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * One function a program may call, e.g. `retrieve` or `answer`. The sandbox reads the guest's
+ * arguments as fresh JSON copies (strict: no proxies, getters, functions or cycles; at most
+ * `limits.maxArgumentBytes` in all) and hands them to `validate` on the host thread; `call` runs
+ * there too, and what it resolves with is copied back into the guest as JSON. A strategy chooses
+ * which tools its programs see by the table it passes (HostTools).
+ */
+export interface HostTool<Args = readonly JsonValue[]> {
+  /**
+   * Checks the arguments and returns them in the shape `call` takes. Throws HostArgumentError
+   * (from sandboxErrors.ts) with what is wrong; the run then ends with `InvalidHostArgument`.
+   */
+  validate(args: readonly JsonValue[]): Args;
+  /** Does the work on the host thread. A rejection ends the run with `HostError`. */
+  call(args: Args, context: HostCallContext): Promise<JsonValue>;
+  /** One sentence telling a program how to call the tool; appended to argument errors. */
+  usage: string;
 }
 
 /**
- * The host tools a program may call. They run in the main thread (the sandbox worker forwards
- * calls); arguments have already been validated and size-capped when they arrive here.
+ * The host tools of a run, by the global name the program calls them under. Names must be plain
+ * identifiers that do not shadow the sandbox's own globals (console, __reckonBind, …).
  */
-export interface HostTools {
-  retrieve(query: string, k: number | undefined, context: HostCallContext): Promise<RetrievedDoc[]>;
-  answer(question: string, docs: RetrievedDoc[] | undefined, context: HostCallContext): Promise<string>;
-}
+// Each tool's argument type is its own; the table only needs the shape.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type HostTools = Readonly<Record<string, HostTool<any>>>;
 
 export interface HostCallContext {
   /** 0-based index of this host call within the run. */
@@ -37,11 +58,19 @@ export interface SandboxLimits {
   memoryBytes: number;
   /** QuickJS stack limit; keep ≤ 256 KiB (larger lets runaway recursion overflow the host stack). Default 256 KiB. */
   stackBytes: number;
-  /** Wall-clock budget for the whole program, host calls included. Default 20 s. */
+  /**
+   * Time the program itself may run (guest time): the time spent waiting for host calls (model
+   * answers, searches) is not counted here but against `hostTimeBudgetMs`. Default 20 s.
+   */
   deadlineMs: number;
+  /**
+   * Total time the program may spend waiting for host calls, so that a slow model never makes the
+   * program look slow. Exceeding it ends the run with `HostTimeLimit`. Default 10 min.
+   */
+  hostTimeBudgetMs: number;
   /** The worker is terminated at deadline + grace when the interrupt handler did not stop it. Default 2 s. */
   watchdogGraceMs: number;
-  /** Host calls (retrieve + answer) per run. Default 64. */
+  /** Host calls (all tools together) per run. Default 64. */
   maxHostCalls: number;
   /** Serialized size of one host call's arguments. Default 32 KiB. */
   maxArgumentBytes: number;
@@ -53,6 +82,7 @@ export const DEFAULT_SANDBOX_LIMITS: Readonly<SandboxLimits> = Object.freeze({
   memoryBytes: 64 * 1024 * 1024,
   stackBytes: 256 * 1024,
   deadlineMs: 20_000,
+  hostTimeBudgetMs: 10 * 60_000,
   watchdogGraceMs: 2_000,
   maxHostCalls: 64,
   maxArgumentBytes: 32 * 1024,
@@ -70,6 +100,8 @@ export type SandboxFailureKind =
   | 'InvalidHostArgument'
   /** A host tool itself failed (model unavailable after retries, search error). */
   | 'HostError'
+  /** The host calls together took longer than `limits.hostTimeBudgetMs` (a slow model, not the program). */
+  | 'HostTimeLimit'
   | 'Cancelled';
 
 export interface SandboxFailure {
@@ -86,16 +118,16 @@ export type SandboxEvent =
   | {
       type: 'host-call';
       callIndex: number;
-      tool: 'retrieve' | 'answer';
-      args: unknown[];
+      tool: string;
+      args: JsonValue[];
       line: number | undefined;
     }
   | {
       type: 'host-result';
       callIndex: number;
-      tool: 'retrieve' | 'answer';
+      tool: string;
       durationMs: number;
-      result?: unknown;
+      result?: JsonValue;
       error?: string;
     }
   | { type: 'binding'; name: string; preview: string; line: number }
@@ -103,10 +135,16 @@ export type SandboxEvent =
 
 export interface SandboxMetrics {
   hostCalls: number;
-  hostCallsByTool: { retrieve: number; answer: number };
+  /** Host calls per tool name (tools never called are absent). */
+  hostCallsByTool: Record<string, number>;
   /** Maximum call-stack depth of program functions reached at run time (0 = top level only). */
   maxStackDepth: number;
+  /** Wall time of the run, from start to result. */
   durationMs: number;
+  /** Time the program ran itself (durationMs less the time it only waited for host calls). */
+  guestMs: number;
+  /** Time spent waiting for host calls with nothing else to run. */
+  hostWaitMs: number;
   logBytes: number;
 }
 

@@ -17,9 +17,10 @@
  * and characters.
  */
 import type { QuickJSContext, QuickJSHandle } from 'quickjs-emscripten-core';
+import type { JsonValue } from './SandboxTypes.ts';
 
 /** A JSON value on the host side. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type { JsonValue };
 
 /** The file name the prelude is evaluated under (it never appears in the program's own stacks). */
 export const GUEST_PRELUDE_FILENAME = 'reckon-prelude.js';

@@ -15,10 +15,10 @@ export const MIN_SANDBOX_MEMORY_BYTES = 1024 * 1024;
 export const MAX_SANDBOX_MEMORY_BYTES = 2 * 1024 * 1024 * 1024 - 1;
 
 /**
- * Completes `overrides` with DEFAULT_SANDBOX_LIMITS (64 MiB memory, 256 KiB stack, 20 s deadline,
- * 2 s watchdog grace, 64 host calls, 32 KiB of arguments per call, 64 KiB of console output) and
+ * Completes `overrides` with DEFAULT_SANDBOX_LIMITS (64 MiB memory, 256 KiB stack, 20 s deadline on
+ * guest time, 10 min host-time budget, 2 s watchdog grace, 64 host calls, 32 KiB of arguments per call, 64 KiB of console output) and
  * checks every value. Throws SandboxUsageError (`SANDBOX_INVALID_OPTIONS`) for a value that is not a
- * number in range: memory 1 MiB–2 GiB, stack 32–256 KiB, deadline > 0, grace ≥ 0, and
+ * number in range: memory 1 MiB–2 GiB, stack 32–256 KiB, deadline and host budget > 0, grace ≥ 0, and
  * non-negative integers for the counts and sizes (maxArgumentBytes ≥ 1). Undefined overrides are
  * ignored.
  */
@@ -31,6 +31,7 @@ export function resolveSandboxLimits(overrides: Partial<SandboxLimits> = {}): Sa
   checkInteger('memoryBytes', limits.memoryBytes, MIN_SANDBOX_MEMORY_BYTES, MAX_SANDBOX_MEMORY_BYTES);
   checkInteger('stackBytes', limits.stackBytes, MIN_SANDBOX_STACK_BYTES, MAX_SANDBOX_STACK_BYTES);
   checkNumber('deadlineMs', limits.deadlineMs, Number.MIN_VALUE, 24 * 60 * 60 * 1000);
+  checkNumber('hostTimeBudgetMs', limits.hostTimeBudgetMs, Number.MIN_VALUE, 24 * 60 * 60 * 1000);
   checkNumber('watchdogGraceMs', limits.watchdogGraceMs, 0, 60 * 60 * 1000);
   checkInteger('maxHostCalls', limits.maxHostCalls, 0, 1_000_000);
   checkInteger('maxArgumentBytes', limits.maxArgumentBytes, 1, 64 * 1024 * 1024);

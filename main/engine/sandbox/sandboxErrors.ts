@@ -27,3 +27,12 @@ export class SandboxUnavailableError extends ReckonError {
     super('SANDBOX_UNAVAILABLE', message, options);
   }
 }
+
+/**
+ * Thrown by a host tool's `validate` when a program called it with arguments it cannot take; the
+ * message says what is wrong ("k must be a whole number from 1 to 50, not a string") and the run
+ * ends with `InvalidHostArgument`, the message and the tool's usage line going back to the model.
+ */
+export class HostArgumentError extends Error {
+  override name = 'HostArgumentError';
+}

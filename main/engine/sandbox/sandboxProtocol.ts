@@ -3,28 +3,31 @@
  * with QuickJsExecutor. Everything here is plain, structured-cloneable data.
  *
  *   worker → host  {type: 'ready'}                                   once, after QuickJS loaded
- *   host → worker  {type: 'run', runId, script, limits, deadlineAt}
- *   worker → host  {type: 'host-call', runId, call}                  a validated retrieve/answer call
+ *   host → worker  {type: 'run', runId, script, limits, toolNames}
+ *   worker → host  {type: 'host-call', runId, call}                  a tool call with JSON copies of its arguments
  *   host → worker  {type: 'host-reply', runId, callIndex, reply}     the tool's result or error
  *   worker → host  {type: 'events', runId, events, logBytes}         batched 'log'/'binding' events
  *   host → worker  {type: 'cancel', runId}                           also flagged in shared memory
  *   worker → host  {type: 'done', runId, outcome}                    exactly once per run
  */
-import type { RetrievedDoc, SandboxEvent, SandboxFailure, SandboxLimits } from './SandboxTypes.ts';
+import type { JsonValue, SandboxEvent, SandboxFailure, SandboxLimits } from './SandboxTypes.ts';
 
-/** A host call as validated in the worker: arguments are fresh JSON copies. */
-export type HostCallRequest =
-  | { callIndex: number; line: number | undefined; tool: 'retrieve'; query: string; k: number | undefined }
-  | {
-      callIndex: number;
-      line: number | undefined;
-      tool: 'answer';
-      question: string;
-      docs: RetrievedDoc[] | undefined;
-    };
+/** A host call as read in the worker: the arguments are fresh JSON copies, not yet validated. */
+export interface HostCallRequest {
+  callIndex: number;
+  line: number | undefined;
+  tool: string;
+  args: JsonValue[];
+}
 
-/** What the host sends back for one call: `value` is RetrievedDoc[] for retrieve, a string for answer. */
-export type HostCallReply = { ok: true; value: RetrievedDoc[] | string } | { ok: false; message: string };
+/**
+ * What the host sends back for one call: the tool's JSON result, or why it failed — `invalid` when
+ * the tool's `validate` rejected the arguments (the run ends with InvalidHostArgument), else the tool
+ * itself failed (HostError).
+ */
+export type HostCallReply =
+  | { ok: true; value: JsonValue }
+  | { ok: false; message: string; invalid?: boolean };
 
 /** How one program run ended inside the executor, plus what only the executor can measure. */
 export interface ExecutorOutcome {
@@ -33,6 +36,10 @@ export interface ExecutorOutcome {
   maxStackDepth: number;
   /** Console bytes captured (≤ limits.maxLogBytes). */
   logBytes: number;
+  /** Time the program ran (wall time less hostWaitMs). */
+  guestMs: number;
+  /** Time spent only waiting for host calls. */
+  hostWaitMs: number;
   /**
    * Set when disposing the QuickJS runtime failed (a leaked handle, or a guest structure QuickJS
    * cannot free, such as a promise chain tens of thousands deep) or the executor itself failed. The
@@ -53,7 +60,7 @@ export interface SandboxWorkerData {
 
 /** Messages SandboxHost sends to sandboxWorker.ts (see the table above). */
 export type HostToWorkerMessage =
-  | { type: 'run'; runId: number; script: string; limits: SandboxLimits; deadlineAt: number }
+  | { type: 'run'; runId: number; script: string; limits: SandboxLimits; toolNames: string[] }
   | { type: 'host-reply'; runId: number; callIndex: number; reply: HostCallReply }
   | { type: 'cancel'; runId: number };
 

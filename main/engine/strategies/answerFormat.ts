@@ -52,18 +52,30 @@ export interface ParsedAnswer {
 /** Maximum length of an answer handed back to a program. */
 export const MAX_ANSWER_CHARS = 300;
 
+/** Quote characters stripped from around an answer (straight, curly, guillemets, backticks). */
+const QUOTES = `"'\`“”‘’«»„`;
+const LEADING_QUOTES = new RegExp(`^[${QUOTES}]+`);
+const TRAILING_QUOTES = new RegExp(`[${QUOTES}]+$`);
+
 /**
- * Reads a model's answer output: the text inside the last <answer>…</answer> (an unclosed tag at
- * the end of a cut-off generation counts), else the last non-empty line. Never throws.
+ * Reads a model's answer output: the text of the last complete <answer>…</answer> that holds no
+ * other <answer> tag (so a stray "<answer>" mentioned in the reasoning is skipped), else the text
+ * after the last unclosed <answer> (a cut-off generation), else the last non-empty line. The answer
+ * loses surrounding quotes — nested ("'Paris'") or unbalanced (`"Paris`) — and trailing
+ * punctuation (".", ",", ";", ":", "!"), except the period of an abbreviation ("Washington, D.C.",
+ * "Jr."). Never throws.
  */
 export function parseAnswerOutput(output: string): ParsedAnswer {
-  const tagged = [...output.matchAll(/<answer>([\s\S]*?)(?:<\/answer>|$)/gi)];
+  const complete = [...output.matchAll(/<answer>((?:(?!<answer>)[\s\S])*?)<\/answer>/gi)].at(-1);
+  const openAt = output.toLowerCase().lastIndexOf('<answer>');
   let answer: string;
   let reasoning: string | null;
-  const last = tagged.at(-1);
-  if (last) {
-    answer = (last[1] ?? '').trim();
-    reasoning = output.slice(0, last.index).trim() || null;
+  if (complete) {
+    answer = complete[1] ?? '';
+    reasoning = output.slice(0, complete.index).trim() || null;
+  } else if (openAt >= 0) {
+    answer = output.slice(openAt + '<answer>'.length);
+    reasoning = output.slice(0, openAt).trim() || null;
   } else {
     const lines = output
       .split('\n')
@@ -72,13 +84,24 @@ export function parseAnswerOutput(output: string): ParsedAnswer {
     answer = (lines.at(-1) ?? '').replace(/^(final )?answer\s*[:：]\s*/i, '');
     reasoning = lines.slice(0, -1).join(' ') || null;
   }
-  answer = answer
-    .replace(/\s+/g, ' ')
-    .replace(/^["'`]+|["'`]+$/g, '')
-    .trim();
+  answer = cleanAnswer(answer.replace(/<\/?answer>/gi, ''));
   if (answer.length > MAX_ANSWER_CHARS) answer = `${answer.slice(0, MAX_ANSWER_CHARS)}…`;
   const citedDocs = [...new Set([...(reasoning ?? '').matchAll(/\[(\d{1,2})\]/g)].map((m) => Number(m[1])))];
   return { answer, reasoning, citedDocs };
+}
+
+/** Whitespace collapsed; quotes and trailing punctuation peeled off until nothing changes. */
+function cleanAnswer(raw: string): string {
+  let answer = raw.replace(/\s+/g, ' ').trim();
+  for (;;) {
+    const before = answer;
+    answer = answer.replace(/[,;:!]+$/, '').trim();
+    // A final period goes unless it ends an abbreviation: a single capital ("D.C.") or Jr/Sr/etc.
+    if (/\.$/.test(answer) && !/(?:\b[A-Z]|\b(?:Jr|Sr|St|Co|Inc|Ltd|etc|vs))\.$/.test(answer))
+      answer = answer.slice(0, -1).trim();
+    answer = answer.replace(LEADING_QUOTES, '').replace(TRAILING_QUOTES, '').trim();
+    if (answer === before) return answer;
+  }
 }
 
 /** Default token budget of one answer() call. */

@@ -1,8 +1,19 @@
-import type { RetrievedDoc, SandboxEvent } from '../sandbox/SandboxTypes.ts';
-import type { TraceEventBody } from '../runs/TraceEvent.ts';
+import type { JsonValue, RetrievedDoc, SandboxEvent } from '../sandbox/SandboxTypes.ts';
+import type { TraceEventBody } from '../../../preload/TraceEvent.ts';
 
-/** The trace event for a sandbox event of the given execution (1-based). */
-export function traceSandboxEvent(execution: number, event: SandboxEvent): TraceEventBody {
+/** Longest one-line summary of a tool result in the trace. */
+const MAX_SUMMARY_CHARS = 300;
+
+/**
+ * The trace event for a sandbox event of the given execution (1-based). Results of `retrieve` keep
+ * the chunks found, results of `answer` the answer; any other tool's result is summarized as JSON.
+ * `cached` marks a result served from an earlier execution of the run.
+ */
+export function traceSandboxEvent(
+  execution: number,
+  event: SandboxEvent,
+  options: { cached?: boolean } = {},
+): TraceEventBody {
   switch (event.type) {
     case 'host-call':
       return {
@@ -24,19 +35,25 @@ export function traceSandboxEvent(execution: number, event: SandboxEvent): Trace
         callIndex: event.callIndex,
         tool: event.tool,
         durationMs: event.durationMs,
+        ...(options.cached ? { cached: true } : {}),
       };
-      if (event.error !== undefined)
-        return { ...base, summary: `failed: ${event.error}`, error: event.error };
-      if (event.tool === 'retrieve') {
-        const docs = Array.isArray(event.result) ? (event.result as RetrievedDoc[]) : [];
+      if (event.error !== undefined) return { ...base, summary: `failed: ${event.error}`, error: event.error };
+      if (event.tool === 'retrieve' && Array.isArray(event.result)) {
+        const docs = event.result as unknown as RetrievedDoc[];
         return {
           ...base,
           summary: `${docs.length} passage${docs.length === 1 ? '' : 's'}`,
           chunks: docs.map((doc) => ({ id: doc.id, title: doc.title, score: doc.score, source: doc.source })),
         };
       }
-      const answer = typeof event.result === 'string' ? event.result : String(event.result);
-      return { ...base, summary: answer, answer };
+      if (event.tool === 'answer' && typeof event.result === 'string')
+        return { ...base, summary: event.result, answer: event.result };
+      return { ...base, summary: summarize(event.result) };
     }
   }
+}
+
+function summarize(value: JsonValue | undefined): string {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value ?? null) ?? 'null');
+  return text.length > MAX_SUMMARY_CHARS ? `${text.slice(0, MAX_SUMMARY_CHARS - 1)}…` : text;
 }

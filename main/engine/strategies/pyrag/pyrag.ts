@@ -1,32 +1,27 @@
 /**
  * PyRAG ("Retrieval is Cheap, Show Me the Code"): multi-hop QA as program synthesis and execution.
  *
- * 1. Decompose the question into single-hop sub-questions (JSON; after 3 failures, the question).
+ * 1. Decompose the question into single-hop sub-questions (JSON; after `maxDecomposeAttempts`
+ *    failures, the question itself).
  * 2. Plan: the code model writes a program over retrieve() and answer(); it must parse — a syntax
- *    error goes back to the model with its line and the code (up to 3 tries).
+ *    error goes back to the model with its line and the code (`maxProgramAttempts` tries), else the
+ *    built-in one-hop program is used.
  * 3. Execute in the sandbox; a runtime failure goes back with kind, message, line and code for a
- *    repair (up to 3 rounds).
- * 4. Adaptive retrieval: a sentinel answer ("unknown", …) boosts the retrieve() call that fed it to
- *    k = 10 and re-runs the program once; when only the final answer is a sentinel, the last
- *    retrieve() is boosted.
- * 5. The program's return value is the answer; citations are the chunks the answer() calls used.
+ *    repair (`maxRepairs` rounds).
+ * 4. Adaptive retrieval: every answer() that returned a sentinel ("unknown", …) boosts the retrieve()
+ *    that fed it to k = `boostedTopK`; a sentinel as the program's result boosts the last retrieve().
+ *    The program then runs once more with all boosts (repaired like the first run if it fails);
+ *    calls whose inputs did not change are served from the first run (`reuseUnchangedCalls`).
+ * 5. The program's return value is the answer; citations are the chunks its answer() calls used.
  */
-import type { ChatMessage } from '../../models/LlmBackend.ts';
-import type { RetrievedDoc, SandboxFailure, SandboxRunResult } from '../../sandbox/SandboxTypes.ts';
-import type { Citation } from '../../runs/TraceEvent.ts';
-import { extractProgram, normalizeProgramText } from '../../programs/extractProgram.ts';
-import { prepareProgram, type PreparedProgram } from '../../programs/prepareProgram.ts';
+import { z } from 'zod';
+import type { HostCallContext, HostTools, JsonValue, RetrievedDoc } from '../../sandbox/SandboxTypes.ts';
 import { callAnswerModel, type ParsedAnswer } from '../answerFormat.ts';
 import { matchSentinel } from '../sentinel.ts';
-import { traceSandboxEvent } from '../traceSandboxEvent.ts';
-import {
-  CITATION_EXCERPT_CHARS,
-  emptyStrategyMetrics,
-  timePhase,
-  type StrategyMetrics,
-  type StrategyOutcome,
-  type StrategyServices,
-} from '../Strategy.ts';
+import { answerTool, retrieveTool } from '../retrievalTools.ts';
+import { ProgramLoop } from '../ProgramLoop.ts';
+import { citationOf, timePhase, type StrategyContext, type StrategyOutcome } from '../Strategy.ts';
+import type { Citation } from '../../../../preload/TraceEvent.ts';
 import {
   DECOMPOSITION_SCHEMA,
   decomposeMessages,
@@ -34,175 +29,221 @@ import {
   fixMessages,
   planMessages,
 } from './pyragPrompts.ts';
-import { throwIfAborted } from '../../errors.ts';
 
-export interface PyragOptions {
-  /** Passages per retrieve() call unless the program asks otherwise. Default: DEFAULT_PYRAG_TOP_K (5). */
-  topK?: number;
-  /** k of a boosted retrieve() call. Default: BOOSTED_TOP_K (10). */
-  boostedTopK?: number;
-  /** Decomposition attempts before falling back to the question itself. Default 3. */
-  maxDecomposeAttempts?: number;
-  /** Program-writing attempts (syntax errors fed back) per plan or repair. Default 3. */
-  maxProgramAttempts?: number;
-  /** Repair rounds after runtime failures. Default 3. */
-  maxRepairRounds?: number;
-  /** Turn off adaptive retrieval (for ablations). Default: true. */
-  adaptiveRetrieval?: boolean;
-  /** Token budgets per step. Defaults: decompose 256, plan 768, answer 256. */
-  maxTokens?: { decompose?: number; plan?: number; answer?: number };
-}
-
-export const DEFAULT_PYRAG_TOP_K = 5;
+/** k of a boosted retrieve() call (the paper's 10). */
 export const BOOSTED_TOP_K = 10;
+/** Decomposition attempts before falling back to the question itself (the paper's 3). */
 export const DEFAULT_MAX_DECOMPOSE_ATTEMPTS = 3;
-export const DEFAULT_MAX_PROGRAM_ATTEMPTS = 3;
-export const DEFAULT_MAX_REPAIR_ROUNDS = 3;
-const DEFAULT_MAX_TOKENS = { decompose: 256, plan: 768, answer: 256 };
 /** Temperature of decomposition retries (the first try is greedy). */
 const RETRY_TEMPERATURE = 0.7;
 
-/** Failures the model can fix by rewriting its program; HostError and Cancelled are not its fault. */
-const REPAIRABLE: ReadonlySet<SandboxFailure['kind']> = new Set([
-  'SyntaxError',
-  'RuntimeError',
-  'Timeout',
-  'MemoryLimit',
-  'StackOverflow',
-  'HostCallLimit',
-  'InvalidHostArgument',
-]);
+export const pyragOptionsSchema = z
+  .object({
+    boostedTopK: z
+      .number()
+      .int()
+      .min(1)
+      .max(50)
+      .default(BOOSTED_TOP_K)
+      .describe('k of a retrieve() call boosted after a sentinel answer. Default 10 (the paper).'),
+    adaptiveRetrieval: z
+      .boolean()
+      .default(true)
+      .describe('Boost the retrieval behind a sentinel answer and run the program again. Default true.'),
+    reuseUnchangedCalls: z
+      .boolean()
+      .default(true)
+      .describe(
+        'In the boosted re-run, serve tool calls whose inputs did not change from the first run instead of asking again. Default true.',
+      ),
+    maxDecomposeAttempts: z
+      .number()
+      .int()
+      .min(1)
+      .max(10)
+      .default(DEFAULT_MAX_DECOMPOSE_ATTEMPTS)
+      .describe('Decomposition attempts before the question itself is used. Default 3.'),
+    maxProgramAttempts: z
+      .number()
+      .int()
+      .min(1)
+      .max(10)
+      .default(3)
+      .describe('Program-writing attempts per plan or repair (syntax errors fed back). Default 3.'),
+    maxRepairs: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .default(3)
+      .describe('Repair rounds after a runtime failure. Default 3.'),
+    decomposeMaxTokens: z.number().int().min(16).max(8192).default(256).describe('Token budget of decomposition. Default 256.'),
+    planMaxTokens: z.number().int().min(64).max(8192).default(768).describe('Token budget of one program. Default 768.'),
+    answerMaxTokens: z.number().int().min(16).max(8192).default(256).describe('Token budget of one answer() call. Default 256.'),
+  })
+  .strict();
+export type PyragOptions = z.output<typeof pyragOptionsSchema>;
 
-interface AnswerCall {
+/** The figures PyRAG reports besides the program loop's. */
+export const PYRAG_METRICS = {
+  boosts: { label: 'Boosts', description: 'retrieve() calls boosted to a larger k after a sentinel answer' },
+  boostPath: {
+    label: 'Boost path',
+    description: 'Which adaptive-retrieval path fired: sentinel-answer, sentinel-final, both, or none',
+  },
+  cachedCalls: {
+    label: 'Cached calls',
+    description: 'Tool calls of the boosted re-run served from the first run (inputs unchanged)',
+  },
+  decompositionFallback: {
+    label: 'Decomposition fallback',
+    description: 'Whether decomposition failed and the question itself was used',
+  },
+  fallbackProgram: {
+    label: 'Fallback program',
+    description: 'Whether no written program parsed and the built-in one-hop program ran',
+  },
+} as const;
+
+interface RetrieveRecord {
+  ordinal: number;
+  callIndex: number;
+  /** k the program asked for (the run's k when it gave none). */
+  k: number;
+  docs: RetrievedDoc[];
+}
+
+interface AnswerRecord {
   callIndex: number;
   docs: RetrievedDoc[];
   parsed: ParsedAnswer;
 }
 
-interface RetrieveCall {
+/** What one execution's tools saw, and the cache of its calls for a re-run. */
+interface ExecutionLog {
+  retrieves: RetrieveRecord[];
+  answers: AnswerRecord[];
+  /** Results by call key, in call order. */
+  results: Map<string, (RetrievedDoc[] | ParsedAnswer)[]>;
+  cached: Set<number>;
+}
+
+interface Boost {
+  ordinal: number;
   callIndex: number;
-  k: number;
-  ids: Set<number>;
+  fromK: number;
+  path: 'sentinel-answer' | 'sentinel-final';
+  sentinel: string;
 }
 
-interface Execution {
-  result: SandboxRunResult;
-  /** The program's answer when it returned one. */
-  answer: string | undefined;
-  failure: SandboxFailure | undefined;
-  retrieves: RetrieveCall[];
-  answers: AnswerCall[];
-}
-
-export async function runPyrag(
-  question: string,
-  services: StrategyServices,
-  options: PyragOptions = {},
-): Promise<StrategyOutcome> {
-  const topK = options.topK ?? DEFAULT_PYRAG_TOP_K;
-  const boostedTopK = options.boostedTopK ?? BOOSTED_TOP_K;
-  const maxTokens = { ...DEFAULT_MAX_TOKENS, ...options.maxTokens };
-  const metrics = emptyStrategyMetrics();
-  const { emit, now, signal } = services;
-  const phase = <T>(name: string, fn: () => Promise<T>): Promise<T> => timePhase(metrics, name, now, fn);
+export async function runPyrag(context: StrategyContext<PyragOptions>): Promise<StrategyOutcome> {
+  const { question, options, emit, now } = context;
+  const phaseMs: Record<string, number> = {};
+  const loop = new ProgramLoop(context, phaseMs, {
+    maxAttempts: options.maxProgramAttempts,
+    maxTokens: options.planMaxTokens,
+    checkResult: (value) =>
+      value === undefined || value === null
+        ? {
+            kind: 'RuntimeError',
+            message:
+              'The program returned nothing. It must end with: return await answer(`Given: … Answer the question: …`);',
+          }
+        : undefined,
+  });
+  const figures = {
+    boosts: 0,
+    boostPath: 'none',
+    cachedCalls: 0,
+    decompositionFallback: false,
+    fallbackProgram: false,
+  };
 
   // 1. Decompose.
-  const subQuestions = await phase('decompose', () =>
-    decompose(
-      question,
-      services,
-      options.maxDecomposeAttempts ?? DEFAULT_MAX_DECOMPOSE_ATTEMPTS,
-      maxTokens.decompose,
-    ),
-  );
+  const decomposition = await timePhase(phaseMs, 'decompose', now, () => decompose(context));
+  const subQuestions = decomposition.subQuestions;
+  figures.decompositionFallback = decomposition.fallback;
+  const fix = (code: string, problem: Parameters<typeof fixMessages>[3]): ReturnType<typeof fixMessages> =>
+    fixMessages(question, subQuestions, code, problem);
 
   // 2. Plan.
-  const maxProgramAttempts = options.maxProgramAttempts ?? DEFAULT_MAX_PROGRAM_ATTEMPTS;
-  let program = await phase('plan', () =>
-    writeProgram(planMessages(question, subQuestions), 'plan', {
-      question,
-      subQuestions,
-      services,
-      metrics,
-      maxProgramAttempts,
-      maxTokens: maxTokens.plan,
-    }),
-  );
+  let program = await loop.write({
+    messages: planMessages(question, subQuestions),
+    purpose: 'plan',
+    feedback: fix,
+  });
   if (!program) {
-    const fallback = prepareProgram(fallbackProgram(question));
-    if (!fallback.ok)
-      throw new Error(`The built-in fallback program does not parse: ${fallback.error.message}`);
-    program = fallback.program;
-    emit({
-      type: 'program-generated',
-      attempt: metrics.programAttempts + 1,
-      purpose: 'fallback',
-      code: program.source,
-    });
+    const fallback = loop.adopt(fallbackProgram(question), 'fallback');
+    if (!('script' in fallback)) throw new Error(`The built-in fallback program does not parse: ${fallback.message}`);
+    program = fallback;
+    figures.fallbackProgram = true;
   }
 
   // 3. Execute, repairing runtime failures.
-  let execution = await phase('execute', () => execute(program!, new Map()));
-  let rounds = 0;
-  const maxRepairRounds = options.maxRepairRounds ?? DEFAULT_MAX_REPAIR_ROUNDS;
-  while (execution.failure && REPAIRABLE.has(execution.failure.kind) && rounds < maxRepairRounds) {
-    rounds++;
-    metrics.repairs = rounds;
-    const failure = execution.failure;
-    emit({
-      type: 'repair-requested',
-      round: rounds,
-      kind: failure.kind,
-      message: failure.message,
-      line: failure.line ?? null,
-    });
-    const repaired = await phase('repair', () =>
-      writeProgram(
-        fixMessages(question, subQuestions, program!.source, {
-          kind: failure.kind,
-          message: failure.message,
-          line: failure.line ?? null,
-        }),
-        'repair',
-        { question, subQuestions, services, metrics, maxProgramAttempts, maxTokens: maxTokens.plan },
-      ),
-    );
-    if (!repaired) break;
-    program = repaired;
-    execution = await phase('execute', () => execute(program!, new Map()));
-  }
+  let log = newLog();
+  const first = await loop.executeWithRepairs(program, {
+    tools: () => {
+      log = newLog();
+      return { tools: pyragTools(context, log, new Map(), undefined) };
+    },
+    repair: fix,
+    maxRepairs: options.maxRepairs,
+  });
+  program = first.program;
+  let execution = first.execution;
+  let finalLog = log;
 
-  // 4. Adaptive retrieval: boost the retrieve() behind a sentinel answer and run once more.
-  if (!execution.failure && options.adaptiveRetrieval !== false) {
-    const boost = chooseBoost(execution, boostedTopK);
-    if (boost) {
-      metrics.boosts = 1;
-      emit({
-        type: 'retrieval-boosted',
-        callIndex: boost.callIndex,
-        fromK: boost.fromK,
-        toK: boostedTopK,
-        path: boost.path,
-        sentinel: boost.sentinel,
+  // 4. Adaptive retrieval: boost every retrieve() behind a sentinel and run once more.
+  if (!execution.failure && options.adaptiveRetrieval) {
+    const boosts = chooseBoosts(finalLog, execution.value, options.boostedTopK);
+    if (boosts.length > 0) {
+      figures.boosts = boosts.length;
+      const paths = new Set(boosts.map((boost) => boost.path));
+      figures.boostPath = paths.size > 1 ? 'both' : boosts[0]!.path;
+      for (const boost of boosts) {
+        emit({
+          type: 'retrieval-boosted',
+          callIndex: boost.callIndex,
+          fromK: boost.fromK,
+          toK: options.boostedTopK,
+          path: boost.path,
+          sentinel: boost.sentinel,
+        });
+      }
+      const boostedK = new Map(boosts.map((boost) => [boost.ordinal, options.boostedTopK]));
+      const previous = options.reuseUnchangedCalls ? finalLog : undefined;
+      const before = { program, execution, log: finalLog };
+      const boosted = await loop.executeWithRepairs(program, {
+        tools: () => {
+          log = newLog();
+          return {
+            tools: pyragTools(context, log, boostedK, previous),
+            boosted: boosts.map((boost) => ({ callIndex: boost.callIndex, k: options.boostedTopK })),
+            isCached: (callIndex) => log.cached.has(callIndex),
+          };
+        },
+        repair: fix,
+        maxRepairs: options.maxRepairs,
       });
-      const boosted = await phase('execute', () =>
-        execute(program!, new Map([[boost.ordinal, { k: boostedTopK, callIndex: boost.callIndex }]])),
-      );
-      // A boosted run that breaks keeps the earlier, working result.
-      if (!boosted.failure) execution = boosted;
+      figures.cachedCalls = log.cached.size;
+      if (boosted.execution.failure) {
+        // A boosted run that still fails after its repairs keeps the earlier, working result.
+        loop.settle(before.program, before.execution);
+        program = before.program;
+        execution = before.execution;
+        finalLog = before.log;
+      } else {
+        program = boosted.program;
+        execution = boosted.execution;
+        finalLog = log;
+      }
     }
   }
 
-  // 5. Outcome and metrics of the final program.
-  const analysis = program.analysis;
-  metrics.cyclomaticComplexity = analysis.cyclomaticComplexity;
-  metrics.programLines = analysis.lines;
-  metrics.nodeTypeProfile = analysis.nodeTypeProfile;
-  metrics.hostCallSites = analysis.hostCallSites;
-  metrics.maxStackDepth = execution.result.metrics.maxStackDepth;
-  metrics.executable = !execution.failure;
-  metrics.exceptionKind = execution.failure?.kind ?? null;
+  // 5. Outcome.
+  const metrics = { phaseMs, program: loop.metrics, strategy: figures };
   if (execution.failure) {
+    const rounds = loop.metrics.repairs;
     return {
       answer: null,
       reasoning: null,
@@ -214,186 +255,167 @@ export async function runPyrag(
       metrics,
     };
   }
-  const finalCall = execution.answers.at(-1);
+  const answer = answerText(execution.value);
+  const finalCall = [...finalLog.answers].reverse().find((call) => call.parsed.answer === answer);
   return {
-    answer: execution.answer ?? '',
+    answer,
     reasoning: finalCall?.parsed.reasoning ?? null,
-    citations: citationsOf(execution.answers),
+    citations: citationsOf(finalLog),
     failure: null,
     metrics,
   };
-
-  async function execute(
-    prepared: PreparedProgram,
-    boosts: ReadonlyMap<number, { k: number; callIndex: number }>,
-  ): Promise<Execution> {
-    throwIfAborted(signal);
-    metrics.executions++;
-    const executionNumber = metrics.executions;
-    const retrieves: RetrieveCall[] = [];
-    const answers: AnswerCall[] = [];
-    emit({
-      type: 'execution-started',
-      execution: executionNumber,
-      boosted: [...boosts.values()].map(({ callIndex, k }) => ({ callIndex, k })),
-    });
-    const result = await services.runProgram({
-      script: prepared.script,
-      signal,
-      tools: {
-        retrieve: async (query, k, context) => {
-          const ordinal = retrieves.length;
-          const effectiveK = Math.max(boosts.get(ordinal)?.k ?? 0, k ?? topK);
-          const call: RetrieveCall = { callIndex: context.callIndex, k: k ?? topK, ids: new Set() };
-          retrieves.push(call);
-          const docs = await services.retrieve(query, effectiveK, context.signal);
-          for (const doc of docs) call.ids.add(doc.id);
-          return docs;
-        },
-        answer: async (q, docs, context) => {
-          const parsed = await callAnswerModel(services.llm, q, docs, {
-            maxTokens: maxTokens.answer,
-            signal: context.signal,
-          });
-          answers.push({ callIndex: context.callIndex, docs: docs ?? [], parsed });
-          return parsed.answer;
-        },
-      },
-      onEvent: (event) => emit(traceSandboxEvent(executionNumber, event)),
-    });
-    metrics.hostCalls += result.metrics.hostCalls;
-    let failure: SandboxFailure | undefined = result.ok ? undefined : result.error;
-    let answer: string | undefined;
-    if (result.ok) {
-      if (result.value === undefined || result.value === null) {
-        failure = {
-          kind: 'RuntimeError',
-          message:
-            'The program returned nothing. It must end with: return await answer(`Given: … Answer the question: …`);',
-        };
-      } else {
-        answer = typeof result.value === 'string' ? result.value : JSON.stringify(result.value);
-      }
-    }
-    if (failure) {
-      emit({
-        type: 'runtime-error',
-        execution: executionNumber,
-        kind: failure.kind,
-        errorName: failure.errorName ?? null,
-        message: failure.message,
-        line: failure.line ?? null,
-      });
-    }
-    return { result, answer, failure, retrieves, answers };
-  }
 }
 
-/** Which retrieve() to boost, if any (PyRAG's two paths). */
-function chooseBoost(
-  execution: Execution,
-  boostedTopK: number,
-):
-  | {
-      ordinal: number;
-      callIndex: number;
-      fromK: number;
-      path: 'sentinel-answer' | 'sentinel-final';
-      sentinel: string;
-    }
-  | undefined {
-  if (execution.retrieves.length === 0) return undefined;
-  const intermediate = execution.answers.slice(0, -1);
-  for (const call of intermediate) {
+function newLog(): ExecutionLog {
+  return { retrieves: [], answers: [], results: new Map(), cached: new Set() };
+}
+
+/** The program's value as the answer text. */
+function answerText(value: JsonValue | undefined): string {
+  return typeof value === 'string' ? value : JSON.stringify(value ?? '');
+}
+
+/**
+ * The retrieve() and answer() tools of one execution. `boostedK` raises the k of retrieve calls by
+ * ordinal; with `previous`, a call whose inputs equal one of the previous execution's is served from
+ * it (in order) and marked cached.
+ */
+function pyragTools(
+  context: StrategyContext<PyragOptions>,
+  log: ExecutionLog,
+  boostedK: ReadonlyMap<number, number>,
+  previous: ExecutionLog | undefined,
+): HostTools {
+  const served = new Map<string, number>();
+  const reuse = <T extends RetrievedDoc[] | ParsedAnswer>(key: string, callIndex: number): T | undefined => {
+    const results = previous?.results.get(key);
+    const used = served.get(key) ?? 0;
+    if (!results || used >= results.length) return undefined;
+    served.set(key, used + 1);
+    log.cached.add(callIndex);
+    return results[used] as T;
+  };
+  const remember = (key: string, result: RetrievedDoc[] | ParsedAnswer): void => {
+    const list = log.results.get(key) ?? [];
+    list.push(result);
+    log.results.set(key, list);
+  };
+  return {
+    retrieve: retrieveTool(async ({ query, k }, call: HostCallContext) => {
+      const ordinal = log.retrieves.length;
+      const requested = k ?? context.topK;
+      const effective = Math.max(boostedK.get(ordinal) ?? 0, requested);
+      const record: RetrieveRecord = { ordinal, callIndex: call.callIndex, k: requested, docs: [] };
+      log.retrieves.push(record);
+      const key = JSON.stringify(['retrieve', query, effective]);
+      const docs =
+        reuse<RetrievedDoc[]>(key, call.callIndex) ?? (await context.retrieve(query, effective, call.signal));
+      record.docs = docs;
+      remember(key, docs);
+      return docs;
+    }),
+    answer: answerTool(async ({ question, docs }, call: HostCallContext) => {
+      const given = docs ?? [];
+      const key = JSON.stringify(['answer', question, given.map((doc) => [doc.id, doc.text])]);
+      const parsed =
+        reuse<ParsedAnswer>(key, call.callIndex) ??
+        (await callAnswerModel(context.llm, question, docs, {
+          maxTokens: context.options.answerMaxTokens,
+          signal: call.signal,
+        }));
+      log.answers.push({ callIndex: call.callIndex, docs: given, parsed });
+      remember(key, parsed);
+      return parsed.answer;
+    }),
+  };
+}
+
+/**
+ * PyRAG's two adaptive-retrieval paths: every answer() whose answer is a sentinel boosts the
+ * retrieve() that fed it; a sentinel as the program's result boosts the last retrieve(). Calls
+ * already at or above `boostedTopK` are left alone; each retrieve is boosted once.
+ */
+function chooseBoosts(log: ExecutionLog, value: JsonValue | undefined, boostedTopK: number): Boost[] {
+  const boosts = new Map<number, Boost>();
+  const add = (ordinal: number | undefined, path: Boost['path'], sentinel: string): void => {
+    if (ordinal === undefined || boosts.has(ordinal)) return;
+    const target = log.retrieves[ordinal]!;
+    if (target.k >= boostedTopK) return;
+    boosts.set(ordinal, { ordinal, callIndex: target.callIndex, fromK: target.k, path, sentinel });
+  };
+  for (const call of log.answers) {
     const sentinel = matchSentinel(call.parsed.answer);
-    if (!sentinel) continue;
-    const ordinal = feedingRetrieve(execution.retrieves, call.docs);
-    if (ordinal === undefined) continue;
-    const target = execution.retrieves[ordinal]!;
-    if (target.k >= boostedTopK) continue;
-    return { ordinal, callIndex: target.callIndex, fromK: target.k, path: 'sentinel-answer', sentinel };
+    if (sentinel && call.docs.length > 0) add(feedingRetrieve(log.retrieves, call.docs), 'sentinel-answer', sentinel);
   }
-  const finalSentinel = matchSentinel(execution.answer ?? '');
-  if (finalSentinel) {
-    const ordinal = execution.retrieves.length - 1;
-    const target = execution.retrieves[ordinal]!;
-    if (target.k < boostedTopK) {
-      return {
-        ordinal,
-        callIndex: target.callIndex,
-        fromK: target.k,
-        path: 'sentinel-final',
-        sentinel: finalSentinel,
-      };
-    }
-  }
-  return undefined;
+  const finalSentinel = matchSentinel(answerText(value));
+  if (finalSentinel && log.retrieves.length > 0) add(log.retrieves.length - 1, 'sentinel-final', finalSentinel);
+  return [...boosts.values()].sort((a, b) => a.ordinal - b.ordinal);
 }
 
-/** The retrieve() call whose results overlap most with the documents an answer() was given. */
-function feedingRetrieve(
-  retrieves: readonly RetrieveCall[],
-  docs: readonly RetrievedDoc[],
-): number | undefined {
+/**
+ * The retrieve() call whose results overlap most with the documents an answer() was given. Documents
+ * the program passed as strings (id -1) are matched by their text, so `answer(q, docs.map(d =>
+ * d.text))` still maps back to its retrieve().
+ */
+function feedingRetrieve(retrieves: readonly RetrieveRecord[], docs: readonly RetrievedDoc[]): number | undefined {
   let best: number | undefined;
   let bestOverlap = 0;
-  retrieves.forEach((call, ordinal) => {
-    const overlap = docs.filter((doc) => call.ids.has(doc.id)).length;
+  for (const call of retrieves) {
+    const ids = new Set(call.docs.map((doc) => doc.id));
+    const texts = new Set(call.docs.map((doc) => doc.text));
+    const overlap = docs.filter((doc) => (doc.id >= 0 ? ids.has(doc.id) : texts.has(doc.text))).length;
     if (overlap > bestOverlap) {
-      best = ordinal;
+      best = call.ordinal;
       bestOverlap = overlap;
     }
-  });
+  }
   return best;
 }
 
-/** Chunks the answers relied on: those cited as [n], or all given documents when none were cited. */
-function citationsOf(answers: readonly AnswerCall[]): Citation[] {
+/**
+ * Chunks the answers relied on: those cited as [n], or all given documents when none were cited;
+ * never the documents of a sentinel answer. A document the program passed as a string is cited as
+ * the retrieved chunk with the same text.
+ */
+function citationsOf(log: ExecutionLog): Citation[] {
+  const byText = new Map<string, RetrievedDoc>();
+  for (const call of log.retrieves) for (const doc of call.docs) if (!byText.has(doc.text)) byText.set(doc.text, doc);
   const seen = new Map<number, Citation>();
-  for (const call of answers) {
+  for (const call of log.answers) {
     if (call.docs.length === 0 || matchSentinel(call.parsed.answer)) continue;
     const cited = call.parsed.citedDocs
       .map((n) => call.docs[n - 1])
       .filter((doc): doc is RetrievedDoc => doc !== undefined);
-    for (const doc of cited.length > 0 ? cited : call.docs) {
-      if (doc.id < 0 || seen.has(doc.id)) continue;
-      seen.set(doc.id, {
-        chunkId: doc.id,
-        title: doc.title,
-        source: doc.source,
-        excerpt:
-          doc.text.length > CITATION_EXCERPT_CHARS
-            ? `${doc.text.slice(0, CITATION_EXCERPT_CHARS)}…`
-            : doc.text,
-      });
+    for (const given of cited.length > 0 ? cited : call.docs) {
+      const doc = given.id >= 0 ? given : byText.get(given.text);
+      if (!doc || doc.id < 0 || seen.has(doc.id)) continue;
+      seen.set(doc.id, citationOf(doc));
     }
   }
   return [...seen.values()];
 }
 
 async function decompose(
-  question: string,
-  services: StrategyServices,
-  maxAttempts: number,
-  maxTokens: number,
-): Promise<string[]> {
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    const output = await services.llm.generate({
+  context: StrategyContext<PyragOptions>,
+): Promise<{ subQuestions: string[]; fallback: boolean }> {
+  const { question, options, llm, emit, signal } = context;
+  for (let attempt = 1; attempt <= options.maxDecomposeAttempts; attempt++) {
+    const output = await llm.generate({
       role: 'decompose',
       messages: decomposeMessages(question),
       jsonSchema: DECOMPOSITION_SCHEMA,
-      maxTokens,
+      maxTokens: options.decomposeMaxTokens,
       temperature: attempt === 1 ? 0 : RETRY_TEMPERATURE,
-      signal: services.signal,
+      signal,
     });
     const parsed = parseSubQuestions(output.text);
     if (parsed) {
-      services.emit({ type: 'decomposition', subQuestions: parsed, attempts: attempt, fallback: false });
-      return parsed;
+      emit({ type: 'decomposition', subQuestions: parsed, attempts: attempt, fallback: false });
+      return { subQuestions: parsed, fallback: false };
     }
   }
-  services.emit({ type: 'decomposition', subQuestions: [question], attempts: maxAttempts, fallback: true });
-  return [question];
+  emit({ type: 'decomposition', subQuestions: [question], attempts: options.maxDecomposeAttempts, fallback: true });
+  return { subQuestions: [question], fallback: true };
 }
 
 /** A JSON array of 1–6 non-empty strings somewhere in the output, or undefined. */
@@ -409,48 +431,4 @@ export function parseSubQuestions(output: string): string[] | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Asks for a program until one parses (syntax errors are fed back), at most maxProgramAttempts times. */
-async function writeProgram(
-  firstMessages: ChatMessage[],
-  purpose: 'plan' | 'repair',
-  context: {
-    question: string;
-    subQuestions: readonly string[];
-    services: StrategyServices;
-    metrics: StrategyMetrics;
-    maxProgramAttempts: number;
-    maxTokens: number;
-  },
-): Promise<PreparedProgram | undefined> {
-  const { services, metrics } = context;
-  let messages = firstMessages;
-  for (let attempt = 1; attempt <= context.maxProgramAttempts; attempt++) {
-    const output = await services.llm.generate({
-      role: purpose,
-      messages,
-      maxTokens: context.maxTokens,
-      signal: services.signal,
-    });
-    metrics.programAttempts++;
-    const extracted = extractProgram(output.text);
-    const code = normalizeProgramText(extracted?.code ?? output.text);
-    services.emit({ type: 'program-generated', attempt: metrics.programAttempts, purpose, code });
-    const prepared = prepareProgram(code);
-    if (prepared.ok) return prepared.program;
-    services.emit({
-      type: 'syntax-error',
-      attempt: metrics.programAttempts,
-      message: prepared.error.message,
-      line: prepared.error.line ?? null,
-      column: prepared.error.column ?? null,
-    });
-    messages = fixMessages(context.question, context.subQuestions, code, {
-      kind: 'SyntaxError',
-      message: prepared.error.message,
-      line: prepared.error.line ?? null,
-    });
-  }
-  return undefined;
 }

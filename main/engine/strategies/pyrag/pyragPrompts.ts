@@ -4,6 +4,7 @@
  * are invented (not from any benchmark) so evaluation questions never leak into the prompt.
  */
 import type { ChatMessage, JsonSchema } from '../../models/LlmBackend.ts';
+import { describeProblem, numberLines, type ProgramProblem } from '../ProgramLoop.ts';
 
 export const DECOMPOSE_SYSTEM_PROMPT = `You split a question into the smallest sequence of single-hop sub-questions needed to answer it.
 Each sub-question asks for one fact. A later sub-question may refer to an earlier answer as #1, #2, ….
@@ -78,24 +79,23 @@ export function planMessages(question: string, subQuestions: readonly string[]):
   ];
 }
 
-/** Feedback for a program that does not parse, or that failed when run. */
+/**
+ * Feedback for a program that does not parse, or that failed when run: the plan request, the
+ * program as the model's reply, then what failed (describeProblem: kind, line, message; a note when
+ * the reply was not JavaScript; the runtime failure a repair was fixing) and the numbered code.
+ */
 export function fixMessages(
   question: string,
   subQuestions: readonly string[],
   code: string,
-  problem: { kind: string; message: string; line: number | null },
+  problem: ProgramProblem,
 ): ChatMessage[] {
-  const where = problem.line ? ` on line ${problem.line}` : '';
-  const numberedCode = code
-    .split('\n')
-    .map((line, i) => `${String(i + 1).padStart(2, ' ')}| ${line}`)
-    .join('\n');
   return [
     ...planMessages(question, subQuestions),
     { role: 'assistant', content: `\`\`\`javascript\n${code}\n\`\`\`` },
     {
       role: 'user',
-      content: `That program failed with ${problem.kind}${where}: ${problem.message}\nThe program with line numbers:\n${numberedCode}\nWrite the whole corrected program in one \`\`\`javascript block.`,
+      content: `${describeProblem(problem)}\nThe program with line numbers:\n${numberLines(code)}\nWrite the whole corrected program in one \`\`\`javascript block.`,
     },
   ];
 }

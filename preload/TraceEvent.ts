@@ -1,7 +1,8 @@
 /**
  * The typed event stream of a run. A run returns its id at once; everything else arrives as these
  * events keyed by runId, in `seq` order — deltas, never whole-state snapshots. The schemas are the
- * single source of the types and are reused by the IPC contract.
+ * single source of the types; they live beside the IPC contract and depend on nothing of the
+ * engine's, so that the engine, the adapters and the renderer all depend on them, never the reverse.
  */
 import { z } from 'zod';
 
@@ -14,6 +15,7 @@ export const sandboxFailureKindSchema = z.enum([
   'HostCallLimit',
   'InvalidHostArgument',
   'HostError',
+  'HostTimeLimit',
   'Cancelled',
 ]);
 
@@ -33,28 +35,78 @@ export const retrievedChunkSummarySchema = z.object({
   source: z.string(),
 });
 
-export const runMetricsSchema = z.object({
-  llmCalls: z.number().int(),
-  promptTokens: z.number().int(),
-  completionTokens: z.number().int(),
-  retries: z.number().int(),
-  /** Wall time per phase in ms (decompose, plan, execute, repair, answer, …). */
-  phaseMs: z.record(z.string(), z.number()),
-  totalMs: z.number(),
+/** What the shared program loop measures, for strategies that have the model write programs. */
+export const programMetricsSchema = z.object({
   programAttempts: z.number().int(),
   executions: z.number().int(),
   repairs: z.number().int(),
-  boosts: z.number().int(),
   hostCalls: z.number().int(),
   /** Of the final executed program. */
   cyclomaticComplexity: z.number().int().nullable(),
   maxStackDepth: z.number().int().nullable(),
   programLines: z.number().int().nullable(),
   nodeTypeProfile: z.record(z.string(), z.number()).nullable(),
-  hostCallSites: z.object({ retrieve: z.number().int(), answer: z.number().int() }).nullable(),
+  /** Call sites per host tool in the program's source. */
+  hostCallSites: z.record(z.string(), z.number().int()).nullable(),
   executable: z.boolean().nullable(),
   exceptionKind: sandboxFailureKindSchema.nullable(),
 });
+export type ProgramMetrics = z.infer<typeof programMetricsSchema>;
+
+/** A figure a strategy declares for itself (PyRAG's boosts, IRCoT's steps, …). */
+export const strategyMetricValueSchema = z.union([z.number(), z.string(), z.boolean(), z.null()]);
+
+const runMetricsObject = z.object({
+  llmCalls: z.number().int(),
+  promptTokens: z.number().int(),
+  completionTokens: z.number().int(),
+  /** True when the token counts are estimates (a backend that cannot count tokens, such as replay). */
+  tokensEstimated: z.boolean(),
+  retries: z.number().int(),
+  /** Wall time per phase in ms (decompose, plan, execute, repair, answer, …). */
+  phaseMs: z.record(z.string(), z.number()),
+  totalMs: z.number(),
+  /** The program loop's figures; null for strategies that write no program. */
+  program: programMetricsSchema.nullable(),
+  /** The figures the strategy declares in its descriptor (`metrics`), by key. */
+  strategy: z.record(z.string(), strategyMetricValueSchema),
+});
+
+/**
+ * Metrics saved before the split into common, program and strategy parts had every figure at the
+ * top level; they are read into the current shape (boosts become a strategy figure).
+ */
+function upgradeLegacyMetrics(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || 'program' in value || !('programAttempts' in value))
+    return value;
+  const legacy = value as Record<string, unknown>;
+  const sites = legacy.hostCallSites;
+  return {
+    llmCalls: legacy.llmCalls,
+    promptTokens: legacy.promptTokens,
+    completionTokens: legacy.completionTokens,
+    tokensEstimated: false,
+    retries: legacy.retries,
+    phaseMs: legacy.phaseMs,
+    totalMs: legacy.totalMs,
+    program: {
+      programAttempts: legacy.programAttempts,
+      executions: legacy.executions,
+      repairs: legacy.repairs,
+      hostCalls: legacy.hostCalls,
+      cyclomaticComplexity: legacy.cyclomaticComplexity,
+      maxStackDepth: legacy.maxStackDepth,
+      programLines: legacy.programLines,
+      nodeTypeProfile: legacy.nodeTypeProfile,
+      hostCallSites: sites,
+      executable: legacy.executable,
+      exceptionKind: legacy.exceptionKind,
+    },
+    strategy: typeof legacy.boosts === 'number' ? { boosts: legacy.boosts } : {},
+  };
+}
+
+export const runMetricsSchema = z.preprocess(upgradeLegacyMetrics, runMetricsObject);
 export type RunMetrics = z.infer<typeof runMetricsSchema>;
 
 const bodies = [
@@ -92,8 +144,11 @@ const bodies = [
   z.object({
     type: z.literal('program-generated'),
     attempt: z.number().int(),
-    /** plan/repair: written by the model; user: given by the user (run-program); fallback: the built-in one-hop program used when no model program would parse. */
-    purpose: z.enum(['plan', 'repair', 'user', 'fallback']),
+    /**
+     * Why it was written: plan/repair (PyRAG), codify/refine (ICRAG), user (run-program, or an
+     * edited program), fallback (a strategy's built-in program when no model program would parse).
+     */
+    purpose: z.string(),
     code: z.string(),
   }),
   z.object({
@@ -113,7 +168,7 @@ const bodies = [
     type: z.literal('tool-call'),
     execution: z.number().int(),
     callIndex: z.number().int(),
-    tool: z.enum(['retrieve', 'answer']),
+    tool: z.string(),
     args: z.array(z.unknown()),
     line: z.number().int().nullable(),
   }),
@@ -121,10 +176,12 @@ const bodies = [
     type: z.literal('tool-result'),
     execution: z.number().int(),
     callIndex: z.number().int(),
-    tool: z.enum(['retrieve', 'answer']),
+    tool: z.string(),
     durationMs: z.number(),
     /** One line for timelines: "5 passages" or the answer text (capped). */
     summary: z.string(),
+    /** Served from an earlier execution of the same run, whose call had identical inputs. */
+    cached: z.boolean().optional(),
     chunks: z.array(retrievedChunkSummarySchema).optional(),
     answer: z.string().optional(),
     error: z.string().optional(),
@@ -173,6 +230,18 @@ const bodies = [
     citations: z.array(citationSchema),
   }),
   z.object({ type: z.literal('metrics'), metrics: runMetricsSchema }),
+  /**
+   * A step of a strategy that has no event of its own (a Self-Ask follow-up, an IRCoT sentence, …):
+   * `kind` names it for strategy-specific views, `title` and `detail` are what a generic step list
+   * shows, `data` is the step's structured content.
+   */
+  z.object({
+    type: z.literal('step'),
+    kind: z.string(),
+    title: z.string(),
+    detail: z.string().nullable(),
+    data: z.record(z.string(), z.unknown()).optional(),
+  }),
   /** Something the user should know that did not stop the run (e.g. search fell back to BM25). */
   z.object({ type: z.literal('warning'), message: z.string() }),
   z.object({
