@@ -9,6 +9,7 @@
  *
  * Run alone: `node bin/run-ts.mjs tests/bench/sandboxBench.ts [--quick]`.
  */
+import { answerTool, retrieveTool } from '../../main/engine/strategies/retrievalTools.ts';
 import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 import { runSandboxedProgram, SandboxHost } from '../../main/engine/sandbox/runSandboxedProgram.ts';
@@ -70,8 +71,8 @@ export const SANDBOX_BENCH_PROGRAM = [
   '',
 ].join('\n');
 
-/** Fake tools that resolve at once with fixed data, shared by all three variants. */
-export const SANDBOX_BENCH_TOOLS: HostTools = {
+/** Fake tool bodies that resolve at once with fixed data, shared by all three variants. */
+const BENCH_TOOL_BODIES = {
   retrieve(query: string, k: number | undefined): Promise<RetrievedDoc[]> {
     const docs = Array.from({ length: k ?? 3 }, (_, index) => ({
       id: (query.length * 7 + index) % 5,
@@ -88,6 +89,12 @@ export const SANDBOX_BENCH_TOOLS: HostTools = {
     if (question.startsWith('When')) return Promise.resolve('1815');
     return Promise.resolve('analyst');
   },
+};
+
+/** The fake tools as the sandbox's tool table (with the engine's argument checks). */
+export const SANDBOX_BENCH_TOOLS: HostTools = {
+  retrieve: retrieveTool(({ query, k }) => BENCH_TOOL_BODIES.retrieve(query, k)),
+  answer: answerTool(({ question }) => BENCH_TOOL_BODIES.answer(question)),
 };
 
 /**
@@ -133,9 +140,8 @@ export async function sandboxBench(options: { quick: boolean }): Promise<BenchRo
   const script = new vm.Script(SANDBOX_BENCH_PROGRAM, { filename: 'program.js' });
   const runInVm = async (): Promise<unknown> => {
     const context = vm.createContext({
-      retrieve: (query: string, k?: number) => SANDBOX_BENCH_TOOLS.retrieve(query, k, vmCallContext),
-      answer: (question: string, docs?: RetrievedDoc[]) =>
-        SANDBOX_BENCH_TOOLS.answer(question, docs, vmCallContext),
+      retrieve: (query: string, k?: number) => BENCH_TOOL_BODIES.retrieve(query, k),
+      answer: (question: string) => BENCH_TOOL_BODIES.answer(question),
       __reckonBind: () => {},
       console: { log() {}, warn() {}, error() {} },
     });

@@ -68,14 +68,11 @@ describe('reckon run-program', () => {
     ]);
     expect(result.metrics).toMatchObject({
       llmCalls: 0,
-      hostCalls: 2,
-      cyclomaticComplexity: 1,
-      programLines: 5,
-      executable: true,
+      program: { hostCalls: 2, cyclomaticComplexity: 1, programLines: 5, executable: true },
     });
-    expect(result.metrics.hostCallSites).toEqual({ retrieve: 2, answer: 0 });
+    expect(result.metrics.program!.hostCallSites).toEqual({ retrieve: 2, answer: 0 });
     // The arrow function passed to map() runs one level deep.
-    expect(result.metrics.maxStackDepth).toBe(1);
+    expect(result.metrics.program!.maxStackDepth).toBe(1);
   });
 
   it('ends with a typed failure, not a crash, when the program is broken or answer() has no model', async () => {

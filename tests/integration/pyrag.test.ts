@@ -9,7 +9,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunResult } from '../../main/engine/runs/startRun.ts';
-import { QUESTION, replayFileContent } from '../fixtures/pyragReplayScript.ts';
+import {
+  EXPECTED_CACHED_CALLS,
+  EXPECTED_LLM_CALLS,
+  QUESTION,
+  replayFileContent,
+} from '../fixtures/pyragReplayScript.ts';
 import { type CliRun, HOTPOT_DEV, ofType, runReckon } from '../fixtures/runReckon.ts';
 
 let tmp: string;
@@ -81,6 +86,20 @@ describe('reckon ask --strategy pyrag with a replay model', () => {
     expect(retrieveResults[0]!.chunks!.map((c) => c.title)).toContain('Scott Derrickson');
     const boostedResult = retrieveResults.find((e) => e.execution === 3 && e.callIndex === boost.callIndex)!;
     expect(boostedResult.chunks).toHaveLength(10);
+    expect(boostedResult.cached).toBeUndefined();
+
+    // The re-run serves what did not change from execution 2: the first retrieve() and its answer.
+    const rerun = ofType(events, 'tool-result').filter((e) => e.execution === 3);
+    expect(rerun.map((e) => [e.tool, e.cached === true])).toEqual([
+      ['retrieve', true],
+      ['answer', true],
+      ['retrieve', false],
+      ['answer', false],
+      ['answer', false],
+    ]);
+    const second = ofType(events, 'tool-result').filter((e) => e.execution === 2);
+    expect(rerun[0]!.chunks).toEqual(second[0]!.chunks);
+    expect(rerun[1]!.answer).toBe('American');
 
     const bindings = ofType(events, 'binding').filter((e) => e.execution === 3);
     expect(bindings.map((b) => [b.name, b.line])).toEqual([
@@ -111,15 +130,13 @@ describe('reckon ask --strategy pyrag with a replay model', () => {
     }
 
     expect(result.metrics).toMatchObject({
-      llmCalls: 10,
+      llmCalls: EXPECTED_LLM_CALLS,
       retries: 1,
-      repairs: 1,
-      boosts: 1,
-      executions: 3,
-      executable: true,
+      tokensEstimated: true,
+      program: { repairs: 1, executions: 3, executable: true, cyclomaticComplexity: 1, maxStackDepth: 0 },
+      strategy: { boosts: 1, boostPath: 'sentinel-answer', cachedCalls: EXPECTED_CACHED_CALLS },
     });
-    expect(result.metrics.cyclomaticComplexity).toBe(1);
-    expect(result.metrics.maxStackDepth).toBe(0);
+    expect(EXPECTED_LLM_CALLS).toBe(10);
     expect(events.at(-1)).toMatchObject({ type: 'run-finished', status: 'succeeded' });
   });
 
@@ -171,5 +188,7 @@ describe('reckon ask --strategy pyrag with a replay model', () => {
     expect(run.stdout).toMatch(/Adaptive retrieval: "unknown"/);
     expect(run.stdout).toMatch(/⟳ answer: attempt 1\/4 failed \(.*503.*\); retrying in \d+ ms/);
     expect(run.stdout).toMatch(/Answer: yes/);
+    expect(run.stdout).toMatch(/cached from the previous execution/);
+    expect(run.stdout).toMatch(/estimated/);
   });
 });

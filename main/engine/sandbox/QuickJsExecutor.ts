@@ -23,7 +23,7 @@ import {
   type GuestReadPolicy,
   type JsonValue,
 } from './guestValues.ts';
-import type { ExecutorOutcome, HostCallReply, HostCallRequest } from './sandboxProtocol.ts';
+import type { ExecutorOutcome, GuestToolSpec, HostCallReply, HostCallRequest } from './sandboxProtocol.ts';
 
 /** The file name the program is evaluated under; error locations are read from `program.js:LINE:COL`. */
 export const PROGRAM_FILENAME = 'program.js';
@@ -64,8 +64,8 @@ export interface QuickJsExecutorRequest {
   script: string;
   /** Complete limits (resolveSandboxLimits). */
   limits: SandboxLimits;
-  /** The global names of the host tools (validated by the host; see HostTools). */
-  toolNames: readonly string[];
+  /** The host tools' global names and parameter names (the host validates the calls; see HostTools). */
+  tools: readonly GuestToolSpec[];
   /** Cancels the run; noticed while the program waits for host calls. */
   signal?: AbortSignal;
   /** Polled by the interrupt handler, so that cancellation also stops a busy program (shared memory). */
@@ -488,7 +488,8 @@ class ProgramRun {
       ctx.setProp(target, name, handle);
       handle.dispose();
     };
-    for (const tool of this.#request.toolNames) define(ctx.global, tool, (...args) => this.#hostCall(tool, args));
+    for (const tool of this.#request.tools)
+      define(ctx.global, tool.name, (...args) => this.#hostCall(tool, args));
     define(ctx.global, '__reckonBind', (...args) => this.#bind(args));
     const consoleHandle = ctx.newObject();
     for (const level of ['log', 'warn', 'error'] as const) {
@@ -498,7 +499,8 @@ class ProgramRun {
     consoleHandle.dispose();
   }
 
-  #hostCall(tool: string, args: QuickJSHandle[]): QuickJSHandle | VmCallResult<QuickJSHandle> {
+  #hostCall(spec: GuestToolSpec, args: QuickJSHandle[]): QuickJSHandle | VmCallResult<QuickJSHandle> {
+    const tool = spec.name;
     const ctx = this.#ctx!;
     if (this.#terminal)
       return { error: ctx.newError({ name: 'SandboxStopped', message: this.#terminal.message }) };
@@ -513,7 +515,7 @@ class ProgramRun {
     }
     let call: HostCallRequest;
     try {
-      call = this.#readCall(tool, args, line);
+      call = this.#readCall(spec, args, line);
     } catch (error) {
       if (!(error instanceof InvalidGuestValueError || error instanceof InvalidHostArgumentError))
         throw error;
@@ -576,21 +578,21 @@ class ProgramRun {
   }
 
   /** Reads a call's arguments as strict JSON copies within the size limit; the host validates them. */
-  #readCall(tool: string, args: QuickJSHandle[], line: number | undefined): HostCallRequest {
+  #readCall(spec: GuestToolSpec, args: QuickJSHandle[], line: number | undefined): HostCallRequest {
     if (args.length > MAX_HOST_CALL_ARGUMENTS) {
       throw new InvalidHostArgumentError(
         `takes at most ${MAX_HOST_CALL_ARGUMENTS} arguments but was given ${args.length}`,
       );
     }
     const values = this.#reader!.readJsonValues(
-      args.map((handle, index) => ({ handle, path: `argument ${index + 1}` })),
+      args.map((handle, index) => ({ handle, path: spec.parameters[index] ?? `argument ${index + 1}` })),
       this.#argumentPolicy(),
     );
     // A trailing `undefined` (an optional argument left out) is dropped; inside the list it is null.
     while (values.length > 0 && values.at(-1) === undefined) values.pop();
     const json = values.map((value) => value ?? null);
     this.#checkArgumentSize(json);
-    return { callIndex: this.#nextCallIndex++, line, tool, args: json };
+    return { callIndex: this.#nextCallIndex++, line, tool: spec.name, args: json };
   }
 
   #argumentPolicy(): GuestReadPolicy {

@@ -284,7 +284,7 @@ export class SandboxHost {
       runId,
       script: options.script,
       limits,
-      toolNames: Object.keys(options.tools),
+      tools: Object.entries(options.tools).map(([name, tool]) => ({ name, parameters: tool.parameters ?? [] })),
     });
   }
 
@@ -564,7 +564,8 @@ function validateRunOptions(options: SandboxRunOptions): SandboxLimits {
       tool === null ||
       typeof tool.validate !== 'function' ||
       typeof tool.call !== 'function' ||
-      typeof tool.usage !== 'string'
+      typeof tool.usage !== 'string' ||
+      (tool.parameters !== undefined && !(Array.isArray(tool.parameters) && tool.parameters.every((p) => typeof p === 'string')))
     )
       throw invalid(`Host tool "${name}" needs validate(), call() and a usage line.`);
   }

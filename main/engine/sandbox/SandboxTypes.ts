@@ -34,6 +34,11 @@ export interface HostTool<Args = readonly JsonValue[]> {
   call(args: Args, context: HostCallContext): Promise<JsonValue>;
   /** One sentence telling a program how to call the tool; appended to argument errors. */
   usage: string;
+  /**
+   * Names of the parameters, used in messages about unreadable arguments ("docs[1] is a Proxy").
+   * Default: "argument 1", "argument 2", ….
+   */
+  parameters?: readonly string[];
 }
 
 /**

@@ -3,7 +3,7 @@
  * with QuickJsExecutor. Everything here is plain, structured-cloneable data.
  *
  *   worker → host  {type: 'ready'}                                   once, after QuickJS loaded
- *   host → worker  {type: 'run', runId, script, limits, toolNames}
+ *   host → worker  {type: 'run', runId, script, limits, tools}          tools: names and parameter names
  *   worker → host  {type: 'host-call', runId, call}                  a tool call with JSON copies of its arguments
  *   host → worker  {type: 'host-reply', runId, callIndex, reply}     the tool's result or error
  *   worker → host  {type: 'events', runId, events, logBytes}         batched 'log'/'binding' events
@@ -11,6 +11,12 @@
  *   worker → host  {type: 'done', runId, outcome}                    exactly once per run
  */
 import type { JsonValue, SandboxEvent, SandboxFailure, SandboxLimits } from './SandboxTypes.ts';
+
+/** What the worker needs to know of a host tool: its global name and its parameter names. */
+export interface GuestToolSpec {
+  name: string;
+  parameters: readonly string[];
+}
 
 /** A host call as read in the worker: the arguments are fresh JSON copies, not yet validated. */
 export interface HostCallRequest {
@@ -60,7 +66,7 @@ export interface SandboxWorkerData {
 
 /** Messages SandboxHost sends to sandboxWorker.ts (see the table above). */
 export type HostToWorkerMessage =
-  | { type: 'run'; runId: number; script: string; limits: SandboxLimits; toolNames: string[] }
+  | { type: 'run'; runId: number; script: string; limits: SandboxLimits; tools: GuestToolSpec[] }
   | { type: 'host-reply'; runId: number; callIndex: number; reply: HostCallReply }
   | { type: 'cancel'; runId: number };
 

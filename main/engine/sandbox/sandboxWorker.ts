@@ -54,7 +54,7 @@ port.on('message', (message: HostToWorkerMessage) => {
       {
         script: message.script,
         limits: message.limits,
-        toolNames: message.toolNames,
+        tools: message.tools,
         signal: run.controller.signal,
         isCancelRequested: () => Atomics.load(control, CONTROL_CANCEL_RUN_ID) === run.runId,
       },

@@ -21,6 +21,7 @@ export function retrieveTool(
   search: (args: RetrieveArgs, context: HostCallContext) => Promise<RetrievedDoc[]>,
 ): HostTool<RetrieveArgs> {
   return {
+    parameters: ['query', 'k'],
     usage: `Call retrieve(query, k) with a query string and an optional whole number k from 1 to ${MAX_RETRIEVE_K}.`,
     validate(args) {
       if (args.length === 0 || args.length > 2)
@@ -46,6 +47,7 @@ export function answerTool(
   respond: (args: AnswerArgs, context: HostCallContext) => Promise<string>,
 ): HostTool<AnswerArgs> {
   return {
+    parameters: ['question', 'docs'],
     usage:
       'Call answer(question, docs) with a question string and, optionally, the documents retrieve() returned, ' +
       `a list of strings or one string (at most ${MAX_ANSWER_DOCS} documents).`,
