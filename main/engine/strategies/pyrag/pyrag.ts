@@ -54,7 +54,7 @@ export const pyragOptionsSchema = z
       .boolean()
       .default(true)
       .describe(
-        'In the boosted re-run, serve tool calls whose inputs did not change from the first run instead of asking again. Default true.',
+        'In the boosted re-run, serve tool calls whose inputs did not change from the first run instead of asking again (answers are greedy, so the model would say the same). Default true.',
       ),
     maxDecomposeAttempts: z
       .number()
@@ -345,7 +345,8 @@ function chooseBoosts(log: ExecutionLog, value: JsonValue | undefined, boostedTo
   };
   for (const call of log.answers) {
     const sentinel = matchSentinel(call.parsed.answer);
-    if (sentinel && call.docs.length > 0) add(feedingRetrieve(log.retrieves, call.docs), 'sentinel-answer', sentinel);
+    if (!sentinel || call.docs.length === 0) continue;
+    for (const ordinal of feedingRetrieves(log.retrieves, call.docs)) add(ordinal, 'sentinel-answer', sentinel);
   }
   const finalSentinel = matchSentinel(answerText(value));
   if (finalSentinel && log.retrieves.length > 0) add(log.retrieves.length - 1, 'sentinel-final', finalSentinel);
@@ -353,21 +354,27 @@ function chooseBoosts(log: ExecutionLog, value: JsonValue | undefined, boostedTo
 }
 
 /**
- * The retrieve() call whose results overlap most with the documents an answer() was given. Documents
- * the program passed as strings (id -1) are matched by their text, so `answer(q, docs.map(d =>
- * d.text))` still maps back to its retrieve().
+ * The retrieve() calls that fed an answer(): those whose results overlap most with the documents it
+ * was given, a call whose results are exactly those documents (same order) ahead of the rest. When
+ * several calls remain tied (two searches that found the same passages), all of them are returned,
+ * so that the one that really fed the answer is boosted. Documents the program passed as strings
+ * (id -1) are matched by their text, so `answer(q, docs.map(d => d.text))` still maps back.
  */
-function feedingRetrieve(retrieves: readonly RetrieveRecord[], docs: readonly RetrievedDoc[]): number | undefined {
-  let best: number | undefined;
-  let bestOverlap = 0;
+function feedingRetrieves(retrieves: readonly RetrieveRecord[], docs: readonly RetrievedDoc[]): number[] {
+  const key = (doc: RetrievedDoc): string => (doc.id >= 0 ? `#${doc.id}` : doc.text);
+  const given = docs.map(key);
+  let best: number[] = [];
+  let bestScore = 0;
   for (const call of retrieves) {
-    const ids = new Set(call.docs.map((doc) => doc.id));
-    const texts = new Set(call.docs.map((doc) => doc.text));
-    const overlap = docs.filter((doc) => (doc.id >= 0 ? ids.has(doc.id) : texts.has(doc.text))).length;
-    if (overlap > bestOverlap) {
-      best = call.ordinal;
-      bestOverlap = overlap;
-    }
+    const found = call.docs.map((doc) => [`#${doc.id}`, doc.text]);
+    const overlap = given.filter((k) => found.some((pair) => pair.includes(k))).length;
+    const exact =
+      given.length === found.length && given.every((k, i) => found[i]!.includes(k)) ? 0.5 : 0;
+    const score = overlap + exact;
+    if (overlap === 0 || score < bestScore) continue;
+    if (score > bestScore) best = [];
+    best.push(call.ordinal);
+    bestScore = score;
   }
   return best;
 }

@@ -1,0 +1,305 @@
+/**
+ * Every PyRAG control path, driven by scripted replay outputs through the real replay backend and the
+ * real sandbox (retrieval is a small hand-written fake): decomposition fallback, the fallback
+ * program, sentinels in intermediate and final answers, two sentinels in one re-run with cached
+ * calls, repair exhaustion with a non-JavaScript reply, a host error, adaptive retrieval off, the
+ * returned value as the answer, documents passed as strings, and options from the registry.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { GenerateOptions, LlmBackend } from '../../main/engine/models/LlmBackend.ts';
+import { createReplayBackend } from '../../main/engine/models/ReplayBackend.ts';
+import { closeDefaultSandboxHost, runSandboxedProgram } from '../../main/engine/sandbox/runSandboxedProgram.ts';
+import type { RetrievedDoc } from '../../main/engine/sandbox/SandboxTypes.ts';
+import { pyragOptionsSchema, runPyrag, type PyragOptions } from '../../main/engine/strategies/pyrag/pyrag.ts';
+import type { StrategyOutcome } from '../../main/engine/strategies/Strategy.ts';
+import type { TraceEventBody, TraceEventOf } from '../../preload/TraceEvent.ts';
+
+let tmp: string;
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'reckon-pyrag-paths-'));
+});
+afterAll(async () => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+  await closeDefaultSandboxHost();
+});
+
+/** Twelve passages; a query gets the k with most words in common (ties by id). */
+const CORPUS: RetrievedDoc[] = Array.from({ length: 12 }, (_, i) => ({
+  id: i + 1,
+  title: `Doc ${i + 1}`,
+  text:
+    [
+      'Paris is the capital of France.',
+      'The Seine flows through Paris.',
+      'The Seine has a length of 777 km.',
+    ][i] ?? `Filler passage ${i + 1} about nothing in particular.`,
+  score: 0,
+  source: `doc${i + 1}.md`,
+}));
+
+function search(query: string, k: number): RetrievedDoc[] {
+  const words = new Set(query.toLowerCase().split(/\W+/).filter(Boolean));
+  return CORPUS.map((doc) => ({
+    ...doc,
+    score: doc.text.toLowerCase().split(/\W+/).filter((w) => words.has(w)).length,
+  }))
+    .sort((a, b) => b.score - a.score || a.id - b.id)
+    .slice(0, k);
+}
+
+type Line = { role: string; output: string };
+const js = (code: string): string => `\`\`\`javascript\n${code}\n\`\`\``;
+const decompose = (...subQuestions: string[]): Line => ({ role: 'decompose', output: JSON.stringify(subQuestions) });
+const answer = (text: string, reasoning = 'Document [1] says so.'): Line => ({
+  role: 'answer',
+  output: `${reasoning}\n<answer>${text}</answer>`,
+});
+
+interface Scripted {
+  outcome: StrategyOutcome;
+  events: TraceEventBody[];
+  requests: GenerateOptions[];
+  retrieves: { query: string; k: number }[];
+}
+
+let scriptCount = 0;
+async function runScripted(
+  lines: Line[],
+  options: Partial<PyragOptions> = {},
+  retrieveOverride?: (query: string, k: number) => Promise<RetrievedDoc[]>,
+): Promise<Scripted> {
+  const file = path.join(tmp, `script-${++scriptCount}.jsonl`);
+  fs.writeFileSync(file, `${lines.map((line) => JSON.stringify(line)).join('\n')}\n`);
+  const replay = await createReplayBackend({ file });
+  const requests: GenerateOptions[] = [];
+  // A hand-written spy: what each call asked (the prompts carry the feedback under test).
+  const llm: LlmBackend = {
+    id: replay.id,
+    parallelism: 1,
+    generate: (request) => {
+      requests.push(request);
+      return replay.generate(request);
+    },
+    dispose: () => replay.dispose(),
+  };
+  const events: TraceEventBody[] = [];
+  const retrieves: { query: string; k: number }[] = [];
+  const outcome = await runPyrag({
+    question: 'What river flows through the capital of France?',
+    options: pyragOptionsSchema.parse(options),
+    llm,
+    retrieve: async (query, k) => {
+      retrieves.push({ query, k });
+      return retrieveOverride ? retrieveOverride(query, k) : search(query, k);
+    },
+    hasCorpus: true,
+    topK: 5,
+    runProgram: (runOptions) => runSandboxedProgram(runOptions),
+    emit: (event) => events.push(event),
+    now: () => 0,
+    signal: new AbortController().signal,
+  });
+  // Every scripted output was used: the strategy asked exactly what the script expected.
+  await expect(llm.generate({ role: 'answer', messages: [] })).rejects.toThrow(/has none/);
+  return { outcome, events, requests, retrieves };
+}
+
+function ofType<T extends TraceEventBody['type']>(events: TraceEventBody[], type: T): TraceEventOf<T>[] {
+  return events.filter((event): event is TraceEventOf<T> => event.type === type);
+}
+
+const TWO_HOP = js(
+  [
+    'const docs1 = await retrieve("capital of France");',
+    'const capital = await answer("What is the capital of France?", docs1);',
+    'const docs2 = await retrieve(`river ${capital}`);',
+    'const river = await answer(`Which river flows through ${capital}?`, docs2);',
+    'return await answer(`Given: the capital is ${capital}; the river is ${river}. Answer the question: What river flows through the capital of France?`);',
+  ].join('\n'),
+);
+
+describe('PyRAG control paths', () => {
+  it('falls back to the question after three unparseable decompositions', async () => {
+    const { outcome, events } = await runScripted([
+      { role: 'decompose', output: 'Sure! The sub-questions are: capital, river.' },
+      { role: 'decompose', output: '{"not": "a list"}' },
+      { role: 'decompose', output: '[]' },
+      { role: 'plan', output: js('const d = await retrieve("capital of France");\nreturn await answer("Which river?", d);') },
+      answer('Seine'),
+    ]);
+    expect(ofType(events, 'decomposition')).toEqual([
+      {
+        type: 'decomposition',
+        subQuestions: ['What river flows through the capital of France?'],
+        attempts: 3,
+        fallback: true,
+      },
+    ]);
+    expect(outcome).toMatchObject({ answer: 'Seine', failure: null });
+    expect(outcome.metrics.strategy).toMatchObject({ decompositionFallback: true, fallbackProgram: false });
+  });
+
+  it('runs the built-in one-hop program when no plan parses, feeding each syntax error back', async () => {
+    const { outcome, events, requests } = await runScripted([
+      decompose('What river flows through the capital of France?'),
+      { role: 'plan', output: js('const = ;') },
+      { role: 'plan', output: js('return await answer("x"') },
+      { role: 'plan', output: js('let let = 1;') },
+      answer('Seine'),
+    ]);
+    expect(ofType(events, 'program-generated').map((e) => e.purpose)).toEqual(['plan', 'plan', 'plan', 'fallback']);
+    expect(ofType(events, 'syntax-error')).toHaveLength(3);
+    expect(requests[2]!.messages.at(-1)!.content).toMatch(/failed with SyntaxError on line 1/);
+    expect(outcome).toMatchObject({ answer: 'Seine', failure: null });
+    expect(outcome.metrics.strategy.fallbackProgram).toBe(true);
+    expect(outcome.metrics.program).toMatchObject({ programAttempts: 4, executions: 1, executable: true });
+  });
+
+  it('boosts the last retrieve when only the final answer is a sentinel', async () => {
+    const { outcome, events, retrieves } = await runScripted([
+      decompose('What is the capital of France?', 'Which river flows through #1?'),
+      { role: 'plan', output: TWO_HOP },
+      answer('Paris'),
+      answer('Seine'),
+      answer('unknown', 'The facts do not settle it.'),
+      // Re-run: the first hop comes from the cache; the boosted retrieve's answer and the final one
+      // (whose question now holds the new river answer) are new.
+      answer('the Seine', 'Document [2] says the Seine flows through Paris.'),
+      answer('Seine', 'The river is the Seine.'),
+    ]);
+    const boosts = ofType(events, 'retrieval-boosted');
+    expect(boosts).toEqual([expect.objectContaining({ path: 'sentinel-final', fromK: 5, toK: 10, sentinel: 'unknown' })]);
+    expect(retrieves.map((r) => r.k)).toEqual([5, 5, 10]);
+    const rerun = ofType(events, 'tool-result').filter((e) => e.execution === 2);
+    expect(rerun.map((e) => e.cached === true)).toEqual([true, true, false, false, false]);
+    expect(outcome).toMatchObject({ answer: 'Seine', reasoning: 'The river is the Seine.', failure: null });
+    expect(outcome.metrics.strategy).toMatchObject({ boosts: 1, boostPath: 'sentinel-final', cachedCalls: 2 });
+  });
+
+  it('boosts both retrieves behind two sentinel answers in one re-run and reuses the unchanged hop', async () => {
+    const program = js(
+      [
+        'const d1 = await retrieve("capital of France");',
+        'const capital = await answer("What is the capital of France?", d1);',
+        'const [d2, d3] = await Promise.all([retrieve("river Paris"), retrieve("length of the river")]);',
+        'const river = await answer("Which river flows through Paris?", d2);',
+        'const length = await answer("How long is it?", d3);',
+        'return await answer(`Given: ${capital}, ${river}, ${length}. Answer the question: What river flows through the capital of France?`);',
+      ].join('\n'),
+    );
+    const script = (reuse: boolean): Line[] => [
+      decompose('What is the capital of France?', 'Which river flows through #1?'),
+      { role: 'plan', output: program },
+      answer('Paris'),
+      answer('unknown', 'None of the documents say.'),
+      answer('Not enough information', 'No.'),
+      answer('Seine'),
+      ...(reuse ? [] : [answer('Paris')]),
+      answer('Seine'),
+      answer('777 km'),
+      answer('Seine'),
+    ];
+    const { outcome, events, requests } = await runScripted(script(true));
+    const boosts = ofType(events, 'retrieval-boosted');
+    expect(boosts.map((b) => [b.path, b.sentinel])).toEqual([
+      ['sentinel-answer', 'unknown'],
+      ['sentinel-answer', 'not enough information'],
+    ]);
+    const executions = ofType(events, 'execution-started');
+    expect(executions[1]!.boosted).toEqual(boosts.map((b) => ({ callIndex: b.callIndex, k: 10 })));
+    const rerun = ofType(events, 'tool-result').filter((e) => e.execution === 2);
+    expect(rerun.filter((e) => e.cached).map((e) => e.tool)).toEqual(['retrieve', 'answer']);
+    expect(outcome).toMatchObject({ answer: 'Seine', failure: null });
+    expect(outcome.metrics.strategy).toMatchObject({ boosts: 2, cachedCalls: 2 });
+
+    // Without reuse, the unchanged hop asks the model again: one model call more.
+    const fresh = await runScripted(script(false), { reuseUnchangedCalls: false });
+    expect(ofType(fresh.events, 'tool-result').filter((e) => e.cached)).toEqual([]);
+    expect(fresh.requests.length).toBe(requests.length + 1);
+    expect(fresh.outcome.answer).toBe('Seine');
+  });
+
+  it('stops after maxRepairs, telling the model to write JavaScript and keeping the error it was fixing', async () => {
+    const broken = js('const d = await retrieve("capital");\nreturn d.first.text;');
+    const { outcome, events, requests } = await runScripted(
+      [
+        decompose('What river flows through the capital of France?'),
+        { role: 'plan', output: broken },
+        { role: 'repair', output: '```python\ndocs = retrieve("capital")\nprint(docs)\n```' },
+        { role: 'repair', output: js('const d = await retrieve("capital");\nreturn d.nothing.here;') },
+      ],
+      { maxRepairs: 1 },
+    );
+    expect(ofType(events, 'repair-requested')).toEqual([
+      expect.objectContaining({ round: 1, kind: 'RuntimeError', line: 2 }),
+    ]);
+    const feedback = requests[3]!.messages.at(-1)!.content;
+    expect(feedback).toMatch(/```python block, but the program must be JavaScript/);
+    expect(feedback).toMatch(/You were fixing this earlier failure, which must still be fixed: RuntimeError on line 2/);
+    expect(outcome.answer).toBeNull();
+    expect(outcome.failure).toMatchObject({ code: 'RuntimeError', message: expect.stringMatching(/after 1 repair round:/) });
+    expect(outcome.metrics.program).toMatchObject({ repairs: 1, executions: 2, executable: false, exceptionKind: 'RuntimeError' });
+  });
+
+  it('does not repair a host error: the search failing is not the program’s fault', async () => {
+    const { outcome, events } = await runScripted(
+      [decompose('Which river?'), { role: 'plan', output: TWO_HOP }],
+      {},
+      () => Promise.reject(new Error('the corpus is locked by another process')),
+    );
+    expect(ofType(events, 'repair-requested')).toEqual([]);
+    expect(outcome.failure).toMatchObject({ code: 'HostError', message: expect.stringMatching(/corpus is locked/) });
+  });
+
+  it('keeps a sentinel answer when adaptive retrieval is off', async () => {
+    const { outcome, events } = await runScripted(
+      [
+        decompose('Which river?'),
+        { role: 'plan', output: js('const d = await retrieve("river");\nreturn await answer("Which river?", d);') },
+        answer('unknown', 'Nothing here.'),
+      ],
+      { adaptiveRetrieval: false },
+    );
+    expect(ofType(events, 'retrieval-boosted')).toEqual([]);
+    expect(outcome).toMatchObject({ answer: 'unknown', failure: null });
+    expect(outcome.metrics.strategy.boosts).toBe(0);
+  });
+
+  it('answers with the value the program returns, not the last answer() to finish', async () => {
+    const { outcome } = await runScripted([
+      decompose('Which river?'),
+      {
+        role: 'plan',
+        output: js(
+          'const [first, second] = await Promise.all([answer("Which river?"), answer("Which sea?")]);\nreturn first;',
+        ),
+      },
+      answer('Seine', 'The river is the Seine.'),
+      answer('English Channel', 'The sea is the Channel.'),
+    ]);
+    expect(outcome).toMatchObject({ answer: 'Seine', reasoning: 'The river is the Seine.' });
+  });
+
+  it('maps documents passed as strings back to the retrieve() that produced them', async () => {
+    const { outcome, events } = await runScripted([
+      decompose('Which river?'),
+      {
+        role: 'plan',
+        output: js(
+          'const d = await retrieve("Seine Paris");\nreturn await answer("Which river?", d.map((doc) => doc.text));',
+        ),
+      },
+      answer('unknown', 'No.'),
+      answer('Seine', 'Document [1] says the Seine flows through Paris.'),
+    ]);
+    expect(ofType(events, 'retrieval-boosted')).toEqual([
+      expect.objectContaining({ path: 'sentinel-answer', fromK: 5, toK: 10 }),
+    ]);
+    expect(outcome.answer).toBe('Seine');
+    // The cited string is the chunk it came from.
+    expect(outcome.citations.map((c) => c.chunkId)).toEqual([2]);
+  });
+});
