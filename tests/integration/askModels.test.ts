@@ -175,6 +175,76 @@ describe('reckon ask against an OpenAI-compatible server that answers 429 and 50
   });
 });
 
+describe('reckon ask against a slow model server', () => {
+  it('completes without a Timeout or a repair: the deadline counts the program, not the model', async () => {
+    const question = 'Were Scott Derrickson and Ed Wood of the same nationality?';
+    const program = [
+      '```javascript',
+      'const a = await retrieve("Scott Derrickson");',
+      'const natA = await answer("Nationality of Scott Derrickson?", a);',
+      'const b = await retrieve("Ed Wood");',
+      'const natB = await answer("Nationality of Ed Wood?", b);',
+      `return await answer(\`Given: \${natA} and \${natB}. Answer the question: ${question}\`);`,
+      '```',
+    ].join('\n');
+    const outputs = [
+      '["What is the nationality of Scott Derrickson?", "What is the nationality of Ed Wood?"]',
+      program,
+      '[1] <answer>American</answer>',
+      '[1] <answer>American</answer>',
+      '<answer>yes</answer>',
+    ];
+    // Every answer() call takes longer than the whole sandbox deadline (1 s below).
+    const ANSWER_DELAY_MS = 1_500;
+    let calls = 0;
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const content = outputs.shift() ?? '<answer>unknown</answer>';
+        const send = (): void => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(
+            JSON.stringify({
+              choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+              usage: { prompt_tokens: 10, completion_tokens: 5 },
+            }),
+          );
+        };
+        calls++;
+        if (calls > 2) setTimeout(send, ANSWER_DELAY_MS);
+        else send();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const run = await reckon([
+        'ask',
+        question,
+        '--corpus',
+        'hotpot',
+        '--model',
+        `openai:http://127.0.0.1:${port}/v1#slow-model`,
+        '--mode',
+        'bm25',
+        '--deadline-ms',
+        '1000',
+        '--json',
+      ]);
+      expect(run.code, run.stderr).toBe(0);
+      const result = JSON.parse(run.stdout) as RunResult;
+      expect(result).toMatchObject({ status: 'succeeded', answer: 'yes' });
+      expect(ofType(result.events, 'runtime-error')).toEqual([]);
+      expect(ofType(result.events, 'repair-requested')).toEqual([]);
+      expect(result.metrics.program).toMatchObject({ executions: 1, repairs: 0, executable: true });
+      // The three answers really were slow: the run took longer than the deadline several times over.
+      expect(result.metrics.phaseMs.execute).toBeGreaterThan(3 * ANSWER_DELAY_MS);
+    } finally {
+      server.close();
+    }
+  }, 60_000);
+});
+
 describe('reckon ask on a tiny generated GGUF (the real node-llama-cpp path)', () => {
   it('ends in a typed result whatever the random model writes', async () => {
     const gguf = await makeTinyGguf({ path: path.join(tmp, 'models', 'llm', 'tiny.gguf') });

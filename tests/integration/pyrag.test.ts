@@ -191,4 +191,60 @@ describe('reckon ask --strategy pyrag with a replay model', () => {
     expect(run.stdout).toMatch(/cached from the previous execution/);
     expect(run.stdout).toMatch(/estimated/);
   });
+
+  it('honours --option and rejects bad options with exit 2 before recording a run', async () => {
+    const base = [
+      'ask',
+      QUESTION,
+      '--corpus',
+      'hotpot',
+      '--model',
+      `replay:${path.join(tmp, 'script.jsonl')}`,
+      '--mode',
+      'bm25',
+      '--retry-base-ms',
+      '5',
+    ];
+    const run = await reckon([...base, '--option', 'maxRepairs=0', '--json']);
+    expect(run.code).toBe(1);
+    const failed = JSON.parse(run.stdout) as RunResult;
+    // The plan fails at run time and no repair is allowed.
+    expect(ofType(failed.events, 'repair-requested')).toEqual([]);
+    expect(failed.error).toMatchObject({ code: 'PROGRAM_RUNTIMEERROR' });
+
+    const before = (JSON.parse((await reckon(['runs', 'list', '--json'])).stdout) as { runs: unknown[] }).runs.length;
+    const badValue = await reckon([...base, '--option', 'maxRepairs=lots']);
+    expect(badValue.code).toBe(2);
+    expect(badValue.stderr).toMatch(/maxRepairs.*takes a number/);
+    const outOfRange = await reckon([...base, '-o', 'maxRepairs=99']);
+    expect(outOfRange.code).toBe(2);
+    expect(outOfRange.stderr).toMatch(/"maxRepairs".*from 0 to 10, default 3/);
+    const unknown = await reckon([...base, '--option', 'temperature=1']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/no option "temperature".*maxRepairs/);
+    const after = (JSON.parse((await reckon(['runs', 'list', '--json'])).stdout) as { runs: unknown[] }).runs.length;
+    expect(after).toBe(before);
+  });
+});
+
+describe('reckon strategies', () => {
+  it('lists pyrag with every option, its default and description, from the registry', async () => {
+    const run = await reckon(['strategies', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const { strategies } = JSON.parse(run.stdout) as {
+      strategies: { id: string; options: { key: string; default: unknown; description: string }[] }[];
+    };
+    const pyrag = strategies.find((s) => s.id === 'pyrag')!;
+    expect(pyrag.options).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ key: 'maxRepairs', type: 'integer', default: 3, minimum: 0, maximum: 10 }),
+        expect.objectContaining({ key: 'boostedTopK', default: 10 }),
+        expect.objectContaining({ key: 'adaptiveRetrieval', type: 'boolean', default: true }),
+      ]),
+    );
+    for (const option of pyrag.options) expect(option.description).toMatch(/Default/);
+    const text = await reckon(['strategies']);
+    expect(text.stdout).toMatch(/pyrag — PyRAG/);
+    expect(text.stdout).toMatch(/maxRepairs = 3/);
+  });
 });
