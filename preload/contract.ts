@@ -50,7 +50,10 @@ export const strategyInfoSchema = z.object({
 export type StrategyInfo = z.infer<typeof strategyInfoSchema>;
 
 /** Values of a strategy's options by key; the engine checks them against the strategy's schema. */
-export const strategyOptionValuesSchema = z.record(z.string().max(64), z.union([z.number(), z.boolean(), z.string().max(1000)]));
+export const strategyOptionValuesSchema = z.record(
+  z.string().max(64),
+  z.union([z.number(), z.boolean(), z.string().max(1000)]),
+);
 
 export const errorPayloadSchema = z.object({ name: z.string(), code: z.string(), message: z.string() });
 export type ErrorPayload = z.infer<typeof errorPayloadSchema>;

@@ -53,7 +53,9 @@ export class TracePrinter {
         break;
       }
       case 'tool-result': {
-        const took = event.cached ? 'cached from the previous execution' : `${event.durationMs.toFixed(0)} ms`;
+        const took = event.cached
+          ? 'cached from the previous execution'
+          : `${event.durationMs.toFixed(0)} ms`;
         if (event.error) w(`  ← ${event.tool} failed: ${event.error}`);
         else if (event.chunks) {
           w(`  ← ${event.summary} (${took})`);
@@ -140,6 +142,8 @@ export function formatMetrics(m: RunMetrics, labels: Readonly<Record<string, str
   }
   const figures = Object.entries(m.strategy);
   if (figures.length > 0)
-    lines.push(`Strategy: ${figures.map(([key, value]) => `${labels[key] ?? key} ${String(value)}`).join(', ')}`);
+    lines.push(
+      `Strategy: ${figures.map(([key, value]) => `${labels[key] ?? key} ${String(value)}`).join(', ')}`,
+    );
   return lines.join('\n');
 }

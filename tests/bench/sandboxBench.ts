@@ -198,8 +198,6 @@ export const sandboxBenchmark: Benchmark = {
   },
 };
 
-const vmCallContext = { callIndex: 0, line: undefined, signal: new AbortController().signal };
-
 function row(metric: string, value: number, unit: string, notes?: string): BenchRow {
   return {
     benchmark: BENCHMARK,

@@ -212,7 +212,8 @@ describe('reckon ask --strategy pyrag with a replay model', () => {
     expect(ofType(failed.events, 'repair-requested')).toEqual([]);
     expect(failed.error).toMatchObject({ code: 'PROGRAM_RUNTIMEERROR' });
 
-    const before = (JSON.parse((await reckon(['runs', 'list', '--json'])).stdout) as { runs: unknown[] }).runs.length;
+    const before = (JSON.parse((await reckon(['runs', 'list', '--json'])).stdout) as { runs: unknown[] }).runs
+      .length;
     const badValue = await reckon([...base, '--option', 'maxRepairs=lots']);
     expect(badValue.code).toBe(2);
     expect(badValue.stderr).toMatch(/maxRepairs.*takes a number/);
@@ -222,7 +223,8 @@ describe('reckon ask --strategy pyrag with a replay model', () => {
     const unknown = await reckon([...base, '--option', 'temperature=1']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/no option "temperature".*maxRepairs/);
-    const after = (JSON.parse((await reckon(['runs', 'list', '--json'])).stdout) as { runs: unknown[] }).runs.length;
+    const after = (JSON.parse((await reckon(['runs', 'list', '--json'])).stdout) as { runs: unknown[] }).runs
+      .length;
     expect(after).toBe(before);
   });
 });

@@ -11,7 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { GenerateOptions, LlmBackend } from '../../main/engine/models/LlmBackend.ts';
 import { createReplayBackend } from '../../main/engine/models/ReplayBackend.ts';
-import { closeDefaultSandboxHost, runSandboxedProgram } from '../../main/engine/sandbox/runSandboxedProgram.ts';
+import {
+  closeDefaultSandboxHost,
+  runSandboxedProgram,
+} from '../../main/engine/sandbox/runSandboxedProgram.ts';
 import type { RetrievedDoc } from '../../main/engine/sandbox/SandboxTypes.ts';
 import { pyragOptionsSchema, runPyrag, type PyragOptions } from '../../main/engine/strategies/pyrag/pyrag.ts';
 import type { StrategyOutcome } from '../../main/engine/strategies/Strategy.ts';
@@ -44,7 +47,10 @@ function search(query: string, k: number): RetrievedDoc[] {
   const words = new Set(query.toLowerCase().split(/\W+/).filter(Boolean));
   return CORPUS.map((doc) => ({
     ...doc,
-    score: doc.text.toLowerCase().split(/\W+/).filter((w) => words.has(w)).length,
+    score: doc.text
+      .toLowerCase()
+      .split(/\W+/)
+      .filter((w) => words.has(w)).length,
   }))
     .sort((a, b) => b.score - a.score || a.id - b.id)
     .slice(0, k);
@@ -52,7 +58,10 @@ function search(query: string, k: number): RetrievedDoc[] {
 
 type Line = { role: string; output: string };
 const js = (code: string): string => `\`\`\`javascript\n${code}\n\`\`\``;
-const decompose = (...subQuestions: string[]): Line => ({ role: 'decompose', output: JSON.stringify(subQuestions) });
+const decompose = (...subQuestions: string[]): Line => ({
+  role: 'decompose',
+  output: JSON.stringify(subQuestions),
+});
 const answer = (text: string, reasoning = 'Document [1] says so.'): Line => ({
   role: 'answer',
   output: `${reasoning}\n<answer>${text}</answer>`,
@@ -127,7 +136,10 @@ describe('PyRAG control paths', () => {
       { role: 'decompose', output: 'Sure! The sub-questions are: capital, river.' },
       { role: 'decompose', output: '{"not": "a list"}' },
       { role: 'decompose', output: '[]' },
-      { role: 'plan', output: js('const d = await retrieve("capital of France");\nreturn await answer("Which river?", d);') },
+      {
+        role: 'plan',
+        output: js('const d = await retrieve("capital of France");\nreturn await answer("Which river?", d);'),
+      },
       answer('Seine'),
     ]);
     expect(ofType(events, 'decomposition')).toEqual([
@@ -150,7 +162,12 @@ describe('PyRAG control paths', () => {
       { role: 'plan', output: js('let let = 1;') },
       answer('Seine'),
     ]);
-    expect(ofType(events, 'program-generated').map((e) => e.purpose)).toEqual(['plan', 'plan', 'plan', 'fallback']);
+    expect(ofType(events, 'program-generated').map((e) => e.purpose)).toEqual([
+      'plan',
+      'plan',
+      'plan',
+      'fallback',
+    ]);
     expect(ofType(events, 'syntax-error')).toHaveLength(3);
     expect(requests[2]!.messages.at(-1)!.content).toMatch(/failed with SyntaxError on line 1/);
     expect(outcome).toMatchObject({ answer: 'Seine', failure: null });
@@ -171,12 +188,18 @@ describe('PyRAG control paths', () => {
       answer('Seine', 'The river is the Seine.'),
     ]);
     const boosts = ofType(events, 'retrieval-boosted');
-    expect(boosts).toEqual([expect.objectContaining({ path: 'sentinel-final', fromK: 5, toK: 10, sentinel: 'unknown' })]);
+    expect(boosts).toEqual([
+      expect.objectContaining({ path: 'sentinel-final', fromK: 5, toK: 10, sentinel: 'unknown' }),
+    ]);
     expect(retrieves.map((r) => r.k)).toEqual([5, 5, 10]);
     const rerun = ofType(events, 'tool-result').filter((e) => e.execution === 2);
     expect(rerun.map((e) => e.cached === true)).toEqual([true, true, false, false, false]);
     expect(outcome).toMatchObject({ answer: 'Seine', reasoning: 'The river is the Seine.', failure: null });
-    expect(outcome.metrics.strategy).toMatchObject({ boosts: 1, boostPath: 'sentinel-final', cachedCalls: 2 });
+    expect(outcome.metrics.strategy).toMatchObject({
+      boosts: 1,
+      boostPath: 'sentinel-final',
+      cachedCalls: 2,
+    });
   });
 
   it('boosts both retrieves behind two sentinel answers in one re-run and reuses the unchanged hop', async () => {
@@ -238,10 +261,20 @@ describe('PyRAG control paths', () => {
     ]);
     const feedback = requests[3]!.messages.at(-1)!.content;
     expect(feedback).toMatch(/```python block, but the program must be JavaScript/);
-    expect(feedback).toMatch(/You were fixing this earlier failure, which must still be fixed: RuntimeError on line 2/);
+    expect(feedback).toMatch(
+      /You were fixing this earlier failure, which must still be fixed: RuntimeError on line 2/,
+    );
     expect(outcome.answer).toBeNull();
-    expect(outcome.failure).toMatchObject({ code: 'RuntimeError', message: expect.stringMatching(/after 1 repair round:/) });
-    expect(outcome.metrics.program).toMatchObject({ repairs: 1, executions: 2, executable: false, exceptionKind: 'RuntimeError' });
+    expect(outcome.failure).toMatchObject({
+      code: 'RuntimeError',
+      message: expect.stringMatching(/after 1 repair round:/),
+    });
+    expect(outcome.metrics.program).toMatchObject({
+      repairs: 1,
+      executions: 2,
+      executable: false,
+      exceptionKind: 'RuntimeError',
+    });
   });
 
   it('does not repair a host error: the search failing is not the program’s fault', async () => {
@@ -251,14 +284,20 @@ describe('PyRAG control paths', () => {
       () => Promise.reject(new Error('the corpus is locked by another process')),
     );
     expect(ofType(events, 'repair-requested')).toEqual([]);
-    expect(outcome.failure).toMatchObject({ code: 'HostError', message: expect.stringMatching(/corpus is locked/) });
+    expect(outcome.failure).toMatchObject({
+      code: 'HostError',
+      message: expect.stringMatching(/corpus is locked/),
+    });
   });
 
   it('keeps a sentinel answer when adaptive retrieval is off', async () => {
     const { outcome, events } = await runScripted(
       [
         decompose('Which river?'),
-        { role: 'plan', output: js('const d = await retrieve("river");\nreturn await answer("Which river?", d);') },
+        {
+          role: 'plan',
+          output: js('const d = await retrieve("river");\nreturn await answer("Which river?", d);'),
+        },
         answer('unknown', 'Nothing here.'),
       ],
       { adaptiveRetrieval: false },

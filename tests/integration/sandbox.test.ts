@@ -212,7 +212,12 @@ describe('SandboxHost', () => {
         "  __reckonLine = 5; return await answer('born?', docs);",
         '})()',
       ].join('\n');
-      const result = await host.run({ script, tools: tools.table, limits: LIMITS, onEvent: (e) => events.push(e) });
+      const result = await host.run({
+        script,
+        tools: tools.table,
+        limits: LIMITS,
+        onEvent: (e) => events.push(e),
+      });
       expect(valueOf(result)).toBe('London');
       expect(events.filter((e) => e.type === 'host-call').map((e) => (e as { line: number }).line)).toEqual([
         3, 5,
@@ -338,7 +343,11 @@ describe('SandboxHost', () => {
     expect(
       valueOf(await host.run({ script: 'undefined', tools: new FakeTools().table, limits: LIMITS })),
     ).toBeUndefined();
-    const stuck = await host.run({ script: 'new Promise(() => {})', tools: new FakeTools().table, limits: LIMITS });
+    const stuck = await host.run({
+      script: 'new Promise(() => {})',
+      tools: new FakeTools().table,
+      limits: LIMITS,
+    });
     expect(failureOf(stuck).kind).toBe('RuntimeError');
     expect(failureOf(stuck).message).toMatch(/can never settle/);
     expect(stuck.metrics.durationMs).toBeLessThan(1_000);
@@ -393,8 +402,12 @@ describe('SandboxHost', () => {
     await expect(
       host.run({ script: '1', tools: tools.table, limits: { stackBytes: 1024 * 1024 } }),
     ).rejects.toBeInstanceOf(SandboxUsageError);
-    await expect(host.run({ script: '1', tools: tools.table, limits: { stackBytes: 0 } })).rejects.toThrow(/stackBytes/);
-    await expect(host.run({ script: '1', tools: tools.table, limits: { deadlineMs: -1 } })).rejects.toThrow(/deadlineMs/);
+    await expect(host.run({ script: '1', tools: tools.table, limits: { stackBytes: 0 } })).rejects.toThrow(
+      /stackBytes/,
+    );
+    await expect(host.run({ script: '1', tools: tools.table, limits: { deadlineMs: -1 } })).rejects.toThrow(
+      /deadlineMs/,
+    );
     await expect(host.run({ script: 42 as unknown as string, tools: tools.table })).rejects.toMatchObject({
       code: 'SANDBOX_INVALID_OPTIONS',
     });

@@ -419,10 +419,14 @@ describe('host-call limits', () => {
 
   it('stops a host call that never returns at the host-time budget, not the deadline', async () => {
     const tools = new FakeTools(true);
-    const { elapsedMs, error } = await expectFailure("(async () => await retrieve('stalls'))()", 'HostTimeLimit', {
-      tools,
-      limits: { hostTimeBudgetMs: DEADLINE_MS * 2 },
-    });
+    const { elapsedMs, error } = await expectFailure(
+      "(async () => await retrieve('stalls'))()",
+      'HostTimeLimit',
+      {
+        tools,
+        limits: { hostTimeBudgetMs: DEADLINE_MS * 2 },
+      },
+    );
     expect(error.message).toMatch(/not at fault/);
     expect(elapsedMs).toBeGreaterThanOrEqual(DEADLINE_MS * 2 - 50);
     expect(elapsedMs).toBeLessThan(DEADLINE_MS * 2 + 400);

@@ -43,8 +43,16 @@ describe('answerMessages', () => {
 
 describe('parseAnswerOutput extraction edge cases', () => {
   it.each([
-    ['a stray <answer> in the reasoning', 'I will put it in an <answer> tag. [1] says Paris.\n<answer>Paris</answer>', 'Paris'],
-    ['two complete tags: the last wins', '<answer>London</answer> Wait, [2] corrects it. <answer>Paris</answer>', 'Paris'],
+    [
+      'a stray <answer> in the reasoning',
+      'I will put it in an <answer> tag. [1] says Paris.\n<answer>Paris</answer>',
+      'Paris',
+    ],
+    [
+      'two complete tags: the last wins',
+      '<answer>London</answer> Wait, [2] corrects it. <answer>Paris</answer>',
+      'Paris',
+    ],
     ['nested quotes', '<answer>"\'Paris\'"</answer>', 'Paris'],
     ['an unbalanced leading quote', '<answer>"Paris</answer>', 'Paris'],
     ['an unbalanced trailing quote', "<answer>Paris'</answer>", 'Paris'],

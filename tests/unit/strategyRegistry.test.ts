@@ -55,13 +55,32 @@ describe('StrategyRegistry', () => {
       description: 'Repeats the question; a test of the registry.',
       corpus: 'none',
       options: [
-        { key: 'times', type: 'integer', default: 2, description: 'How often to repeat. Default 2.', minimum: 1, maximum: 5 },
-        { key: 'shout', type: 'boolean', default: false, description: 'Upper-case the answer. Default false.' },
+        {
+          key: 'times',
+          type: 'integer',
+          default: 2,
+          description: 'How often to repeat. Default 2.',
+          minimum: 1,
+          maximum: 5,
+        },
+        {
+          key: 'shout',
+          type: 'boolean',
+          default: false,
+          description: 'Upper-case the answer. Default false.',
+        },
       ],
       metrics: [{ key: 'repeats', label: 'Repeats', description: 'How often the question was repeated' }],
     });
     const handle = startRun(
-      { kind: 'question', question: 'hi', strategy: 'echo', options: { times: 3 }, model: 'fake', corpus: null },
+      {
+        kind: 'question',
+        question: 'hi',
+        strategy: 'echo',
+        options: { times: 3 },
+        model: 'fake',
+        corpus: null,
+      },
       {
         engine: noEngine,
         strategies: registry,
@@ -102,7 +121,9 @@ describe('StrategyRegistry', () => {
       id: 'undocumented',
       options: z.object({ times: z.number().default(1) }),
     });
-    expect(() => new StrategyRegistry([undocumented])).toThrow(/"times" of strategy undocumented needs a description/);
+    expect(() => new StrategyRegistry([undocumented])).toThrow(
+      /"times" of strategy undocumented needs a description/,
+    );
     const noDefault = defineStrategy({
       ...echoStrategy,
       id: 'no-default',
@@ -115,7 +136,8 @@ describe('StrategyRegistry', () => {
   it('documents every option of every registered strategy with its default', () => {
     for (const info of strategyRegistry.list()) {
       expect(info.description.length, info.id).toBeGreaterThan(20);
-      for (const option of info.options) expect(option.description, `${info.id}.${option.key}`).toMatch(/Default/);
+      for (const option of info.options)
+        expect(option.description, `${info.id}.${option.key}`).toMatch(/Default/);
     }
   });
 });

@@ -99,7 +99,9 @@ export function registerAsk(program: Command, run: CommandRunner): void {
           ctx.out(`  corpus: ${strategy.corpus}`);
           if (strategy.options.length > 0) ctx.out('  options (--option key=value):');
           for (const option of strategy.options)
-            ctx.out(`    ${option.key} = ${String(option.default)}  (${describeRange(option)}) ${option.description}`);
+            ctx.out(
+              `    ${option.key} = ${String(option.default)}  (${describeRange(option)}) ${option.description}`,
+            );
           ctx.out('');
         }
         return ExitCode.OK;

@@ -242,7 +242,9 @@ export function createAppService(options: AppServiceOptions): AppService {
    * Starts a run the way startRun does (the active model unless one is given, the sandbox and
    * retry settings applied), streams its events and tracks it for cancelRun and close().
    */
-  function launchRun({ question, corpus, strategy, options, model, k, mode }: LaunchRunRequest): { runId: string } {
+  function launchRun({ question, corpus, strategy, options, model, k, mode }: LaunchRunRequest): {
+    runId: string;
+  } {
     const current = settings.get();
     const spec = model ?? current.activeModel;
     if (spec === null) {

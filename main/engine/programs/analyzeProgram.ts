@@ -280,6 +280,9 @@ export function analyzeParsedProgram(
  * normalizeProgramText first for model output); throws acorn's SyntaxError, with `loc`, when it
  * does not parse — prepareProgram reports the same failure as a value instead.
  */
-export function analyzeProgram(code: string, options: { hostTools?: readonly string[] } = {}): ProgramAnalysis {
+export function analyzeProgram(
+  code: string,
+  options: { hostTools?: readonly string[] } = {},
+): ProgramAnalysis {
   return analyzeParsedProgram(code, parseProgramSource(code), options);
 }

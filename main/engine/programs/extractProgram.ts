@@ -130,7 +130,8 @@ export function foreignFenceLanguage(modelOutput: string): string | undefined {
   const text = withoutThinking(modelOutput.replace(/\r\n?/g, '\n'));
   const blocks = fencedBlocks(text).filter((block) => block.code.trim().length > 0);
   if (blocks.length === 0) return undefined;
-  if (blocks.some((block) => block.label === '' || JAVASCRIPT_FENCE_LABELS.has(block.label))) return undefined;
+  if (blocks.some((block) => block.label === '' || JAVASCRIPT_FENCE_LABELS.has(block.label)))
+    return undefined;
   return blocks[0]!.label;
 }
 

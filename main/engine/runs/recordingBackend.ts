@@ -101,7 +101,12 @@ export interface LlmAttemptStats {
  * attempt reports none). id, parallelism and dispose() pass through.
  */
 export function countingBackend(backend: LlmBackend): LlmBackend & { stats(): LlmAttemptStats } {
-  const totals: LlmAttemptStats = { llmCalls: 0, promptTokens: 0, completionTokens: 0, tokensEstimated: false };
+  const totals: LlmAttemptStats = {
+    llmCalls: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+    tokensEstimated: false,
+  };
   return {
     id: backend.id,
     parallelism: backend.parallelism,

@@ -171,7 +171,9 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
         now,
         signal,
       };
-      outcome = descriptor ? await descriptor.run(context) : await runUserProgram(request.kind === 'program' ? request.code : '', context);
+      outcome = descriptor
+        ? await descriptor.run(context)
+        : await runUserProgram(request.kind === 'program' ? request.code : '', context);
       if (signal.aborted) throw new CancelledError();
     } catch (caught) {
       error = signal.aborted ? new CancelledError('The run was cancelled.') : toReckonError(caught);
@@ -180,7 +182,12 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
       await llmLease?.release();
     }
 
-    const stats = counting?.stats() ?? { llmCalls: 0, promptTokens: 0, completionTokens: 0, tokensEstimated: false };
+    const stats = counting?.stats() ?? {
+      llmCalls: 0,
+      promptTokens: 0,
+      completionTokens: 0,
+      tokensEstimated: false,
+    };
     const metrics: RunMetrics = {
       llmCalls: stats.llmCalls,
       promptTokens: stats.promptTokens,

@@ -21,7 +21,6 @@ import {
   InvalidGuestValueError,
   RESULT_READ_POLICY,
   type GuestReadPolicy,
-  type JsonValue,
 } from './guestValues.ts';
 import type { ExecutorOutcome, GuestToolSpec, HostCallReply, HostCallRequest } from './sandboxProtocol.ts';
 
@@ -552,7 +551,9 @@ class ProgramRun {
           value.dispose();
         }
       } else {
-        const message = capMessage(reply.invalid ? `${call.tool}(): ${reply.message}` : `${call.tool}() failed: ${reply.message}`);
+        const message = capMessage(
+          reply.invalid ? `${call.tool}(): ${reply.message}` : `${call.tool}() failed: ${reply.message}`,
+        );
         const kind = reply.invalid ? 'InvalidHostArgument' : 'HostError';
         this.#fail({ kind, message, ...(call.line !== undefined ? { line: call.line } : {}) });
         const error = ctx.newError({ name: kind, message });

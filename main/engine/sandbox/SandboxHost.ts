@@ -284,7 +284,10 @@ export class SandboxHost {
       runId,
       script: options.script,
       limits,
-      tools: Object.entries(options.tools).map(([name, tool]) => ({ name, parameters: tool.parameters ?? [] })),
+      tools: Object.entries(options.tools).map(([name, tool]) => ({
+        name,
+        parameters: tool.parameters ?? [],
+      })),
     });
   }
 
@@ -345,10 +348,18 @@ export class SandboxHost {
   }
 
   #onHostCall(slot: WorkerSlot, run: ActiveRun, call: HostCallRequest): void {
-    const tool = Object.hasOwn(run.job.options.tools, call.tool) ? run.job.options.tools[call.tool] : undefined;
+    const tool = Object.hasOwn(run.job.options.tools, call.tool)
+      ? run.job.options.tools[call.tool]
+      : undefined;
     run.hostCalls += 1;
     run.hostCallsByTool[call.tool] = (run.hostCallsByTool[call.tool] ?? 0) + 1;
-    emit(run, { type: 'host-call', callIndex: call.callIndex, tool: call.tool, args: call.args, line: call.line });
+    emit(run, {
+      type: 'host-call',
+      callIndex: call.callIndex,
+      tool: call.tool,
+      args: call.args,
+      line: call.line,
+    });
     const context: HostCallContext = {
       callIndex: call.callIndex,
       line: call.line,
@@ -558,14 +569,17 @@ function validateRunOptions(options: SandboxRunOptions): SandboxLimits {
   if (typeof tools !== 'object' || tools === null) throw invalid('The sandbox needs a table of host tools.');
   for (const [name, tool] of Object.entries(tools)) {
     if (!TOOL_NAME.test(name) || RESERVED_GLOBAL_NAMES.has(name))
-      throw invalid(`"${name}" cannot be a host tool name: use a plain identifier that is not a sandbox global.`);
+      throw invalid(
+        `"${name}" cannot be a host tool name: use a plain identifier that is not a sandbox global.`,
+      );
     if (
       typeof tool !== 'object' ||
       tool === null ||
       typeof tool.validate !== 'function' ||
       typeof tool.call !== 'function' ||
       typeof tool.usage !== 'string' ||
-      (tool.parameters !== undefined && !(Array.isArray(tool.parameters) && tool.parameters.every((p) => typeof p === 'string')))
+      (tool.parameters !== undefined &&
+        !(Array.isArray(tool.parameters) && tool.parameters.every((p) => typeof p === 'string')))
     )
       throw invalid(`Host tool "${name}" needs validate(), call() and a usage line.`);
   }

@@ -152,7 +152,11 @@ export class ProgramLoop {
   readonly #maxTokens: number;
   readonly #checkResult: ProgramLoopOptions['checkResult'];
 
-  constructor(context: StrategyContext<unknown>, phaseMs: Record<string, number>, options: ProgramLoopOptions = {}) {
+  constructor(
+    context: StrategyContext<unknown>,
+    phaseMs: Record<string, number>,
+    options: ProgramLoopOptions = {},
+  ) {
     this.#context = context;
     this.#phaseMs = phaseMs;
     this.#toolNames = options.toolNames ?? ['retrieve', 'answer'];
@@ -165,7 +169,12 @@ export class ProgramLoop {
   adopt(code: string, purpose: string): PreparedProgram | SandboxFailure {
     const source = normalizeProgramText(code);
     this.metrics.programAttempts++;
-    this.#context.emit({ type: 'program-generated', attempt: this.metrics.programAttempts, purpose, code: source });
+    this.#context.emit({
+      type: 'program-generated',
+      attempt: this.metrics.programAttempts,
+      purpose,
+      code: source,
+    });
     const prepared = prepareProgram(source, { hostFunctions: this.#toolNames });
     if (prepared.ok) return prepared.program;
     this.#emitSyntaxError(prepared.error);
@@ -192,12 +201,19 @@ export class ProgramLoop {
         const language = foreignFenceLanguage(output.text);
         const extracted = extractProgram(output.text);
         const code = normalizeProgramText(extracted?.code ?? output.text);
-        emit({ type: 'program-generated', attempt: this.metrics.programAttempts, purpose: request.purpose, code });
-        const prepared = language === undefined ? prepareProgram(code, { hostFunctions: this.#toolNames }) : undefined;
+        emit({
+          type: 'program-generated',
+          attempt: this.metrics.programAttempts,
+          purpose: request.purpose,
+          code,
+        });
+        const prepared =
+          language === undefined ? prepareProgram(code, { hostFunctions: this.#toolNames }) : undefined;
         if (prepared?.ok) return prepared.program;
-        const error: SandboxFailure = prepared?.ok === false
-          ? prepared.error
-          : { kind: 'SyntaxError', message: `The reply is ${language} code, not JavaScript.` };
+        const error: SandboxFailure =
+          prepared?.ok === false
+            ? prepared.error
+            : { kind: 'SyntaxError', message: `The reply is ${language} code, not JavaScript.` };
         this.#emitSyntaxError(error);
         messages = request.feedback(code, {
           kind: 'SyntaxError',
@@ -257,11 +273,19 @@ export class ProgramLoop {
   ): Promise<{ program: PreparedProgram; execution: ProgramExecution; rounds: number }> {
     let execution = await this.execute(program, options.tools());
     let rounds = 0;
-    while (execution.failure && REPAIRABLE_FAILURES.has(execution.failure.kind) && rounds < options.maxRepairs) {
+    while (
+      execution.failure &&
+      REPAIRABLE_FAILURES.has(execution.failure.kind) &&
+      rounds < options.maxRepairs
+    ) {
       rounds++;
       this.metrics.repairs++;
       const failure = execution.failure;
-      const problem: ProgramProblem = { kind: failure.kind, message: failure.message, line: failure.line ?? null };
+      const problem: ProgramProblem = {
+        kind: failure.kind,
+        message: failure.message,
+        line: failure.line ?? null,
+      };
       this.#context.emit({
         type: 'repair-requested',
         round: this.metrics.repairs,

@@ -43,7 +43,10 @@ export class StrategyRegistry {
   constructor(descriptors: readonly StrategyDescriptor[]) {
     for (const descriptor of descriptors) {
       if (!STRATEGY_ID.test(descriptor.id))
-        throw new ReckonError('INVALID_STRATEGY', `Strategy id "${descriptor.id}" must be lower-case letters, digits and dashes.`);
+        throw new ReckonError(
+          'INVALID_STRATEGY',
+          `Strategy id "${descriptor.id}" must be lower-case letters, digits and dashes.`,
+        );
       if (this.#byId.has(descriptor.id))
         throw new ReckonError('INVALID_STRATEGY', `Strategy "${descriptor.id}" is registered twice.`);
       this.#byId.set(descriptor.id, descriptor);
@@ -103,7 +106,9 @@ export class StrategyRegistry {
     for (const pair of pairs) {
       const eq = pair.indexOf('=');
       if (eq <= 0)
-        throw new InvalidStrategyOptionsError(`--option takes key=value, for example maxRepairs=1; got "${pair}".`);
+        throw new InvalidStrategyOptionsError(
+          `--option takes key=value, for example maxRepairs=1; got "${pair}".`,
+        );
       const key = pair.slice(0, eq).trim();
       const raw = pair.slice(eq + 1).trim();
       const option = info.options.find((candidate) => candidate.key === key);
@@ -128,9 +133,13 @@ export function describeStrategy(descriptor: StrategyDescriptor): StrategyInfo {
   };
   const options: StrategyOptionInfo[] = Object.entries(schema.properties ?? {}).map(([key, property]) => {
     const fail = (what: string): never => {
-      throw new ReckonError('INVALID_STRATEGY', `Option "${key}" of strategy ${descriptor.id} needs ${what}.`);
+      throw new ReckonError(
+        'INVALID_STRATEGY',
+        `Option "${key}" of strategy ${descriptor.id} needs ${what}.`,
+      );
     };
-    const description = typeof property.description === 'string' ? property.description : fail('a description (.describe)');
+    const description =
+      typeof property.description === 'string' ? property.description : fail('a description (.describe)');
     const value = property.default;
     if (typeof value !== 'number' && typeof value !== 'boolean' && typeof value !== 'string')
       return fail('a default (.default) that is a number, boolean or string');
@@ -164,7 +173,9 @@ function coerceOption(option: StrategyOptionInfo, raw: string): number | boolean
   if (option.type === 'integer' || option.type === 'number') {
     const value = Number(raw);
     if (raw === '' || !Number.isFinite(value))
-      throw new InvalidStrategyOptionsError(`Option "${option.key}" takes a number (${describeRange(option)}); got "${raw}".`);
+      throw new InvalidStrategyOptionsError(
+        `Option "${option.key}" takes a number (${describeRange(option)}); got "${raw}".`,
+      );
     return value;
   }
   if (option.type === 'boolean') {

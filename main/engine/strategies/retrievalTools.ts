@@ -29,8 +29,14 @@ export function retrieveTool(
       const [query, k] = args;
       if (typeof query !== 'string')
         throw new HostArgumentError(`query must be a string, not ${describeJson(query)}`);
-      if (k !== undefined && k !== null && !(typeof k === 'number' && Number.isInteger(k) && k >= 1 && k <= MAX_RETRIEVE_K)) {
-        throw new HostArgumentError(`k must be a whole number from 1 to ${MAX_RETRIEVE_K}, not ${describeJson(k)}`);
+      if (
+        k !== undefined &&
+        k !== null &&
+        !(typeof k === 'number' && Number.isInteger(k) && k >= 1 && k <= MAX_RETRIEVE_K)
+      ) {
+        throw new HostArgumentError(
+          `k must be a whole number from 1 to ${MAX_RETRIEVE_K}, not ${describeJson(k)}`,
+        );
       }
       return { query, k: typeof k === 'number' ? k : undefined };
     },

@@ -37,7 +37,8 @@ export function traceSandboxEvent(
         durationMs: event.durationMs,
         ...(options.cached ? { cached: true } : {}),
       };
-      if (event.error !== undefined) return { ...base, summary: `failed: ${event.error}`, error: event.error };
+      if (event.error !== undefined)
+        return { ...base, summary: `failed: ${event.error}`, error: event.error };
       if (event.tool === 'retrieve' && Array.isArray(event.result)) {
         const docs = event.result as unknown as RetrievedDoc[];
         return {

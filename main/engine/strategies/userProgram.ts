@@ -8,7 +8,10 @@ import { ProgramLoop } from './ProgramLoop.ts';
 import { answerTool, retrieveTool } from './retrievalTools.ts';
 import type { StrategyContext, StrategyOutcome } from './Strategy.ts';
 
-export async function runUserProgram(code: string, context: StrategyContext<unknown>): Promise<StrategyOutcome> {
+export async function runUserProgram(
+  code: string,
+  context: StrategyContext<unknown>,
+): Promise<StrategyOutcome> {
   const phaseMs: Record<string, number> = {};
   const loop = new ProgramLoop(context, phaseMs);
   const metrics = { phaseMs, program: loop.metrics, strategy: {} };
@@ -16,13 +19,20 @@ export async function runUserProgram(code: string, context: StrategyContext<unkn
   if (!('script' in program)) {
     loop.metrics.executable = false;
     loop.metrics.exceptionKind = 'SyntaxError';
-    return { answer: null, reasoning: null, citations: [], failure: { code: 'SyntaxError', message: program.message }, metrics };
+    return {
+      answer: null,
+      reasoning: null,
+      citations: [],
+      failure: { code: 'SyntaxError', message: program.message },
+      metrics,
+    };
   }
   const execution = await loop.execute(program, {
     tools: {
       retrieve: retrieveTool(({ query, k }, call) => context.retrieve(query, k ?? context.topK, call.signal)),
-      answer: answerTool(async ({ question, docs }, call) =>
-        (await callAnswerModel(context.llm, question, docs, { signal: call.signal })).answer,
+      answer: answerTool(
+        async ({ question, docs }, call) =>
+          (await callAnswerModel(context.llm, question, docs, { signal: call.signal })).answer,
       ),
     },
   });

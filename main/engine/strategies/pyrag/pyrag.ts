@@ -77,9 +77,27 @@ export const pyragOptionsSchema = z
       .max(10)
       .default(3)
       .describe('Repair rounds after a runtime failure. Default 3.'),
-    decomposeMaxTokens: z.number().int().min(16).max(8192).default(256).describe('Token budget of decomposition. Default 256.'),
-    planMaxTokens: z.number().int().min(64).max(8192).default(768).describe('Token budget of one program. Default 768.'),
-    answerMaxTokens: z.number().int().min(16).max(8192).default(256).describe('Token budget of one answer() call. Default 256.'),
+    decomposeMaxTokens: z
+      .number()
+      .int()
+      .min(16)
+      .max(8192)
+      .default(256)
+      .describe('Token budget of decomposition. Default 256.'),
+    planMaxTokens: z
+      .number()
+      .int()
+      .min(64)
+      .max(8192)
+      .default(768)
+      .describe('Token budget of one program. Default 768.'),
+    answerMaxTokens: z
+      .number()
+      .int()
+      .min(16)
+      .max(8192)
+      .default(256)
+      .describe('Token budget of one answer() call. Default 256.'),
   })
   .strict();
 export type PyragOptions = z.output<typeof pyragOptionsSchema>;
@@ -174,7 +192,8 @@ export async function runPyrag(context: StrategyContext<PyragOptions>): Promise<
   });
   if (!program) {
     const fallback = loop.adopt(fallbackProgram(question), 'fallback');
-    if (!('script' in fallback)) throw new Error(`The built-in fallback program does not parse: ${fallback.message}`);
+    if (!('script' in fallback))
+      throw new Error(`The built-in fallback program does not parse: ${fallback.message}`);
     program = fallback;
     figures.fallbackProgram = true;
   }
@@ -346,10 +365,12 @@ function chooseBoosts(log: ExecutionLog, value: JsonValue | undefined, boostedTo
   for (const call of log.answers) {
     const sentinel = matchSentinel(call.parsed.answer);
     if (!sentinel || call.docs.length === 0) continue;
-    for (const ordinal of feedingRetrieves(log.retrieves, call.docs)) add(ordinal, 'sentinel-answer', sentinel);
+    for (const ordinal of feedingRetrieves(log.retrieves, call.docs))
+      add(ordinal, 'sentinel-answer', sentinel);
   }
   const finalSentinel = matchSentinel(answerText(value));
-  if (finalSentinel && log.retrieves.length > 0) add(log.retrieves.length - 1, 'sentinel-final', finalSentinel);
+  if (finalSentinel && log.retrieves.length > 0)
+    add(log.retrieves.length - 1, 'sentinel-final', finalSentinel);
   return [...boosts.values()].sort((a, b) => a.ordinal - b.ordinal);
 }
 
@@ -368,8 +389,7 @@ function feedingRetrieves(retrieves: readonly RetrieveRecord[], docs: readonly R
   for (const call of retrieves) {
     const found = call.docs.map((doc) => [`#${doc.id}`, doc.text]);
     const overlap = given.filter((k) => found.some((pair) => pair.includes(k))).length;
-    const exact =
-      given.length === found.length && given.every((k, i) => found[i]!.includes(k)) ? 0.5 : 0;
+    const exact = given.length === found.length && given.every((k, i) => found[i]!.includes(k)) ? 0.5 : 0;
     const score = overlap + exact;
     if (overlap === 0 || score < bestScore) continue;
     if (score > bestScore) best = [];
@@ -386,7 +406,8 @@ function feedingRetrieves(retrieves: readonly RetrieveRecord[], docs: readonly R
  */
 function citationsOf(log: ExecutionLog): Citation[] {
   const byText = new Map<string, RetrievedDoc>();
-  for (const call of log.retrieves) for (const doc of call.docs) if (!byText.has(doc.text)) byText.set(doc.text, doc);
+  for (const call of log.retrieves)
+    for (const doc of call.docs) if (!byText.has(doc.text)) byText.set(doc.text, doc);
   const seen = new Map<number, Citation>();
   for (const call of log.answers) {
     if (call.docs.length === 0 || matchSentinel(call.parsed.answer)) continue;
@@ -421,7 +442,12 @@ async function decompose(
       return { subQuestions: parsed, fallback: false };
     }
   }
-  emit({ type: 'decomposition', subQuestions: [question], attempts: options.maxDecomposeAttempts, fallback: true });
+  emit({
+    type: 'decomposition',
+    subQuestions: [question],
+    attempts: options.maxDecomposeAttempts,
+    fallback: true,
+  });
   return { subQuestions: [question], fallback: true };
 }
 
