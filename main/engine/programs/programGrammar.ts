@@ -56,13 +56,37 @@ export interface ProgramGrammarOptions {
    * it). Default: DEFAULT_PROGRAM_DECLARATIONS ('var').
    */
   declarations?: ProgramDeclarationStyle;
+  /**
+   * Tighter (or looser) bounds than PROGRAM_GRAMMAR_LIMITS, e.g. to make every program fit a token
+   * budget. Each must be a non-negative integer; expressionDepth at least 2 and listItems at least
+   * 1. Default: PROGRAM_GRAMMAR_LIMITS.
+   */
+  limits?: Partial<ProgramGrammarLimits>;
+}
+
+/** The bounds of the grammar's language; see PROGRAM_GRAMMAR_LIMITS for each one's meaning. */
+export interface ProgramGrammarLimits {
+  statements: number;
+  blockStatements: number;
+  blockDepth: number;
+  elseIfs: number;
+  expressionDepth: number;
+  identifierTail: number;
+  stringLength: number;
+  commentLength: number;
+  binaryOperators: number;
+  memberLinks: number;
+  listItems: number;
+  integerDigits: number;
+  fractionDigits: number;
+  indent: number;
 }
 
 /** Declarations are `var` unless asked otherwise: only then does every accepted program parse. */
 export const DEFAULT_PROGRAM_DECLARATIONS: ProgramDeclarationStyle = 'var';
 
 /** The bounds that keep the grammar's language finite (so a random model also reaches the end). */
-export const PROGRAM_GRAMMAR_LIMITS = Object.freeze({
+export const PROGRAM_GRAMMAR_LIMITS: Readonly<ProgramGrammarLimits> = Object.freeze({
   /** Top-level statements before the final `return`. */
   statements: 16,
   /** Statements in one `if`/`else` block (a `return` may follow them). */
@@ -163,11 +187,11 @@ const TEXT_EXCLUDED = '\\x00-\\x1F\\x7F\\x85\\u2028\\u2029<';
 
 /**
  * Builds the GBNF grammar (root rule `root`) of programs that call `options.toolNames`. Defaults:
- * fenced false, declarations DEFAULT_PROGRAM_DECLARATIONS ('var'); the bounds are
- * PROGRAM_GRAMMAR_LIMITS. Every string it accepts passes prepareProgram (with `hostFunctions` =
+ * fenced false, declarations DEFAULT_PROGRAM_DECLARATIONS ('var'), limits PROGRAM_GRAMMAR_LIMITS. Every string it accepts passes prepareProgram (with `hostFunctions` =
  * the tool names), and, when fenced, extractProgram first; with `declarations: 'lexical'` except
  * for names declared twice in one scope. Throws ReckonError 'INVALID_TOOL_NAME' for a tool name
- * that is not a plain identifier or is a reserved word. Pure and deterministic: the same options
+ * that is not a plain identifier or is a reserved word, 'INVALID_GRAMMAR_LIMIT' for a limit out of
+ * range. Pure and deterministic: the same options
  * give the same text (backends cache the compiled grammar per text).
  */
 export function buildProgramGrammar(options: ProgramGrammarOptions): string {
@@ -181,7 +205,7 @@ export function buildProgramGrammar(options: ProgramGrammarOptions): string {
     }
   }
   const declarations = options.declarations ?? DEFAULT_PROGRAM_DECLARATIONS;
-  const L = PROGRAM_GRAMMAR_LIMITS;
+  const L = resolveLimits(options.limits);
   const rules = new Map<string, string>();
   const rule = (name: string, body: string): string => {
     rules.set(name, body);
@@ -189,7 +213,7 @@ export function buildProgramGrammar(options: ProgramGrammarOptions): string {
   };
   const upTo = (item: string, max: number): string => `${/\s/.test(item) ? `( ${item} )` : item}{0,${max}}`;
   const list = (item: string): string =>
-    `( lopen ${item} ( lsep ${item} ){0,${L.listItems - 1}} ","? lopen )?`;
+    `( lopen ${item} ${upTo(`lsep ${item}`, L.listItems - 1)} ","? lopen )?`;
 
   // Layout. Statements end a line; a line may carry a trailing comment and be followed by a blank one.
   rule('indent', `[ \\t]{0,${L.indent}}`);
@@ -261,7 +285,7 @@ export function buildProgramGrammar(options: ProgramGrammarOptions): string {
 
   // Statements, by block depth b.
   const keyword = declarations === 'var' ? '"var "' : '( "const " | "let " )';
-  rule('pattern', `ident | "[" ident ( ", " ident ){0,${L.listItems - 1}} "]"`);
+  rule('pattern', `ident | "[" ident ${upTo('", " ident', L.listItems - 1)} "]"`);
   rule('declaration', `${keyword} pattern " = " value-a0 ";"`);
   rule('assignment', `ident ( " = " | " += " ) value-a0 ";"`);
   const callStatements = [`ident ( "." prop ){0,2} "." prop "(" args-a0 ")" ";"`];
@@ -287,6 +311,20 @@ export function buildProgramGrammar(options: ProgramGrammarOptions): string {
 
   const order = ['root', ...[...rules.keys()].filter((name) => name !== 'root')];
   return `${order.map((name) => `${name} ::= ${rules.get(name)!}`).join('\n')}\n`;
+}
+
+function resolveLimits(overrides: Partial<ProgramGrammarLimits> | undefined): ProgramGrammarLimits {
+  const limits = { ...PROGRAM_GRAMMAR_LIMITS, ...overrides };
+  for (const [name, value] of Object.entries(limits)) {
+    const minimum = name === 'expressionDepth' ? 2 : name === 'listItems' ? 1 : 0;
+    if (!Number.isInteger(value) || value < minimum) {
+      throw new ReckonError(
+        'INVALID_GRAMMAR_LIMIT',
+        `The program grammar limit ${name} must be an integer of at least ${minimum}; got ${value}.`,
+      );
+    }
+  }
+  return limits;
 }
 
 /**
