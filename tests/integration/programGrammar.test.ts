@@ -20,29 +20,12 @@ import { createLlamaCppBackend } from '../../main/engine/models/LlamaCppBackend.
 import type { ChatMessage, LlmBackend } from '../../main/engine/models/LlmBackend.ts';
 import { extractProgram } from '../../main/engine/programs/extractProgram.ts';
 import { prepareProgram } from '../../main/engine/programs/prepareProgram.ts';
-import { buildProgramGrammar, type ProgramGrammarLimits } from '../../main/engine/programs/programGrammar.ts';
+import { buildProgramGrammar } from '../../main/engine/programs/programGrammar.ts';
+import { BOUNDED_PROGRAM_LIMITS } from '../fixtures/boundedProgramGrammar.ts';
 import { makeTinyGguf } from '../fixtures/makeTinyGguf.ts';
 import { GbnfGrammar } from '../fixtures/sampleGbnf.ts';
 
 const TOOLS = ['retrieve', 'answer'];
-
-/** Small enough that the longest program is about 1,150 bytes; every feature class still occurs. */
-export const BOUNDED_LIMITS: Partial<ProgramGrammarLimits> = {
-  statements: 1,
-  blockStatements: 1,
-  blockDepth: 0,
-  elseIfs: 0,
-  expressionDepth: 2,
-  identifierTail: 2,
-  stringLength: 4,
-  commentLength: 4,
-  binaryOperators: 1,
-  memberLinks: 1,
-  listItems: 2,
-  integerDigits: 1,
-  fractionDigits: 1,
-  indent: 1,
-};
 
 const question = (i: number): ChatMessage[] => [
   { role: 'system', content: 'Write a JavaScript program over retrieve(query) and answer(question, docs).' },
@@ -76,7 +59,7 @@ describe('program grammar on llama.cpp', () => {
 
   it('forces every program to finish within budget, and every one passes prepareProgram', async () => {
     for (const fenced of [false, true]) {
-      const grammar = buildProgramGrammar({ toolNames: TOOLS, fenced, limits: BOUNDED_LIMITS });
+      const grammar = buildProgramGrammar({ toolNames: TOOLS, fenced, limits: BOUNDED_PROGRAM_LIMITS });
       const longest = GbnfGrammar.parse(grammar).maxBytes();
       expect(longest).toBeLessThan(1_500);
       // +8: room for the end-of-generation token should the meter count it.
@@ -110,8 +93,11 @@ describe('program grammar on llama.cpp', () => {
 
   it('compiles limits of zero (empty repetitions) and plain tool-less grammars', async () => {
     for (const grammar of [
-      buildProgramGrammar({ toolNames: TOOLS, limits: { ...BOUNDED_LIMITS, statements: 0, blockDepth: 1 } }),
-      buildProgramGrammar({ toolNames: [], limits: BOUNDED_LIMITS }),
+      buildProgramGrammar({
+        toolNames: TOOLS,
+        limits: { ...BOUNDED_PROGRAM_LIMITS, statements: 0, blockDepth: 1 },
+      }),
+      buildProgramGrammar({ toolNames: [], limits: BOUNDED_PROGRAM_LIMITS }),
     ]) {
       const maxTokens = GbnfGrammar.parse(grammar).maxBytes() + 8;
       const result = await backend.generate({ messages: question(9), grammar, maxTokens });
