@@ -15,7 +15,7 @@ import {
 import { GbnfGrammar } from '../fixtures/sampleGbnf.ts';
 import { mulberry32 } from '../fixtures/mulberry32.ts';
 
-const SAMPLES = 500;
+const SAMPLES = 300;
 
 interface Outcome {
   ok: number;
@@ -43,6 +43,25 @@ function check(options: ProgramGrammarOptions, seed: number, repeat: number): Ou
   }
   return outcome;
 }
+
+const PYRAG_PROMPT_PROGRAMS = [
+  [
+    'const docs1 = await retrieve("composer of The Planets");',
+    'const composer = await answer("Who composed The Planets?", docs1);',
+    'const docs2 = await retrieve(`${composer} birthplace city`);',
+    'const city = await answer(`In which city was ${composer} born?`, docs2);',
+    'return await answer(`Given: The Planets was composed by ${composer}. ${composer} was born in ${city}. Answer the question: In which city was the composer of "The Planets" born?`);',
+  ].join('\n'),
+  [
+    'const [danubeDocs, rhineDocs] = await Promise.all([retrieve("Danube length"), retrieve("Rhine length")]);',
+    'const [danube, rhine] = await Promise.all([',
+    '  answer("How long is the Danube?", danubeDocs),',
+    '  answer("How long is the Rhine?", rhineDocs),',
+    ']);',
+    'return await answer(`Given: The Danube is ${danube} long. The Rhine is ${rhine} long. Answer the question: Which river is longer, the Danube or the Rhine?`);',
+  ].join('\n'),
+  'const docs = await retrieve("Who wrote \\"Dune\\"?");\nreturn await answer("Who wrote \\"Dune\\"?", docs);',
+];
 
 describe('buildProgramGrammar', () => {
   const cases: { name: string; options: ProgramGrammarOptions }[] = [
@@ -98,6 +117,58 @@ describe('buildProgramGrammar', () => {
     expect(all).toMatch(/[\u2018-\u201d]/);
     // `<` only as an operator (extractProgram strips `<think>…</think>` before looking for code).
     expect(all).not.toMatch(/[\u2028\u2029\u0085\r]|<(?![ =])/);
+  });
+
+  it("accepts the PyRAG prompt's own examples, so a model that follows them is never pushed off", () => {
+    // Copies of the examples in the PyRAG plan prompt (strategies/pyrag/pyragPrompts.ts) and its
+    // fallback program, fenced as the prompt asks. Copies, so that refactoring the prompts cannot
+    // break this test; keep them in step when the prompt's examples change.
+    const programs = PYRAG_PROMPT_PROGRAMS.map((code) => `\`\`\`javascript\n${code}\n\`\`\``);
+    const lexical = GbnfGrammar.parse(
+      buildProgramGrammar({ toolNames: ['retrieve', 'answer'], fenced: true, declarations: 'lexical' }),
+    );
+    const withVar = GbnfGrammar.parse(
+      buildProgramGrammar({ toolNames: ['retrieve', 'answer'], fenced: true }),
+    );
+    for (const program of programs) {
+      expect(lexical.matches(program), program).toBe(true);
+      // Default declarations: the same program with var.
+      expect(withVar.matches(program.replace(/\bconst /g, 'var ')), program).toBe(true);
+      expect(withVar.matches(program), 'const is lexical only').toBe(false);
+    }
+  });
+
+  it('rejects what it promises to leave out', () => {
+    const grammar = GbnfGrammar.parse(buildProgramGrammar({ toolNames: ['retrieve', 'answer'] }));
+    const ok = 'var x = await retrieve("q");\nreturn x;';
+    expect(grammar.matches(ok)).toBe(true);
+    for (const bad of [
+      'var x = 1;', // no final return
+      'var if = 1;\nreturn 1;', // reserved word
+      'var retrieve = 1;\nreturn 1;', // a tool name
+      'var __reckonX = 1;\nreturn 1;', // instrumentation names
+      'var x = a ?? b;\nreturn x;',
+      'var x = 5.toString();\nreturn x;',
+      'var x = "a\u2028b";\nreturn x;',
+      'var x = `<think>`;\nreturn x;',
+      'var x = list.map(d => await answer(d));\nreturn x;', // await in a plain arrow
+      'var x = foo(1);\nreturn x;', // only tools and methods are called
+      'var x = 1\nreturn x;', // semicolons are not optional
+      'return x;\nreturn y;',
+    ]) {
+      expect(grammar.matches(bad), bad).toBe(false);
+    }
+  });
+
+  it('matches every string it samples (the recognizer used above agrees with the sampler)', () => {
+    const grammar = GbnfGrammar.parse(
+      buildProgramGrammar({ toolNames: ['retrieve', 'answer'], fenced: true }),
+    );
+    const random = mulberry32(5);
+    for (let i = 0; i < 50; i++) {
+      const text = grammar.sample(random, { repeat: 0.4 });
+      expect(grammar.matches(text), text).toBe(true);
+    }
   });
 
   it('wraps the program in a javascript fence when asked', () => {

@@ -103,8 +103,9 @@ export const PROGRAM_GRAMMAR_LIMITS: Readonly<ProgramGrammarLimits> = Object.fre
   expressionDepth: 5,
   /** Characters of a name after the ones that tell it apart from reserved words (about 32 in all). */
   identifierTail: 24,
-  /** Characters of a string literal, or parts (characters and interpolations) of a template. */
-  stringLength: 160,
+  /** Characters of a string literal, or parts (characters and interpolations) of a template: room for
+   * "Given: <facts>. Answer the question: <the question, word for word>". */
+  stringLength: 500,
   /** Characters of a `//` comment. */
   commentLength: 100,
   /** Operators in one chain of binary operations (`a + b + c` is 2). */
