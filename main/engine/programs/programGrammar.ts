@@ -31,9 +31,9 @@
  * is always division); numbers as the head of a member chain (`5.x` does not parse); octal and
  * `\x` escapes (errors in templates); string, template and comment text with line terminators
  * (CR, LF, U+2028, U+2029, and U+0085, which normalizeProgramText turns into a newline) or `<`
- * (extractProgram strips `<think>…</think>` before it looks for code); and with `var` declarations
- * only, nothing a context-free grammar cannot check — `const x` twice in one scope is a syntax
- * error no grammar can rule out, `var x` twice is legal.
+ * (extractProgram strips `<think>…</think>` before it looks for code). Declarations are `var` by
+ * default because a context-free grammar cannot see that a name is declared twice: `const x` twice
+ * in one scope is a syntax error, `var x` twice is legal.
  */
 import { ReckonError } from '../errors.ts';
 
