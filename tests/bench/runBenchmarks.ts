@@ -24,6 +24,7 @@ import { bm25Benchmark } from './bm25Benchmark.ts';
 import { ingestBenchmark } from './ingestBenchmark.ts';
 import { llmThreadsBenchmark } from './llmThreadsBenchmark.ts';
 import { overheadBenchmark } from './overheadBenchmark.ts';
+import { programGrammarBenchmark } from './programGrammarBenchmark.ts';
 import { sandboxBenchmark } from './sandboxBench.ts';
 
 /** In the order they run. */
@@ -32,6 +33,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   bm25Benchmark,
   annBenchmark,
   llmThreadsBenchmark,
+  programGrammarBenchmark,
   sandboxBenchmark,
   overheadBenchmark,
 ];

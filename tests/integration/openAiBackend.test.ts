@@ -155,6 +155,30 @@ describe('createOpenAiBackend behind withRetry', () => {
     expect(result).toEqual({ text: '{"answer":"3"}', promptTokens: 8, completionTokens: 4 });
   });
 
+  it('sends a grammar only to a server said to take one, and not together with a schema', async () => {
+    const grammar = 'root ::= "yes" | "no"';
+    script = [
+      { status: 200, body: completion('yes') },
+      { status: 200, body: completion('maybe') },
+    ];
+
+    const plain = createOpenAiBackend({ baseUrl, model: 'm' });
+    expect(plain.supportsGrammar).toBe(false);
+    expect((await plain.generate({ messages, grammar })).text).toBe('yes');
+    expect(received[0]?.body).not.toHaveProperty('grammar');
+
+    const llamaServer = createOpenAiBackend({ baseUrl, model: 'm', supportsGrammar: true });
+    expect(llamaServer.supportsGrammar).toBe(true);
+    await llamaServer.generate({ messages, grammar });
+    expect(received[1]?.body).toMatchObject({ grammar });
+
+    const schema = { type: 'object' };
+    await expect(llamaServer.generate({ messages, grammar, jsonSchema: schema })).rejects.toMatchObject({
+      code: 'INVALID_REQUEST',
+    });
+    expect(received).toHaveLength(2);
+  });
+
   it('gives up after maxAttempts of 503 with MODEL_UNAVAILABLE', async () => {
     script = [0, 1, 2].map(() => ({ status: 503, body: { error: { message: 'busy' } } }));
     const backend = withRetry(createOpenAiBackend({ baseUrl, model: 'm' }), {

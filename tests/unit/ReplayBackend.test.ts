@@ -44,14 +44,15 @@ describe('createReplayBackend', () => {
     const backend = await createReplayBackend({ file });
     expect(backend.id).toBe(`replay:${file}`);
     expect(backend.parallelism).toBe(1);
+    expect(backend.supportsGrammar).toBe(false);
 
     expect(await backend.generate(ask('plan'))).toEqual({
       text: 'first output here',
       promptTokens: 4,
       completionTokens: 3,
     });
-    // A line without a role matches any role.
-    expect(await backend.generate(ask('answer', 'x'))).toEqual({
+    // A line without a role matches any role; a grammar changes nothing in a replay.
+    expect(await backend.generate({ ...ask('answer', 'x'), grammar: 'root ::= "no"' })).toEqual({
       text: 'second',
       promptTokens: 1,
       completionTokens: 1,

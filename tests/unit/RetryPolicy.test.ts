@@ -66,6 +66,16 @@ function policy(overrides: Partial<RetryPolicyOptions> = {}) {
 }
 
 describe('withRetry', () => {
+  it('forwards the grammar capability and the request (grammar included) unchanged', async () => {
+    const inner = new ScriptedBackend([OK]);
+    expect(withRetry(inner, policy().options).supportsGrammar).toBeUndefined();
+    const capable = Object.assign(new ScriptedBackend([OK]), { supportsGrammar: true });
+    const wrapped = withRetry(capable, policy().options);
+    expect(wrapped.supportsGrammar).toBe(true);
+    await wrapped.generate({ ...REQUEST, grammar: 'root ::= "x"' });
+    expect(capable.requests[0]?.grammar).toBe('root ::= "x"');
+  });
+
   it('succeeds after two retryable failures, with full-jitter delays and one event per failure', async () => {
     const backend = new ScriptedBackend([
       httpError(429, 'Too Many Requests'),

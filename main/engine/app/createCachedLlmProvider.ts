@@ -137,6 +137,7 @@ export function createCachedLlmProvider(options: CachedLlmProviderOptions): Cach
       backend: {
         id: backend.id,
         parallelism: backend.parallelism,
+        supportsGrammar: backend.supportsGrammar,
         generate: (o) => backend.generate(o),
         dispose: async () => {},
       },

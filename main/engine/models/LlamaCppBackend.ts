@@ -125,6 +125,10 @@ async function sharedLlama(gpu: boolean): Promise<Llama> {
  * layout when the file has none. A missing, unreadable or invalid file rejects with
  * ModelNotFoundError; a fired `signal` with CancelledError; anything else while loading with
  * ModelError. Generation maps `temperature: 0` to greedy sampling without a repeat penalty.
+ * `jsonSchema` and `grammar` (GBNF) requests are constrained by llama.cpp's grammar sampler
+ * (`supportsGrammar` is true); each distinct schema or grammar text is compiled once and kept for
+ * the backend's lifetime. A grammar llama.cpp cannot parse rejects with ModelError 'INVALID_GRAMMAR',
+ * both at once with 'INVALID_REQUEST'.
  * dispose() frees the context and the model; the llama.cpp runtime stays shared (see sharedLlamas).
  */
 export async function createLlamaCppBackend(options: LlamaCppBackendOptions): Promise<LlmBackend> {
@@ -185,6 +189,7 @@ export async function createLlamaCppBackend(options: LlamaCppBackendOptions): Pr
 class LlamaCppBackend implements LlmBackend {
   readonly id: string;
   readonly parallelism: number;
+  readonly supportsGrammar = true;
   private readonly chatWrapper: ChatWrapper;
   private readonly slots: Slot[] = [];
   private readonly waiters: Waiter[] = [];
@@ -249,7 +254,7 @@ class LlamaCppBackend implements LlmBackend {
       positiveInteger(options.maxTokens, DEFAULT_MAX_TOKENS, 'maxTokens'),
       contextSize - promptTokens.length,
     );
-    const grammar = options.jsonSchema === undefined ? undefined : await this.grammarFor(options.jsonSchema);
+    const grammar = await this.grammarOf(options);
     const stops = (options.stop ?? []).filter((stop) => stop !== '');
 
     const combined =
@@ -323,20 +328,50 @@ class LlamaCppBackend implements LlmBackend {
     else slot.busy = false;
   }
 
-  private grammarFor(schema: JsonSchema): Promise<LlamaGrammar> {
-    const key = stableStringify(schema);
+  /** The compiled grammar a request asks for: from its JSON schema, its GBNF text, or none. */
+  private grammarOf(options: GenerateOptions): Promise<LlamaGrammar | undefined> {
+    if (options.jsonSchema !== undefined && options.grammar !== undefined) {
+      throw new ModelError(
+        'A request can be constrained by a JSON schema or by a grammar, not both. Pass only one of jsonSchema and grammar.',
+        { code: 'INVALID_REQUEST' },
+      );
+    }
+    if (options.jsonSchema !== undefined) return this.jsonSchemaGrammar(options.jsonSchema);
+    if (options.grammar !== undefined) return this.gbnfGrammar(options.grammar);
+    return Promise.resolve(undefined);
+  }
+
+  private jsonSchemaGrammar(schema: JsonSchema): Promise<LlamaGrammar> {
+    // The cast only satisfies the generic signature; node-llama-cpp checks the schema at runtime.
+    return this.cachedGrammar(`json:${stableStringify(schema)}`, () =>
+      this.llama.createGrammarForJsonSchema(schema as GbnfJsonObjectSchema).catch((error: unknown) => {
+        throw new ModelError(`This JSON schema cannot be turned into a grammar: ${messageOf(error)}`, {
+          cause: error,
+          code: 'UNSUPPORTED_SCHEMA',
+        });
+      }),
+    );
+  }
+
+  private gbnfGrammar(text: string): Promise<LlamaGrammar> {
+    return this.cachedGrammar(`gbnf:${text}`, () =>
+      this.llama.createGrammar({ grammar: text }).catch((error: unknown) => {
+        throw new ModelError(
+          `llama.cpp rejected the GBNF grammar (${messageOf(error)}). Check the grammar text; its root rule must be named "root".`,
+          { cause: error, code: 'INVALID_GRAMMAR' },
+        );
+      }),
+    );
+  }
+
+  /** One compiled grammar per key for the backend's lifetime; a failed compile is not cached. */
+  private cachedGrammar(key: string, create: () => Promise<LlamaGrammar>): Promise<LlamaGrammar> {
     let grammar = this.grammars.get(key);
     if (grammar === undefined) {
-      // The cast only satisfies the generic signature; node-llama-cpp checks the schema at runtime.
-      grammar = this.llama
-        .createGrammarForJsonSchema(schema as GbnfJsonObjectSchema)
-        .catch((error: unknown) => {
-          this.grammars.delete(key);
-          throw new ModelError(`This JSON schema cannot be turned into a grammar: ${messageOf(error)}`, {
-            cause: error,
-            code: 'UNSUPPORTED_SCHEMA',
-          });
-        });
+      grammar = create().catch((error: unknown) => {
+        this.grammars.delete(key);
+        throw error;
+      });
       this.grammars.set(key, grammar);
     }
     return grammar;

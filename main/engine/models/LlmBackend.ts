@@ -26,6 +26,15 @@ export interface GenerateOptions {
   stop?: readonly string[];
   /** Constrain the output to JSON matching this schema. Default: unconstrained. */
   jsonSchema?: JsonSchema;
+  /**
+   * Constrain the output to this GBNF grammar (llama.cpp's format, root rule `root`), e.g. the
+   * program grammar of buildProgramGrammar. It constrains the generated text only, not a prefill
+   * (a trailing assistant message). Always safe to pass: a backend whose `supportsGrammar` is not
+   * true ignores it and generates unconstrained, so callers must still check what comes back. Not
+   * together with `jsonSchema` (a backend that applies grammars rejects that with ModelError
+   * 'INVALID_REQUEST'). Default: unconstrained.
+   */
+  grammar?: string;
   /** Cancels the call. */
   signal?: AbortSignal;
 }
@@ -43,6 +52,12 @@ export interface LlmBackend {
   readonly id: string;
   /** How many generate() calls can usefully run at once (parallel sequences). Default 1. */
   readonly parallelism: number;
+  /**
+   * True when generate() enforces `GenerateOptions.grammar`; absent or false means the grammar is
+   * ignored. Wrappers (retry, recording, caching) forward it. Read it to report whether output was
+   * constrained, never to decide whether passing a grammar is safe (it always is). Default: absent.
+   */
+  readonly supportsGrammar?: boolean;
   generate(options: GenerateOptions): Promise<GenerateResult>;
   dispose(): Promise<void>;
 }

@@ -23,6 +23,13 @@ export interface OpenAiBackendOptions {
   apiKey?: string;
   /** fetch implementation (tests, proxies). Default: the global fetch. */
   fetch?: typeof fetch;
+  /**
+   * The server accepts a GBNF `grammar` field in chat-completion requests (llama-server does;
+   * OpenAI, Ollama and vLLM do not, and may reject the request). When true, a request's `grammar`
+   * is sent and the backend reports `supportsGrammar: true`; when false the grammar is left out and
+   * generation is unconstrained. Default: false.
+   */
+  supportsGrammar?: boolean;
 }
 
 const completionSchema = z.object({
@@ -47,7 +54,9 @@ const completionSchema = z.object({
  * Creates a backend that POSTs `{baseUrl}/chat/completions` with the messages, `max_tokens`
  * (default DEFAULT_MAX_TOKENS, 512), `temperature` (default 0), `stop` (when given) and, for a
  * jsonSchema, `response_format: {type: 'json_schema', json_schema: {name: 'output', schema,
- * strict: true}}`. Returns the first choice's text and the reported usage (estimated from lengths
+ * strict: true}}`, and for a grammar the GBNF text as `grammar` — only when
+ * `options.supportsGrammar` (default false) says the server takes it; otherwise the grammar is
+ * ignored. Returns the first choice's text and the reported usage (estimated from lengths
  * when absent). HTTP failures throw ModelCallError with `status`, `retryable` (408/409/425/429/5xx)
  * and `retryAfterMs`; unreachable servers throw a retryable ModelCallError; the request's signal
  * aborts the fetch (CancelledError). Parallelism: OPENAI_BACKEND_PARALLELISM (4).
@@ -56,6 +65,7 @@ export function createOpenAiBackend(options: OpenAiBackendOptions): LlmBackend {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const endpoint = `${baseUrl}/chat/completions`;
   const doFetch = options.fetch ?? fetch;
+  const supportsGrammar = options.supportsGrammar ?? false;
 
   async function generate(request: GenerateOptions): Promise<GenerateResult> {
     if (request.signal?.aborted) throw new CancelledError();
@@ -72,6 +82,16 @@ export function createOpenAiBackend(options: OpenAiBackendOptions): LlmBackend {
         type: 'json_schema',
         json_schema: { name: 'output', schema: request.jsonSchema, strict: true },
       };
+    }
+    // A grammar is a hint the caller may always pass; only a server known to take it gets it.
+    if (supportsGrammar && request.grammar !== undefined) {
+      if (request.jsonSchema) {
+        throw new ModelError(
+          'A request can be constrained by a JSON schema or by a grammar, not both. Pass only one of jsonSchema and grammar.',
+          { code: 'INVALID_REQUEST' },
+        );
+      }
+      body.grammar = request.grammar;
     }
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -145,6 +165,7 @@ export function createOpenAiBackend(options: OpenAiBackendOptions): LlmBackend {
   return {
     id: `openai:${baseUrl}#${options.model}`,
     parallelism: OPENAI_BACKEND_PARALLELISM,
+    supportsGrammar,
     generate,
     dispose: async () => {},
   };

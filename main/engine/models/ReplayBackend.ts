@@ -54,7 +54,8 @@ interface NumberedLine {
  * 'BAD_REPLAY_FILE' naming its line number; a missing file is a ModelNotFoundError), then serves
  * one line per generate() call. A role mismatch or running out of lines is a ReplayMismatchError.
  * Token counts are estimates: whitespace-separated words of the prompt and of the output.
- * Blank lines are skipped. Parallelism: REPLAY_BACKEND_PARALLELISM (1).
+ * Blank lines are skipped. Parallelism: REPLAY_BACKEND_PARALLELISM (1). A request's `grammar` is
+ * ignored (`supportsGrammar: false`): the recorded output is the output.
  */
 export async function createReplayBackend(options: ReplayBackendOptions): Promise<LlmBackend> {
   const lines = parseReplayFile(await readReplayFile(options.file), options.file);
@@ -106,6 +107,8 @@ export async function createReplayBackend(options: ReplayBackendOptions): Promis
   return {
     id: `replay:${options.file}`,
     parallelism: REPLAY_BACKEND_PARALLELISM,
+    // Recorded outputs are played back as they are: a request's grammar (or schema) changes nothing.
+    supportsGrammar: false,
     generate,
     dispose: async () => {},
   };

@@ -203,6 +203,7 @@ export function withRetry(
   return {
     id: backend.id,
     parallelism: backend.parallelism,
+    supportsGrammar: backend.supportsGrammar,
     generate,
     dispose: () => backend.dispose(),
   };

@@ -39,6 +39,11 @@ export interface CreateLlmBackendOptions {
   gpuLayers?: number | 'auto';
   /** Bearer token for openai: specs. The caller reads it from settings. Default: none. */
   apiKey?: string;
+  /**
+   * Send GBNF grammars to openai: servers (see OpenAiBackendOptions.supportsGrammar; llama-server
+   * takes them, most other servers do not). GGUF models always apply grammars. Default: false.
+   */
+  serverSupportsGrammar?: boolean;
   /** Cancels model loading. */
   signal?: AbortSignal;
 }
@@ -105,7 +110,7 @@ export function resolveGgufPath(file: string, options: { modelsDir?: string; cwd
 
 /**
  * Creates the backend a spec names (see parseModelSpec): a replay backend, an OpenAI-compatible
- * HTTP backend (with `apiKey`), or node-llama-cpp for a GGUF found by resolveGgufPath, passing
+ * HTTP backend (with `apiKey` and `serverSupportsGrammar`, default false), or node-llama-cpp for a GGUF found by resolveGgufPath, passing
  * threads/contextSize/sequences/gpuLayers/signal through (their defaults are the llama backend's).
  * The result is not wrapped in the retry policy: callers wrap it with withRetry so that retry
  * events reach their own listener.
@@ -119,7 +124,12 @@ export async function createLlmBackend(
     case 'replay':
       return createReplayBackend({ file: parsed.file });
     case 'openai':
-      return createOpenAiBackend({ baseUrl: parsed.baseUrl, model: parsed.model, apiKey: options.apiKey });
+      return createOpenAiBackend({
+        baseUrl: parsed.baseUrl,
+        model: parsed.model,
+        apiKey: options.apiKey,
+        supportsGrammar: options.serverSupportsGrammar,
+      });
     case 'llama': {
       const modelPath = resolveGgufPath(parsed.path, { modelsDir: options.modelsDir });
       // Loaded lazily: the native binding is heavy and only needed for local GGUF models.
