@@ -78,6 +78,7 @@ export function recordingBackend(
   return {
     id: backend.id,
     parallelism: backend.parallelism,
+    ...(backend.supportsGrammar !== undefined ? { supportsGrammar: backend.supportsGrammar } : {}),
     generate,
     dispose: () => backend.dispose(),
     stats: () => ({ ...totals }),
@@ -110,6 +111,7 @@ export function countingBackend(backend: LlmBackend): LlmBackend & { stats(): Ll
   return {
     id: backend.id,
     parallelism: backend.parallelism,
+    ...(backend.supportsGrammar !== undefined ? { supportsGrammar: backend.supportsGrammar } : {}),
     async generate(request) {
       totals.llmCalls++;
       const result = await backend.generate(request);

@@ -7,6 +7,7 @@
 import type { ChatMessage } from '../models/LlmBackend.ts';
 import { extractProgram, foreignFenceLanguage, normalizeProgramText } from '../programs/extractProgram.ts';
 import { prepareProgram, type PreparedProgram } from '../programs/prepareProgram.ts';
+import { buildProgramGrammar } from '../programs/programGrammar.ts';
 import type {
   HostTools,
   JsonValue,
@@ -118,6 +119,12 @@ export interface ProgramLoopOptions {
   /** Token budget of one program. Default 768. */
   maxTokens?: number;
   /**
+   * Constrain program generation with the program grammar (buildProgramGrammar over `toolNames`)
+   * where the backend enforces grammars (node-llama-cpp), so that a small model cannot write a
+   * program that does not parse. Backends that cannot constrain ignore it. Default: false.
+   */
+  constrain?: boolean;
+  /**
    * Checks a successful program's value; a failure returned here is treated like a runtime error
    * (fed back for repair). Default: accept everything.
    */
@@ -151,6 +158,7 @@ export class ProgramLoop {
   readonly #maxAttempts: number;
   readonly #maxTokens: number;
   readonly #checkResult: ProgramLoopOptions['checkResult'];
+  readonly #grammar: string | undefined;
 
   constructor(
     context: StrategyContext<unknown>,
@@ -163,6 +171,17 @@ export class ProgramLoop {
     this.#maxAttempts = options.maxAttempts ?? DEFAULT_MAX_PROGRAM_ATTEMPTS;
     this.#maxTokens = options.maxTokens ?? DEFAULT_PROGRAM_MAX_TOKENS;
     this.#checkResult = options.checkResult;
+    this.#grammar =
+      options.constrain === true && context.llm.supportsGrammar === true
+        ? // `const`/`let` as the prompts' examples write them; a name declared twice is the one
+          // mistake the grammar cannot rule out, and it is fed back like any syntax error.
+          buildProgramGrammar({ toolNames: this.#toolNames, fenced: true, declarations: 'lexical' })
+        : undefined;
+  }
+
+  /** Whether programs are generated under the program grammar (constrain on and the backend enforces it). */
+  get constrained(): boolean {
+    return this.#grammar !== undefined;
   }
 
   /** Prepares code the loop did not ask the model for (a user's program, a fallback) and records it. */
@@ -195,6 +214,7 @@ export class ProgramLoop {
           role: request.purpose,
           messages,
           maxTokens: this.#maxTokens,
+          ...(this.#grammar !== undefined ? { grammar: this.#grammar } : {}),
           signal,
         });
         this.metrics.programAttempts++;

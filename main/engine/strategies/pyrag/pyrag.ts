@@ -77,6 +77,12 @@ export const pyragOptionsSchema = z
       .max(10)
       .default(3)
       .describe('Repair rounds after a runtime failure. Default 3.'),
+    constrainPrograms: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Generate programs under a grammar of the allowed program subset where the model backend supports it (local GGUF models), so every program parses. Default true.',
+      ),
     decomposeMaxTokens: z
       .number()
       .int()
@@ -116,6 +122,11 @@ export const PYRAG_METRICS = {
   decompositionFallback: {
     label: 'Decomposition fallback',
     description: 'Whether decomposition failed and the question itself was used',
+  },
+  constrainedPrograms: {
+    label: 'Grammar-constrained programs',
+    description:
+      'Whether programs were generated under the program grammar (a backend that enforces grammars)',
   },
   fallbackProgram: {
     label: 'Fallback program',
@@ -160,6 +171,7 @@ export async function runPyrag(context: StrategyContext<PyragOptions>): Promise<
   const loop = new ProgramLoop(context, phaseMs, {
     maxAttempts: options.maxProgramAttempts,
     maxTokens: options.planMaxTokens,
+    constrain: options.constrainPrograms,
     checkResult: (value) =>
       value === undefined || value === null
         ? {
@@ -175,6 +187,7 @@ export async function runPyrag(context: StrategyContext<PyragOptions>): Promise<
     cachedCalls: 0,
     decompositionFallback: false,
     fallbackProgram: false,
+    constrainedPrograms: loop.constrained,
   };
 
   // 1. Decompose.
