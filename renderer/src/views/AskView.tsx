@@ -11,7 +11,7 @@ import { collectOptions } from '../state/strategyOptions.ts';
 import type { SearchMode, StartRunInput } from '../state/types.ts';
 import { StrategyOptionsForm } from './StrategyOptionsForm.tsx';
 
-/** An empty options draft (one constant, so the store selector returns a stable value). */
+/** The drafts of a strategy whose options were never edited (all at their defaults). */
 const NO_DRAFTS = {};
 
 /**
@@ -29,6 +29,8 @@ export function AskView(): React.JSX.Element {
   const strategies = useStore(model.strategies.store, (s) => s.strategies);
   const strategiesError = useStore(model.strategies.store, (s) => s.error);
   const strategiesLoading = useStore(model.strategies.store, (s) => s.loading);
+  // When the engine cannot be reached at all the app says so once; the form does not repeat it.
+  const appLoadError = useStore(model.app.store, (s) => s.loadError);
   const [error, setError] = useState<UiError | null>(null);
   const [submitting, setSubmitting] = useState(false);
   const [optionsOpen, setOptionsOpen] = useState(false);
@@ -285,7 +287,7 @@ export function AskView(): React.JSX.Element {
               `The strategies could not be listed; the run uses "${strategyId}" with its default options.`
             )}
           </p>
-          {strategiesError && (
+          {strategiesError && !appLoadError && (
             <div className="form-row">
               <ErrorNote error={strategiesError} testId="ask-strategies-error" />
               <button
