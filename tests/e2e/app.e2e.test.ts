@@ -1,8 +1,10 @@
 /**
  * The real UI in Chromium, served by the real `reckon serve`, over the real engine: ingest the bundled
- * HotpotQA sample from the Library, choose a replay model in Models, ask the first sample question
- * and watch the run live (a 503 retried with backoff, a runtime error repaired, a sentinel answer that
- * boosts retrieval), open a citation, read the metrics, find the run again in History, open Settings.
+ * HotpotQA sample from the Library, choose a replay model in Models, pick PyRAG from the strategy
+ * registry and change one of its options, ask the first sample question and watch the run live (a 503
+ * retried with backoff, a runtime error repaired, a sentinel answer that boosts retrieval, the
+ * unchanged calls of the boosted re-run served cached), open a citation, read the metrics, find the
+ * run again in History, replay it, open Settings.
  * Screenshots go to test-results/e2e/. What the UI shows is checked against the server's own record
  * of the run, read over the same WebSocket bridge the page uses.
  *
@@ -14,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { WebSocket } from 'ws';
+import { DEFAULT_STRATEGY_ID, type StrategyInfo } from '../../preload/contract.ts';
 import { createWebSocketBridge, type BridgeSocket, type WebSocketBridge } from '../../renderer/src/bridge.ts';
 import { formatMs } from '../../renderer/src/format.ts';
 import {
@@ -30,6 +33,7 @@ import {
   QUESTION,
   REPAIRED_PROGRAM_LINES,
   replayFileContent,
+  SCRIPT,
 } from '../fixtures/pyragReplayScript.ts';
 import { startReckonServer, type ReckonServer } from './startReckonServer.ts';
 
@@ -78,6 +82,28 @@ async function metric(page: Page, testId: string): Promise<string> {
   return text(page.getByTestId(testId).locator('dd'));
 }
 
+/** The label of one metric tile. */
+async function metricLabel(page: Page, testId: string): Promise<string> {
+  return text(page.getByTestId(testId).locator('dt'));
+}
+
+/** A command the page sent over its WebSocket bridge. */
+interface SentInvoke {
+  type: 'invoke';
+  name: string;
+  input: Record<string, unknown>;
+}
+
+/**
+ * Model calls of the live run: every attempt counts, the one that failed with a 503 included (the
+ * engine counts attempts, as the papers do), so each line of the script is one call. A replay of the
+ * run plays back only the recorded outputs: EXPECTED_LLM_CALLS.
+ */
+const LIVE_MODEL_CALLS = SCRIPT.length;
+
+/** The option PyRAG's E2E run changes from its default, and the value it sets. */
+const CHANGED_OPTION = { key: 'maxRepairs', value: 2 };
+
 describe.skipIf(!status.available)('Reckon in Chromium, served by `reckon serve`', () => {
   let tmp: string;
   let dataDir: string;
@@ -91,6 +117,10 @@ describe.skipIf(!status.available)('Reckon in Chromium, served by `reckon serve`
   const cleanups: (() => unknown)[] = [];
   /** The program the Ask view showed when the run finished, to compare with History. */
   let askedProgram: string[] = [];
+  /** PyRAG as the server's registry describes it (listStrategies). */
+  let pyrag: StrategyInfo;
+  /** Every command the page sent over its bridge, in order (read from the page's WebSocket frames). */
+  const sentInvokes: SentInvoke[] = [];
 
   beforeAll(async () => {
     fs.mkdirSync(ARTIFACTS_DIR, { recursive: true });
@@ -110,6 +140,13 @@ describe.skipIf(!status.available)('Reckon in Chromium, served by `reckon serve`
     page = await context.newPage();
     page.setDefaultTimeout(UI_TIMEOUT_MS);
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('websocket', (socket) =>
+      socket.on('framesent', ({ payload }) => {
+        if (typeof payload !== 'string') return;
+        const message = JSON.parse(payload) as Partial<SentInvoke>;
+        if (message.type === 'invoke') sentInvokes.push(message as SentInvoke);
+      }),
+    );
 
     bridge = createWebSocketBridge({
       url: `ws://127.0.0.1:${server.port}/bridge?token=${server.token}`,
@@ -201,8 +238,83 @@ describe.skipIf(!status.available)('Reckon in Chromium, served by `reckon serve`
     expect((await bridge.invoke('getSettings', {})).activeModel).toBe(spec);
   });
 
-  it('answers the first HotpotQA question live: retry with backoff, repair, boost, citations, metrics', async () => {
+  it('offers the registry’s strategies and PyRAG’s options with their defaults, and resets them', async () => {
+    const { strategies } = await bridge.invoke('listStrategies', {});
+    const found = strategies.find((s) => s.id === DEFAULT_STRATEGY_ID);
+    expect(found).toBeDefined();
+    pyrag = found!;
+    expect(pyrag.options.map((o) => o.key)).toContain(CHANGED_OPTION.key);
+
     await page.getByTestId('nav-ask').click();
+    // The picker lists exactly the registry's strategies, by label, PyRAG selected with its description.
+    const picker = page.getByTestId('ask-strategy');
+    await expect
+      .poll(() =>
+        picker
+          .locator('option')
+          .evaluateAll((options) => options.map((o) => [o.getAttribute('value'), o.textContent])),
+      )
+      .toEqual(strategies.map((s) => [s.id, s.label]));
+    expect(await picker.inputValue()).toBe(DEFAULT_STRATEGY_ID);
+    expect(await text(page.getByTestId('ask-strategy-description'))).toBe(
+      `${pyrag.label}: ${pyrag.description}`,
+    );
+
+    // The options form: one field per declared option, at its default, with its description.
+    await page.getByTestId('strategy-options-toggle').click();
+    expect(await text(page.getByTestId('strategy-options-changed'))).toBe('all at their defaults');
+    for (const option of pyrag.options) {
+      const field = page.getByTestId(`option-${option.key}`);
+      if (option.type === 'boolean') {
+        expect(await field.getAttribute('type')).toBe('checkbox');
+        expect(await field.isChecked()).toBe(option.default);
+      } else {
+        expect(await field.inputValue()).toBe(String(option.default));
+      }
+      if (option.type === 'integer' || option.type === 'number') {
+        expect(await field.getAttribute('type')).toBe('number');
+        expect(await field.getAttribute('min')).toBe(
+          option.minimum === undefined ? null : String(option.minimum),
+        );
+        expect(await field.getAttribute('max')).toBe(
+          option.maximum === undefined ? null : String(option.maximum),
+        );
+      }
+      const shownDefault =
+        option.type === 'boolean' ? (option.default ? 'on' : 'off') : String(option.default);
+      // "default 10 · 1 to 50": the default first, then the range of a number.
+      expect((await text(page.getByTestId(`option-default-${option.key}`))).split(' · ')[0]).toBe(
+        `default ${shownDefault}`,
+      );
+      expect(await text(page.getByTestId(`option-field-${option.key}`))).toContain(option.description);
+    }
+
+    // A changed option is marked; an invalid one is refused with what it takes; reset puts all back.
+    const other = pyrag.options.find((o) => o.type === 'integer' && o.key !== CHANGED_OPTION.key)!;
+    const boolean = pyrag.options.find((o) => o.type === 'boolean')!;
+    await page.getByTestId(`option-${other.key}`).fill(String(Number(other.default) + 1));
+    await page.getByTestId(`option-${boolean.key}`).setChecked(!boolean.default);
+    expect(await page.getByTestId(`option-field-${other.key}`).getAttribute('data-changed')).toBe('true');
+    expect(await text(page.getByTestId('strategy-options-changed'))).toBe('2 changed from the defaults');
+    await page.getByTestId(`option-${CHANGED_OPTION.key}`).fill('99');
+    expect(await text(page.getByTestId(`option-field-${CHANGED_OPTION.key}`))).toContain('Out of range');
+    await screenshot(page, 'ask-options');
+    await page.getByTestId('strategy-options-reset').click();
+    expect(await page.getByTestId(`option-${other.key}`).inputValue()).toBe(String(other.default));
+    expect(await page.getByTestId(`option-${boolean.key}`).isChecked()).toBe(boolean.default);
+    expect(await page.getByTestId(`option-${CHANGED_OPTION.key}`).inputValue()).toBe(
+      String(pyrag.options.find((o) => o.key === CHANGED_OPTION.key)!.default),
+    );
+    expect(await text(page.getByTestId('strategy-options-changed'))).toBe('all at their defaults');
+    expect(await page.getByTestId('strategy-options-reset').isDisabled()).toBe(true);
+  });
+
+  it('answers the first HotpotQA question live: retry with backoff, repair, boost, cached calls, citations, metrics', async () => {
+    await page.getByTestId('nav-ask').click();
+    const defaultValue = pyrag.options.find((o) => o.key === CHANGED_OPTION.key)!.default;
+    expect(CHANGED_OPTION.value).not.toBe(defaultValue);
+    await page.getByTestId(`option-${CHANGED_OPTION.key}`).fill(String(CHANGED_OPTION.value));
+    expect(await text(page.getByTestId('strategy-options-changed'))).toBe('1 changed from the default');
     await page.getByTestId('ask-question').fill(QUESTION);
     await page.getByTestId('ask-corpus').selectOption('sample');
     await page.getByTestId('ask-mode').selectOption('bm25');
@@ -217,10 +329,11 @@ describe.skipIf(!status.available)('Reckon in Chromium, served by `reckon serve`
     expect(await page.getByTestId('final-answer').count()).toBe(0);
     expect(await page.getByTestId('run-cancel').isVisible()).toBe(true);
     expect(await text(retry.first())).toMatch(/answer attempt 1\/\d+.*503.*retry in \d/);
-    // The line whose answer() call is waiting on the model is marked as executing.
+    // The line whose answer() call is waiting on the model is marked as executing: in the boosted
+    // execution line 2's call is served cached, so the slow call is Ed Wood's answer() on line 4.
     const executing = page.locator('[data-testid^="program-line-"][data-executing="true"]');
     await executing.waitFor();
-    expect(await executing.getAttribute('data-testid')).toBe('program-line-2');
+    expect(await executing.getAttribute('data-testid')).toBe('program-line-4');
     await screenshot(page, 'ask-mid-run');
     expect(await runStatus.getAttribute('data-status')).toBe('running');
 
@@ -239,6 +352,24 @@ describe.skipIf(!status.available)('Reckon in Chromium, served by `reckon serve`
     const { events, run } = await bridge.invoke('getRun', { runId: summary!.id });
     const retries = events.flatMap((e) => (e.type === 'retry' ? [e] : []));
     expect(retries).toHaveLength(1);
+
+    // The changed option went with the run, alone (the others are at their defaults), and the run
+    // ran with it: the saved run records the options it was started with.
+    const started = sentInvokes.filter((m) => m.name === 'startRun');
+    expect(started).toHaveLength(1);
+    expect(started[0]!.input).toMatchObject({
+      question: QUESTION,
+      corpus: 'sample',
+      strategy: DEFAULT_STRATEGY_ID,
+    });
+    expect(started[0]!.input.options).toEqual({ [CHANGED_OPTION.key]: CHANGED_OPTION.value });
+    const exported = JSON.parse(
+      (await bridge.invoke('exportRun', { runId: summary!.id, format: 'json' })).content,
+    ) as {
+      run: { strategy: string; options: { strategy: string; options: Record<string, unknown> } };
+    };
+    expect(exported.run.strategy).toBe(DEFAULT_STRATEGY_ID);
+    expect(exported.run.options.options[CHANGED_OPTION.key]).toBe(CHANGED_OPTION.value);
 
     expect(await text(page.getByTestId('final-answer-text'))).toBe('yes');
     expect(await text(runStatus)).toBe('Succeeded: yes');
@@ -275,6 +406,7 @@ describe.skipIf(!status.available)('Reckon in Chromium, served by `reckon serve`
     await page.getByTestId('tool-timeline').waitFor();
 
     // Repair of the runtime error and the boosted re-run.
+    expect(await text(page.locator('.run__meta'))).toContain(pyrag.label);
     expect(await page.getByTestId('repair-event').count()).toBe(1);
     expect(await text(page.getByTestId('repair-event'))).toMatch(
       /^Repair round 1: asking the model to fix RuntimeError on line 4/,
@@ -284,20 +416,62 @@ describe.skipIf(!status.available)('Reckon in Chromium, served by `reckon serve`
       /“unknown” → tool call #\d+ re-run at k=10 \(was 5\)/,
     );
 
-    // Metrics: the right numbers, the same as the server recorded.
+    // The boosted re-run's calls whose inputs did not change were served from the run before it:
+    // each is marked cached in the tool timeline, and no other call is.
+    const cachedResults = events.flatMap((e) => (e.type === 'tool-result' && e.cached === true ? [e] : []));
+    expect(cachedResults.map((e) => e.tool)).toEqual(['retrieve', 'answer']);
+    const lastExecution = Math.max(
+      ...events.flatMap((e) => (e.type === 'execution-started' ? [e.execution] : [])),
+    );
+    expect(cachedResults.every((e) => e.execution === lastExecution)).toBe(true);
+    const cachedRows = page
+      .getByTestId('tool-timeline')
+      .locator('[data-testid="tool-call"][data-cached="true"]');
+    expect(await cachedRows.evaluateAll((rows) => rows.map((row) => row.getAttribute('data-tool')))).toEqual(
+      cachedResults.map((e) => e.tool),
+    );
+    expect(await page.getByTestId('tool-cached').count()).toBe(cachedResults.length);
+    expect(await cachedRows.getByTestId('tool-cached').allTextContents()).toEqual(
+      cachedResults.map(() => 'cached'),
+    );
+    expect(await text(page.getByTestId('execution-cached'))).toBe(
+      `${cachedResults.length} of ${events.filter((e) => e.type === 'tool-call' && e.execution === lastExecution).length} tool calls served from the previous execution (inputs unchanged), not run again.`,
+    );
+    await page
+      .getByTestId('tool-timeline')
+      .screenshot({ path: path.join(ARTIFACTS_DIR, 'tool-timeline-cached.png') });
+
+    // Metrics: the right numbers, the same as the server recorded — common, program, PyRAG's own.
     expect(run.metrics).toMatchObject({
-      llmCalls: EXPECTED_LLM_CALLS,
-      cyclomaticComplexity: 1,
+      llmCalls: LIVE_MODEL_CALLS,
       retries: 1,
-      repairs: 1,
-      boosts: 1,
+      tokensEstimated: true,
+      program: { cyclomaticComplexity: 1, repairs: 1, programAttempts: 2, executions: 3, executable: true },
+      strategy: { boosts: 1, cachedCalls: cachedResults.length },
     });
     expect(await metric(page, 'metric-complexity')).toBe('1');
-    expect(await metric(page, 'metric-llm-calls')).toBe(String(EXPECTED_LLM_CALLS));
+    expect(await metric(page, 'metric-llm-calls')).toBe(String(LIVE_MODEL_CALLS));
     expect(await metric(page, 'metric-retries')).toBe('1');
-    expect(await metric(page, 'metric-repairs')).toBe('1 · 1');
+    expect(await metric(page, 'metric-repairs')).toBe('1');
     expect(await metric(page, 'metric-attempts')).toBe('2 · 3');
     expect(await metric(page, 'metric-executable')).toBe('yes');
+    // Replay counts no tokens: the counts are estimates and say so.
+    expect(await metricLabel(page, 'metric-prompt-tokens')).toBe('Prompt tokens (estimated)');
+    expect(await metricLabel(page, 'metric-generated-tokens')).toBe('Generated tokens (estimated)');
+    expect(await metric(page, 'metric-prompt-tokens')).toBe(
+      run.metrics!.promptTokens.toLocaleString('en-US'),
+    );
+    // PyRAG's own figures, labelled as the registry declares them.
+    const figures = Object.keys(run.metrics!.strategy);
+    expect(figures.length).toBeGreaterThan(0);
+    for (const key of figures) {
+      expect(await metricLabel(page, `metric-strategy-${key}`)).toBe(
+        pyrag.metrics.find((m) => m.key === key)?.label ?? key,
+      );
+    }
+    expect(await metric(page, 'metric-strategy-boosts')).toBe('1');
+    expect(await metric(page, 'metric-strategy-cachedCalls')).toBe(String(cachedResults.length));
+    await page.getByTestId('metrics-program').waitFor();
     await screenshot(page, 'ask-finished');
     await page.getByTestId('metrics-panel').screenshot({ path: path.join(ARTIFACTS_DIR, 'metrics.png') });
 
@@ -318,9 +492,10 @@ describe.skipIf(!status.available)('Reckon in Chromium, served by `reckon serve`
     await items.first().waitFor();
     expect(await items.count()).toBe(1);
     const cells = (await items.first().locator('td').allTextContents()).map((c) => c.trim());
-    expect(cells.slice(1, 4)).toEqual([QUESTION, 'succeeded', 'yes']);
-    expect(cells[5]).toBe('sample');
-    expect(cells[6]).toBe(String(EXPECTED_LLM_CALLS));
+    expect(cells.slice(1, 5)).toEqual([QUESTION, 'succeeded', 'yes', pyrag.label]);
+    expect(cells[6]).toBe('sample');
+    expect(cells[7]).toBe(String(LIVE_MODEL_CALLS));
+    expect(cells[8]).toMatch(/^[\d,]+ \(estimated\)$/);
     await screenshot(page, 'history');
 
     await items.first().getByTestId('history-open').click();
@@ -329,7 +504,7 @@ describe.skipIf(!status.available)('Reckon in Chromium, served by `reckon serve`
     await page.getByTestId('program-line-1').waitFor();
     expect(await programLines(page)).toEqual(askedProgram);
     expect(await page.getByTestId('retry-event').count()).toBe(1);
-    expect(await metric(page, 'metric-llm-calls')).toBe(String(EXPECTED_LLM_CALLS));
+    expect(await metric(page, 'metric-llm-calls')).toBe(String(LIVE_MODEL_CALLS));
     await page.getByTestId('export-json').waitFor();
     await page.getByTestId('rerun').waitFor();
     await screenshot(page, 'history-run');
@@ -358,7 +533,19 @@ describe.skipIf(!status.available)('Reckon in Chromium, served by `reckon serve`
     expect(run).toMatchObject({ question: QUESTION, corpus: 'sample', status: 'succeeded', answer: 'yes' });
     expect(run.model).toBe(`replay:${path.join(dataDir, 'replays', `${originalId}.jsonl`)}`);
     // The recording holds the outputs, not the 503 the original run retried.
-    expect(run.metrics).toMatchObject({ llmCalls: EXPECTED_LLM_CALLS, retries: 0, repairs: 1, boosts: 1 });
+    expect(run.metrics).toMatchObject({
+      llmCalls: EXPECTED_LLM_CALLS,
+      retries: 0,
+      program: { repairs: 1 },
+      strategy: { boosts: 1 },
+    });
+    // Same strategy, same options.
+    expect(run.strategy).toBe(DEFAULT_STRATEGY_ID);
+    const exported = JSON.parse((await bridge.invoke('exportRun', { runId, format: 'json' })).content) as {
+      run: { options: { options: Record<string, unknown> } };
+    };
+    expect(exported.run.options.options[CHANGED_OPTION.key]).toBe(CHANGED_OPTION.value);
+    expect(await page.getByTestId('tool-cached').count()).toBeGreaterThan(0);
     await screenshot(page, 'history-replay');
   });
 

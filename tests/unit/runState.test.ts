@@ -120,25 +120,33 @@ function scriptedRun(): TraceEvent[] {
         llmCalls: 2,
         promptTokens: 400,
         completionTokens: 14,
+        tokensEstimated: true,
         retries: 1,
         phaseMs: { decompose: 5, plan: 10, execute: 300 },
         totalMs: 320,
-        programAttempts: 3,
-        executions: 3,
-        repairs: 1,
-        boosts: 1,
-        hostCalls: 3,
-        cyclomaticComplexity: 1,
-        maxStackDepth: 0,
-        programLines: 2,
-        nodeTypeProfile: { Program: 1, AwaitExpression: 2 },
-        hostCallSites: { retrieve: 1, answer: 1 },
-        executable: true,
-        exceptionKind: null,
+        program: {
+          programAttempts: 3,
+          executions: 3,
+          repairs: 1,
+          hostCalls: 3,
+          cyclomaticComplexity: 1,
+          maxStackDepth: 0,
+          programLines: 2,
+          nodeTypeProfile: { Program: 1, AwaitExpression: 2 },
+          hostCallSites: { retrieve: 1, answer: 1 },
+          executable: true,
+          exceptionKind: null,
+        },
+        strategy: { boosts: 1, boostPath: 'sentinel-final', cachedCalls: 0 },
       },
     },
     { type: 'run-finished', status: 'succeeded', error: null },
   ];
+  return bodies.map((body, seq) => ({ runId: RUN, seq, at: 1_000 + seq * 10, ...body }) as TraceEvent);
+}
+
+/** Numbers event bodies as one run's events (seq 0, 1, …; `at` 10 ms apart from 1 000). */
+function asEvents(bodies: readonly TraceEventBody[]): TraceEvent[] {
   return bodies.map((body, seq) => ({ runId: RUN, seq, at: 1_000 + seq * 10, ...body }) as TraceEvent);
 }
 
@@ -221,7 +229,27 @@ describe('reduceRun', () => {
       'final-answer',
       'run-finished',
     ]);
-    expect(state.metrics?.cyclomaticComplexity).toBe(1);
+    expect(state.metrics?.program?.cyclomaticComplexity).toBe(1);
+    expect(state.metrics?.strategy).toEqual({ boosts: 1, boostPath: 'sentinel-final', cachedCalls: 0 });
+    expect(state.metrics?.tokensEstimated).toBe(true);
+    expect(state.boosts).toEqual([
+      {
+        seq: 16,
+        at: 1_160,
+        callIndex: 0,
+        fromK: 5,
+        toK: 10,
+        path: 'sentinel-final',
+        sentinel: 'unknown',
+      },
+    ]);
+    expect(state.steps).toEqual([]);
+    // Nothing in this run was served from an earlier execution.
+    expect(state.executions.flatMap((e) => e.toolCalls.map((c) => c.result?.cached))).toEqual([
+      false,
+      false,
+      false,
+    ]);
     expect(retrievedChunks(state).get(7)?.title).toBe('Ed Wood');
   });
 
@@ -252,6 +280,7 @@ describe('reduceRun', () => {
       completionTokens: 14,
       retries: 1,
       toolCalls: 3,
+      cachedToolCalls: 0,
       executions: 3,
       programAttempts: 3,
       repairs: 1,
@@ -325,11 +354,244 @@ describe('reduceRun', () => {
   it('says in one line what the run is doing, for the aria-live status', () => {
     const events = scriptedRun();
     const at = (n: number) => runStatusText(reduceAll(events.slice(0, n)));
-    expect(at(1)).toBe('Running: decomposing the question…');
+    expect(at(1)).toBe('Running: started; waiting for the first step…');
     expect(at(5)).toBe('Running: writing the program (attempt 2)…');
     expect(at(12)).toBe('Running: repairing the program (round 1)…');
+    expect(at(17)).toBe('Running: re-running with boosted retrieval (1 call boosted)…');
     expect(at(19)).toBe('Running: execution 3, answer() on line 2…');
     expect(at(20)).toBe('Running: answer call failed (attempt 1/4); retrying…');
     expect(at(26)).toBe('Succeeded: yes');
+  });
+
+  it('keeps the steps of a strategy without events of its own, in order, with their data', () => {
+    const events = asEvents([
+      { type: 'run-started', question: 'Who?', corpus: 'sample', strategy: 'self-ask', model: 'm' },
+      {
+        type: 'step',
+        kind: 'follow-up',
+        title: 'Follow up: Who directed Ed Wood?',
+        detail: null,
+        data: { question: 'Who directed Ed Wood?', round: 1 },
+      },
+      {
+        type: 'tool-call',
+        execution: 1,
+        callIndex: 0,
+        tool: 'search',
+        args: ['Ed Wood director'],
+        line: null,
+      },
+      {
+        type: 'tool-result',
+        execution: 1,
+        callIndex: 0,
+        tool: 'search',
+        durationMs: 3,
+        summary: '{"hits":2}',
+      },
+      { type: 'step', kind: 'intermediate-answer', title: 'Intermediate answer', detail: 'Tim Burton' },
+      { type: 'final-answer', answer: 'Tim Burton', reasoning: null, citations: [] },
+      { type: 'run-finished', status: 'succeeded', error: null },
+    ]);
+
+    const midway = reduceAll(events.slice(0, 2));
+    expect(runStatusText(midway)).toBe('Running: Follow up: Who directed Ed Wood?…');
+
+    const state = reduceAll(events);
+    expect(state.strategy).toBe('self-ask');
+    expect(state.steps).toEqual([
+      {
+        seq: 1,
+        at: 1_010,
+        kind: 'follow-up',
+        title: 'Follow up: Who directed Ed Wood?',
+        detail: null,
+        data: { question: 'Who directed Ed Wood?', round: 1 },
+      },
+      {
+        seq: 4,
+        at: 1_040,
+        kind: 'intermediate-answer',
+        title: 'Intermediate answer',
+        detail: 'Tim Burton',
+        data: null,
+      },
+    ]);
+    // Steps are in the timeline among the other events; tool calls are not.
+    expect(state.timeline.map((e) => (e.type === 'step' ? `step:${e.kind}` : e.type))).toEqual([
+      'run-started',
+      'step:follow-up',
+      'step:intermediate-answer',
+      'final-answer',
+      'run-finished',
+    ]);
+    // Any tool name is kept as it came, with its one-line result.
+    expect(state.executions).toHaveLength(1);
+    expect(state.executions[0]!.toolCalls).toEqual([
+      {
+        execution: 1,
+        callIndex: 0,
+        tool: 'search',
+        args: ['Ed Wood director'],
+        line: null,
+        at: 1_020,
+        result: {
+          durationMs: 3,
+          summary: '{"hits":2}',
+          cached: false,
+          chunks: null,
+          answer: null,
+          error: null,
+        },
+      },
+    ]);
+    expect(state.programs).toEqual([]);
+    expect(liveCounts(state)).toMatchObject({
+      toolCalls: 1,
+      cachedToolCalls: 0,
+      programAttempts: 0,
+      boosts: 0,
+    });
+  });
+
+  it('marks tool results served from the previous execution as cached', () => {
+    const retrieveResult = (execution: number, cached: boolean): TraceEventBody => ({
+      type: 'tool-result',
+      execution,
+      callIndex: 0,
+      tool: 'retrieve',
+      durationMs: cached ? 0 : 4,
+      summary: '1 passage',
+      chunks: [{ id: 7, title: 'Ed Wood', score: 1.5, source: '/c/ed.txt' }],
+      ...(cached ? { cached: true } : {}),
+    });
+    const events = asEvents([
+      { type: 'run-started', question: 'q', corpus: 'sample', strategy: 'pyrag', model: 'm' },
+      { type: 'execution-started', execution: 1, boosted: [] },
+      { type: 'tool-call', execution: 1, callIndex: 0, tool: 'retrieve', args: ['a'], line: 1 },
+      retrieveResult(1, false),
+      { type: 'tool-call', execution: 1, callIndex: 1, tool: 'answer', args: ['q', []], line: 2 },
+      {
+        type: 'tool-result',
+        execution: 1,
+        callIndex: 1,
+        tool: 'answer',
+        durationMs: 5,
+        summary: 'unknown',
+        answer: 'unknown',
+      },
+      {
+        type: 'retrieval-boosted',
+        callIndex: 0,
+        fromK: 5,
+        toK: 10,
+        path: 'sentinel-final',
+        sentinel: 'unknown',
+      },
+      { type: 'execution-started', execution: 2, boosted: [{ callIndex: 0, k: 10 }] },
+      { type: 'tool-call', execution: 2, callIndex: 0, tool: 'retrieve', args: ['a'], line: 1 },
+      retrieveResult(2, true),
+      // A cached result whose tool-call was never seen still lands, marked cached.
+      {
+        type: 'tool-result',
+        execution: 2,
+        callIndex: 1,
+        tool: 'answer',
+        durationMs: 0,
+        summary: 'American',
+        answer: 'American',
+        cached: true,
+      },
+    ]);
+    const state = reduceAll(events);
+    const [first, second] = state.executions;
+    expect(first!.toolCalls.map((c) => [c.tool, c.result?.cached])).toEqual([
+      ['retrieve', false],
+      ['answer', false],
+    ]);
+    expect(second!.toolCalls.map((c) => [c.callIndex, c.tool, c.result?.cached, c.result?.summary])).toEqual([
+      [0, 'retrieve', true, '1 passage'],
+      [1, 'answer', true, 'American'],
+    ]);
+    expect(second!.toolCalls[0]!.result?.chunks).toEqual([
+      { id: 7, title: 'Ed Wood', score: 1.5, source: '/c/ed.txt' },
+    ]);
+    expect(liveCounts(state)).toMatchObject({ toolCalls: 4, cachedToolCalls: 2, executions: 2, boosts: 1 });
+  });
+
+  it('keeps every boost of a run that boosts several retrieve calls before its re-run', () => {
+    const events = asEvents([
+      { type: 'run-started', question: 'q', corpus: 'sample', strategy: 'pyrag', model: 'm' },
+      { type: 'execution-started', execution: 1, boosted: [] },
+      { type: 'tool-call', execution: 1, callIndex: 0, tool: 'retrieve', args: ['a'], line: 1 },
+      {
+        type: 'tool-result',
+        execution: 1,
+        callIndex: 0,
+        tool: 'retrieve',
+        durationMs: 1,
+        summary: '5 passages',
+        chunks: [],
+      },
+      { type: 'tool-call', execution: 1, callIndex: 2, tool: 'retrieve', args: ['b'], line: 3 },
+      {
+        type: 'tool-result',
+        execution: 1,
+        callIndex: 2,
+        tool: 'retrieve',
+        durationMs: 1,
+        summary: '5 passages',
+        chunks: [],
+      },
+      {
+        type: 'retrieval-boosted',
+        callIndex: 0,
+        fromK: 5,
+        toK: 10,
+        path: 'sentinel-answer',
+        sentinel: 'unknown',
+      },
+      {
+        type: 'retrieval-boosted',
+        callIndex: 2,
+        fromK: 3,
+        toK: 10,
+        path: 'sentinel-final',
+        sentinel: 'not enough information',
+      },
+      {
+        type: 'execution-started',
+        execution: 2,
+        boosted: [
+          { callIndex: 0, k: 10 },
+          { callIndex: 2, k: 10 },
+        ],
+      },
+    ]);
+    const boosted = reduceAll(events.slice(0, 8));
+    expect(runStatusText(boosted)).toBe('Running: re-running with boosted retrieval (2 calls boosted)…');
+
+    const state = reduceAll(events);
+    expect(state.boosts).toEqual([
+      { seq: 6, at: 1_060, callIndex: 0, fromK: 5, toK: 10, path: 'sentinel-answer', sentinel: 'unknown' },
+      {
+        seq: 7,
+        at: 1_070,
+        callIndex: 2,
+        fromK: 3,
+        toK: 10,
+        path: 'sentinel-final',
+        sentinel: 'not enough information',
+      },
+    ]);
+    expect(state.timeline.filter((e) => e.type === 'retrieval-boosted').map((e) => e.seq)).toEqual([6, 7]);
+    expect(state.executions.map((e) => e.boosted)).toEqual([
+      [],
+      [
+        { callIndex: 0, k: 10 },
+        { callIndex: 2, k: 10 },
+      ],
+    ]);
+    expect(liveCounts(state).boosts).toBe(2);
   });
 });

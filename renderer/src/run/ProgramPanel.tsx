@@ -1,12 +1,12 @@
 import { ProgramCode } from './ProgramCode.tsx';
 import type { ExecutionEntry, ProgramAttempt } from './runState.ts';
 
-const PURPOSE_LABEL: Record<ProgramAttempt['purpose'], string> = {
-  plan: 'plan',
-  repair: 'repair',
-  user: 'your program',
-  fallback: 'fallback',
-};
+/** Labels of the purposes the UI knows better names for; any other purpose is shown as it is. */
+const PURPOSE_LABEL: Readonly<Record<string, string>> = { user: 'your program' };
+
+function purposeLabel(purpose: string): string {
+  return PURPOSE_LABEL[purpose] ?? purpose;
+}
 
 /** The run's programs: every attempt selectable (plan / repair / fallback, syntax errors marked). */
 export function ProgramPanel(props: {
@@ -41,11 +41,11 @@ export function ProgramPanel(props: {
                   type="button"
                   className={`segmented__item${shown?.attempt === p.attempt ? ' is-selected' : ''}${p.syntaxError ? ' is-bad' : ''}`}
                   aria-pressed={shown?.attempt === p.attempt}
-                  title={`Attempt ${p.attempt} (${PURPOSE_LABEL[p.purpose]}): ${state}`}
+                  title={`Attempt ${p.attempt} (${purposeLabel(p.purpose)}): ${state}`}
                   data-testid={`program-attempt-${p.attempt}`}
                   onClick={() => onSelect(p.attempt)}
                 >
-                  #{p.attempt} {PURPOSE_LABEL[p.purpose]}
+                  #{p.attempt} {purposeLabel(p.purpose)}
                   {p.syntaxError ? ' ✗' : ''}
                 </button>
               );
@@ -65,7 +65,7 @@ export function ProgramPanel(props: {
       {shown ? (
         <>
           <p className="panel__meta">
-            Attempt {shown.attempt} · {PURPOSE_LABEL[shown.purpose]}
+            Attempt {shown.attempt} · {purposeLabel(shown.purpose)}
             {shown.syntaxError
               ? ' · did not parse'
               : execution

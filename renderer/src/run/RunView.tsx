@@ -4,6 +4,7 @@ import { ErrorNote } from '../components/ErrorNote.tsx';
 import { formatMs } from '../format.ts';
 import { useAppModel } from '../state/AppModel.ts';
 import { useStore } from '../state/createStore.ts';
+import { strategyLabel } from '../state/strategiesStore.ts';
 import { AnswerPanel } from './AnswerPanel.tsx';
 import { BindingsTable } from './BindingsTable.tsx';
 import { MetricsPanel } from './MetricsPanel.tsx';
@@ -12,11 +13,14 @@ import { ProgramPanel } from './ProgramPanel.tsx';
 import { RetryTimeline } from './RetryTimeline.tsx';
 import { executingLine, runStatusText, type RunState } from './runState.ts';
 import { StepTimeline } from './StepTimeline.tsx';
+import { StrategySteps } from './StrategySteps.tsx';
 import { ToolTimeline } from './ToolTimeline.tsx';
 
 /**
  * One run, live or saved: question and status, the answer with citations, sub-questions, the
  * program (all attempts), bindings, tool calls, retries with backoff, every step, and the metrics.
+ * A strategy that writes no program but reports its own steps gets the generic step list in the
+ * program's place.
  */
 export function RunView(props: { runId: string; actions?: ReactNode }): React.JSX.Element {
   const { runId, actions } = props;
@@ -41,6 +45,10 @@ function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.El
   const [passage, setPassage] = useState<PassageRequest | null>(null);
   const [cancelError, setCancelError] = useState<ReturnType<typeof toUiError> | null>(null);
   const [cancelling, setCancelling] = useState(false);
+  const strategies = useStore(model.strategies.store, (s) => s.strategies);
+  const labelOf = useCallback((id: string) => strategyLabel(strategies, id), [strategies]);
+  // Program views for runs that have (or, with no steps of their own yet, may get) a program.
+  const showProgram = run.programs.length > 0 || run.executions.length > 0 || run.steps.length === 0;
 
   const latestExecution = run.executions.at(-1) ?? null;
   const bindingsExecution =
@@ -102,7 +110,11 @@ function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.El
         <div className="run__heading">
           <h2 className="run__question">{run.question ?? 'Run'}</h2>
           <p className="run__meta">
-            {[run.strategy, run.model && `model ${run.model}`, run.corpus && `corpus ${run.corpus}`]
+            {[
+              run.strategy && labelOf(run.strategy),
+              run.model && `model ${run.model}`,
+              run.corpus && `corpus ${run.corpus}`,
+            ]
               .filter(Boolean)
               .join(' · ')}
             <span className="mono muted"> · {run.runId}</span>
@@ -176,30 +188,35 @@ function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.El
 
       <div className="run__grid">
         <div className="run__col">
-          <ProgramPanel
-            programs={run.programs}
-            shown={shownProgram}
-            following={selectedAttempt === null}
-            onSelect={(attempt) => {
-              setSelectedAttempt(attempt);
-              if (attempt === null) setSelectedExecution(null);
-              setFocusLine(null);
-            }}
-            execution={codeExecution}
-            executing={executingHere}
-            focusLine={focusLine}
-            executionsOf={executionsOf}
-          />
-          <BindingsTable
-            executions={run.executions}
-            shown={bindingsExecution}
-            onSelectExecution={(execution) => {
-              setSelectedExecution(execution);
-              setSelectedAttempt(null);
-              setFocusLine(null);
-            }}
-            onShowLine={showLine}
-          />
+          {run.steps.length > 0 && <StrategySteps steps={run.steps} startedAt={run.startedAt} />}
+          {showProgram && (
+            <>
+              <ProgramPanel
+                programs={run.programs}
+                shown={shownProgram}
+                following={selectedAttempt === null}
+                onSelect={(attempt) => {
+                  setSelectedAttempt(attempt);
+                  if (attempt === null) setSelectedExecution(null);
+                  setFocusLine(null);
+                }}
+                execution={codeExecution}
+                executing={executingHere}
+                focusLine={focusLine}
+                executionsOf={executionsOf}
+              />
+              <BindingsTable
+                executions={run.executions}
+                shown={bindingsExecution}
+                onSelectExecution={(execution) => {
+                  setSelectedExecution(execution);
+                  setSelectedAttempt(null);
+                  setFocusLine(null);
+                }}
+                onShowLine={showLine}
+              />
+            </>
+          )}
         </div>
         <div className="run__col">
           <RetryTimeline retries={run.retries} startedAt={run.startedAt} />
@@ -220,6 +237,7 @@ function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.El
           <StepTimeline
             events={run.timeline}
             startedAt={run.startedAt}
+            strategyLabel={labelOf}
             onShowProgram={(attempt) => {
               setSelectedAttempt(attempt);
               setFocusLine(null);

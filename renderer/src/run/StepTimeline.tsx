@@ -5,13 +5,18 @@ import type { TimelineEvent } from './runState.ts';
 /** Timeline entries rendered at most, newest kept. Default 400. */
 export const MAX_TIMELINE_ENTRIES = 400;
 
-/** The run step by step: model calls, programs, syntax errors, executions, repairs, boosts, retries, warnings, the outcome. */
+/**
+ * The run step by step: model calls, programs, syntax errors, executions, repairs, boosts, retries,
+ * warnings, strategy steps (their title and detail; the generic step list shows their data), the outcome.
+ */
 export function StepTimeline(props: {
   events: readonly TimelineEvent[];
   startedAt: number | null;
   onShowProgram: (attempt: number) => void;
+  /** The label of a strategy id (from listStrategies). */
+  strategyLabel: (id: string) => string;
 }): React.JSX.Element {
-  const { events, startedAt, onShowProgram } = props;
+  const { events, startedAt, onShowProgram, strategyLabel } = props;
   const [showLlm, setShowLlm] = useState(false);
   const visible = showLlm ? events : events.filter((e) => e.type !== 'llm-call');
   const shown = visible.slice(-MAX_TIMELINE_ENTRIES);
@@ -37,8 +42,10 @@ export function StepTimeline(props: {
             <span className="step__time mono">
               {startedAt !== null ? `+${formatMs(event.at - startedAt)}` : ''}
             </span>
-            <span className="step__kind">{KIND_LABEL[event.type]}</span>
-            <span className="step__text">{describe(event, onShowProgram)}</span>
+            <span className="step__kind">
+              {event.type === 'step' ? inline(event.kind, 24) : KIND_LABEL[event.type]}
+            </span>
+            <span className="step__text">{describe(event, onShowProgram, strategyLabel)}</span>
           </li>
         ))}
       </ol>
@@ -58,15 +65,20 @@ const KIND_LABEL: Record<TimelineEvent['type'], string> = {
   'runtime-error': 'error',
   'repair-requested': 'repair',
   'retrieval-boosted': 'boost',
+  step: 'step',
   warning: 'warning',
   'final-answer': 'answer',
   'run-finished': 'finish',
 };
 
-function describe(event: TimelineEvent, onShowProgram: (attempt: number) => void): React.ReactNode {
+function describe(
+  event: TimelineEvent,
+  onShowProgram: (attempt: number) => void,
+  strategyLabel: (id: string) => string,
+): React.ReactNode {
   switch (event.type) {
     case 'run-started':
-      return `${event.strategy} · model ${event.model}${event.corpus ? ` · corpus ${event.corpus}` : ''}`;
+      return `${strategyLabel(event.strategy)} · model ${event.model}${event.corpus ? ` · corpus ${event.corpus}` : ''}`;
     case 'decomposition':
       return event.fallback
         ? `Decomposition failed after ${event.attempts} attempts; using the question itself.`
@@ -112,6 +124,8 @@ function describe(event: TimelineEvent, onShowProgram: (attempt: number) => void
           {event.toK} (was {event.fromK})
         </span>
       );
+    case 'step':
+      return event.detail ? `${inline(event.title)} — ${inline(event.detail)}` : inline(event.title);
     case 'warning':
       return event.message;
     case 'final-answer':

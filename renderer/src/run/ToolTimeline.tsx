@@ -2,7 +2,11 @@ import { formatArgs, formatMs, inline, shortPath } from '../format.ts';
 import { executionLabel } from './BindingsTable.tsx';
 import type { ExecutionEntry, RetrievedChunk } from './runState.ts';
 
-/** Tool calls per execution: retrieve/answer with arguments, line, duration and result; passages expand. */
+/**
+ * Tool calls per execution — any host tool the strategy offers — with arguments, line, duration and
+ * result; passages expand. A result served from an earlier execution of the run (its inputs were
+ * unchanged after a retrieval boost) is marked "cached"; the boosted calls of an execution are listed.
+ */
 export function ToolTimeline(props: {
   executions: readonly ExecutionEntry[];
   liveCall: { execution: number; callIndex: number } | null;
@@ -24,8 +28,14 @@ export function ToolTimeline(props: {
           <div key={execution.execution} className="tool-group">
             <h4 className="tool-group__title">{executionLabel(execution)}</h4>
             {execution.boosted.length > 0 && (
-              <p className="tool-group__note">
+              <p className="tool-group__note" data-testid="execution-boosted">
                 Boosted: {execution.boosted.map((b) => `tool call #${b.callIndex} → k=${b.k}`).join(', ')}
+              </p>
+            )}
+            {cachedCount(execution) > 0 && (
+              <p className="tool-group__note" data-testid="execution-cached">
+                {cachedCount(execution)} of {execution.toolCalls.length} tool calls served from the previous
+                execution (inputs unchanged), not run again.
               </p>
             )}
             <ol className="tool-list">
@@ -38,9 +48,10 @@ export function ToolTimeline(props: {
                 return (
                   <li
                     key={call.callIndex}
-                    className={`tool-call tool-call--${call.tool}${result?.error ? ' is-failed' : ''}${live ? ' is-live' : ''}`}
+                    className={`tool-call tool-call--${toolClass(call.tool)}${result?.error ? ' is-failed' : ''}${live ? ' is-live' : ''}${result?.cached ? ' is-cached' : ''}`}
                     data-testid="tool-call"
                     data-tool={call.tool}
+                    data-cached={result?.cached === true}
                   >
                     <details>
                       <summary>
@@ -53,6 +64,15 @@ export function ToolTimeline(props: {
                           {inline(formatArgs(call.args), 90)})
                         </code>
                         <span className="tool-call__result">
+                          {result?.cached && (
+                            <span
+                              className="badge badge--cached"
+                              title="Served from the previous execution of this run: same inputs, not run again"
+                              data-testid="tool-cached"
+                            >
+                              cached
+                            </span>
+                          )}{' '}
                           {live ? (
                             <span className="badge badge--live">running…</span>
                           ) : result?.error ? (
@@ -62,7 +82,7 @@ export function ToolTimeline(props: {
                           ) : null}
                         </span>
                         <span className="tool-call__meta">
-                          {result ? formatMs(result.durationMs) : ''}
+                          {result ? (result.cached ? 'cached' : formatMs(result.durationMs)) : ''}
                           {call.line !== null && ` · L${call.line}`}
                         </span>
                       </summary>
@@ -84,6 +104,18 @@ export function ToolTimeline(props: {
                                   Show line {call.line} in the program
                                 </button>
                               </dd>
+                            </>
+                          )}
+                          {result?.cached && (
+                            <>
+                              <dt>Source</dt>
+                              <dd>The previous execution’s call with the same inputs (not run again).</dd>
+                            </>
+                          )}
+                          {result && result.answer === null && result.chunks === null && !result.error && (
+                            <>
+                              <dt>Result</dt>
+                              <dd className="mono pre-wrap">{result.summary}</dd>
                             </>
                           )}
                           {result?.answer !== null && result?.answer !== undefined && (
@@ -174,4 +206,13 @@ export function ToolTimeline(props: {
       </div>
     </section>
   );
+}
+
+function cachedCount(execution: ExecutionEntry): number {
+  return execution.toolCalls.filter((call) => call.result?.cached === true).length;
+}
+
+/** A tool name as a CSS class suffix (any tool name may come from a strategy). */
+function toolClass(tool: string): string {
+  return tool.replace(/[^A-Za-z0-9_-]/g, '_') || 'tool';
 }

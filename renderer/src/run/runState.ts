@@ -46,6 +46,8 @@ export interface ProgramAttempt {
 export interface ToolResult {
   durationMs: number;
   summary: string;
+  /** Served from an earlier execution of the run (its call had identical inputs), not run again. */
+  cached: boolean;
   chunks: RetrievedChunk[] | null;
   answer: string | null;
   error: string | null;
@@ -54,7 +56,8 @@ export interface ToolResult {
 export interface ToolCallEntry {
   execution: number;
   callIndex: number;
-  tool: 'retrieve' | 'answer';
+  /** Any host tool a strategy offers (retrieve, answer, search, …). */
+  tool: string;
   args: unknown[];
   line: number | null;
   at: number;
@@ -95,6 +98,20 @@ export interface ExecutionEntry {
   runtimeError: RuntimeErrorInfo | null;
 }
 
+/** A strategy's own step (a `step` event): what the generic step list shows. */
+export interface StrategyStep {
+  seq: number;
+  at: number;
+  kind: string;
+  title: string;
+  detail: string | null;
+  /** The step's structured content; null when it has none. */
+  data: Record<string, unknown> | null;
+}
+
+/** One adaptive-retrieval boost: which tool call was re-run at which k, and why. */
+export type BoostEntry = Omit<TraceEventOf<'retrieval-boosted'>, 'runId' | 'type'>;
+
 /** Events shown in the run's step timeline (tool calls and bindings have their own views). */
 export type TimelineEvent = Exclude<
   TraceEvent,
@@ -121,6 +138,10 @@ export interface RunState {
   decomposition: { subQuestions: string[]; attempts: number; fallback: boolean } | null;
   programs: ProgramAttempt[];
   executions: ExecutionEntry[];
+  /** Retrieval boosts, in order (a run may boost several retrieve calls before one re-run). */
+  boosts: BoostEntry[];
+  /** Steps of strategies that have no events of their own, in order. */
+  steps: StrategyStep[];
   llmCalls: TraceEventOf<'llm-call'>[];
   retries: TraceEventOf<'retry'>[];
   timeline: TimelineEvent[];
@@ -149,6 +170,8 @@ export function createRunState(runId: string): RunState {
     decomposition: null,
     programs: [],
     executions: [],
+    boosts: [],
+    steps: [],
     llmCalls: [],
     retries: [],
     timeline: [],
@@ -298,6 +321,7 @@ function applyEvent(state: RunState, event: TraceEvent): RunState {
       const result: ToolResult = {
         durationMs: event.durationMs,
         summary: event.summary,
+        cached: event.cached === true,
         chunks: event.chunks ?? null,
         answer: event.answer ?? null,
         error: event.error ?? null,
@@ -353,8 +377,22 @@ function applyEvent(state: RunState, event: TraceEvent): RunState {
       };
     }
     case 'repair-requested':
-    case 'retrieval-boosted':
       return { ...s, timeline: [...s.timeline, event] };
+    case 'retrieval-boosted': {
+      const { runId: _runId, type: _type, ...boost } = event;
+      return { ...s, boosts: [...s.boosts, boost], timeline: [...s.timeline, event] };
+    }
+    case 'step': {
+      const step: StrategyStep = {
+        seq: event.seq,
+        at: event.at,
+        kind: event.kind,
+        title: event.title,
+        detail: event.detail,
+        data: event.data ?? null,
+      };
+      return { ...s, steps: [...s.steps, step], timeline: [...s.timeline, event] };
+    }
     case 'warning':
       return { ...s, warnings: [...s.warnings, event.message], timeline: [...s.timeline, event] };
     case 'final-answer':
@@ -417,6 +455,8 @@ export interface LiveCounts {
   completionTokens: number;
   retries: number;
   toolCalls: number;
+  /** Tool calls served from an earlier execution instead of being run again. */
+  cachedToolCalls: number;
   executions: number;
   programAttempts: number;
   repairs: number;
@@ -426,6 +466,12 @@ export interface LiveCounts {
 export function liveCounts(state: RunState): LiveCounts {
   let promptTokens = 0;
   let completionTokens = 0;
+  let toolCalls = 0;
+  let cachedToolCalls = 0;
+  for (const execution of state.executions) {
+    toolCalls += execution.toolCalls.length;
+    cachedToolCalls += execution.toolCalls.filter((call) => call.result?.cached === true).length;
+  }
   for (const call of state.llmCalls) {
     promptTokens += call.promptTokens;
     completionTokens += call.completionTokens;
@@ -435,11 +481,12 @@ export function liveCounts(state: RunState): LiveCounts {
     promptTokens,
     completionTokens,
     retries: state.retries.length,
-    toolCalls: state.executions.reduce((sum, e) => sum + e.toolCalls.length, 0),
+    toolCalls,
+    cachedToolCalls,
     executions: state.executions.length,
     programAttempts: state.programs.length,
     repairs: state.timeline.filter((e) => e.type === 'repair-requested').length,
-    boosts: state.timeline.filter((e) => e.type === 'retrieval-boosted').length,
+    boosts: state.boosts.length,
   };
 }
 
@@ -496,7 +543,9 @@ export function runStatusText(state: RunState): string {
     case undefined:
       return 'Starting…';
     case 'run-started':
-      return 'Running: decomposing the question…';
+      return 'Running: started; waiting for the first step…';
+    case 'step':
+      return `Running: ${inlineText(last.title)}…`;
     case 'decomposition':
     case 'syntax-error':
       return `Running: writing the program (attempt ${state.programs.length + 1})…`;
@@ -514,11 +563,17 @@ export function runStatusText(state: RunState): string {
       if (inFlight)
         return `Running: execution ${inFlight.execution}, ${inFlight.tool}() on line ${inFlight.line ?? '?'}…`;
       return last.type === 'retrieval-boosted'
-        ? 'Running: re-running with boosted retrieval…'
+        ? `Running: re-running with boosted retrieval (${state.boosts.length} call${state.boosts.length === 1 ? '' : 's'} boosted)…`
         : 'Running: executing the program…';
     case 'final-answer':
       return 'Running: finishing…';
     default:
       return 'Running…';
   }
+}
+
+/** One line of a step title for the status (whitespace collapsed, capped at 120 characters). */
+function inlineText(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 120 ? `${flat.slice(0, 120)}…` : flat;
 }

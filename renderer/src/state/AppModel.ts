@@ -11,6 +11,7 @@ import { createHistoryStore } from './historyStore.ts';
 import { createLibraryStore } from './libraryStore.ts';
 import { createModelsStore } from './modelsStore.ts';
 import { createRunsStore } from './runsStore.ts';
+import { createStrategiesStore } from './strategiesStore.ts';
 
 export type AppModel = ReturnType<typeof createAppModel>;
 
@@ -21,6 +22,7 @@ export function createAppModel(bridge: ReckonBridge) {
   const models = createModelsStore(bridge, () => void app.refreshInfo());
   const runs = createRunsStore(bridge, () => void history.refreshIfLoaded());
   const ask = createAskStore();
+  const strategies = createStrategiesStore(bridge);
 
   const unsubscribe = [
     bridge.on('onDidRecordTraceStep', runs.onTraceEvent),
@@ -36,8 +38,10 @@ export function createAppModel(bridge: ReckonBridge) {
     runs,
     ask,
     history,
+    strategies,
     /** Loads what every view needs first. */
-    start: () => Promise.all([app.refreshInfo(), app.refreshSettings(), library.refreshCorpora()]),
+    start: () =>
+      Promise.all([app.refreshInfo(), app.refreshSettings(), library.refreshCorpora(), strategies.refresh()]),
     dispose: () => unsubscribe.forEach((off) => off()),
   };
 }

@@ -14,7 +14,12 @@ export type CatalogModel = CommandOutput<'listModels'>['catalog'][number];
 export type LocalModel = CommandOutput<'listModels'>['local'][number];
 export type RunSummary = CommandOutput<'listRuns'>['runs'][number];
 export type StartRunInput = CommandInput<'startRun'>;
-export type Strategy = NonNullable<StartRunInput['strategy']>;
+/** A strategy id (which ids exist comes from listStrategies). */
+export type StrategyId = NonNullable<StartRunInput['strategy']>;
+export type StrategyInfo = CommandOutput<'listStrategies'>['strategies'][number];
+export type StrategyOptionInfo = StrategyInfo['options'][number];
+/** Option values as startRun takes them, by key. */
+export type StrategyOptionValues = NonNullable<StartRunInput['options']>;
 export type IngestProgressEvent = EventPayload<'onDidChangeIngestProgress'>;
 export type DownloadProgressEvent = EventPayload<'onDidChangeDownloadProgress'>;
 

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { searchModeSchema, strategySchema } from '../../../preload/contract.ts';
+import { searchModeSchema } from '../../../preload/contract.ts';
 import { Callout } from '../components/Callout.tsx';
 import { ErrorNote } from '../components/ErrorNote.tsx';
 import { toUiError, type UiError } from '../errors.ts';
@@ -7,11 +7,17 @@ import { joinPath } from '../format.ts';
 import { RunView } from '../run/RunView.tsx';
 import { useAppModel } from '../state/AppModel.ts';
 import { useStore } from '../state/createStore.ts';
-import type { SearchMode, StartRunInput, Strategy } from '../state/types.ts';
+import { collectOptions } from '../state/strategyOptions.ts';
+import type { SearchMode, StartRunInput } from '../state/types.ts';
+import { StrategyOptionsForm } from './StrategyOptionsForm.tsx';
 
-const STRATEGY_LABEL: Record<Strategy, string> = { pyrag: 'PyRAG (program synthesis)' };
+/** The drafts of a strategy whose options were never edited (all at their defaults). */
+const NO_DRAFTS = {};
 
-/** Ask: a question, a corpus, a strategy → a live run with its whole trace. */
+/**
+ * Ask: a question, a corpus, a strategy from the engine's registry and its options → a live run with
+ * its whole trace.
+ */
 export function AskView(): React.JSX.Element {
   const model = useAppModel();
   const info = useStore(model.app.store, (s) => s.info);
@@ -20,8 +26,21 @@ export function AskView(): React.JSX.Element {
   const local = useStore(model.models.store, (s) => s.local);
   const draft = useStore(model.ask.store, (s) => s.draft);
   const currentRunId = useStore(model.ask.store, (s) => s.currentRunId);
+  const strategies = useStore(model.strategies.store, (s) => s.strategies);
+  const strategiesError = useStore(model.strategies.store, (s) => s.error);
+  const strategiesLoading = useStore(model.strategies.store, (s) => s.loading);
+  // When the engine cannot be reached at all the app says so once; the form does not repeat it.
+  const appLoadError = useStore(model.app.store, (s) => s.loadError);
   const [error, setError] = useState<UiError | null>(null);
   const [submitting, setSubmitting] = useState(false);
+  const [optionsOpen, setOptionsOpen] = useState(false);
+
+  // The draft's strategy when the registry has it, else the registry's first.
+  const strategy = strategies?.find((s) => s.id === draft.strategy) ?? strategies?.[0] ?? null;
+  const strategyId = strategy?.id ?? draft.strategy;
+  const optionDrafts = draft.options[strategyId] ?? NO_DRAFTS;
+  const collected = strategy ? collectOptions(strategy, optionDrafts) : { options: {}, errors: {} };
+  const optionErrors = Object.entries(collected.errors);
 
   const needsModel = info !== null && !info.hasModel && draft.model.trim() === '';
   const noCorpora = corpora !== null && corpora.length === 0;
@@ -40,12 +59,23 @@ export function AskView(): React.JSX.Element {
       return;
     }
     if (kInvalid) return;
+    if (optionErrors.length > 0) {
+      setOptionsOpen(true);
+      setError({
+        message: `Fix the ${strategy?.label ?? strategyId} options first: ${optionErrors
+          .map(([key, message]) => `${key}: ${message}`)
+          .join(' ')}`,
+        code: null,
+      });
+      return;
+    }
     setSubmitting(true);
     setError(null);
     const input: StartRunInput = {
       question,
       corpus,
-      strategy: draft.strategy,
+      strategy: strategyId,
+      ...(Object.keys(collected.options).length > 0 ? { options: collected.options } : {}),
       mode: draft.mode,
       ...(draft.model.trim() ? { model: draft.model.trim() } : {}),
       ...(k !== null ? { k } : {}),
@@ -65,8 +95,8 @@ export function AskView(): React.JSX.Element {
       <header className="view__header">
         <h1 className="view__title">Ask</h1>
         <p className="view__subtitle">
-          The model writes a program over <code>retrieve()</code> and <code>answer()</code>; it runs in a
-          sandbox and every step is shown below.
+          Ask a question of your documents with one of the methods below; every step of the run is shown and
+          can be audited.
         </p>
       </header>
 
@@ -159,15 +189,23 @@ export function AskView(): React.JSX.Element {
               <span className="field__label">Strategy</span>
               <select
                 className="input"
-                value={draft.strategy}
-                onChange={(e) => model.ask.setDraft({ strategy: strategySchema.parse(e.target.value) })}
+                value={strategyId}
+                onChange={(e) => model.ask.setDraft({ strategy: e.target.value })}
                 data-testid="ask-strategy"
+                aria-describedby="ask-strategy-description"
+                disabled={!strategies}
               >
-                {strategySchema.options.map((s) => (
-                  <option key={s} value={s}>
-                    {STRATEGY_LABEL[s]}
-                  </option>
-                ))}
+                {strategies
+                  ? strategies.map((s) => (
+                      <option key={s.id} value={s.id} title={s.description}>
+                        {s.label}
+                      </option>
+                    ))
+                  : [
+                      <option key={strategyId} value={strategyId}>
+                        {strategiesLoading ? 'Loading strategies…' : strategyId}
+                      </option>,
+                    ]}
               </select>
             </label>
             <label className="field field--grow">
@@ -233,6 +271,46 @@ export function AskView(): React.JSX.Element {
               </button>
             </div>
           </div>
+          <p
+            className="field__hint ask-form__strategy"
+            id="ask-strategy-description"
+            data-testid="ask-strategy-description"
+          >
+            {strategy ? (
+              <>
+                <strong>{strategy.label}</strong>: {strategy.description}
+                {strategy.corpus === 'none' && ' It does not search the corpus.'}
+              </>
+            ) : strategiesLoading || !strategiesError ? (
+              'Loading the strategies…'
+            ) : (
+              `The strategies could not be listed; the run uses "${strategyId}" with its default options.`
+            )}
+          </p>
+          {strategiesError && !appLoadError && (
+            <div className="form-row">
+              <ErrorNote error={strategiesError} testId="ask-strategies-error" />
+              <button
+                type="button"
+                className="button"
+                onClick={() => void model.strategies.refresh()}
+                disabled={strategiesLoading}
+              >
+                Try again
+              </button>
+            </div>
+          )}
+          {strategy && (
+            <StrategyOptionsForm
+              strategy={strategy}
+              drafts={optionDrafts}
+              errors={collected.errors}
+              open={optionsOpen}
+              onToggle={setOptionsOpen}
+              onChange={(key, value) => model.ask.setOption(strategy.id, key, value)}
+              onReset={() => model.ask.resetOptions(strategy.id)}
+            />
+          )}
           <ErrorNote error={error} testId="ask-error" />
         </form>
       )}

@@ -1,11 +1,12 @@
 import { useEffect, useState } from 'react';
-import { strategySchema } from '../../../preload/contract.ts';
 import { ErrorNote } from '../components/ErrorNote.tsx';
 import { toUiError, type UiError } from '../errors.ts';
 import { formatCount, formatDateTime, formatMs, inline } from '../format.ts';
 import { RunView } from '../run/RunView.tsx';
 import { useAppModel } from '../state/AppModel.ts';
+import { tokensLabel } from '../run/metricsText.ts';
 import { useStore } from '../state/createStore.ts';
+import { findStrategy, strategyLabel } from '../state/strategiesStore.ts';
 import type { RunSummary } from '../state/types.ts';
 
 /** Delay between typing in the search box and asking for the list. Default 250 ms. */
@@ -29,6 +30,7 @@ function RunList(): React.JSX.Element {
   const runs = useStore(model.history.store, (s) => s.runs);
   const loading = useStore(model.history.store, (s) => s.loading);
   const error = useStore(model.history.store, (s) => s.error);
+  const strategies = useStore(model.strategies.store, (s) => s.strategies);
 
   useEffect(() => {
     const timer = setTimeout(() => void model.history.refresh(), SEARCH_DEBOUNCE_MS);
@@ -68,10 +70,14 @@ function RunList(): React.JSX.Element {
               <th scope="col">Question</th>
               <th scope="col">Status</th>
               <th scope="col">Answer</th>
+              <th scope="col">Strategy</th>
               <th scope="col">Model</th>
               <th scope="col">Corpus</th>
               <th scope="col" className="num">
                 LLM calls
+              </th>
+              <th scope="col" className="num">
+                Tokens
               </th>
               <th scope="col" className="num">
                 Time
@@ -81,7 +87,7 @@ function RunList(): React.JSX.Element {
           <tbody>
             {runs?.length === 0 && (
               <tr>
-                <td colSpan={8} className="muted">
+                <td colSpan={10} className="muted">
                   {search.trim() ? 'No run matches the search.' : 'No runs yet. Ask a question in Ask.'}
                 </td>
               </tr>
@@ -113,11 +119,29 @@ function RunList(): React.JSX.Element {
                     '–'
                   )}
                 </td>
+                <td className="small" title={run.strategy} data-testid="history-strategy">
+                  {strategyLabel(strategies, run.strategy)}
+                </td>
                 <td className="mono small path" title={run.model}>
                   {run.model}
                 </td>
                 <td className="small">{run.corpus ?? '–'}</td>
                 <td className="num">{run.metrics ? formatCount(run.metrics.llmCalls) : '–'}</td>
+                <td
+                  className="num nowrap"
+                  title={
+                    run.metrics
+                      ? `${tokensLabel('Prompt', run.metrics.tokensEstimated)} ${formatCount(run.metrics.promptTokens)} + ${tokensLabel('generated', run.metrics.tokensEstimated)} ${formatCount(run.metrics.completionTokens)}`
+                      : undefined
+                  }
+                >
+                  {run.metrics
+                    ? tokensLabel(
+                        formatCount(run.metrics.promptTokens + run.metrics.completionTokens),
+                        run.metrics.tokensEstimated,
+                      )
+                    : '–'}
+                </td>
                 <td className="num nowrap">
                   {run.finishedAt ? formatMs(run.finishedAt - run.createdAt) : '–'}
                 </td>
@@ -139,6 +163,7 @@ function OpenedRun(props: { runId: string }): React.JSX.Element {
   const liveStatus = useStore(model.runs.store, (s) => s.runs[runId]?.status);
   const [error, setError] = useState<UiError | null>(null);
   const [replaying, setReplaying] = useState(false);
+  const strategies = useStore(model.strategies.store, (s) => s.strategies);
 
   useEffect(() => {
     setError(null);
@@ -146,6 +171,13 @@ function OpenedRun(props: { runId: string }): React.JSX.Element {
   }, [model, runId]);
 
   const run: RunSummary | undefined = summary ?? listed;
+  // Replay and re-run need the run's strategy in the registry (a user program run from the command
+  // line has none); while the registry is not loaded, the engine decides.
+  const unregistered =
+    run !== undefined && strategies !== null && findStrategy(strategies, run.strategy) === undefined;
+  const replayDescription = unregistered
+    ? `This run used "${run.strategy}", which the app cannot start; export its replay file and run it from the command line`
+    : REPLAY_DESCRIPTION;
 
   async function download(format: 'json' | 'replay'): Promise<void> {
     setError(null);
@@ -170,7 +202,7 @@ function OpenedRun(props: { runId: string }): React.JSX.Element {
     model.ask.setDraft({
       question: run.question,
       corpus: run.corpus ?? '',
-      strategy: strategySchema.safeParse(run.strategy).data ?? 'pyrag',
+      ...(unregistered ? {} : { strategy: run.strategy }),
       model: run.model === 'none' ? '' : run.model,
     });
     model.app.navigate('ask');
@@ -223,15 +255,15 @@ function OpenedRun(props: { runId: string }): React.JSX.Element {
           type="button"
           className="button"
           onClick={() => void replay()}
-          disabled={!run || running || replaying}
-          title={REPLAY_DESCRIPTION}
+          disabled={!run || running || replaying || unregistered}
+          title={replayDescription}
           aria-describedby="replay-description"
           data-testid="replay-run"
         >
           {replaying ? 'Replaying…' : 'Replay'}
         </button>
         <span id="replay-description" className="visually-hidden">
-          {REPLAY_DESCRIPTION}
+          {replayDescription}
         </span>
         <button
           type="button"
