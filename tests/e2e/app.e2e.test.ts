@@ -30,10 +30,10 @@ import {
 } from './e2eEnvironment.ts';
 import {
   EXPECTED_LLM_CALLS,
+  LIVE_LLM_CALLS,
   QUESTION,
   REPAIRED_PROGRAM_LINES,
   replayFileContent,
-  SCRIPT,
 } from '../fixtures/pyragReplayScript.ts';
 import { startReckonServer, type ReckonServer } from './startReckonServer.ts';
 
@@ -94,12 +94,8 @@ interface SentInvoke {
   input: Record<string, unknown>;
 }
 
-/**
- * Model calls of the live run: every attempt counts, the one that failed with a 503 included (the
- * engine counts attempts, as the papers do), so each line of the script is one call. A replay of the
- * run plays back only the recorded outputs: EXPECTED_LLM_CALLS.
- */
-const LIVE_MODEL_CALLS = SCRIPT.length;
+/** Model calls of the live run (every attempt); a replay plays back only the recorded outputs: EXPECTED_LLM_CALLS. */
+const LIVE_MODEL_CALLS = LIVE_LLM_CALLS;
 
 /** The option PyRAG's E2E run changes from its default, and the value it sets. */
 const CHANGED_OPTION = { key: 'maxRepairs', value: 2 };
