@@ -4,6 +4,8 @@
  * boosts, the answer with citations and the metrics.
  */
 import type { TraceEvent, RunMetrics } from '../engine/runs/TraceEvent.ts';
+import { formatCount } from './formatCount.ts';
+import { sanitizeTerminalText } from './sanitizeTerminalText.ts';
 
 /** Characters of an answer or argument shown inline. */
 const INLINE_CHARS = 120;
@@ -12,7 +14,9 @@ export class TracePrinter {
   constructor(private readonly write: (line: string) => void) {}
 
   print(event: TraceEvent): void {
-    const w = this.write;
+    // Model output, programs and error messages may hold anything: no control character reaches the
+    // terminal (lines are not cut; a trace is read in full).
+    const w = (line: string): void => this.write(sanitizeTerminalText(line, Number.POSITIVE_INFINITY));
     switch (event.type) {
       case 'run-started':
         w(
@@ -111,11 +115,11 @@ export function formatMetrics(m: RunMetrics): string {
     .map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(2)}s`)
     .join(', ');
   const lines = [
-    `Metrics: ${m.llmCalls} LLM calls (${m.promptTokens} prompt + ${m.completionTokens} generated tokens), ${m.retries} retries, ${m.hostCalls} tool calls, ${(m.totalMs / 1000).toFixed(2)}s total${phases ? ` (${phases})` : ''}`,
+    `Metrics: ${formatCount(m.llmCalls, 'LLM call')} (${m.promptTokens} prompt + ${formatCount(m.completionTokens, 'generated token')}), ${formatCount(m.retries, 'retry', 'retries')}, ${formatCount(m.hostCalls, 'tool call')}, ${(m.totalMs / 1000).toFixed(2)}s total${phases ? ` (${phases})` : ''}`,
   ];
   if (m.cyclomaticComplexity !== null) {
     lines.push(
-      `Program: cyclomatic complexity ${m.cyclomaticComplexity}, max stack depth ${m.maxStackDepth ?? '–'}, ${m.programLines ?? '–'} lines, ${m.programAttempts} attempts, ${m.executions} executions, ${m.repairs} repairs, ${m.boosts} boosts, ${m.executable ? 'executable' : `not executable (${m.exceptionKind ?? 'unknown'})`}`,
+      `Program: cyclomatic complexity ${m.cyclomaticComplexity}, max stack depth ${m.maxStackDepth ?? '–'}, ${m.programLines === null ? '– lines' : formatCount(m.programLines, 'line')}, ${formatCount(m.programAttempts, 'attempt')}, ${formatCount(m.executions, 'execution')}, ${formatCount(m.repairs, 'repair')}, ${formatCount(m.boosts, 'boost')}, ${m.executable ? 'executable' : `not executable (${m.exceptionKind ?? 'unknown'})`}`,
     );
   }
   return lines.join('\n');
