@@ -49,8 +49,8 @@ export async function main(
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
-      // Usage errors quote the command line back, which may hold anything.
-      writeErr: (s) => io.stderr.write(sanitizeTerminalText(s)),
+      // Usage errors quote the command line back, which may hold anything (help goes here too: not cut).
+      writeErr: (s) => io.stderr.write(sanitizeTerminalText(s, Number.POSITIVE_INFINITY)),
     });
 
   const run: CommandRunner = async (body) => {
@@ -85,7 +85,10 @@ export async function main(
       exitCode = exitCodeForError(reckonError);
       if (wantsJson) io.stdout.write(`${JSON.stringify({ error: reckonError.toJSON() }, null, 2)}\n`);
       io.stderr.write(`error: ${sanitizeTerminalText(reckonError.message)}\n`);
-      if (isDebugEnabled() && !(error instanceof ReckonError)) io.stderr.write(`${(error as Error).stack}\n`);
+      if (isDebugEnabled() && !(error instanceof ReckonError))
+        io.stderr.write(
+          `${sanitizeTerminalText(String((error as Error).stack), Number.POSITIVE_INFINITY)}\n`,
+        );
     }
   } finally {
     process.off('SIGINT', onSigint);
