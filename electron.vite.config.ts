@@ -1,6 +1,26 @@
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { defineConfig, externalizeDepsPlugin } from 'electron-vite';
 import react from '@vitejs/plugin-react';
+import packageJson from './package.json' with { type: 'json' };
+
+/**
+ * The Electron major version the bundles target (Node and Chrome versions, ESM support). electron-vite
+ * reads it from the installed electron package, which an offline `npm install` leaves out (Electron
+ * is optional: its installer downloads a binary); the build needs nothing else from that package, so
+ * without it the version pinned in package.json stands in. electron-vite takes an explicit version
+ * only through ELECTRON_MAJOR_VER, so that is set here, for this build process only.
+ */
+function electronMajorVersion(): string {
+  let version: string = packageJson.optionalDependencies.electron;
+  try {
+    version = (createRequire(import.meta.url)('electron/package.json') as { version: string }).version;
+  } catch {
+    // Not installed: the pinned version.
+  }
+  return version.split('.')[0]!;
+}
+process.env.ELECTRON_MAJOR_VER ??= electronMajorVersion();
 
 /**
  * out/main: ES modules (package.json has "type": "module"; Electron 39 loads ESM main and utility

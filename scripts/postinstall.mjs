@@ -37,6 +37,16 @@ try {
   skip('the electron package is not installed (it is optional; offline installs leave it out)');
 }
 
+/**
+ * The environment for node-gyp without `nodedir` (set in .npmrc for the Node build of better-sqlite3):
+ * with it node-gyp would compile against Node's headers instead of fetching Electron's.
+ */
+function electronBuildEnv() {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) if (key.toLowerCase() === 'npm_config_nodedir') delete env[key];
+  return env;
+}
+
 const source = path.dirname(require.resolve('better-sqlite3/package.json'));
 const built = path.join(target, 'build', 'Release', 'better_sqlite3.node');
 const stamp = path.join(target, '.electron-version');
@@ -74,7 +84,7 @@ const result = spawnSync(
     '--runtime=electron',
     '--dist-url=https://electronjs.org/headers',
   ],
-  { cwd: target, stdio: 'inherit' },
+  { cwd: target, stdio: 'inherit', env: electronBuildEnv() },
 );
 if (result.status !== 0 || !fs.existsSync(built)) {
   fs.rmSync(target, { recursive: true, force: true });

@@ -3,6 +3,7 @@ import type { EnvironmentSettings } from '../engine/config.ts';
 import { RunStore } from '../engine/runs/RunStore.ts';
 import type { LlmProvider } from '../engine/runs/startRun.ts';
 import { createLlmBackend } from '../engine/models/createLlmBackend.ts';
+import { sanitizeTerminalText } from './sanitizeTerminalText.ts';
 
 /** Exit codes of the `reckon` command; scripts may rely on them. */
 export const ExitCode = {
@@ -65,8 +66,10 @@ export class CliContext {
     this.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
+  /** Writes to stderr; control characters are escaped (messages may quote file contents). */
   err(text: string): void {
-    this.io.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+    const safe = sanitizeTerminalText(text);
+    this.io.stderr.write(safe.endsWith('\n') ? safe : `${safe}\n`);
   }
 
   /** Stable machine-readable output: one JSON document on stdout. */

@@ -1,4 +1,5 @@
 import type { IngestProgressEvent } from '../engine/corpus/ingestPaths.ts';
+import { formatCount } from './formatCount.ts';
 
 /** Width of the bar in characters. */
 const BAR_WIDTH = 28;
@@ -58,16 +59,16 @@ function describe(event: IngestProgressEvent): string {
           : event.filesTotal > 0
             ? event.filesDone / event.filesTotal
             : 1;
-      return `Parsing ${bar(fraction)} ${event.filesDone}/${event.filesTotal} files, ${formatBytes(event.bytesDone)}/${formatBytes(event.bytesTotal)}, ${event.chunksWritten} chunks${event.failed ? `, ${event.failed} failed` : ''}${eta}`;
+      return `Parsing ${bar(fraction)} ${event.filesDone}/${formatCount(event.filesTotal, 'file')}, ${formatBytes(event.bytesDone)}/${formatBytes(event.bytesTotal)}, ${formatCount(event.chunksWritten, 'chunk')}${event.failed ? `, ${event.failed} failed` : ''}${eta}`;
     }
     case 'embed': {
       const fraction = event.chunksToEmbed > 0 ? event.chunksEmbedded / event.chunksToEmbed : 1;
-      return `Embedding ${bar(fraction)} ${event.chunksEmbedded}/${event.chunksToEmbed} chunks${eta}`;
+      return `Embedding ${bar(fraction)} ${event.chunksEmbedded}/${formatCount(event.chunksToEmbed, 'chunk')}${eta}`;
     }
     case 'index':
       return 'Building the vector index…';
     case 'done':
-      return `Done: ${event.filesDone}/${event.filesTotal} files, ${event.chunksWritten} chunks written${event.failed ? `, ${event.failed} failed` : ''}.`;
+      return `Done: ${event.filesDone}/${formatCount(event.filesTotal, 'file')}, ${formatCount(event.chunksWritten, 'chunk')} written${event.failed ? `, ${event.failed} failed` : ''}.`;
   }
 }
 

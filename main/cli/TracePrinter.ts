@@ -4,6 +4,8 @@
  * boosts, the answer with citations and the metrics.
  */
 import type { TraceEvent, RunMetrics } from '../../preload/TraceEvent.ts';
+import { formatCount } from './formatCount.ts';
+import { sanitizeTerminalText } from './sanitizeTerminalText.ts';
 
 /** Characters of an answer or argument shown inline. */
 const INLINE_CHARS = 120;
@@ -20,7 +22,9 @@ export class TracePrinter {
   }
 
   print(event: TraceEvent): void {
-    const w = this.write;
+    // Model output, programs and error messages may hold anything: no control character reaches the
+    // terminal (lines are not cut; a trace is read in full).
+    const w = (line: string): void => this.write(sanitizeTerminalText(line, Number.POSITIVE_INFINITY));
     switch (event.type) {
       case 'run-started':
         w(
@@ -130,14 +134,14 @@ export function formatMetrics(m: RunMetrics, labels: Readonly<Record<string, str
   const phases = Object.entries(m.phaseMs)
     .map(([phase, ms]) => `${phase} ${(ms / 1000).toFixed(2)}s`)
     .join(', ');
-  const tokens = `${m.promptTokens} prompt + ${m.completionTokens} generated tokens${m.tokensEstimated ? ', estimated' : ''}`;
+  const tokens = `${m.promptTokens} prompt + ${formatCount(m.completionTokens, 'generated token')}${m.tokensEstimated ? ', estimated' : ''}`;
   const lines = [
-    `Metrics: ${m.llmCalls} LLM call${m.llmCalls === 1 ? '' : 's'} (${tokens}), ${m.retries} retr${m.retries === 1 ? 'y' : 'ies'}, ${(m.totalMs / 1000).toFixed(2)}s total${phases ? ` (${phases})` : ''}`,
+    `Metrics: ${formatCount(m.llmCalls, 'LLM call')} (${tokens}), ${formatCount(m.retries, 'retry', 'retries')}, ${(m.totalMs / 1000).toFixed(2)}s total${phases ? ` (${phases})` : ''}`,
   ];
   const p = m.program;
   if (p) {
     lines.push(
-      `Program: ${p.hostCalls} tool calls, cyclomatic complexity ${p.cyclomaticComplexity ?? '–'}, max stack depth ${p.maxStackDepth ?? '–'}, ${p.programLines ?? '–'} lines, ${p.programAttempts} attempts, ${p.executions} executions, ${p.repairs} repairs, ${p.executable ? 'executable' : `not executable (${p.exceptionKind ?? 'unknown'})`}`,
+      `Program: ${formatCount(p.hostCalls, 'tool call')}, cyclomatic complexity ${p.cyclomaticComplexity ?? '–'}, max stack depth ${p.maxStackDepth ?? '–'}, ${p.programLines === null ? '– lines' : formatCount(p.programLines, 'line')}, ${formatCount(p.programAttempts, 'attempt')}, ${formatCount(p.executions, 'execution')}, ${formatCount(p.repairs, 'repair')}, ${p.executable ? 'executable' : `not executable (${p.exceptionKind ?? 'unknown'})`}`,
     );
   }
   const figures = Object.entries(m.strategy);

@@ -14,9 +14,9 @@ import { registerAnalyze } from './commands/analyzeCommand.ts';
 import { registerRuns } from './commands/runsCommand.ts';
 import { registerServe } from './commands/serveCommand.ts';
 import type { CommandRunner } from './commands/shared.ts';
-
-/** Errors that mean the command line itself was wrong: they exit with ExitCode.USAGE (2). */
-const USAGE_ERROR_CODES: ReadonlySet<string> = new Set(['UNKNOWN_STRATEGY', 'INVALID_STRATEGY_OPTIONS']);
+import { exitCodeForError } from './exitCodeForError.ts';
+import { sanitizeTerminalText } from './sanitizeTerminalText.ts';
+import packageJson from '../../package.json' with { type: 'json' };
 
 /** Runs the CLI with `argv` (as process.argv) and resolves to the exit code. */
 export async function main(
@@ -39,6 +39,7 @@ export async function main(
   program
     .name('reckon')
     .description('Reckon: answer questions over your own documents with local models.')
+    .version(packageJson.version, '-V, --version', 'print the version of Reckon')
     .option('--data-dir <dir>', 'where corpora and runs are kept (default: $RECKON_HOME or ~/.reckon)')
     .option(
       '--models-dir <dir>',
@@ -46,7 +47,11 @@ export async function main(
     )
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      // Usage errors quote the command line back, which may hold anything (help goes here too: not cut).
+      writeErr: (s) => io.stderr.write(sanitizeTerminalText(s, Number.POSITIVE_INFINITY)),
+    });
 
   const run: CommandRunner = async (body) => {
     const globals = program.opts<{ dataDir?: string; modelsDir?: string }>();
@@ -77,15 +82,13 @@ export async function main(
       exitCode = error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
     } else {
       const reckonError = toReckonError(error);
-      exitCode =
-        reckonError.code === 'CANCELLED'
-          ? ExitCode.CANCELLED
-          : USAGE_ERROR_CODES.has(reckonError.code)
-            ? ExitCode.USAGE
-            : ExitCode.ERROR;
+      exitCode = exitCodeForError(reckonError);
       if (wantsJson) io.stdout.write(`${JSON.stringify({ error: reckonError.toJSON() }, null, 2)}\n`);
-      io.stderr.write(`error: ${reckonError.message}\n`);
-      if (isDebugEnabled() && !(error instanceof ReckonError)) io.stderr.write(`${(error as Error).stack}\n`);
+      io.stderr.write(`error: ${sanitizeTerminalText(reckonError.message)}\n`);
+      if (isDebugEnabled() && !(error instanceof ReckonError))
+        io.stderr.write(
+          `${sanitizeTerminalText(String((error as Error).stack), Number.POSITIVE_INFINITY)}\n`,
+        );
     }
   } finally {
     process.off('SIGINT', onSigint);

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { Library, type Corpus, type CorpusSummary } from './corpus/Library.ts';
+import { checkIngestPaths } from './corpus/checkIngestPaths.ts';
 import { ingestPaths, type FileParser, type IngestOptions, type IngestResult } from './corpus/ingestPaths.ts';
 import {
   searchCorpus,
@@ -189,6 +190,7 @@ export function createEngine(options: EngineOptions): Engine {
     removeCorpus: (name) => library.remove(name),
 
     async ingest(corpusName, paths, ingestOptions = {}) {
+      checkIngestPaths(library, corpusName, paths);
       const corpus = library.open(corpusName, { write: true });
       let parser: (FileParser & { close(): Promise<void> }) | undefined;
       try {

@@ -15,6 +15,13 @@ export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
 /** The Chromium to drive: RECKON_E2E_CHROMIUM (another install, e.g. on a developer's Mac), else the default. */
 export const CHROMIUM_PATH = process.env.RECKON_E2E_CHROMIUM?.trim() || DEFAULT_CHROMIUM_PATH;
 
+/**
+ * Set (to "1") by tests/e2e/runE2e.ts when it runs the suite in a network namespace with no route
+ * (`unshare -n`): the offline test then checks that the network really is unreachable.
+ */
+export const OFFLINE_ENV_VAR = 'RECKON_E2E_OFFLINE';
+export const RUNNING_OFFLINE = process.env[OFFLINE_ENV_VAR] === '1';
+
 /** Flags that work in containers and CI (no sandbox, no GPU, no background traffic). */
 export const CHROMIUM_ARGS = [
   '--headless',

@@ -263,6 +263,13 @@ describe('AppService over the real engine', () => {
   it('refuses relative paths and re-indexes what a corpus has', async () => {
     const error = await invokeError('ingestPaths', { corpus: 'notes', paths: ['docs'] });
     expect(error).toMatchObject({ code: 'BAD_PATH' });
+    // A path that is not there is refused at once: no job, no corpus, no "finished" event.
+    const typo = path.join(tmp, 'no-such-folder');
+    expect(await invokeError('ingestPaths', { corpus: 'typo', paths: [typo] })).toMatchObject({
+      code: 'PATH_NOT_FOUND',
+      message: expect.stringContaining(typo),
+    });
+    expect((await invoke('listCorpora', {})).corpora.map((c) => c.name)).not.toContain('typo');
     const { jobId } = await invoke('reindexCorpus', { corpus: 'notes' });
     const last = await finalIngestEvent(jobId);
     expect(last.result).toMatchObject({ added: 0, unchanged: 3, removed: 0 });

@@ -11,7 +11,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { makeTinyEncoder } from '../fixtures/makeTinyEncoder.ts';
 import { makeSampleFolder } from '../fixtures/makeSampleFiles.ts';
-import { type CliRun, HOTPOT_DEV, RECKON_BIN, runReckon } from '../fixtures/runReckon.ts';
+import { type CliRun, HOTPOT_DEV, RECKON_BIN, REPO_ROOT, runReckon } from '../fixtures/runReckon.ts';
 
 let tmp: string;
 let modelsDir: string;
@@ -184,14 +184,104 @@ describe('reckon ingest on bad input', () => {
     expect(rerun).toMatchObject({ removed: 1, updated: 1, added: 0 });
   });
 
-  it('exits 1 with a clear message for a missing corpus, and 2 for a bad command line', async () => {
+  it('exits 2 with a clear message for a missing corpus, as for any bad command line', async () => {
     const missing = await reckon(['search', 'x', '--corpus', 'nope', '--json']);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(json<{ error: { code: string; message: string } }>(missing).error).toMatchObject({
       code: 'CORPUS_NOT_FOUND',
     });
     expect((await reckon(['search', 'x'])).code).toBe(2);
     expect((await reckon(['search', 'x', '--corpus', 'hotpot', '--mode', 'fuzzy'])).code).toBe(2);
+  });
+});
+
+describe('reckon on a first contact', () => {
+  it('prints its version', async () => {
+    const packageJson = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    const run = await reckon(['--version']);
+    expect(run).toMatchObject({ code: 0, stdout: `${packageJson.version}\n` });
+  });
+
+  it('exits 2, before doing anything, for every bad value on the command line', async () => {
+    const dataDir = path.join(tmp, 'first-contact');
+    const replay = path.join(tmp, 'first-contact.jsonl');
+    fs.writeFileSync(replay, '{"role":"decompose","output":"[]"}\n');
+    const cases: [string, string[], RegExp][] = [
+      ['unknown corpus', ['search', 'x', '--corpus', 'nope'], /no corpus named "nope"/],
+      ['bad -k', ['search', 'x', '--corpus', 'nope', '-k', '0'], /positive whole number/],
+      ['k not a number', ['search', 'x', '--corpus', 'nope', '-k', 'five'], /positive whole number/],
+      ['bad corpus name', ['corpora', 'remove', '../x'], /not a valid corpus name/],
+      [
+        'empty question',
+        ['ask', '  ', '--corpus', 'nope', '--model', `replay:${replay}`],
+        /question is empty/,
+      ],
+      [
+        'bad model spec',
+        ['ask', 'Who?', '--corpus', 'nope', '--model', 'gpt-4'],
+        /not a model Reckon understands/,
+      ],
+      [
+        'missing GGUF',
+        ['ask', 'Who?', '--corpus', 'nope', '--model', path.join(tmp, 'no.gguf')],
+        /No GGUF model/,
+      ],
+      [
+        'missing replay',
+        ['ask', 'Who?', '--model', `replay:${path.join(tmp, 'no.jsonl')}`, '--corpus', 'x'],
+        /No replay file/,
+      ],
+      ['unknown run', ['runs', 'show', 'run-nope'], /no run "run-nope"/],
+      ['unknown catalog model', ['models', 'pull', 'no-such-model'], /no model "no-such-model"/],
+      ['missing program file', ['analyze', path.join(tmp, 'no.js')], /Cannot read/],
+    ];
+    for (const [what, args, message] of cases) {
+      const run = await reckon(['--data-dir', dataDir, ...args]);
+      expect(run.code, `${what}: ${run.stderr}`).toBe(2);
+      expect(run.stderr, what).toMatch(message);
+    }
+    // Nothing was recorded or created by any of them.
+    expect(fs.existsSync(path.join(dataDir, 'corpora'))).toBe(false);
+    const runs = await reckon(['--data-dir', dataDir, 'runs', '--json']);
+    expect(JSON.parse(runs.stdout)).toEqual({ runs: [] });
+  });
+
+  it('refuses a path that does not exist before creating a corpus, and prints no raw control characters', async () => {
+    const dataDir = path.join(tmp, 'no-such-path');
+    const hostile = path.join(tmp, 'no\u001b]0;pwned\u0007\u001b[2Jsuch');
+    const run = await reckon(['--data-dir', dataDir, 'ingest', hostile, '--corpus', 'typo']);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('no\\x1b]0;pwned\\x07\\x1b[2Jsuch');
+    // eslint-disable-next-line no-control-regex
+    expect(run.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+    expect(fs.existsSync(path.join(dataDir, 'corpora', 'typo'))).toBe(false);
+  });
+
+  it('counts in words that agree with the number', async () => {
+    const dataDir = path.join(tmp, 'plurals');
+    const folder = path.join(tmp, 'one-file');
+    fs.mkdirSync(folder);
+    fs.writeFileSync(path.join(folder, 'only.md'), '# Only\n\nThe one and only document.\n');
+    fs.writeFileSync(path.join(folder, 'skip.xyz'), 'not a known type');
+    const ingest = await reckon([
+      '--data-dir',
+      dataDir,
+      'ingest',
+      folder,
+      '--corpus',
+      'one',
+      '--embedder',
+      'none',
+    ]);
+    expect(ingest.code, ingest.stderr).toBe(0);
+    expect(ingest.stdout).toContain('1 chunk written');
+    expect(ingest.stdout).toContain('Skipped 1 file of unsupported types.');
+    expect(ingest.stderr).toMatch(/1\/1 file, .*1 chunk written/);
+    const list = await reckon(['--data-dir', dataDir, 'corpora']);
+    expect(list.stdout).toBe('one: 1 document (1 section), 1 chunk, 0 vectors (BM25 only)\n');
   });
 });
 

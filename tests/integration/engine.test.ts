@@ -153,13 +153,28 @@ describe('engine', () => {
     expect(engine.listCorpora()[0]?.stats).toMatchObject({ documents: 4, chunks: 4, vectors: 4 });
   });
 
-  it('reports a missing path and removes what was ingested from a deleted file', async () => {
+  it('removes what was ingested from a deleted file when its path is given again', async () => {
     const music = path.join(docs, 'music.txt');
     await engine.ingest('notes', [music]);
     fs.rmSync(music);
-    const result = await engine.ingest('notes', [music, path.join(tmp, 'never-existed')]);
-    expect(result.removed).toBe(1);
-    expect(result.missing).toEqual([path.join(tmp, 'never-existed')]);
+    const result = await engine.ingest('notes', [music]);
+    expect(result).toMatchObject({ removed: 1, missing: [] });
+    expect(engine.listCorpora()[0]?.stats).toMatchObject({ documents: 0 });
+  });
+
+  it('refuses a path that never existed before creating or changing a corpus', async () => {
+    const typo = path.join(tmp, 'never-existed');
+    await expect(engine.ingest('fresh', [typo])).rejects.toMatchObject({
+      code: 'PATH_NOT_FOUND',
+      message: expect.stringContaining(typo),
+    });
+    expect(engine.listCorpora()).toEqual([]);
+    expect(fs.existsSync(path.join(tmp, 'data', 'corpora', 'fresh'))).toBe(false);
+
+    await engine.ingest('notes', [path.join(docs, 'music.txt')]);
+    // Together with a good path, nothing is ingested either: the request is refused as a whole.
+    await expect(engine.ingest('notes', [docs, typo])).rejects.toMatchObject({ code: 'PATH_NOT_FOUND' });
+    expect(engine.listCorpora()[0]?.stats).toMatchObject({ documents: 1 });
   });
 });
 

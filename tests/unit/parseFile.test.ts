@@ -216,10 +216,23 @@ describe('parseFile: QA datasets', () => {
       await makeTextFile(at('qa.jsonl'), '{"id":"1","question":"Who?","golden_answers":["Me"]}\n'),
     );
     expect(questions.kind).toBe('text');
-    const broken = await parseFile(
-      await makeTextFile(at('broken.jsonl'), '{"contents":"a\\nb"}\nnot json\n'),
-    );
-    expect(broken.kind).toBe('text');
+  });
+
+  it('reports a damaged JSON or JSONL file as failed instead of indexing it as text', async () => {
+    await expect(
+      parseFile(await makeTextFile(at('broken.jsonl'), '{"contents":"a\\nb"}\nnot json\n')),
+    ).rejects.toMatchObject({
+      name: 'ParseError',
+      code: 'BAD_JSON',
+      message: expect.stringContaining('line 2'),
+    });
+    await expect(
+      parseFile(await makeTextFile(at('truncated.json'), '[{"context": [["Paris", ["Paris is')),
+    ).rejects.toMatchObject({
+      name: 'ParseError',
+      code: 'BAD_JSON',
+      message: expect.stringMatching(/^"truncated\.json" is not valid JSON: /),
+    });
   });
 });
 

@@ -11,7 +11,7 @@ import { DEFAULT_STRATEGY_ID } from '../../../preload/contract.ts';
 import { SEARCH_MODES, type SearchMode } from '../../engine/corpus/search/searchCorpus.ts';
 import { DEFAULT_SANDBOX_LIMITS } from '../../engine/sandbox/SandboxTypes.ts';
 import { ReckonError } from '../../engine/errors.ts';
-import { parseModelSpec } from '../../engine/models/createLlmBackend.ts';
+import { checkRunArguments } from './checkRunArguments.ts';
 
 interface RunCliOptions {
   corpus?: string;
@@ -154,8 +154,11 @@ function common(
 }
 
 async function executeRun(ctx: CliContext, request: RunRequest, options: RunCliOptions): Promise<number> {
-  // A malformed model spec is a usage error: say so before a run is recorded.
-  if (request.model) parseModelSpec(request.model);
+  // A bad question or model is a usage error: say so before a run is recorded.
+  checkRunArguments(
+    { ...(request.kind === 'question' ? { question: request.question } : {}), model: request.model },
+    ctx.settings.modelsDir,
+  );
   if (request.corpus && !ctx.engine.library.exists(request.corpus)) {
     // Fail before loading a model.
     ctx.engine.library.open(request.corpus).close();

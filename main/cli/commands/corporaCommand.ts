@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../CliContext.ts';
 import { ExitCode } from '../CliContext.ts';
 import type { CommandRunner } from './shared.ts';
+import { formatCount } from '../formatCount.ts';
 
 export function registerCorpora(program: Command, run: CommandRunner): void {
   const corpora = program.command('corpora').description('List or remove corpora.');
@@ -45,7 +46,7 @@ async function listCorpora(ctx: CliContext, options: { json?: boolean | undefine
   }
   for (const { name, stats } of list) {
     ctx.out(
-      `${name}: ${stats.documents} documents (${stats.sections} sections)${stats.failedDocuments ? ` (+${stats.failedDocuments} failed)` : ''}, ${stats.chunks} chunks, ${stats.vectors} vectors${stats.embedderId ? ` (${stats.embedderId}, ${stats.dimension}-d)` : ' (BM25 only)'}`,
+      `${name}: ${formatCount(stats.documents, 'document')} (${formatCount(stats.sections, 'section')})${stats.failedDocuments ? ` (+${stats.failedDocuments} failed)` : ''}, ${formatCount(stats.chunks, 'chunk')}, ${formatCount(stats.vectors, 'vector')}${stats.embedderId ? ` (${stats.embedderId}, ${stats.dimension}-d)` : ' (BM25 only)'}`,
     );
   }
   return ExitCode.OK;

@@ -6,6 +6,8 @@ import { ProgressBar, formatSeconds } from '../ProgressBar.ts';
 import type { EmbedderChoice } from '../../engine/createEngine.ts';
 import { DEFAULT_MAX_FILE_BYTES, DEFAULT_PARSE_TIMEOUT_MS } from '../../engine/corpus/loaders/ParsedFile.ts';
 import { parsePositiveInt, type CommandRunner } from './shared.ts';
+import { formatCount } from '../formatCount.ts';
+import { sanitizeTerminalText } from '../sanitizeTerminalText.ts';
 
 export function registerIngest(program: Command, run: CommandRunner): void {
   program
@@ -74,13 +76,16 @@ async function ingestCommand(ctx: CliContext, paths: string[], options: IngestCl
     ctx.json(result);
   } else {
     ctx.out(
-      `Corpus "${result.corpus}": ${result.added} added, ${result.updated} updated, ${result.unchanged} unchanged, ${result.removed} removed, ${result.failed.length} failed; ${result.chunksWritten} chunks written, ${result.chunksEmbedded} embedded in ${formatSeconds(result.durationMs / 1000)}.`,
+      `Corpus "${result.corpus}": ${result.added} added, ${result.updated} updated, ${result.unchanged} unchanged, ${result.removed} removed, ${result.failed.length} failed; ${formatCount(result.chunksWritten, 'chunk')} written, ${result.chunksEmbedded} embedded in ${formatSeconds(result.durationMs / 1000)}.`,
     );
     for (const failure of result.failed)
-      ctx.out(`  failed  ${failure.path}\n          ${failure.code}: ${failure.message}`);
-    for (const missing of result.missing) ctx.out(`  missing ${missing}: no such file or folder`);
+      ctx.out(
+        `  failed  ${sanitizeTerminalText(failure.path)}\n          ${failure.code}: ${sanitizeTerminalText(failure.message)}`,
+      );
+    for (const missing of result.missing)
+      ctx.out(`  missing ${sanitizeTerminalText(missing)}: no such file or folder`);
     if (result.skippedUnsupported > 0)
-      ctx.out(`Skipped ${result.skippedUnsupported} files of unsupported types.`);
+      ctx.out(`Skipped ${formatCount(result.skippedUnsupported, 'file')} of unsupported types.`);
     if (result.embeddingSkipped)
       ctx.out(`Note: no vectors were computed (${result.embeddingSkipped}); search uses BM25.`);
     if (result.cancelled) ctx.out('Cancelled: run the same command again to finish.');

@@ -28,6 +28,7 @@ import {
 } from '../../../preload/contract.ts';
 import { APP_ROOT } from '../config.ts';
 import { createEngine, type Engine, type EngineOptions } from '../createEngine.ts';
+import { checkIngestPaths } from '../corpus/checkIngestPaths.ts';
 import { initialIngestProgress, type IngestProgressEvent } from '../corpus/ingestPaths.ts';
 import type { EngineIngestResult } from '../createEngine.ts';
 import { CancelledError, ReckonError, toReckonError } from '../errors.ts';
@@ -344,6 +345,8 @@ export function createAppService(options: AppServiceOptions): AppService {
           );
         }
       }
+      // Refused now rather than as a failed job: nothing is created for a path that is not there.
+      checkIngestPaths(engine.library, corpus, paths);
       return { jobId: ingestJob(corpus, paths, embedder ?? 'auto') };
     },
 

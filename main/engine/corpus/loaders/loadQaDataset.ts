@@ -1,4 +1,4 @@
-import { throwIfAborted } from '../../errors.ts';
+import { ParseError, throwIfAborted } from '../../errors.ts';
 import { cleanText } from '../cleanText.ts';
 import { assertTextWithinLimit, type LoaderContext } from './LoaderContext.ts';
 import type { ParsedFile, ParsedSection } from './ParsedFile.ts';
@@ -16,13 +16,14 @@ interface RawParagraph {
  *   keep their leading spaces), also the Hugging Face form `context: {title: [...], sentences: [[...]]}`;
  * - MuSiQue: `paragraphs: [{title, paragraph_text}…]`;
  * - FlashRAG-style corpus: `{contents: "title\ntext"}` (a quoted title is unquoted) or `{title, text}`.
- * Returns null when the content is not JSON or some record matches none of these, so that the caller
- * indexes the file as plain text. Titles and texts go through cleanText; empty paragraphs are
+ * Returns null when some record matches none of these, so that the caller indexes the file as plain
+ * text (any JSON is searchable text); throws ParseError `BAD_JSON` when the content is not JSON at
+ * all, neither one document nor JSON lines — a damaged file is reported, not indexed as text. Titles and texts go through cleanText; empty paragraphs are
  * skipped. Throws ParseError `TEXT_TOO_LARGE` past limits.maxTextChars. No defaults.
  */
 export function loadQaDataset(text: string, context: LoaderContext): ParsedFile | null {
-  const records = parseJsonRecords(text);
-  if (records === null || records.length === 0) return null;
+  const records = parseJsonRecords(text, context);
+  if (records.length === 0) return null;
 
   const perRecord: RawParagraph[][] = [];
   for (const record of records) {
@@ -51,23 +52,37 @@ export function loadQaDataset(text: string, context: LoaderContext): ParsedFile 
   return { kind: 'qa-dataset', sections };
 }
 
-/** A JSON document (array → its items, object → itself) or JSON lines; null when neither. */
-function parseJsonRecords(text: string): unknown[] | null {
+/**
+ * A JSON document (array → its items, object → itself) or JSON lines. Throws ParseError BAD_JSON
+ * when it is neither, quoting the parser's complaint: about the first bad line of a `.jsonl` file
+ * (or of a file whose first line parses on its own), else about the document as a whole.
+ */
+function parseJsonRecords(text: string, context: LoaderContext): unknown[] {
+  let documentError: string;
   try {
     const value: unknown = JSON.parse(text);
     return Array.isArray(value) ? value : [value];
-  } catch {
+  } catch (error) {
     // Not one JSON document: try JSON lines.
+    documentError = (error as Error).message;
   }
   const records: unknown[] = [];
-  for (const line of text.split('\n')) {
+  const lines = text.split('\n');
+  for (const [index, line] of lines.entries()) {
     if (line.trim() === '') continue;
     try {
       const value: unknown = JSON.parse(line);
       if (Array.isArray(value)) records.push(...(value as unknown[]));
       else records.push(value);
-    } catch {
-      return null;
+    } catch (error) {
+      const asLines = /\.jsonl$/i.test(context.fileName) || records.length > 0;
+      throw new ParseError(
+        'BAD_JSON',
+        asLines
+          ? `"${context.fileName}" is not valid JSON lines: line ${index + 1}: ${(error as Error).message}. Fix or remove that line and ingest the file again.`
+          : `"${context.fileName}" is not valid JSON: ${documentError}. Fix the file and ingest it again.`,
+        { cause: error },
+      );
     }
   }
   return records;
