@@ -79,6 +79,8 @@ async function ingestCommand(ctx: CliContext, paths: string[], options: IngestCl
     for (const failure of result.failed)
       ctx.out(`  failed  ${failure.path}\n          ${failure.code}: ${failure.message}`);
     for (const missing of result.missing) ctx.out(`  missing ${missing}: no such file or folder`);
+    for (const skipped of result.skipped)
+      ctx.out(`  skipped ${skipped.path}\n          ${skipped.code}: ${skipped.reason}`);
     if (result.skippedUnsupported > 0)
       ctx.out(`Skipped ${result.skippedUnsupported} files of unsupported types.`);
     if (result.embeddingSkipped)
@@ -86,5 +88,7 @@ async function ingestCommand(ctx: CliContext, paths: string[], options: IngestCl
     if (result.cancelled) ctx.out('Cancelled: run the same command again to finish.');
   }
   if (result.cancelled) return ExitCode.CANCELLED;
-  return result.failed.length > 0 || result.missing.length > 0 ? ExitCode.PARTIAL : ExitCode.OK;
+  return result.failed.length > 0 || result.missing.length > 0 || result.skipped.length > 0
+    ? ExitCode.PARTIAL
+    : ExitCode.OK;
 }

@@ -343,6 +343,11 @@ export class ParsePool {
   }
 }
 
+/** The line of a dead child's stderr that says why (Node ends its report with its version). */
 function lastLine(text: string): string | undefined {
-  return text.trim().split('\n').at(-1)?.trim() || undefined;
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('Node.js v'));
+  return lines.findLast((line) => /error/i.test(line)) ?? lines.at(-1);
 }
