@@ -338,7 +338,11 @@ export class ParsePool {
     slot.timer = undefined;
     slot.task = undefined;
     this.#slots.delete(slot);
-    if (slot.child.exitCode === null && slot.child.signalCode === null) slot.child.kill('SIGKILL');
+    if (slot.child.exitCode === null && slot.child.signalCode === null) {
+      // Referenced again so that whoever awaits the exit (close()) keeps the process alive until then.
+      this.#setRef(slot, true);
+      slot.child.kill('SIGKILL');
+    }
     return slot.exited;
   }
 }
