@@ -239,7 +239,8 @@ describe('4. the writer lock has one winner, even over a stale lock', () => {
           JSON.stringify({ pid: deadPid, host: os.hostname(), startedAt: 0, nonce: `stale-${t}` }),
         );
         fs.writeFileSync(path.join(dir, `go-${t}`), '');
-        const results = (): string[] => fs.readdirSync(dir).filter((f) => f.startsWith(`r-${t}-`));
+        const results = (): string[] =>
+          fs.readdirSync(dir).filter((f) => f.startsWith(`r-${t}-`) && !f.endsWith('.partial'));
         await until(() => results().length === CONTENDERS, `the results of race ${t}`);
         const outcomes = results().map((f) => fs.readFileSync(path.join(dir, f), 'utf8'));
         expect(outcomes.filter((o) => o !== 'won' && o !== 'locked')).toEqual([]);
