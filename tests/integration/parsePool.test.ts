@@ -1,7 +1,7 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanText } from '../../main/engine/corpus/cleanText.ts';
 import { ParsePool } from '../../main/engine/corpus/loaders/ParsePool.ts';
@@ -100,26 +100,27 @@ describe('ParsePool', () => {
     }
   });
 
-  it('reports a crashed or out-of-memory worker as PARSE_CRASHED and goes on', async () => {
-    // A stand-in worker speaking the parseWorker protocol, which crashes on request.
+  it('reports a crashed or out-of-memory parse process as PARSE_CRASHED and goes on', async () => {
+    // A stand-in child speaking the parseWorker protocol, which crashes on request.
     const source = `
-      import { parentPort } from 'node:worker_threads';
-      parentPort.on('message', (m) => {
+      process.on('message', (m) => {
         if (m.type !== 'parse') return;
         if (m.filePath === 'throw') throw new Error('boom');
         if (m.filePath === 'exit') process.exit(3);
+        if (m.filePath === 'abort') process.abort();
         if (m.filePath === 'oom') { const kept = []; for (;;) kept.push(new Array(10000).fill(1)); }
-        parentPort.postMessage({ type: 'result', id: m.id, ok: true, file: { kind: 'text', sections: [{ title: m.filePath, text: 'ok' }] } });
+        process.send({ type: 'result', id: m.id, ok: true, file: { kind: 'text', sections: [{ title: m.filePath, text: 'ok' }] } });
       });
-      parentPort.postMessage({ type: 'ready' });`;
-    const pool = new ParsePool({
-      workerUrl: new URL(`data:text/javascript,${encodeURIComponent(source)}`),
-      resourceLimits: { maxOldGenerationSizeMb: 32 },
-    });
+      process.on('disconnect', () => process.exit(0));
+      process.send({ type: 'ready' });`;
+    const workerPath = join(dir, 'standInParser.mjs');
+    await writeFile(workerPath, source);
+    const pool = new ParsePool({ workerUrl: pathToFileURL(workerPath), maxOldSpaceMb: 32 });
     try {
       for (const [name, pattern] of [
-        ['throw', /crashed.*boom/],
+        ['throw', /crashed.*code 1/],
         ['exit', /crashed.*code 3/],
+        ['abort', /crashed.*SIGABRT/],
         ['oom', /out of memory/],
       ] as const) {
         const crashed = await outcome(pool.parse(name));

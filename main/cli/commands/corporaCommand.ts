@@ -33,10 +33,11 @@ export function registerCorpora(program: Command, run: CommandRunner): void {
 
 async function listCorpora(ctx: CliContext, options: { json?: boolean | undefined }): Promise<number> {
   const list = ctx.engine.listCorpora();
+  // A damaged corpus is listed with its error and fix; the command still succeeds for the others.
   if (options.json) {
     ctx.json({
       dataDir: ctx.settings.dataDir,
-      corpora: list.map(({ name, dir, stats }) => ({ name, dir, ...stats })),
+      corpora: list.map(({ name, dir, stats, error }) => ({ name, dir, ...stats, error })),
     });
     return ExitCode.OK;
   }
@@ -44,7 +45,11 @@ async function listCorpora(ctx: CliContext, options: { json?: boolean | undefine
     ctx.out(`No corpora in ${ctx.settings.dataDir}. Create one with: reckon ingest <paths…> --corpus <name>`);
     return ExitCode.OK;
   }
-  for (const { name, stats } of list) {
+  for (const { name, stats, error } of list) {
+    if (!stats) {
+      ctx.out(`${name}: DAMAGED (${error?.code ?? 'STORE_UNREADABLE'})\n  ${error?.message ?? ''}`);
+      continue;
+    }
     ctx.out(
       `${name}: ${formatCount(stats.documents, 'document')} (${formatCount(stats.sections, 'section')})${stats.failedDocuments ? ` (+${stats.failedDocuments} failed)` : ''}, ${formatCount(stats.chunks, 'chunk')}, ${formatCount(stats.vectors, 'vector')}${stats.embedderId ? ` (${stats.embedderId}, ${stats.dimension}-d)` : ' (BM25 only)'}`,
     );

@@ -84,6 +84,10 @@ async function ingestCommand(ctx: CliContext, paths: string[], options: IngestCl
       );
     for (const missing of result.missing)
       ctx.out(`  missing ${sanitizeTerminalText(missing)}: no such file or folder`);
+    for (const skipped of result.skipped)
+      ctx.out(
+        `  skipped ${sanitizeTerminalText(skipped.path)}\n          ${skipped.code}: ${sanitizeTerminalText(skipped.reason)}`,
+      );
     if (result.skippedUnsupported > 0)
       ctx.out(`Skipped ${formatCount(result.skippedUnsupported, 'file')} of unsupported types.`);
     if (result.embeddingSkipped)
@@ -91,5 +95,7 @@ async function ingestCommand(ctx: CliContext, paths: string[], options: IngestCl
     if (result.cancelled) ctx.out('Cancelled: run the same command again to finish.');
   }
   if (result.cancelled) return ExitCode.CANCELLED;
-  return result.failed.length > 0 || result.missing.length > 0 ? ExitCode.PARTIAL : ExitCode.OK;
+  return result.failed.length > 0 || result.missing.length > 0 || result.skipped.length > 0
+    ? ExitCode.PARTIAL
+    : ExitCode.OK;
 }

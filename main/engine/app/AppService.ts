@@ -304,14 +304,16 @@ export function createAppService(options: AppServiceOptions): AppService {
 
     listCorpora() {
       return {
+        // A damaged corpus (stats null) is still listed, so it does not hide the others; its counts
+        // are zero until the contract can carry its error (opening it reports the error and fix).
         corpora: engine.listCorpora().map(({ name, stats }) => ({
           name,
-          documents: stats.documents,
-          sections: stats.sections,
-          failedDocuments: stats.failedDocuments,
-          chunks: stats.chunks,
-          vectors: stats.vectors,
-          embedderId: stats.embedderId,
+          documents: stats?.documents ?? 0,
+          sections: stats?.sections ?? 0,
+          failedDocuments: stats?.failedDocuments ?? 0,
+          chunks: stats?.chunks ?? 0,
+          vectors: stats?.vectors ?? 0,
+          embedderId: stats?.embedderId ?? null,
         })),
       };
     },

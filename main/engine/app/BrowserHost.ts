@@ -30,8 +30,20 @@ export const BROWSER_HOST_ADDRESS = '127.0.0.1';
 export const BRIDGE_PATH = '/bridge';
 /** Random bytes in a generated token (hex-encoded: 64 characters). */
 export const TOKEN_BYTES = 32;
-/** Largest message a client may send (an ingestPaths with many long paths fits). */
-export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/**
+ * Largest message a client may send, in bytes: an ingestPaths with thousands of long paths fits.
+ * Larger ones are refused by ws before they are buffered whole (close code 1009), so no message can
+ * run the server out of memory.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/**
+ * Most items one array in a message may hold (the contract's largest list, ingestPaths' paths, is
+ * 10,000). Checked right after JSON.parse and before the schema: validating millions of wrong items
+ * makes millions of issue objects, which is how a 10 MB message once exhausted the heap.
+ */
+export const DEFAULT_MAX_ARRAY_ITEMS = 10_000;
+/** Most values (objects, arrays, strings, numbers…) one message may hold, checked like arrays. */
+export const DEFAULT_MAX_MESSAGE_VALUES = 100_000;
 
 /** Options of startBrowserHost; service and rendererDir are required, the rest have defaults. */
 export interface BrowserHostOptions {
@@ -45,8 +57,12 @@ export interface BrowserHostOptions {
   token?: string;
   /** Passed to dispatchCommand for every invoke. Default: {} (no output validation). */
   dispatch?: DispatchOptions;
-  /** Largest accepted client message. Default: DEFAULT_MAX_MESSAGE_BYTES (16 MiB). */
+  /** Largest accepted client message, in bytes. Default: DEFAULT_MAX_MESSAGE_BYTES (4 MiB). */
   maxMessageBytes?: number;
+  /** Most items in any one array of a message. Default: DEFAULT_MAX_ARRAY_ITEMS (10,000). */
+  maxArrayItems?: number;
+  /** Most values in one message, all nesting levels together. Default: DEFAULT_MAX_MESSAGE_VALUES (100,000). */
+  maxMessageValues?: number;
 }
 
 /** A running host. */
@@ -172,6 +188,14 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     } catch {
       return reply(ws, { id: null, type: 'error', error: badMessage('the message is not JSON') });
     }
+    const tooLarge = oversizedPart(message, {
+      maxArrayItems: options.maxArrayItems ?? DEFAULT_MAX_ARRAY_ITEMS,
+      maxValues: options.maxMessageValues ?? DEFAULT_MAX_MESSAGE_VALUES,
+    });
+    if (tooLarge !== undefined) {
+      const tooLargeId = isRecord(message) && isValidId(message.id) ? message.id : null;
+      return reply(ws, { id: tooLargeId, type: 'error', error: badMessage(tooLarge) });
+    }
     const id = isRecord(message) && isValidId(message.id) ? message.id : null;
     if (!isRecord(message) || message.type !== 'invoke' || id === null) {
       return reply(ws, {
@@ -245,6 +269,34 @@ function reply(ws: WebSocket, message: BrowserHostMessage): void {
 function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   socket.destroy();
+}
+
+/**
+ * Why a parsed message is too large to validate (an array over `maxArrayItems`, or more than
+ * `maxValues` values in all), or undefined. Iterative, so deep nesting cannot overflow the stack.
+ */
+function oversizedPart(
+  message: unknown,
+  limits: { maxArrayItems: number; maxValues: number },
+): string | undefined {
+  const pending: unknown[] = [message];
+  let values = 0;
+  while (pending.length > 0) {
+    const value = pending.pop();
+    values += 1;
+    if (values > limits.maxValues) {
+      return `it holds more than ${limits.maxValues} values; split the request into smaller ones`;
+    }
+    if (Array.isArray(value)) {
+      if (value.length > limits.maxArrayItems) {
+        return `a list holds ${value.length} items, more than the ${limits.maxArrayItems} accepted; split the request into smaller ones`;
+      }
+      for (const item of value) pending.push(item);
+    } else if (typeof value === 'object' && value !== null) {
+      for (const item of Object.values(value)) pending.push(item);
+    }
+  }
+  return undefined;
 }
 
 function badMessage(detail: string): ErrorPayload {

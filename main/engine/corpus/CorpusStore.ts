@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ReckonError } from '../errors.ts';
 import { openSqlite } from '../util/openSqlite.ts';
+import { toStorageError, type StorageErrorContext } from '../util/toStorageError.ts';
 
 export const SCHEMA_VERSION = 1;
 /** Title matches count this much more than body matches in BM25. */
@@ -137,7 +138,8 @@ CREATE TABLE IF NOT EXISTS vector_index_state (
   checksum TEXT NOT NULL,
   count INTEGER NOT NULL
 );
--- Files being parsed right now; a row left behind means the process died while parsing it.
+-- Unused since parsing runs in a child process (a crash there fails the file at once); kept so that
+-- older databases keep their shape. Rows are still cleared when a document is written or removed.
 CREATE TABLE IF NOT EXISTS parse_attempts (
   path TEXT PRIMARY KEY,
   content_hash TEXT NOT NULL,
@@ -172,7 +174,7 @@ export class CorpusStore {
       throw new ReckonError('STORE_MISSING', `No corpus database at ${dbPath}.`);
     }
     if (!options.readonly) fs.mkdirSync(dir, { recursive: true });
-    let db: SqliteDatabase;
+    let db: SqliteDatabase | undefined;
     try {
       db = openSqlite(dbPath, {
         readonly: options.readonly ?? false,
@@ -197,11 +199,15 @@ export class CorpusStore {
         );
       }
     } catch (error) {
+      if (db?.open) db.close();
       if (error instanceof ReckonError) throw error;
-      throw new ReckonError(
-        'STORE_UNREADABLE',
-        `Could not open the corpus database ${dbPath}: ${(error as Error).message}. If the file is damaged, move it away and ingest the documents again.`,
-        { cause: error },
+      throw (
+        toStorageError(error, storageContext(dbPath, 'the corpus could not be opened')) ??
+        new ReckonError(
+          'STORE_UNREADABLE',
+          `Could not open the corpus database ${dbPath}: ${(error as Error).message}. To fix it, ${repairAdvice(dbPath)}.`,
+          { cause: error },
+        )
       );
     }
     return new CorpusStore(dbPath, db);
@@ -211,99 +217,101 @@ export class CorpusStore {
     if (this.db.open) this.db.close();
   }
 
+  /**
+   * Runs `work` and turns a storage failure it hits into a ReckonError that names the cause (see
+   * toStorageError): a full disk is `DISK_FULL`, a damaged file `STORE_UNREADABLE` with the fix.
+   * Corruption inside the file only shows when a damaged page is read, long after open() succeeded,
+   * so every public read and write goes through here.
+   */
+  private guard<T>(action: string, work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      throw toStorageError(error, storageContext(this.dbPath, action)) ?? error;
+    }
+  }
+
   getDocument(filePath: string): DocumentRow | undefined {
-    const row = this.db.prepare(`SELECT * FROM documents WHERE path = ?`).get(filePath);
-    return row ? toDocumentRow(row as Record<string, unknown>) : undefined;
+    return this.guard('the document could not be looked up', () => {
+      const row = this.db.prepare(`SELECT * FROM documents WHERE path = ?`).get(filePath);
+      return row ? toDocumentRow(row as Record<string, unknown>) : undefined;
+    });
   }
 
   listDocuments(): DocumentRow[] {
-    return (this.db.prepare(`SELECT * FROM documents ORDER BY path`).all() as Record<string, unknown>[]).map(
-      toDocumentRow,
-    );
+    return this.guard('the documents could not be listed', () => {
+      return (
+        this.db.prepare(`SELECT * FROM documents ORDER BY path`).all() as Record<string, unknown>[]
+      ).map(toDocumentRow);
+    });
   }
 
   /** Replaces a document's chunks (and drops its old vectors) in one transaction. */
   replaceDocument(info: DocumentFileInfo & { kind: string; title: string; chunks: readonly ChunkInput[] }): {
     documentId: number;
   } {
-    return this.db.transaction(() => {
-      const documentId = this.upsertDocumentRow(info, {
-        kind: info.kind,
-        title: info.title,
-        status: 'ok',
-        errorCode: null,
-        error: null,
-        chunkCount: info.chunks.length,
-      });
-      const insert = this.db.prepare(
-        `INSERT INTO chunks(document_id, ord, section, title, text, start, end, page) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      );
-      info.chunks.forEach((chunk, ord) => {
-        insert.run(
-          documentId,
-          ord,
-          chunk.section,
-          chunk.title,
-          chunk.text,
-          chunk.start,
-          chunk.end,
-          chunk.page ?? null,
+    return this.guard('the new version of the document could not be saved (the old one is kept)', () => {
+      return this.db.transaction(() => {
+        const documentId = this.upsertDocumentRow(info, {
+          kind: info.kind,
+          title: info.title,
+          status: 'ok',
+          errorCode: null,
+          error: null,
+          chunkCount: info.chunks.length,
+        });
+        const insert = this.db.prepare(
+          `INSERT INTO chunks(document_id, ord, section, title, text, start, end, page) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         );
-      });
-      this.bumpGeneration();
-      return { documentId };
-    })();
+        info.chunks.forEach((chunk, ord) => {
+          insert.run(
+            documentId,
+            ord,
+            chunk.section,
+            chunk.title,
+            chunk.text,
+            chunk.start,
+            chunk.end,
+            chunk.page ?? null,
+          );
+        });
+        this.bumpGeneration();
+        return { documentId };
+      })();
+    });
   }
 
   /** Records that a file could not be ingested (and drops any chunks it had). */
   markFailed(info: DocumentFileInfo & { errorCode: string; error: string }): void {
-    this.db.transaction(() => {
-      this.upsertDocumentRow(info, {
-        kind: null,
-        title: null,
-        status: 'failed',
-        errorCode: info.errorCode,
-        error: info.error,
-        chunkCount: 0,
-      });
-      this.bumpGeneration();
-    })();
-  }
-
-  /**
-   * Notes that parsing `filePath` (with this content) starts, and returns how many earlier runs
-   * started parsing the same content and never finished (the process died meanwhile).
-   */
-  beginParse(filePath: string, contentHash: string): number {
-    return this.db.transaction(() => {
-      const row = this.db
-        .prepare(`SELECT content_hash AS hash, attempts FROM parse_attempts WHERE path = ?`)
-        .get(filePath) as { hash: string; attempts: number } | undefined;
-      const earlier = row && row.hash === contentHash ? row.attempts : 0;
-      this.db
-        .prepare(`INSERT OR REPLACE INTO parse_attempts(path, content_hash, attempts) VALUES (?, ?, ?)`)
-        .run(filePath, contentHash, earlier + 1);
-      return earlier;
-    })();
-  }
-
-  /** Forgets an unfinished parse (it was cancelled, not crashed). */
-  abandonParse(filePath: string): void {
-    this.db.prepare(`DELETE FROM parse_attempts WHERE path = ?`).run(filePath);
+    return this.guard('the failure could not be recorded', () => {
+      this.db.transaction(() => {
+        this.upsertDocumentRow(info, {
+          kind: null,
+          title: null,
+          status: 'failed',
+          errorCode: info.errorCode,
+          error: info.error,
+          chunkCount: 0,
+        });
+        this.bumpGeneration();
+      })();
+    });
   }
 
   removeDocument(filePath: string): boolean {
-    return this.db.transaction(() => {
-      const doc = this.db.prepare(`SELECT id FROM documents WHERE path = ?`).pluck().get(filePath) as
-        | number
-        | undefined;
-      if (doc === undefined) return false;
-      this.deleteChunks(doc);
-      this.db.prepare(`DELETE FROM documents WHERE id = ?`).run(doc);
-      this.db.prepare(`DELETE FROM parse_attempts WHERE path = ?`).run(filePath);
-      this.bumpGeneration();
-      return true;
-    })();
+    return this.guard('the document could not be removed', () => {
+      return this.db.transaction(() => {
+        const doc = this.db.prepare(`SELECT id FROM documents WHERE path = ?`).pluck().get(filePath) as
+          | number
+          | undefined;
+        if (doc === undefined) return false;
+        this.deleteChunks(doc);
+        this.db.prepare(`DELETE FROM documents WHERE id = ?`).run(doc);
+        this.db.prepare(`DELETE FROM parse_attempts WHERE path = ?`).run(filePath);
+        this.bumpGeneration();
+        return true;
+      })();
+    });
   }
 
   private upsertDocumentRow(
@@ -376,15 +384,19 @@ export class CorpusStore {
   }
 
   getMeta(key: string): string | undefined {
-    return this.db.prepare(`SELECT value FROM meta WHERE key = ?`).pluck().get(key) as string | undefined;
+    return this.guard('the corpus settings could not be read', () => {
+      return this.db.prepare(`SELECT value FROM meta WHERE key = ?`).pluck().get(key) as string | undefined;
+    });
   }
 
   setMeta(key: string, value: string): void {
-    this.db
-      .prepare(
-        `INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
-      )
-      .run(key, value);
+    return this.guard('the corpus settings could not be saved', () => {
+      this.db
+        .prepare(
+          `INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+        )
+        .run(key, value);
+    });
   }
 
   /** The embedding model this corpus's vectors come from, fixed by the first embedding. */
@@ -396,22 +408,26 @@ export class CorpusStore {
 
   /** Chunks that have no vector yet, oldest first, with ids above `afterId` (default 0). */
   chunksWithoutVectors(limit: number, afterId = 0): { id: number; title: string; text: string }[] {
-    // The cursor keeps a long embedding pass linear: each batch starts where the last one ended.
-    return this.db
-      .prepare(
-        `SELECT c.id, c.title, c.text FROM chunks c LEFT JOIN chunk_vectors v ON v.chunk_id = c.id
-         WHERE v.chunk_id IS NULL AND c.id > ? ORDER BY c.id LIMIT ?`,
-      )
-      .all(afterId, limit) as { id: number; title: string; text: string }[];
+    return this.guard('the chunks to embed could not be read', () => {
+      // The cursor keeps a long embedding pass linear: each batch starts where the last one ended.
+      return this.db
+        .prepare(
+          `SELECT c.id, c.title, c.text FROM chunks c LEFT JOIN chunk_vectors v ON v.chunk_id = c.id
+           WHERE v.chunk_id IS NULL AND c.id > ? ORDER BY c.id LIMIT ?`,
+        )
+        .all(afterId, limit) as { id: number; title: string; text: string }[];
+    });
   }
 
   countChunksWithoutVectors(): number {
-    return this.db
-      .prepare(
-        `SELECT count(*) FROM chunks c LEFT JOIN chunk_vectors v ON v.chunk_id = c.id WHERE v.chunk_id IS NULL`,
-      )
-      .pluck()
-      .get() as number;
+    return this.guard('the chunks to embed could not be counted', () => {
+      return this.db
+        .prepare(
+          `SELECT count(*) FROM chunks c LEFT JOIN chunk_vectors v ON v.chunk_id = c.id WHERE v.chunk_id IS NULL`,
+        )
+        .pluck()
+        .get() as number;
+    });
   }
 
   /** Stores vectors for chunks (ignoring chunks deleted meanwhile) and binds the corpus to the model. */
@@ -419,79 +435,94 @@ export class CorpusStore {
     rows: readonly { chunkId: number; vector: Float32Array }[],
     binding: { modelId: string; dimension: number },
   ): void {
-    this.db.transaction(() => {
-      const current = this.embedderBinding();
-      if (current && (current.modelId !== binding.modelId || current.dimension !== binding.dimension)) {
-        throw new ReckonError(
-          'EMBEDDER_MISMATCH',
-          `This corpus was embedded with ${current.modelId} (${current.dimension}-d); it cannot mix in vectors from ${binding.modelId} (${binding.dimension}-d). Use the same embedder, or re-index the corpus with --reembed.`,
-        );
-      }
-      if (!current) {
-        this.setMeta('embedder_id', binding.modelId);
-        this.setMeta('embedder_dimension', String(binding.dimension));
-      }
-      const insert = this.db.prepare(
-        `INSERT OR REPLACE INTO chunk_vectors(chunk_id, vector) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM chunks WHERE id = ?)`,
-      );
-      for (const row of rows) {
-        if (row.vector.length !== binding.dimension) {
+    return this.guard('the vectors could not be saved', () => {
+      this.db.transaction(() => {
+        const current = this.embedderBinding();
+        if (current && (current.modelId !== binding.modelId || current.dimension !== binding.dimension)) {
           throw new ReckonError(
             'EMBEDDER_MISMATCH',
-            `A ${row.vector.length}-d vector does not fit this ${binding.dimension}-d corpus.`,
+            `This corpus was embedded with ${current.modelId} (${current.dimension}-d); it cannot mix in vectors from ${binding.modelId} (${binding.dimension}-d). Use the same embedder, or re-index the corpus with --reembed.`,
           );
         }
-        insert.run(
-          row.chunkId,
-          Buffer.from(row.vector.buffer, row.vector.byteOffset, row.vector.byteLength),
-          row.chunkId,
+        if (!current) {
+          this.setMeta('embedder_id', binding.modelId);
+          this.setMeta('embedder_dimension', String(binding.dimension));
+        }
+        const insert = this.db.prepare(
+          `INSERT OR REPLACE INTO chunk_vectors(chunk_id, vector) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM chunks WHERE id = ?)`,
         );
-      }
-      this.bumpGeneration();
-    })();
+        for (const row of rows) {
+          if (row.vector.length !== binding.dimension) {
+            throw new ReckonError(
+              'EMBEDDER_MISMATCH',
+              `A ${row.vector.length}-d vector does not fit this ${binding.dimension}-d corpus.`,
+            );
+          }
+          insert.run(
+            row.chunkId,
+            Buffer.from(row.vector.buffer, row.vector.byteOffset, row.vector.byteLength),
+            row.chunkId,
+          );
+        }
+        this.bumpGeneration();
+      })();
+    });
   }
 
   /** Drops every vector and the embedder binding (for re-embedding with another model). */
   clearVectors(): void {
-    this.db.transaction(() => {
-      this.db.exec(
-        `DELETE FROM chunk_vectors; DELETE FROM vector_index_state; DELETE FROM vector_tombstones;`,
-      );
-      this.db.prepare(`DELETE FROM meta WHERE key IN ('embedder_id', 'embedder_dimension')`).run();
-      this.bumpGeneration();
-    })();
+    return this.guard('the vectors could not be cleared', () => {
+      this.db.transaction(() => {
+        this.db.exec(
+          `DELETE FROM chunk_vectors; DELETE FROM vector_index_state; DELETE FROM vector_tombstones;`,
+        );
+        this.db.prepare(`DELETE FROM meta WHERE key IN ('embedder_id', 'embedder_dimension')`).run();
+        this.bumpGeneration();
+      })();
+    });
   }
 
   /** Chunk ids whose vectors were deleted by generations after `generation`. */
   vectorTombstonesSince(generation: number): number[] {
-    return this.db
-      .prepare(`SELECT chunk_id FROM vector_tombstones WHERE generation > ? ORDER BY chunk_id`)
-      .pluck()
-      .all(generation) as number[];
+    return this.guard('the vector index could not be brought up to date', () => {
+      return this.db
+        .prepare(`SELECT chunk_id FROM vector_tombstones WHERE generation > ? ORDER BY chunk_id`)
+        .pluck()
+        .all(generation) as number[];
+    });
   }
 
   /** Forgets tombstones an index at `generation` already reflects. */
   pruneVectorTombstones(generation: number): void {
-    this.db.prepare(`DELETE FROM vector_tombstones WHERE generation <= ?`).run(generation);
+    return this.guard('the vector index could not be brought up to date', () => {
+      this.db.prepare(`DELETE FROM vector_tombstones WHERE generation <= ?`).run(generation);
+    });
   }
 
   /** Ids of every chunk that has a vector, ascending. */
   vectorChunkIds(): number[] {
-    return this.db.prepare(`SELECT chunk_id FROM chunk_vectors ORDER BY chunk_id`).pluck().all() as number[];
+    return this.guard('the vector index could not be rebuilt', () => {
+      return this.db
+        .prepare(`SELECT chunk_id FROM chunk_vectors ORDER BY chunk_id`)
+        .pluck()
+        .all() as number[];
+    });
   }
 
   /** The stored vectors of the given chunks. */
   getVectors(chunkIds: readonly number[]): { chunkId: number; vector: Float32Array }[] {
-    const select = this.db.prepare(`SELECT vector FROM chunk_vectors WHERE chunk_id = ?`).pluck();
-    const out: { chunkId: number; vector: Float32Array }[] = [];
-    for (const chunkId of chunkIds) {
-      const blob = select.get(chunkId) as Buffer | undefined;
-      if (!blob) continue;
-      const copy = new Uint8Array(blob.byteLength);
-      copy.set(blob);
-      out.push({ chunkId, vector: new Float32Array(copy.buffer) });
-    }
-    return out;
+    return this.guard('the vectors could not be read', () => {
+      const select = this.db.prepare(`SELECT vector FROM chunk_vectors WHERE chunk_id = ?`).pluck();
+      const out: { chunkId: number; vector: Float32Array }[] = [];
+      for (const chunkId of chunkIds) {
+        const blob = select.get(chunkId) as Buffer | undefined;
+        if (!blob) continue;
+        const copy = new Uint8Array(blob.byteLength);
+        copy.set(blob);
+        out.push({ chunkId, vector: new Float32Array(copy.buffer) });
+      }
+      return out;
+    });
   }
 
   /** Streams every stored vector (for rebuilding the derived index). */
@@ -502,87 +533,104 @@ export class CorpusStore {
       chunk_id: number;
       vector: Buffer;
     }>;
-    for (const row of rows) {
-      const copy = new Uint8Array(row.vector.byteLength);
-      copy.set(row.vector);
-      yield { chunkId: row.chunk_id, vector: new Float32Array(copy.buffer) };
+    const iterator = rows[Symbol.iterator]();
+    for (;;) {
+      const next = this.guard('the vector index could not be rebuilt', () => iterator.next());
+      if (next.done) return;
+      const copy = new Uint8Array(next.value.vector.byteLength);
+      copy.set(next.value.vector);
+      yield { chunkId: next.value.chunk_id, vector: new Float32Array(copy.buffer) };
     }
   }
 
   countVectors(): number {
-    return this.db.prepare(`SELECT count(*) FROM chunk_vectors`).pluck().get() as number;
+    return this.guard('the vectors could not be counted', () => {
+      return this.db.prepare(`SELECT count(*) FROM chunk_vectors`).pluck().get() as number;
+    });
   }
 
   getVectorIndexState(): VectorIndexState | undefined {
-    const row = this.db.prepare(`SELECT * FROM vector_index_state WHERE id = 1`).get() as
-      | { generation: number; dimension: number; model_id: string; checksum: string; count: number }
-      | undefined;
-    return row
-      ? {
-          generation: row.generation,
-          dimension: row.dimension,
-          modelId: row.model_id,
-          checksum: row.checksum,
-          count: row.count,
-        }
-      : undefined;
+    return this.guard('the vector index state could not be read', () => {
+      const row = this.db.prepare(`SELECT * FROM vector_index_state WHERE id = 1`).get() as
+        | { generation: number; dimension: number; model_id: string; checksum: string; count: number }
+        | undefined;
+      return row
+        ? {
+            generation: row.generation,
+            dimension: row.dimension,
+            modelId: row.model_id,
+            checksum: row.checksum,
+            count: row.count,
+          }
+        : undefined;
+    });
   }
 
   setVectorIndexState(state: VectorIndexState): void {
-    this.db
-      .prepare(
-        `INSERT INTO vector_index_state(id, generation, dimension, model_id, checksum, count) VALUES (1, ?, ?, ?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET generation = excluded.generation, dimension = excluded.dimension,
-           model_id = excluded.model_id, checksum = excluded.checksum, count = excluded.count`,
-      )
-      .run(state.generation, state.dimension, state.modelId, state.checksum, state.count);
+    return this.guard('the vector index state could not be saved', () => {
+      this.db
+        .prepare(
+          `INSERT INTO vector_index_state(id, generation, dimension, model_id, checksum, count) VALUES (1, ?, ?, ?, ?, ?)
+           ON CONFLICT(id) DO UPDATE SET generation = excluded.generation, dimension = excluded.dimension,
+             model_id = excluded.model_id, checksum = excluded.checksum, count = excluded.count`,
+        )
+        .run(state.generation, state.dimension, state.modelId, state.checksum, state.count);
+    });
   }
 
   /** BM25 over titles and texts; every word of the query is an optional term (OR), ranked by FTS5's bm25. */
   bm25Search(query: string, k: number): Bm25Hit[] {
-    const match = toFtsQuery(query);
-    if (!match) return [];
-    const rows = this.db
-      .prepare(
-        `SELECT rowid AS chunkId, bm25(chunks_fts, ?, 1.0) AS rank FROM chunks_fts WHERE chunks_fts MATCH ?
-         ORDER BY rank LIMIT ?`,
-      )
-      .all(DEFAULT_TITLE_WEIGHT, match, k) as { chunkId: number; rank: number }[];
-    return rows.map((row) => ({ chunkId: row.chunkId, score: -row.rank }));
+    return this.guard('the search could not run', () => {
+      const match = toFtsQuery(query);
+      if (!match) return [];
+      const rows = this.db
+        .prepare(
+          `SELECT rowid AS chunkId, bm25(chunks_fts, ?, 1.0) AS rank FROM chunks_fts WHERE chunks_fts MATCH ?
+           ORDER BY rank LIMIT ?`,
+        )
+        .all(DEFAULT_TITLE_WEIGHT, match, k) as { chunkId: number; rank: number }[];
+      return rows.map((row) => ({ chunkId: row.chunkId, score: -row.rank }));
+    });
   }
 
   getChunks(ids: readonly number[]): Map<number, ChunkRow> {
-    const result = new Map<number, ChunkRow>();
-    const select = this.db.prepare(
-      `SELECT c.id, c.document_id AS documentId, d.path, c.ord, c.section, c.title, c.text, c.start, c.end, c.page
-       FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ?`,
-    );
-    for (const id of ids) {
-      const row = select.get(id) as ChunkRow | undefined;
-      if (row) result.set(id, row);
-    }
-    return result;
+    return this.guard('the matching passages could not be read', () => {
+      const result = new Map<number, ChunkRow>();
+      const select = this.db.prepare(
+        `SELECT c.id, c.document_id AS documentId, d.path, c.ord, c.section, c.title, c.text, c.start, c.end, c.page
+         FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ?`,
+      );
+      for (const id of ids) {
+        const row = select.get(id) as ChunkRow | undefined;
+        if (row) result.set(id, row);
+      }
+      return result;
+    });
   }
 
   stats(): CorpusStats {
-    const one = (sql: string): number => this.db.prepare(sql).pluck().get() as number;
-    const binding = this.embedderBinding();
-    return {
-      documents: one(`SELECT count(*) FROM documents WHERE status = 'ok'`),
-      sections: one(`SELECT count(*) FROM (SELECT DISTINCT document_id, section FROM chunks)`),
-      failedDocuments: one(`SELECT count(*) FROM documents WHERE status = 'failed'`),
-      chunks: one(`SELECT count(*) FROM chunks`),
-      ftsRows: one(`SELECT count(*) FROM chunks_fts_docsize`),
-      vectors: one(`SELECT count(*) FROM chunk_vectors`),
-      generation: this.generation(),
-      embedderId: binding?.modelId ?? null,
-      dimension: binding?.dimension ?? null,
-    };
+    return this.guard('its statistics could not be read', () => {
+      const one = (sql: string): number => this.db.prepare(sql).pluck().get() as number;
+      const binding = this.embedderBinding();
+      return {
+        documents: one(`SELECT count(*) FROM documents WHERE status = 'ok'`),
+        sections: one(`SELECT count(*) FROM (SELECT DISTINCT document_id, section FROM chunks)`),
+        failedDocuments: one(`SELECT count(*) FROM documents WHERE status = 'failed'`),
+        chunks: one(`SELECT count(*) FROM chunks`),
+        ftsRows: one(`SELECT count(*) FROM chunks_fts_docsize`),
+        vectors: one(`SELECT count(*) FROM chunk_vectors`),
+        generation: this.generation(),
+        embedderId: binding?.modelId ?? null,
+        dimension: binding?.dimension ?? null,
+      };
+    });
   }
 
   /** Runs FTS5's own integrity check against the chunks table; throws when they disagree. */
   checkFullTextIntegrity(): void {
-    this.db.prepare(`INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('integrity-check', 1)`).run();
+    return this.guard('the full-text index could not be checked', () => {
+      this.db.prepare(`INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('integrity-check', 1)`).run();
+    });
   }
 }
 
@@ -607,6 +655,20 @@ export function toFtsQuery(query: string): string {
   const content = words.filter((word) => !QUERY_STOPWORDS.has(word));
   const terms = (content.length > 0 ? content : words).slice(0, MAX_QUERY_TERMS);
   return terms.map((term) => `"${term}"`).join(' OR ');
+}
+
+/** How storage errors of the corpus database at `dbPath` are worded (see toStorageError). */
+function storageContext(dbPath: string, action: string): StorageErrorContext {
+  return { dbPath, label: 'the corpus database', action, repair: repairAdvice(dbPath) };
+}
+
+/** The fix for a damaged corpus database: the documents are still on disk, so re-ingesting rebuilds it. */
+function repairAdvice(dbPath: string): string {
+  const dir = path.dirname(dbPath);
+  return (
+    `move the folder ${dir} away (or delete the corpus with: reckon corpora remove ` +
+    `${path.basename(dir)}) and ingest the documents again; your own files are not affected`
+  );
 }
 
 function toDocumentRow(row: Record<string, unknown>): DocumentRow {

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { CorpusNotFoundError, ReckonError, WriterLockedError } from '../errors.ts';
+import { CorpusNotFoundError, ReckonError, WriterLockedError, toReckonError } from '../errors.ts';
 import { CorpusStore, type CorpusStats } from './CorpusStore.ts';
 import { WriterLock } from './WriterLock.ts';
 import { VectorIndex } from './search/VectorIndex.ts';
@@ -14,7 +14,13 @@ const CORPUS_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export interface CorpusSummary {
   name: string;
   dir: string;
-  stats: CorpusStats;
+  /** Its counts; null when the corpus cannot be read (see `error`). */
+  stats: CorpusStats | null;
+  /**
+   * Why the corpus cannot be read (a damaged corpus.db: STORE_UNREADABLE, with the fix in the
+   * message; STORE_TOO_NEW; STORE_IO_ERROR…); null for a healthy corpus.
+   */
+  error: { code: string; message: string } | null;
 }
 
 /** A corpus opened for reading, or for writing when it holds the writer lock. */
@@ -119,16 +125,27 @@ export class Library {
     }
   }
 
+  /**
+   * Every corpus in the data directory, sorted by name. A corpus that cannot be read is listed too,
+   * with `stats: null` and its error (code and a message with the fix), so one damaged corpus never
+   * hides the others.
+   */
   list(): CorpusSummary[] {
     if (!fs.existsSync(this.corporaDir)) return [];
     const summaries: CorpusSummary[] = [];
     for (const entry of fs.readdirSync(this.corporaDir, { withFileTypes: true })) {
       if (!entry.isDirectory() || !CORPUS_NAME.test(entry.name) || !this.exists(entry.name)) continue;
-      const corpus = this.open(entry.name);
+      const dir = this.corpusDir(entry.name);
       try {
-        summaries.push({ name: entry.name, dir: corpus.dir, stats: corpus.store.stats() });
-      } finally {
-        corpus.close();
+        const corpus = this.open(entry.name);
+        try {
+          summaries.push({ name: entry.name, dir, stats: corpus.store.stats(), error: null });
+        } finally {
+          corpus.close();
+        }
+      } catch (error) {
+        const { code, message } = toReckonError(error, 'STORE_UNREADABLE');
+        summaries.push({ name: entry.name, dir, stats: null, error: { code, message } });
       }
     }
     return summaries.sort((a, b) => a.name.localeCompare(b.name));

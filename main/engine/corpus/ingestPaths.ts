@@ -3,7 +3,9 @@
  * rest off the main thread, chunk them, and write each document in one transaction; then embed the
  * chunks that have no vector yet and rebuild the derived vector index. A bad file is recorded as
  * failed with its reason and the batch goes on; files that disappeared from an ingested folder are
- * removed. Safe to kill at any point: the next run completes the work.
+ * removed. A storage failure (a full disk) is not the file's doing: the document is left exactly as
+ * it was, the batch stops with that error, and the next run retries. Safe to kill at any point: the
+ * next run completes the work.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -16,8 +18,12 @@ import type { ParsedFile } from './loaders/ParsedFile.ts';
 import { isSupportedPath } from './loaders/parseFile.ts';
 import { ParseError, ReckonError, toReckonError } from '../errors.ts';
 
-/** Runs that may die while parsing the same unchanged file before it is marked failed. */
-export const MAX_PARSE_CRASHES = 2;
+/** ReckonError codes of a storage failure: not the file's fault, so never recorded against it. */
+const STORAGE_FAILURE_CODES: ReadonlySet<string> = new Set([
+  'DISK_FULL',
+  'STORE_IO_ERROR',
+  'STORE_UNREADABLE',
+]);
 /** Chunks embedded per embedder call and per transaction. */
 export const DEFAULT_EMBED_BATCH = 64;
 /** Folder entries never descended into. */
@@ -46,6 +52,15 @@ export interface IngestFailure {
   message: string;
 }
 
+/** A path that was found or named but not ingested, with why (not a file type question). */
+export interface IngestSkip {
+  path: string;
+  /** Stable reason code: NOT_REGULAR_FILE, BROKEN_LINK, LINK_LOOP, FOLDER_LINK, UNREADABLE_FOLDER. */
+  code: string;
+  /** What it is and what to do, for people. */
+  reason: string;
+}
+
 export interface IngestResult {
   added: number;
   updated: number;
@@ -56,6 +71,11 @@ export interface IngestResult {
   missing: string[];
   /** Files inside the given folders passed over because their type is not supported. */
   skippedUnsupported: number;
+  /**
+   * Paths passed over for another reason, each named: a FIFO, device or socket (named or found), a
+   * broken or looping symbolic link, a link to a folder, a folder that cannot be read.
+   */
+  skipped: IngestSkip[];
   chunksWritten: number;
   chunksEmbedded: number;
   /** Why no vectors were computed, when none were. */
@@ -66,7 +86,11 @@ export interface IngestResult {
 
 /** Parses one file; ParsePool in production, a direct parseFile call in tests. */
 export interface FileParser {
-  parse(filePath: string, options?: { signal?: AbortSignal }): Promise<ParsedFile>;
+  /**
+   * With `chunking`, a parser may chunk the sections itself (ParsedSection.chunkSpans), e.g. off the
+   * main thread under its time cap; sections without spans are chunked here.
+   */
+  parse(filePath: string, options?: { signal?: AbortSignal; chunking?: ChunkOptions }): Promise<ParsedFile>;
 }
 
 export interface IngestOptions {
@@ -108,6 +132,7 @@ export async function ingestPaths(
     failed: [],
     missing: [],
     skippedUnsupported: 0,
+    skipped: [],
     chunksWritten: 0,
     chunksEmbedded: 0,
     cancelled: false,
@@ -126,7 +151,11 @@ export async function ingestPaths(
     let stat: fs.Stats;
     try {
       stat = fs.statSync(absolute);
-    } catch {
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
+        result.skipped.push(linkLoop(absolute));
+        continue;
+      }
       // Gone: whatever was ingested from there is removed; otherwise it is reported as missing.
       const before = result.removed;
       for (const doc of store.listDocuments()) {
@@ -139,9 +168,14 @@ export async function ingestPaths(
     }
     if (stat.isDirectory()) {
       walkedRoots.push(absolute);
-      for (const file of walk(absolute)) addTask(file);
+      for (const found of walk(absolute)) {
+        if ('reason' in found) result.skipped.push(found);
+        else addTask(found);
+      }
     } else if (stat.isFile()) {
       addTask({ path: absolute, size: stat.size }, true);
+    } else {
+      result.skipped.push(notRegularFile(absolute, stat));
     }
   }
   function addTask(task: FileTask, explicit = false): void {
@@ -167,8 +201,10 @@ export async function ingestPaths(
   // 2. Parse, chunk and write, a few files at a time.
   const parseStarted = now();
   let next = 0;
+  // A storage failure (disk full) stops the batch: every later write would fail the same way.
+  let storageFailure: ReckonError | undefined;
   const worker = async (): Promise<void> => {
-    while (next < tasks.length && !options.signal?.aborted) {
+    while (next < tasks.length && !options.signal?.aborted && !storageFailure) {
       const task = tasks[next++]!;
       progress.currentFile = task.path;
       await ingestOne(task);
@@ -207,19 +243,11 @@ export async function ingestPaths(
       }
       return;
     }
-    // A file that took the whole process down while parsing (a native crash or an out-of-memory abort
-    // the worker could not contain) would do it again on every run: after MAX_PARSE_CRASHES such
-    // runs it is marked failed instead, and the rest of the batch goes on.
-    const crashes = store.beginParse(task.path, contentHash);
-    if (crashes >= MAX_PARSE_CRASHES) {
-      const message = `Reckon stopped while parsing this file ${crashes} times (a crash or running out of memory), so it is skipped. Change the file, or remove it from the corpus folder.`;
-      store.markFailed({ ...info, errorCode: 'PARSE_CRASHED', error: message });
-      result.failed.push({ path: task.path, code: 'PARSE_CRASHED', message });
-      progress.failed++;
-      return;
-    }
     try {
-      const parsed = await options.parser.parse(task.path, { signal: options.signal });
+      const parsed = await options.parser.parse(task.path, {
+        signal: options.signal,
+        chunking: options.chunking ?? {},
+      });
       const chunks = toChunks(parsed, options.chunking);
       if (chunks.length === 0) {
         throw new ParseError('NO_TEXT', 'The file contains no text to index.');
@@ -236,11 +264,19 @@ export async function ingestPaths(
       progress.chunksWritten = result.chunksWritten;
     } catch (error) {
       const reckonError = toReckonError(error, 'PARSE_FAILED');
-      if (reckonError.code === 'CANCELLED') {
-        store.abandonParse(task.path);
+      if (reckonError.code === 'CANCELLED') return;
+      if (STORAGE_FAILURE_CODES.has(reckonError.code)) {
+        // The write was rolled back: the document keeps its old chunks and hash, so the next run
+        // sees the file as changed and tries again. Nothing is recorded against the file.
+        storageFailure ??= reckonError;
         return;
       }
-      store.markFailed({ ...info, errorCode: reckonError.code, error: reckonError.message });
+      try {
+        store.markFailed({ ...info, errorCode: reckonError.code, error: reckonError.message });
+      } catch (markError) {
+        storageFailure ??= toReckonError(markError);
+        return;
+      }
       result.failed.push({ path: task.path, code: reckonError.code, message: reckonError.message });
       progress.failed++;
     }
@@ -248,6 +284,7 @@ export async function ingestPaths(
   const concurrency = Math.max(1, Math.min(options.concurrency ?? 1, tasks.length || 1));
   await Promise.all(Array.from({ length: concurrency }, worker));
   delete progress.currentFile;
+  if (storageFailure) throw storageFailure;
 
   // 3. Embed every chunk that has no vector yet (including ones left by an interrupted run).
   if (!options.signal?.aborted) {
@@ -323,11 +360,13 @@ export function embeddingText(title: string, text: string): string {
 function toChunks(parsed: ParsedFile, chunking: ChunkOptions | undefined): ChunkInput[] {
   const chunks: ChunkInput[] = [];
   parsed.sections.forEach((section, sectionIndex) => {
-    for (const chunk of chunkDocument(section.text, { ...chunking, pageStarts: section.pageStarts })) {
+    const spans =
+      section.chunkSpans ?? chunkDocument(section.text, { ...chunking, pageStarts: section.pageStarts });
+    for (const chunk of spans) {
       chunks.push({
         section: sectionIndex,
         title: section.title,
-        text: chunk.text,
+        text: section.text.slice(chunk.start, chunk.end),
         start: chunk.start,
         end: chunk.end,
         ...(chunk.page !== undefined ? { page: chunk.page } : {}),
@@ -353,11 +392,22 @@ export function initialIngestProgress(): IngestProgressEvent {
   };
 }
 
-function* walk(dir: string): Generator<FileTask> {
+/**
+ * Files under `dir`, sorted, skipping dot-entries and SKIPPED_DIRS. A symbolic link to a file is
+ * followed (the document keeps the link's path); a link to a folder is not (it could pull in another
+ * tree or loop back), nor is a broken or looping link, a FIFO, device or socket, or a folder that
+ * cannot be read: each of those comes back as an IngestSkip so it is reported, never silently lost.
+ */
+function* walk(dir: string): Generator<FileTask | IngestSkip> {
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
+  } catch (error) {
+    yield {
+      path: dir,
+      code: 'UNREADABLE_FOLDER',
+      reason: `The folder could not be read (${(error as Error).message}); check its permissions.`,
+    };
     return;
   }
   entries.sort((a, b) => a.name.localeCompare(b.name));
@@ -366,16 +416,56 @@ function* walk(dir: string): Generator<FileTask> {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
       if (!SKIPPED_DIRS.has(entry.name)) yield* walk(full);
-    } else if (entry.isFile()) {
-      let size = 0;
-      try {
-        size = fs.statSync(full).size;
-      } catch {
-        // reported when read
-      }
-      yield { path: full, size };
+      continue;
     }
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(full);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') yield linkLoop(full);
+      else if (entry.isSymbolicLink())
+        yield {
+          path: full,
+          code: 'BROKEN_LINK',
+          reason: 'A symbolic link whose target does not exist; fix or remove the link.',
+        };
+      continue; // a file that vanished meanwhile: nothing to ingest
+    }
+    if (stat.isFile()) yield { path: full, size: stat.size };
+    else if (stat.isDirectory())
+      yield {
+        path: full,
+        code: 'FOLDER_LINK',
+        reason:
+          'A symbolic link to a folder; folder links are not followed (they can loop or pull in a whole ' +
+          'other tree). Add that folder itself to ingest it.',
+      };
+    else yield notRegularFile(full, stat);
   }
+}
+
+function notRegularFile(filePath: string, stat: fs.Stats): IngestSkip {
+  const what = stat.isFIFO()
+    ? 'a named pipe (FIFO)'
+    : stat.isSocket()
+      ? 'a socket'
+      : stat.isCharacterDevice() || stat.isBlockDevice()
+        ? 'a device'
+        : 'a special file';
+  return {
+    path: filePath,
+    code: 'NOT_REGULAR_FILE',
+    reason: `This is ${what}, not a regular file, so it was not read (reading it could block or never end). Copy its content into a file to ingest it.`,
+  };
+}
+
+function linkLoop(filePath: string): IngestSkip {
+  return {
+    path: filePath,
+    code: 'LINK_LOOP',
+    reason: 'A symbolic link that loops back on itself; fix or remove the link.',
+  };
 }
 
 async function hashFile(filePath: string): Promise<string> {

@@ -20,6 +20,7 @@ import { formatZodIssues, parseTraceEvent } from './parseTraceEvent.ts';
 import type { RunMetrics, TraceEvent, TraceEventOf } from '../../../preload/TraceEvent.ts';
 import { runMetricsSchema, traceEventSchema } from '../../../preload/TraceEvent.ts';
 import { openSqlite } from '../util/openSqlite.ts';
+import { toStorageError } from '../util/toStorageError.ts';
 
 /** Version of the tables below, kept in `meta.schema_version`; a newer file is refused. */
 export const RUN_STORE_SCHEMA_VERSION = 1;
@@ -308,16 +309,16 @@ export class RunStore {
       }
     } catch (error) {
       if (db?.open) db.close();
-      if (error instanceof ReckonError) throw error;
-      throw new ReckonError(
-        'STORE_UNREADABLE',
-        `Could not open the run history ${dbPath}: ${(error as Error).message}. If the file is damaged, ` +
-          `move it away; Reckon starts a new history (past runs are lost).`,
-        { cause: error },
-      );
+      throw classifyOpenError(error, dbPath);
     }
     const store = new RunStore(dbPath, db);
-    store.markInterruptedRuns();
+    try {
+      // The first query that reads past the header: damage inside the file shows here, not above.
+      store.markInterruptedRuns();
+    } catch (error) {
+      store.close();
+      throw classifyOpenError(error, dbPath);
+    }
     return store;
   }
 
@@ -696,6 +697,31 @@ export class RunStore {
       { cause },
     );
   }
+}
+
+/**
+ * The error for a run history that could not be opened: a full disk is DISK_FULL (and never advises
+ * moving the file away: nothing is wrong with it), a damaged file — truncated, or random bytes
+ * anywhere in it — is STORE_UNREADABLE with the fix, anything else keeps its own ReckonError or
+ * becomes STORE_UNREADABLE with the original message.
+ */
+function classifyOpenError(error: unknown, dbPath: string): ReckonError {
+  if (error instanceof ReckonError) return error;
+  const repair =
+    'move it away (Reckon then starts a new, empty history; the runs in the moved file are no longer listed)';
+  return (
+    toStorageError(error, {
+      dbPath,
+      label: 'the run history',
+      action: 'the run history could not be opened',
+      repair,
+    }) ??
+    new ReckonError(
+      'STORE_UNREADABLE',
+      `Could not open the run history ${dbPath}: ${(error as Error).message}. If the file is damaged, ${repair}.`,
+      { cause: error },
+    )
+  );
 }
 
 function runNotFound(id: string): ReckonError {

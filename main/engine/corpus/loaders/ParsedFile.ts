@@ -12,6 +12,19 @@ export interface ParsedSection {
    * starts at pageStarts[n - 1]. Absent for unpaged formats.
    */
   pageStarts?: number[];
+  /**
+   * Chunk boundaries in `text` (see chunkDocument), when the parser chunked the section itself
+   * (ParsePool does, in its child process, under the parse time cap). Absent: the caller chunks.
+   */
+  chunkSpans?: ChunkSpan[];
+}
+
+/** Where one chunk lies in its section's text; its text is `text.slice(start, end)`. */
+export interface ChunkSpan {
+  start: number;
+  end: number;
+  /** 1-based page of the chunk's first character, for paged formats. */
+  page?: number;
 }
 
 export type FileKind = 'text' | 'markdown' | 'html' | 'pdf' | 'docx' | 'code' | 'qa-dataset';
