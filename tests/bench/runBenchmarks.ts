@@ -25,6 +25,7 @@ import { ingestBenchmark } from './ingestBenchmark.ts';
 import { llmThreadsBenchmark } from './llmThreadsBenchmark.ts';
 import { overheadBenchmark } from './overheadBenchmark.ts';
 import { programGrammarBenchmark } from './programGrammarBenchmark.ts';
+import { pyragReuseBenchmark } from './pyragReuseBenchmark.ts';
 import { sandboxBenchmark } from './sandboxBench.ts';
 
 /** In the order they run. */
@@ -34,6 +35,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   annBenchmark,
   llmThreadsBenchmark,
   programGrammarBenchmark,
+  pyragReuseBenchmark,
   sandboxBenchmark,
   overheadBenchmark,
 ];

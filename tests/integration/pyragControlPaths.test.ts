@@ -9,16 +9,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { GenerateOptions, LlmBackend } from '../../main/engine/models/LlmBackend.ts';
-import { createReplayBackend } from '../../main/engine/models/ReplayBackend.ts';
-import {
-  closeDefaultSandboxHost,
-  runSandboxedProgram,
-} from '../../main/engine/sandbox/runSandboxedProgram.ts';
+import { closeDefaultSandboxHost } from '../../main/engine/sandbox/runSandboxedProgram.ts';
 import type { RetrievedDoc } from '../../main/engine/sandbox/SandboxTypes.ts';
-import { pyragOptionsSchema, runPyrag, type PyragOptions } from '../../main/engine/strategies/pyrag/pyrag.ts';
-import type { StrategyOutcome } from '../../main/engine/strategies/Strategy.ts';
+import type { PyragOptions } from '../../main/engine/strategies/pyrag/pyrag.ts';
 import type { TraceEventBody, TraceEventOf } from '../../preload/TraceEvent.ts';
+import {
+  answerLine as answer,
+  decomposeLine as decompose,
+  finalSentinelScript,
+  js,
+  runScriptedPyrag,
+  twoSentinelScript,
+  type ScriptedRun,
+  type ScriptLine,
+} from '../fixtures/scriptedPyrag.ts';
 
 let tmp: string;
 beforeAll(() => {
@@ -29,91 +33,15 @@ afterAll(async () => {
   await closeDefaultSandboxHost();
 });
 
-/** Twelve passages; a query gets the k with most words in common (ties by id). */
-const CORPUS: RetrievedDoc[] = Array.from({ length: 12 }, (_, i) => ({
-  id: i + 1,
-  title: `Doc ${i + 1}`,
-  text:
-    [
-      'Paris is the capital of France.',
-      'The Seine flows through Paris.',
-      'The Seine has a length of 777 km.',
-    ][i] ?? `Filler passage ${i + 1} about nothing in particular.`,
-  score: 0,
-  source: `doc${i + 1}.md`,
-}));
-
-function search(query: string, k: number): RetrievedDoc[] {
-  const words = new Set(query.toLowerCase().split(/\W+/).filter(Boolean));
-  return CORPUS.map((doc) => ({
-    ...doc,
-    score: doc.text
-      .toLowerCase()
-      .split(/\W+/)
-      .filter((w) => words.has(w)).length,
-  }))
-    .sort((a, b) => b.score - a.score || a.id - b.id)
-    .slice(0, k);
-}
-
-type Line = { role: string; output: string };
-const js = (code: string): string => `\`\`\`javascript\n${code}\n\`\`\``;
-const decompose = (...subQuestions: string[]): Line => ({
-  role: 'decompose',
-  output: JSON.stringify(subQuestions),
-});
-const answer = (text: string, reasoning = 'Document [1] says so.'): Line => ({
-  role: 'answer',
-  output: `${reasoning}\n<answer>${text}</answer>`,
-});
-
-interface Scripted {
-  outcome: StrategyOutcome;
-  events: TraceEventBody[];
-  requests: GenerateOptions[];
-  retrieves: { query: string; k: number }[];
-}
-
-let scriptCount = 0;
 async function runScripted(
-  lines: Line[],
+  lines: ScriptLine[],
   options: Partial<PyragOptions> = {},
-  retrieveOverride?: (query: string, k: number) => Promise<RetrievedDoc[]>,
-): Promise<Scripted> {
-  const file = path.join(tmp, `script-${++scriptCount}.jsonl`);
-  fs.writeFileSync(file, `${lines.map((line) => JSON.stringify(line)).join('\n')}\n`);
-  const replay = await createReplayBackend({ file });
-  const requests: GenerateOptions[] = [];
-  // A hand-written spy: what each call asked (the prompts carry the feedback under test).
-  const llm: LlmBackend = {
-    id: replay.id,
-    parallelism: 1,
-    generate: (request) => {
-      requests.push(request);
-      return replay.generate(request);
-    },
-    dispose: () => replay.dispose(),
-  };
-  const events: TraceEventBody[] = [];
-  const retrieves: { query: string; k: number }[] = [];
-  const outcome = await runPyrag({
-    question: 'What river flows through the capital of France?',
-    options: pyragOptionsSchema.parse(options),
-    llm,
-    retrieve: async (query, k) => {
-      retrieves.push({ query, k });
-      return retrieveOverride ? retrieveOverride(query, k) : search(query, k);
-    },
-    hasCorpus: true,
-    topK: 5,
-    runProgram: (runOptions) => runSandboxedProgram(runOptions),
-    emit: (event) => events.push(event),
-    now: () => 0,
-    signal: new AbortController().signal,
-  });
+  retrieve?: (query: string, k: number) => Promise<RetrievedDoc[]>,
+): Promise<ScriptedRun> {
+  const run = await runScriptedPyrag(tmp, lines, options, retrieve);
   // Every scripted output was used: the strategy asked exactly what the script expected.
-  await expect(llm.generate({ role: 'answer', messages: [] })).rejects.toThrow(/has none/);
-  return { outcome, events, requests, retrieves };
+  expect(run.consumedAll).toBe(true);
+  return run;
 }
 
 function ofType<T extends TraceEventBody['type']>(events: TraceEventBody[], type: T): TraceEventOf<T>[] {
@@ -176,17 +104,7 @@ describe('PyRAG control paths', () => {
   });
 
   it('boosts the last retrieve when only the final answer is a sentinel', async () => {
-    const { outcome, events, retrieves } = await runScripted([
-      decompose('What is the capital of France?', 'Which river flows through #1?'),
-      { role: 'plan', output: TWO_HOP },
-      answer('Paris'),
-      answer('Seine'),
-      answer('unknown', 'The facts do not settle it.'),
-      // Re-run: the first hop comes from the cache; the boosted retrieve's answer and the final one
-      // (whose question now holds the new river answer) are new.
-      answer('the Seine', 'Document [2] says the Seine flows through Paris.'),
-      answer('Seine', 'The river is the Seine.'),
-    ]);
+    const { outcome, events, retrieves } = await runScripted(finalSentinelScript(true));
     const boosts = ofType(events, 'retrieval-boosted');
     expect(boosts).toEqual([
       expect.objectContaining({ path: 'sentinel-final', fromK: 5, toK: 10, sentinel: 'unknown' }),
@@ -203,29 +121,7 @@ describe('PyRAG control paths', () => {
   });
 
   it('boosts both retrieves behind two sentinel answers in one re-run and reuses the unchanged hop', async () => {
-    const program = js(
-      [
-        'const d1 = await retrieve("capital of France");',
-        'const capital = await answer("What is the capital of France?", d1);',
-        'const [d2, d3] = await Promise.all([retrieve("river Paris"), retrieve("length of the river")]);',
-        'const river = await answer("Which river flows through Paris?", d2);',
-        'const length = await answer("How long is it?", d3);',
-        'return await answer(`Given: ${capital}, ${river}, ${length}. Answer the question: What river flows through the capital of France?`);',
-      ].join('\n'),
-    );
-    const script = (reuse: boolean): Line[] => [
-      decompose('What is the capital of France?', 'Which river flows through #1?'),
-      { role: 'plan', output: program },
-      answer('Paris'),
-      answer('unknown', 'None of the documents say.'),
-      answer('Not enough information', 'No.'),
-      answer('Seine'),
-      ...(reuse ? [] : [answer('Paris')]),
-      answer('Seine'),
-      answer('777 km'),
-      answer('Seine'),
-    ];
-    const { outcome, events, requests } = await runScripted(script(true));
+    const { outcome, events, requests } = await runScripted(twoSentinelScript(true));
     const boosts = ofType(events, 'retrieval-boosted');
     expect(boosts.map((b) => [b.path, b.sentinel])).toEqual([
       ['sentinel-answer', 'unknown'],
@@ -239,7 +135,7 @@ describe('PyRAG control paths', () => {
     expect(outcome.metrics.strategy).toMatchObject({ boosts: 2, cachedCalls: 2 });
 
     // Without reuse, the unchanged hop asks the model again: one model call more.
-    const fresh = await runScripted(script(false), { reuseUnchangedCalls: false });
+    const fresh = await runScripted(twoSentinelScript(false), { reuseUnchangedCalls: false });
     expect(ofType(fresh.events, 'tool-result').filter((e) => e.cached)).toEqual([]);
     expect(fresh.requests.length).toBe(requests.length + 1);
     expect(fresh.outcome.answer).toBe('Seine');
