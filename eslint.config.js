@@ -39,6 +39,58 @@ export default tseslint.config(
       ],
     },
   },
+  // The engine's layers, bottom up: corpus/models/sandbox/programs/util → strategies → runs → eval
+  // → app → adapters (cli, electron, browser-host). A layer may import from the ones below it, never
+  // from one above; the contract (preload/) depends on nothing but zod.
+  {
+    files: ['main/**/*.ts', 'preload/**/*.ts'],
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            ...['corpus', 'models', 'sandbox', 'programs', 'util'].map((layer) => ({
+              target: `./main/engine/${layer}`,
+              from: [
+                './main/engine/strategies',
+                './main/engine/runs',
+                './main/engine/eval',
+                './main/engine/app',
+              ],
+              message: `engine/${layer} is a bottom layer: it cannot depend on strategies, runs, eval or app.`,
+            })),
+            {
+              target: './main/engine/strategies',
+              from: ['./main/engine/runs', './main/engine/eval', './main/engine/app'],
+              message:
+                'Strategies get what they need through their context; they cannot import runs, eval or app.',
+            },
+            {
+              target: './main/engine/runs',
+              from: ['./main/engine/eval', './main/engine/app'],
+              message: 'Runs sit below evaluation and the app service.',
+            },
+            {
+              target: './main/engine/eval',
+              from: ['./main/engine/app'],
+              message: 'Evaluation sits below the app service.',
+            },
+            {
+              target: './main/engine',
+              from: ['./main/cli', './main/electron', './main/browser-host'],
+              message: 'The engine cannot depend on an adapter (CLI, Electron, browser host).',
+            },
+            {
+              target: './preload',
+              from: ['./main', './renderer'],
+              message:
+                'The contract is a leaf: the engine, the adapters and the renderer depend on it, never the reverse.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['renderer/**/*.{ts,tsx}'],
     rules: {

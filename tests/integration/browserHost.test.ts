@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { WebSocket } from 'ws';
 import { createAppService, type AppService } from '../../main/engine/app/AppService.ts';
-import { startBrowserHost, type BrowserHost } from '../../main/engine/app/BrowserHost.ts';
+import { startBrowserHost, type BrowserHost } from '../../main/browser-host/BrowserHost.ts';
 import {
   bridgeUrlFor,
   BridgeError,

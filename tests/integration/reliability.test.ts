@@ -12,7 +12,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { WebSocket } from 'ws';
 import { createAppService, type AppService } from '../../main/engine/app/AppService.ts';
-import { DEFAULT_MAX_ARRAY_ITEMS, startBrowserHost } from '../../main/engine/app/BrowserHost.ts';
+import { DEFAULT_MAX_ARRAY_ITEMS, startBrowserHost } from '../../main/browser-host/BrowserHost.ts';
 import { chunkDocument } from '../../main/engine/corpus/chunkDocument.ts';
 import { ingestPaths, type FileParser } from '../../main/engine/corpus/ingestPaths.ts';
 import { Library, type Corpus } from '../../main/engine/corpus/Library.ts';

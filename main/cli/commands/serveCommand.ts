@@ -6,7 +6,7 @@ import { ExitCode } from '../CliContext.ts';
 import { parsePositiveInt, type CommandRunner } from './shared.ts';
 import { APP_ROOT } from '../../engine/config.ts';
 import { createAppService } from '../../engine/app/AppService.ts';
-import { startBrowserHost } from '../../engine/app/BrowserHost.ts';
+import { startBrowserHost } from '../../browser-host/BrowserHost.ts';
 import { INDEX_FILE } from '../../engine/app/staticAssets.ts';
 
 /** The built renderer `reckon serve` serves: out/renderer, as `npm run build` (electron-vite) writes it. */

@@ -18,11 +18,11 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { EVENT_NAMES, type ErrorPayload } from '../../../preload/contract.ts';
-import type { AppService } from './AppService.ts';
-import { contentSecurityPolicy, SECURITY_HEADERS } from './contentSecurityPolicy.ts';
-import { dispatchCommand, type DispatchOptions } from './dispatchCommand.ts';
-import { INDEX_FILE, readStaticAsset } from './staticAssets.ts';
+import { EVENT_NAMES, type ErrorPayload } from '../../preload/contract.ts';
+import type { AppService } from '../engine/app/AppService.ts';
+import { contentSecurityPolicy, SECURITY_HEADERS } from '../engine/app/contentSecurityPolicy.ts';
+import { dispatchCommand, type DispatchOptions } from '../engine/app/dispatchCommand.ts';
+import { INDEX_FILE, readStaticAsset } from '../engine/app/staticAssets.ts';
 
 /** The only address the host listens on. */
 export const BROWSER_HOST_ADDRESS = '127.0.0.1';
