@@ -1,7 +1,7 @@
 import { createEngine, type Engine } from '../engine/createEngine.ts';
 import type { EnvironmentSettings } from '../engine/config.ts';
 import { RunStore } from '../engine/runs/RunStore.ts';
-import type { LlmProvider } from '../engine/runs/startRun.ts';
+import type { LlmProvider } from '../engine/models/LlmBackend.ts';
 import { createLlmBackend } from '../engine/models/createLlmBackend.ts';
 import { sanitizeTerminalText } from './sanitizeTerminalText.ts';
 

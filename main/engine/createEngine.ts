@@ -15,6 +15,9 @@ import {
 } from './corpus/search/searchCorpus.ts';
 import type { ParseLimits } from './corpus/loaders/ParsedFile.ts';
 import type { Embedder } from './models/Embedder.ts';
+import type { LlmProvider } from './models/LlmBackend.ts';
+import { SandboxHost, type SandboxRunOptions } from './sandbox/SandboxHost.ts';
+import type { SandboxRunResult } from './sandbox/SandboxTypes.ts';
 import { EMBEDDERS_SUBDIR } from './models/TransformersEmbedder.ts';
 import { ModelNotFoundError, toReckonError } from './errors.ts';
 
@@ -28,6 +31,16 @@ export interface EngineOptions {
   loadEmbedder?: (modelDir: string) => Promise<Embedder>;
   /** Lists embedder folders under the models dir. Default: findLocalEmbedders. */
   findEmbedders?: (modelsDir: string) => Promise<string[]>;
+  /**
+   * Hands out model backends to runs (startRun uses it unless a run is given its own). Default: none;
+   * the CLI and the app service pass theirs (thread settings, models kept loaded between runs).
+   */
+  llmProvider?: LlmProvider;
+  /**
+   * Runs model-written programs. Default: a SandboxHost of the engine's own (one warm QuickJS worker),
+   * closed with the engine; a host handed in is left open.
+   */
+  sandbox?: SandboxHost;
   /** Creates the parser used by ingestion. Default: a worker-thread ParsePool. */
   createParser?: (options: {
     limits?: Partial<ParseLimits>;
@@ -64,6 +77,10 @@ export interface Engine {
     query: string,
     options?: SearchOptions & { embedder?: EmbedderChoice },
   ): Promise<SearchResult>;
+  /** The model provider runs use unless given their own (EngineOptions.llmProvider). */
+  readonly llmProvider: LlmProvider | undefined;
+  /** Runs a program in the engine's sandbox (see SandboxHost.run). */
+  runProgram(options: SandboxRunOptions): Promise<SandboxRunResult>;
   /** Keeps a corpus open for many searches (a run's retrieve() calls); read-only, takes no lock. */
   openRetriever(corpusName: string, options?: { embedder?: EmbedderChoice }): Retriever;
   close(): Promise<void>;
@@ -78,6 +95,9 @@ export interface Retriever {
 
 export function createEngine(options: EngineOptions): Engine {
   const library = new Library(options.dataDir);
+  // Created on first use: the worker starts with the first program, not with the engine.
+  let ownSandbox: SandboxHost | undefined;
+  const sandbox = (): SandboxHost => options.sandbox ?? (ownSandbox ??= new SandboxHost());
   const embedders = new Map<string, Promise<Embedder>>();
   const loadEmbedder =
     options.loadEmbedder ??
@@ -245,6 +265,10 @@ export function createEngine(options: EngineOptions): Engine {
       }
     },
 
+    llmProvider: options.llmProvider,
+
+    runProgram: (runOptions) => sandbox().run(runOptions),
+
     openRetriever(corpusName, retrieverOptions = {}) {
       return openRetrieverFor(library.open(corpusName), retrieverOptions.embedder ?? 'auto');
     },
@@ -252,6 +276,8 @@ export function createEngine(options: EngineOptions): Engine {
     async close() {
       const loaded = [...embedders.values()];
       embedders.clear();
+      await ownSandbox?.close();
+      ownSandbox = undefined;
       await Promise.all(loaded.map(async (p) => (await p.catch(() => undefined))?.dispose()));
     },
   };

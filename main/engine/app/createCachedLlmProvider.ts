@@ -14,7 +14,7 @@ import {
   resolveGgufPath,
   type CreateLlmBackendOptions,
 } from '../models/createLlmBackend.ts';
-import type { LlmProvider } from '../runs/startRun.ts';
+import type { LlmProvider } from '../models/LlmBackend.ts';
 import { untilAborted } from '../util/untilAborted.ts';
 
 /** Options of createCachedLlmProvider; modelsDir and llmSettings are required. */

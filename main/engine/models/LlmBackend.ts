@@ -64,3 +64,12 @@ export interface LlmBackend {
 
 export const DEFAULT_MAX_TOKENS = 512;
 export const DEFAULT_ROLE = 'generate';
+
+/**
+ * Hands out a model backend for a spec (a .gguf path, openai:<url>#<model>, replay:<file>); the run
+ * calls `release` when it ends, so a provider may keep models loaded between runs.
+ */
+export type LlmProvider = (
+  spec: string,
+  signal: AbortSignal,
+) => Promise<{ backend: LlmBackend; release(): Promise<void> }>;

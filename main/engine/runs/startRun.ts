@@ -5,11 +5,10 @@
  * the run can be exported as a replay file that reproduces it.
  */
 import type { Engine, Retriever } from '../createEngine.ts';
-import type { LlmBackend } from '../models/LlmBackend.ts';
+import type { LlmBackend, LlmProvider } from '../models/LlmBackend.ts';
 import { withRetry, type RetryPolicyOptions } from '../models/RetryPolicy.ts';
 import type { SearchMode } from '../corpus/search/searchCorpus.ts';
 import type { RetrievedDoc, SandboxLimits } from '../sandbox/SandboxTypes.ts';
-import { runSandboxedProgram } from '../sandbox/runSandboxedProgram.ts';
 import { runUserProgram } from '../strategies/userProgram.ts';
 import type { ProgramRunner, StrategyContext, StrategyOutcome } from '../strategies/Strategy.ts';
 import { strategyRegistry, type StrategyRegistry } from '../strategies/registry.ts';
@@ -46,18 +45,15 @@ interface CommonRunRequest {
   sandboxLimits?: Partial<SandboxLimits>;
 }
 
-/** Hands out a model backend for a spec; `release` is called when the run ends. */
-export type LlmProvider = (
-  spec: string,
-  signal: AbortSignal,
-) => Promise<{ backend: LlmBackend; release(): Promise<void> }>;
+export type { LlmProvider };
 
 export interface RunDependencies {
   engine: Engine;
-  llm: LlmProvider;
+  /** Hands out the run's model. Default: the engine's (EngineOptions.llmProvider). */
+  llm?: LlmProvider;
   /** Persists runs; without it a run lives only in memory. */
   store?: RunStore;
-  /** Runs programs. Default: runSandboxedProgram (the shared sandbox worker). */
+  /** Runs programs. Default: the engine's sandbox (engine.runProgram). */
   runProgram?: ProgramRunner;
   /** The strategies a run may use. Default: strategyRegistry. */
   strategies?: StrategyRegistry;
@@ -138,7 +134,13 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
     try {
       if (request.corpus) retriever = deps.engine.openRetriever(request.corpus);
       if (request.model) {
-        llmLease = await deps.llm(request.model, signal);
+        const provider = deps.llm ?? deps.engine.llmProvider;
+        if (!provider)
+          throw new ReckonError(
+            'NO_MODEL_PROVIDER',
+            'This engine was created without a model provider, so runs cannot load a model.',
+          );
+        llmLease = await provider(request.model, signal);
         const onRetry = retryEventsTo(recorder);
         // Attempts are counted inside the retry policy, so that failed and retried calls count too.
         counting = countingBackend(llmLease.backend);
@@ -155,7 +157,7 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
         });
       }
       const limits = request.sandboxLimits;
-      const runProgram: ProgramRunner = deps.runProgram ?? runSandboxedProgram;
+      const runProgram: ProgramRunner = deps.runProgram ?? deps.engine.runProgram;
       const context: StrategyContext<Record<string, unknown>> = {
         question,
         options: strategyOptions,
