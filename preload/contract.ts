@@ -66,6 +66,8 @@ export const corpusSummarySchema = z.object({
   chunks: z.number().int(),
   vectors: z.number().int(),
   embedderId: z.string().nullable(),
+  /** Why the corpus cannot be read (a damaged corpus.db), with the fix in the message; null when healthy. */
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
 });
 
 export const documentSummarySchema = z.object({
@@ -100,6 +102,8 @@ export const ingestSummarySchema = z.object({
   removed: z.number().int(),
   failed: z.array(z.object({ path: z.string(), code: z.string(), message: z.string() })),
   missing: z.array(z.string()),
+  /** Paths left out with a reason: a broken link, a link loop, a FIFO or device, an unreadable folder. */
+  skipped: z.array(z.object({ path: z.string(), code: z.string(), reason: z.string() })),
   skippedUnsupported: z.number().int(),
   chunksWritten: z.number().int(),
   chunksEmbedded: z.number().int(),

@@ -224,7 +224,7 @@ describe('AppService over the real engine', () => {
     expect(ingestEvents(jobId)).toEqual([]);
     const last = await finalIngestEvent(jobId);
     expect(last.error).toBeNull();
-    expect(last.result).toMatchObject({ added: 3, updated: 0, failed: [], cancelled: false });
+    expect(last.result).toMatchObject({ added: 3, updated: 0, failed: [], skipped: [], cancelled: false });
     expect(last.result!.embeddingSkipped).toMatch(/embeddings turned off/);
     const phases = ingestEvents(jobId).map((event) => event.progress.phase);
     expect(phases).toContain('parse');
@@ -241,11 +241,30 @@ describe('AppService over the real engine', () => {
         failedDocuments: 0,
         vectors: 0,
         embedderId: null,
+        error: null,
       }),
     ]);
     const { documents } = await invoke('listDocuments', { corpus: 'notes' });
     expect(documents.map((doc) => path.basename(doc.path))).toEqual(['berlin.txt', 'paris.txt', 'rivers.md']);
     expect(documents.every((doc) => doc.status === 'ok' && doc.chunkCount > 0)).toBe(true);
+  });
+
+  it('lists a damaged corpus beside the healthy ones, with its error and the fix', async () => {
+    const broken = path.join(dataDir, 'corpora', 'broken');
+    fs.mkdirSync(broken, { recursive: true });
+    fs.writeFileSync(
+      path.join(broken, 'corpus.db'),
+      Buffer.from('not a database at all, just bytes'.repeat(200)),
+    );
+    try {
+      const { corpora } = await invoke('listCorpora', {});
+      expect(corpora.map((c) => c.name)).toEqual(['broken', 'notes']);
+      expect(corpora[0]).toMatchObject({ documents: 0, error: { code: 'STORE_UNREADABLE' } });
+      expect(corpora[0]!.error!.message).toMatch(/ingest it again|move/i);
+      expect(corpora[1]!.error).toBeNull();
+    } finally {
+      fs.rmSync(broken, { recursive: true, force: true });
+    }
   });
 
   it('gives a second ingest of the same corpus the writer-lock error as its job error', async () => {

@@ -304,9 +304,9 @@ export function createAppService(options: AppServiceOptions): AppService {
 
     listCorpora() {
       return {
-        // A damaged corpus (stats null) is still listed, so it does not hide the others; its counts
-        // are zero until the contract can carry its error (opening it reports the error and fix).
-        corpora: engine.listCorpora().map(({ name, stats }) => ({
+        // A damaged corpus (stats null) is still listed with its error and fix, so it does not hide
+        // the others.
+        corpora: engine.listCorpora().map(({ name, stats, error }) => ({
           name,
           documents: stats?.documents ?? 0,
           sections: stats?.sections ?? 0,
@@ -314,6 +314,7 @@ export function createAppService(options: AppServiceOptions): AppService {
           chunks: stats?.chunks ?? 0,
           vectors: stats?.vectors ?? 0,
           embedderId: stats?.embedderId ?? null,
+          error,
         })),
       };
     },
@@ -689,6 +690,11 @@ function toIngestSummary(
       message: failure.message,
     })),
     missing: result.missing,
+    skipped: result.skipped.map(({ path: skippedPath, code, reason }) => ({
+      path: skippedPath,
+      code,
+      reason,
+    })),
     skippedUnsupported: result.skippedUnsupported,
     chunksWritten: result.chunksWritten,
     chunksEmbedded: result.chunksEmbedded,

@@ -95,6 +95,11 @@ function CorporaTable(props: { corpora: CorpusSummary[]; selected: string | null
                   >
                     {c.name}
                   </button>
+                  {c.error && (
+                    <p className="text-error small" data-testid={`corpus-error-${c.name}`}>
+                      Damaged ({c.error.code}): {c.error.message}
+                    </p>
+                  )}
                 </td>
                 <td className="num">{formatCount(c.documents)}</td>
                 <td className="num">{formatCount(c.sections)}</td>
@@ -345,6 +350,16 @@ function IngestProgress(props: { job: IngestJob }): React.JSX.Element {
             <p className="text-error">
               Not found: <span className="mono">{result.missing.join(', ')}</span>
             </p>
+          )}
+          {result.skipped.length > 0 && (
+            <ul className="fail-list" data-testid="ingest-skipped">
+              {result.skipped.map((skip) => (
+                <li key={skip.path}>
+                  Skipped <span className="mono">{skip.path}</span> — {skip.reason}{' '}
+                  <span className="note__code">{skip.code}</span>
+                </li>
+              ))}
+            </ul>
           )}
           {result.failed.length > 0 && (
             <ul className="fail-list">
