@@ -198,6 +198,11 @@ export const runSummarySchema = z.object({
   answer: z.string().nullable(),
   error: errorPayloadSchema.nullable(),
   metrics: runMetricsSchema.nullable(),
+  /** The strategy options the run used (defaults included); null when it did not record them. */
+  strategyOptions: strategyOptionValuesSchema.nullable(),
+  /** Passages per retrieval and search mode it ran with; null when not recorded. */
+  k: z.number().int().nullable(),
+  mode: searchModeSchema.nullable(),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -309,7 +314,8 @@ export const commands = {
     input: z
       .object({
         question: z.string().min(1).max(4000),
-        corpus: corpusNameSchema,
+        /** The corpus retrieve() searches; null for a strategy that retrieves nothing (Direct, CoT). */
+        corpus: corpusNameSchema.nullable(),
         strategy: strategyIdSchema.default(DEFAULT_STRATEGY_ID),
         /** The strategy's options (see listStrategies); absent ones take their defaults. */
         options: strategyOptionValuesSchema.optional(),

@@ -535,6 +535,12 @@ describe('AppService over the real engine', () => {
     const saved = await invoke('getRun', { runId });
     // As it crosses a JSON bridge (undefined arguments become null).
     expect(saved.events).toEqual(JSON.parse(JSON.stringify(trace)));
+    // What Re-run restores: the options completed with their defaults, k and the search mode.
+    expect(saved.run).toMatchObject({
+      strategyOptions: { maxRepairs: 3, boostedTopK: 10, adaptiveRetrieval: true },
+      k: null,
+      mode: 'bm25',
+    });
     expect(await invokeError('getRun', { runId: 'run-20200101-000000-zzzz' })).toMatchObject({
       code: 'RUN_NOT_FOUND',
     });

@@ -19,6 +19,8 @@ import type { z } from 'zod';
 import packageJson from '../../../package.json' with { type: 'json' };
 import {
   EVENT_NAMES,
+  searchModeSchema,
+  strategyOptionValuesSchema,
   type CommandName,
   type CommandOutput,
   type Commands,
@@ -717,6 +719,23 @@ function toRunSummary(run: RunSummary): CommandOutput<'getRun'>['run'] {
     answer: run.answer,
     error: run.error,
     metrics: run.metrics,
+    ...recordedRunSettings(run),
+  };
+}
+
+/** The strategy options, k and search mode a run recorded with its request (startRun keeps it whole). */
+function recordedRunSettings(
+  run: RunSummary,
+): Pick<CommandOutput<'getRun'>['run'], 'strategyOptions' | 'k' | 'mode'> {
+  const recorded =
+    typeof run.options === 'object' && run.options !== null ? (run.options as Record<string, unknown>) : {};
+  const options = strategyOptionValuesSchema.safeParse(recorded.options);
+  const k = recorded.topK;
+  const mode = searchModeSchema.safeParse(recorded.searchMode);
+  return {
+    strategyOptions: options.success ? options.data : null,
+    k: typeof k === 'number' && Number.isInteger(k) ? k : null,
+    mode: mode.success ? mode.data : null,
   };
 }
 

@@ -204,7 +204,15 @@ function OpenedRun(props: { runId: string }): React.JSX.Element {
       corpus: run.corpus ?? '',
       ...(unregistered ? {} : { strategy: run.strategy }),
       model: run.model === 'none' ? '' : run.model,
+      k: run.k === null ? '' : String(run.k),
+      ...(run.mode ? { mode: run.mode } : {}),
     });
+    // The run's options become the form's edits (values equal to the defaults show as unchanged).
+    if (!unregistered && run.strategyOptions) {
+      model.ask.resetOptions(run.strategy);
+      for (const [key, value] of Object.entries(run.strategyOptions))
+        model.ask.setOption(run.strategy, key, typeof value === 'boolean' ? value : String(value));
+    }
     model.app.navigate('ask');
   }
 
