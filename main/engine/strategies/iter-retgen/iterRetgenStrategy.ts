@@ -105,7 +105,7 @@ export async function runIterRetgen(context: StrategyContext<IterRetgenOptions>)
 /** A generation as query text: its reasoning without the [n] markers, then its answer. */
 export function generationText(parsed: ParsedAnswer, part: IterRetgenOptions['queryFromGeneration']): string {
   if (part === 'answer') return parsed.answer;
-  return [parsed.reasoning?.replace(/\[\d{1,2}\]/g, ''), parsed.answer]
+  return [parsed.reasoning?.replace(/\s*\[\d{1,2}\]/g, ''), parsed.answer]
     .filter(Boolean)
     .join(' ')
     .replace(/\s+/g, ' ')
