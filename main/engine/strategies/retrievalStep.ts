@@ -17,6 +17,7 @@ export interface RetrievedDocSummary {
   source: string;
 }
 
+/** The documents as step data: id, title, score and source of each, in order. */
 export function summarizeDocs(docs: readonly RetrievedDoc[]): RetrievedDocSummary[] {
   return docs.map((doc) => ({ id: doc.id, title: doc.title, score: doc.score, source: doc.source }));
 }

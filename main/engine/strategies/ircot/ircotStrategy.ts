@@ -71,6 +71,12 @@ export const IRCOT_METRICS = {
 
 type StopReason = 'answer-sentence' | 'cap' | 'empty-sentence';
 
+/**
+ * Runs IRCoT (roles: "ircot-thought" for each sentence, "answer" for the reader). Emits "retrieval"
+ * steps (query, passages found, the ids new to the collection), "thought" steps (the sentence, and
+ * whether it states the answer) and one "reader" step (the passages read). Model and retrieval
+ * errors propagate as the run's error.
+ */
 export async function runIrcot(context: StrategyContext<IrcotOptions>): Promise<StrategyOutcome> {
   const { question, options, llm, emit, now, signal, topK } = context;
   const phaseMs: Record<string, number> = {};

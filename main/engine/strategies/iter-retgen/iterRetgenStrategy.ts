@@ -8,6 +8,7 @@
  * paper runs a fixed T.
  */
 import { z } from 'zod';
+import type { RetrievedDoc } from '../../sandbox/SandboxTypes.ts';
 import { callAnswerModel, DEFAULT_ANSWER_MAX_TOKENS, type ParsedAnswer } from '../answerFormat.ts';
 import { citationsOfAnswer, DocumentPool, summarizeDocs } from '../retrievalStep.ts';
 import { defineStrategy, timePhase, type StrategyContext, type StrategyOutcome } from '../Strategy.ts';
@@ -55,12 +56,17 @@ export const ITER_RETGEN_METRICS = {
   },
 } as const;
 
+/**
+ * Runs `rounds` rounds (each: one retrieval, one shared answer call, role "answer") and emits a
+ * "round" step per round with its query, the passages found and the generation. Model and retrieval
+ * errors propagate as the run's error.
+ */
 export async function runIterRetgen(context: StrategyContext<IterRetgenOptions>): Promise<StrategyOutcome> {
   const { question, options, llm, emit, now, signal, topK } = context;
   const phaseMs: Record<string, number> = {};
   const pool = new DocumentPool();
   let previous: ParsedAnswer | undefined;
-  let docs: Awaited<ReturnType<typeof context.retrieve>> = [];
+  let docs: RetrievedDoc[] = [];
   let answerChanges = 0;
   for (let round = 1; round <= options.rounds; round++) {
     const query = previous

@@ -10,7 +10,6 @@
  * first line generated is the answer.
  */
 import { z } from 'zod';
-import type { RetrievedDoc } from '../../sandbox/SandboxTypes.ts';
 import { callAnswerModel, DEFAULT_ANSWER_MAX_TOKENS, parseAnswerOutput } from '../answerFormat.ts';
 import { matchSentinel } from '../sentinel.ts';
 import { citationsOfAnswer, DocumentPool, mergeCitations, summarizeDocs } from '../retrievalStep.ts';
@@ -92,6 +91,12 @@ type Move =
   | { kind: 'follow-up'; question: string; text: string }
   | { kind: 'none'; text: string };
 
+/**
+ * Runs the Self-Ask chain (roles: "self-ask" for scratchpad generations, "answer" for intermediate
+ * answers, "self-ask-final" for a forced final answer). Emits a "follow-up" step per follow-up (its
+ * question, intermediate answer and the passages retrieved for it) and a "final-answer" step. Model
+ * and retrieval errors propagate as the run's error.
+ */
 export async function runSelfAsk(context: StrategyContext<SelfAskOptions>): Promise<StrategyOutcome> {
   const { question, options, llm, emit, now, signal, topK } = context;
   const phaseMs: Record<string, number> = {};
@@ -150,7 +155,7 @@ export async function runSelfAsk(context: StrategyContext<SelfAskOptions>): Prom
         reasoning: parsed.reasoning,
         sentinel: matchSentinel(intermediate) !== undefined,
         docs: summarizeDocs(docs),
-        newDocIds: fresh.map((doc: RetrievedDoc) => doc.id),
+        newDocIds: fresh.map((doc) => doc.id),
       },
     });
     scratchpad = `${joinScratchpad(scratchpad, move.text)}\n${INTERMEDIATE_ANSWER} ${withPeriod(intermediate)}`;
