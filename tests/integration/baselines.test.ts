@@ -258,7 +258,7 @@ describe('vanilla-rag', () => {
       data: { query: question, k: 5, docs: expect.any(Array) },
     });
     expect(ids(retrieval!.data!.docs as { id: number }[])).toEqual(ids(found));
-    expect(retrieval!.title).toMatch(/^Retrieved 3 passages: Paris; Loire; Seine$/);
+    expect(retrieval!.title).toBe('Retrieved 3 passages for the query');
     expect(lastMessage(requests[0]).content).toContain(`[1] Paris\n${CORPUS[0]!.text}`);
     // A sentinel answer relied on nothing: no citations.
     expect(outcome).toMatchObject({ answer: 'unknown', citations: [] });
@@ -284,7 +284,7 @@ describe('vanilla-rag', () => {
       'Question: Which river flows through the capital of France?',
     );
     expect(steps(events, 'retrieval')[0]).toMatchObject({
-      title: 'Retrieved 0 passages',
+      title: 'Retrieved 0 passages for the query',
       data: { docs: [] },
     });
     expect(outcome).toMatchObject({ answer: 'unknown', citations: [] });
@@ -328,13 +328,13 @@ describe('self-ask', () => {
       `${scratchpad}\nFollow up: Which river flows through Paris?\nIntermediate answer: the Seine.`,
     );
     expect(steps(events).map((s) => [s.kind, s.title])).toEqual([
-      ['follow-up', 'Follow-up 1: What is the capital of France?'],
-      ['follow-up', 'Follow-up 2: Which river flows through Paris?'],
+      ['follow-up', 'Follow-up 1'],
+      ['follow-up', 'Follow-up 2'],
       ['final-answer', 'So the final answer is: the Seine'],
     ]);
     const [first] = steps(events, 'follow-up');
     expect(first).toMatchObject({
-      detail: 'Intermediate answer: Paris',
+      detail: 'What is the capital of France? → Paris',
       data: { step: 1, intermediateAnswer: 'Paris', sentinel: false, newDocIds: [1, 4] },
     });
     expect(ids(first!.data!.docs as { id: number }[])).toEqual([1, 4]);
@@ -586,11 +586,12 @@ describe('iter-retgen', () => {
       expect(lastMessage(request).content.endsWith(`Question: ${question}`)).toBe(true);
     expect(lastMessage(requests[2]).content).toContain(`[1] ${search(round3, 5)[0]!.title}\n`);
     const rounds = steps(events, 'round');
-    expect(rounds.map((s) => [s.data!.round, s.data!.answer, s.detail])).toEqual([
+    expect(rounds.map((s) => [s.data!.round, s.data!.answer, s.data!.query])).toEqual([
       [1, 'the Loire', question],
       [2, 'the Seine', round2],
       [3, 'the Seine', round3],
     ]);
+    expect(rounds[0]!).toMatchObject({ title: 'Round 1', detail: `the Loire (query: ${question})` });
     expect(outcome).toMatchObject({
       answer: 'the Seine',
       reasoning: 'Document [1] says the Seine flows through Paris.',

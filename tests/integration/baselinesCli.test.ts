@@ -121,7 +121,9 @@ describe('reckon ask with a baseline strategy and a replay model', () => {
 
     const shown = await reckon(['runs', 'show', result.runId]);
     expect(shown.code).toBe(0);
-    expect(shown.stdout).toMatch(/Retrieved 5 passages: .*Scott Derrickson/);
+    expect(shown.stdout).toContain(`Retrieved 5 passages for the query: ${QUESTION}`);
+    const scott = docs.find((d) => d.title === 'Scott Derrickson')!;
+    expect(shown.stdout).toMatch(new RegExp(`#${scott.id} Scott Derrickson {2}\\(`));
     expect(shown.stdout).toMatch(/Answer: yes/);
   });
 
@@ -130,6 +132,13 @@ describe('reckon ask with a baseline strategy and a replay model', () => {
       role: 'answer',
       output: `${reasoning}\n<answer>${text}</answer>`,
     });
+    /** What `reckon runs show` prints of the method's own steps. */
+    const printed: Partial<Record<(typeof BASELINES)[number], RegExp>> = {
+      'self-ask': /Follow-up 1: What is Scott Derrickson's nationality\? → American\n {6}#\d+ /,
+      ircot:
+        /Thought 2: Ed Wood was an American filmmaker\.\n\nRetrieved 5 passages \(\d new\) for the query: Ed Wood/,
+      'iter-retgen': /Round 3: yes \(query: Were Scott Derrickson/,
+    };
     const scripts: Record<(typeof BASELINES)[number], { lines: Line[]; kinds: string[] }> = {
       direct: { lines: [answer('yes', 'Both were American.')], kinds: [] },
       cot: {
@@ -172,6 +181,8 @@ describe('reckon ask with a baseline strategy and a replay model', () => {
       expect(stepKinds(result), id).toEqual(kinds);
       expect(result.metrics.llmCalls, id).toBe(lines.length);
       expect(result.events.at(-1)).toMatchObject({ type: 'run-finished', status: 'succeeded' });
+      const pattern = printed[id];
+      if (pattern) expect((await reckon(['runs', 'show', result.runId])).stdout).toMatch(pattern);
     }
   }, 120_000);
 });

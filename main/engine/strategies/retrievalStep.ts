@@ -27,7 +27,7 @@ export interface RetrievalStepOptions {
   k: number;
   /** The step event's `kind` (each strategy names its own, e.g. "retrieval", "follow-up-retrieval"). */
   kind: string;
-  /** The step event's title; default `Retrieved N passages`. */
+  /** The step event's title; default `Retrieved N passages (M new) for the query`. */
   title?: string;
   /** Extra fields for the step's data (the step number, the round, …). */
   data?: Record<string, unknown>;
@@ -50,9 +50,7 @@ export async function retrievalStep(
   context.emit({
     type: 'step',
     kind: options.kind,
-    title:
-      options.title ??
-      `Retrieved ${count}${fresh ? ` (${fresh.length} new)` : ''}${docs.length > 0 ? `: ${titles(docs)}` : ''}`,
+    title: options.title ?? `Retrieved ${count}${fresh ? ` (${fresh.length} new)` : ''} for the query`,
     detail: options.query,
     data: {
       ...options.data,
@@ -63,12 +61,6 @@ export async function retrievalStep(
     },
   });
   return docs;
-}
-
-/** "A; B; C" of the first few titles, for a one-line step title. */
-function titles(docs: readonly RetrievedDoc[], max = 3): string {
-  const unique = [...new Set(docs.map((doc) => doc.title))];
-  return `${unique.slice(0, max).join('; ')}${unique.length > max ? '; …' : ''}`;
 }
 
 /** Documents collected across retrievals, each chunk once, in the order first found. */

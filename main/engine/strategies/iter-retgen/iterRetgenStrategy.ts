@@ -81,8 +81,8 @@ export async function runIterRetgen(context: StrategyContext<IterRetgenOptions>)
     emit({
       type: 'step',
       kind: 'round',
-      title: `Round ${round}: ${parsed.answer || '(no answer)'}`,
-      detail: query,
+      title: `Round ${round}`,
+      detail: `${parsed.answer || '(no answer)'} (query: ${query})`,
       data: {
         round,
         query,

@@ -146,8 +146,8 @@ export async function runSelfAsk(context: StrategyContext<SelfAskOptions>): Prom
     emit({
       type: 'step',
       kind: 'follow-up',
-      title: `Follow-up ${followUps}: ${move.question}`,
-      detail: `Intermediate answer: ${intermediate}`,
+      title: `Follow-up ${followUps}`,
+      detail: `${move.question} → ${intermediate}`,
       data: {
         step: followUps,
         question: move.question,
