@@ -70,6 +70,8 @@ export class TracePrinter {
       }
       case 'step':
         w(`\n${event.title}${event.detail ? `: ${inline(event.detail)}` : ''}`);
+        // Strategies list the passages a step retrieved as data.docs ({id, title, score}).
+        for (const doc of stepDocs(event.data)) w(`      #${doc.id} ${doc.title}  (${doc.score.toFixed(3)})`);
         break;
       case 'binding':
         w(`  ${event.name} = ${inline(event.preview)}  [line ${event.line}]`);
@@ -150,4 +152,18 @@ export function formatMetrics(m: RunMetrics, labels: Readonly<Record<string, str
       `Strategy: ${figures.map(([key, value]) => `${labels[key] ?? key} ${String(value)}`).join(', ')}`,
     );
   return lines.join('\n');
+}
+
+/** The passages a step's data lists under `docs`, read defensively (step data is free-form). */
+function stepDocs(data: Record<string, unknown> | undefined): { id: number; title: string; score: number }[] {
+  const docs = data?.docs;
+  if (!Array.isArray(docs)) return [];
+  return docs.filter(
+    (doc): doc is { id: number; title: string; score: number } =>
+      typeof doc === 'object' &&
+      doc !== null &&
+      typeof (doc as { id?: unknown }).id === 'number' &&
+      typeof (doc as { title?: unknown }).title === 'string' &&
+      typeof (doc as { score?: unknown }).score === 'number',
+  );
 }

@@ -9,9 +9,23 @@ import type { StrategyInfo, StrategyOptionInfo } from '../../../preload/contract
 import { ReckonError } from '../errors.ts';
 import type { StrategyDescriptor } from './Strategy.ts';
 import { pyragStrategy } from './pyrag/pyragStrategy.ts';
+import { directStrategy } from './direct/directStrategy.ts';
+import { cotStrategy } from './cot/cotStrategy.ts';
+import { vanillaRagStrategy } from './vanilla-rag/vanillaRagStrategy.ts';
+import { selfAskStrategy } from './self-ask/selfAskStrategy.ts';
+import { ircotStrategy } from './ircot/ircotStrategy.ts';
+import { iterRetgenStrategy } from './iter-retgen/iterRetgenStrategy.ts';
 
 /** Every strategy, in the order pickers list them. One line per strategy. */
-export const REGISTERED_STRATEGIES: readonly StrategyDescriptor[] = [pyragStrategy];
+export const REGISTERED_STRATEGIES: readonly StrategyDescriptor[] = [
+  pyragStrategy,
+  directStrategy,
+  cotStrategy,
+  vanillaRagStrategy,
+  selfAskStrategy,
+  ircotStrategy,
+  iterRetgenStrategy,
+];
 
 const STRATEGY_ID = /^[a-z][a-z0-9-]{0,31}$/;
 
