@@ -8,6 +8,8 @@ import { parseEvalDataset } from '../../main/engine/eval/datasets/loadEvalDatase
 import { sampleItems } from '../../main/engine/eval/datasets/sampleItems.ts';
 import { stripBbhCanary } from '../../main/engine/eval/datasets/reasoningItems.ts';
 import { ReckonError } from '../../main/engine/errors.ts';
+import { evalCorpusParagraphs } from '../../main/engine/eval/datasets/evalCorpusParagraphs.ts';
+import type { EvalItem } from '../../main/engine/eval/datasets/EvalItem.ts';
 
 function errorOf(run: () => unknown): ReckonError {
   try {
@@ -152,5 +154,31 @@ describe('BBH cot prompts', () => {
   it('strips everything through the ----- line (the canary)', () => {
     expect(stripBbhCanary('CANARY GUID 123\n-----\nTask.\n\nQ: x\nA: y\n')).toBe('Task.\n\nQ: x\nA: y');
     expect(stripBbhCanary('CANARY GUID 123\nno rule')).toBeUndefined();
+  });
+});
+
+describe('evalCorpusParagraphs', () => {
+  it('collects each distinct paragraph once, in first-seen order, without sentences', () => {
+    const paragraph = (title: string, text: string) => ({ title, text, sentences: [text] });
+    const items = [
+      {
+        id: '1',
+        dataset: 'hotpotqa',
+        input: { question: 'a', paragraphs: [paragraph('A', 'x'), paragraph('B', 'y')] },
+        gold: { answers: ['1'] },
+      },
+      {
+        id: '2',
+        dataset: 'hotpotqa',
+        input: { question: 'b', paragraphs: [paragraph('B', 'y'), paragraph('B', 'z')] },
+        gold: { answers: ['2'] },
+      },
+      { id: '3', dataset: 'gsm8k', input: { question: 'c' }, gold: { answers: ['3'] } },
+    ] as const satisfies readonly EvalItem[];
+    expect(evalCorpusParagraphs(items)).toEqual([
+      { title: 'A', text: 'x' },
+      { title: 'B', text: 'y' },
+      { title: 'B', text: 'z' },
+    ]);
   });
 });
