@@ -13,6 +13,7 @@ import { registerAsk } from './commands/askCommand.ts';
 import { registerAnalyze } from './commands/analyzeCommand.ts';
 import { registerRuns } from './commands/runsCommand.ts';
 import { registerServe } from './commands/serveCommand.ts';
+import { registerEval } from './commands/evalCommand.ts';
 import type { CommandRunner } from './commands/shared.ts';
 import { exitCodeForError } from './exitCodeForError.ts';
 import { sanitizeTerminalText } from './sanitizeTerminalText.ts';
@@ -73,6 +74,7 @@ export async function main(
   registerAnalyze(program, run);
   registerRuns(program, run);
   registerServe(program, run);
+  registerEval(program, run);
 
   const wantsJson = argv.includes('--json');
   try {
