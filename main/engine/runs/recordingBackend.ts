@@ -79,6 +79,9 @@ export function recordingBackend(
     id: backend.id,
     parallelism: backend.parallelism,
     ...(backend.supportsGrammar !== undefined ? { supportsGrammar: backend.supportsGrammar } : {}),
+    ...(backend.supportsTokenProbabilities !== undefined
+      ? { supportsTokenProbabilities: backend.supportsTokenProbabilities }
+      : {}),
     generate,
     dispose: () => backend.dispose(),
     stats: () => ({ ...totals }),
@@ -112,6 +115,9 @@ export function countingBackend(backend: LlmBackend): LlmBackend & { stats(): Ll
     id: backend.id,
     parallelism: backend.parallelism,
     ...(backend.supportsGrammar !== undefined ? { supportsGrammar: backend.supportsGrammar } : {}),
+    ...(backend.supportsTokenProbabilities !== undefined
+      ? { supportsTokenProbabilities: backend.supportsTokenProbabilities }
+      : {}),
     async generate(request) {
       totals.llmCalls++;
       const result = await backend.generate(request);
