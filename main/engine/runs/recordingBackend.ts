@@ -60,6 +60,7 @@ export function recordingBackend(
       output: result.text,
       promptTokens: result.promptTokens,
       completionTokens: result.completionTokens,
+      ...(result.tokens ? { tokens: result.tokens } : {}),
     });
     totals.llmCalls++;
     totals.promptTokens += result.promptTokens;
