@@ -9,9 +9,10 @@ import type { StrategyInfo, StrategyOptionInfo } from '../../../preload/contract
 import { ReckonError } from '../errors.ts';
 import type { StrategyDescriptor } from './Strategy.ts';
 import { pyragStrategy } from './pyrag/pyragStrategy.ts';
+import { flareStrategy } from './flare/flareStrategy.ts';
 
 /** Every strategy, in the order pickers list them. One line per strategy. */
-export const REGISTERED_STRATEGIES: readonly StrategyDescriptor[] = [pyragStrategy];
+export const REGISTERED_STRATEGIES: readonly StrategyDescriptor[] = [pyragStrategy, flareStrategy];
 
 const STRATEGY_ID = /^[a-z][a-z0-9-]{0,31}$/;
 
