@@ -351,7 +351,7 @@ function sentenceStep(
     type: 'step',
     kind: 'sentence',
     title: info.triggered
-      ? `Sentence ${index}: low confidence (${minProbability.toFixed(2)}), retrieved and regenerated`
+      ? `Sentence ${index}: low confidence (${minProbability.toFixed(2)}) → retrieved with "${info.query ?? ''}" (${(info.retrievedIds ?? []).map((id) => `#${id}`).join(', ') || 'nothing found'}), regenerated`
       : `Sentence ${index}: accepted (lowest token probability ${minProbability.toFixed(2)})`,
     detail: sentence.trim(),
     data: {
