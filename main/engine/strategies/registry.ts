@@ -10,9 +10,14 @@ import { ReckonError } from '../errors.ts';
 import type { StrategyDescriptor } from './Strategy.ts';
 import { pyragStrategy } from './pyrag/pyragStrategy.ts';
 import { flareStrategy } from './flare/flareStrategy.ts';
+import { cocStrategy } from './coc/cocStrategy.ts';
 
 /** Every strategy, in the order pickers list them. One line per strategy. */
-export const REGISTERED_STRATEGIES: readonly StrategyDescriptor[] = [pyragStrategy, flareStrategy];
+export const REGISTERED_STRATEGIES: readonly StrategyDescriptor[] = [
+  pyragStrategy,
+  flareStrategy, // FLARE, active retrieval (Jiang et al. 2023)
+  cocStrategy, // Chain-of-Code (Li et al. 2023)
+];
 
 const STRATEGY_ID = /^[a-z][a-z0-9-]{0,31}$/;
 
