@@ -322,4 +322,37 @@ describe('reckon ask on a tiny generated GGUF (the real node-llama-cpp path)', (
     }
     expect(result.metrics.strategy).toMatchObject({ retrievals: expect.any(Number) });
   }, 240_000);
+
+  it('runs Chain-of-Code on the real backend and ends in a typed result', async () => {
+    const gguf = await makeTinyGguf({ path: path.join(tmp, 'models', 'llm', 'tiny.gguf') });
+    const run = await reckon([
+      'ask',
+      'How many letters are in the word river?',
+      '--corpus',
+      'hotpot',
+      '--strategy',
+      'coc',
+      '--option',
+      'maxProgramAttempts=1',
+      '--option',
+      'maxRepairs=0',
+      '--option',
+      'programMaxTokens=64',
+      '--option',
+      'simulationMaxTokens=16',
+      '--model',
+      gguf,
+      '--threads',
+      '1',
+      '--context-size',
+      '2048',
+      '--json',
+    ]);
+    expect([0, 1]).toContain(run.code);
+    const result = JSON.parse(run.stdout) as RunResult;
+    expect(['succeeded', 'failed']).toContain(result.status);
+    expect(result.events.at(-1)).toMatchObject({ type: 'run-finished', status: result.status });
+    expect(ofType(result.events, 'program-generated')).toHaveLength(1);
+    if (result.status === 'failed') expect(result.error?.message.length).toBeGreaterThan(0);
+  }, 240_000);
 });
