@@ -65,12 +65,13 @@ const completionSchema = z.object({
  * jsonSchema, `response_format: {type: 'json_schema', json_schema: {name: 'output', schema,
  * strict: true}}`, and for a grammar the GBNF text as `grammar` — only when
  * `options.supportsGrammar` (default false) says the server takes it; otherwise the grammar is
- * ignored; with `tokenProbabilities`, `logprobs: true`, and the first choice's
- * `logprobs.content[].{token, logprob}` come back as `tokens` (probability = e^logprob); a server that
- * answers without them is a TokenProbabilitiesUnsupportedError. Returns the first choice's text and the reported usage (estimated from lengths
- * when absent). HTTP failures throw ModelCallError with `status`, `retryable` (408/409/425/429/5xx)
- * and `retryAfterMs`; unreachable servers throw a retryable ModelCallError; the request's signal
- * aborts the fetch (CancelledError). Parallelism: OPENAI_BACKEND_PARALLELISM (4).
+ * ignored. With `tokenProbabilities` it sends `logprobs: true` and returns the first choice's
+ * `logprobs.content[].{token, logprob}` as `tokens` (probability = e^logprob); a server that answers
+ * without them is a TokenProbabilitiesUnsupportedError (not retried). Returns the first choice's
+ * text and the reported usage (estimated from lengths when absent). HTTP failures throw
+ * ModelCallError with `status`, `retryable` (408/409/425/429/5xx) and `retryAfterMs`; unreachable
+ * servers throw a retryable ModelCallError; the request's signal aborts the fetch (CancelledError).
+ * Parallelism: OPENAI_BACKEND_PARALLELISM (4).
  */
 export function createOpenAiBackend(options: OpenAiBackendOptions): LlmBackend {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
