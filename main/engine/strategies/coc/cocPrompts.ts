@@ -12,6 +12,7 @@ Rules:
 - Compute everything you can with ordinary code: arithmetic, counting, comparisons, loops, string handling.
 - For a step that needs knowledge or understanding that code cannot compute (a fact, the meaning of a sentence, a judgement), call a helper function with a clear name and do NOT define it, like \`const capital = capital_of("France");\`. When the program runs, each such call returns the right value.
 - Give helpers plain arguments (strings, numbers, lists) and use what they return like any value.
+- Call helpers in plain statements or for...of loops, not inside filter, forEach, reduce, some or find callbacks.
 - End with \`return <the answer>;\` where the answer is short: a number, a name, yes or no, or a short phrase.
 - No imports, no input/output, no network. Do not name anything "simulate".
 - Reply with the program in one \`\`\`javascript block and nothing else.
