@@ -42,6 +42,25 @@ export class ReplayMismatchError extends ReckonError {
   }
 }
 
+/** The backends that can return token probabilities, as TokenProbabilitiesUnsupportedError names them. */
+export const TOKEN_PROBABILITY_BACKENDS =
+  'a local GGUF model (node-llama-cpp), an OpenAI-compatible server that returns logprobs (llama-server, vLLM, OpenAI), or a replay file recorded with token probabilities';
+
+/**
+ * A request asked for token probabilities (GenerateOptions.tokenProbabilities) that the backend
+ * cannot give. Methods that need them (FLARE) cannot run on it; the message says which backends can.
+ */
+export class TokenProbabilitiesUnsupportedError extends ReckonError {
+  override name = 'TokenProbabilitiesUnsupportedError';
+  /** `what` says what could not report them, e.g. "The model server at http://… did not return logprobs". */
+  constructor(what: string) {
+    super(
+      'TOKEN_PROBABILITIES_UNSUPPORTED',
+      `${what}, so token probabilities are not available. Methods that need them (FLARE) run on ${TOKEN_PROBABILITY_BACKENDS}.`,
+    );
+  }
+}
+
 /** Another process holds the writer lock of a data directory. */
 export class WriterLockedError extends ReckonError {
   override name = 'WriterLockedError';

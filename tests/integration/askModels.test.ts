@@ -275,4 +275,84 @@ describe('reckon ask on a tiny generated GGUF (the real node-llama-cpp path)', (
     expect(ofType(result.events, 'program-generated').length).toBeGreaterThanOrEqual(1);
     if (result.status === 'failed') expect(result.error?.message.length).toBeGreaterThan(0);
   }, 240_000);
+
+  it('runs FLARE through the real token-probability path and ends in a typed result', async () => {
+    const gguf = await makeTinyGguf({ path: path.join(tmp, 'models', 'llm', 'tiny.gguf') });
+    const run = await reckon([
+      'ask',
+      'Who directed Doctor Strange?',
+      '--corpus',
+      'hotpot',
+      '--strategy',
+      'flare',
+      '--option',
+      'maxSentences=2',
+      '--option',
+      'sentenceMaxTokens=8',
+      '--option',
+      'answerMaxTokens=16',
+      '--model',
+      gguf,
+      '--threads',
+      '1',
+      '--context-size',
+      '2048',
+      '--mode',
+      'bm25',
+      '--json',
+    ]);
+    expect([0, 1]).toContain(run.code);
+    const result = JSON.parse(run.stdout) as RunResult;
+    expect(['succeeded', 'failed']).toContain(result.status);
+    expect(result.events[0]).toMatchObject({ type: 'run-started', strategy: 'flare', model: gguf });
+    expect(result.events.at(-1)).toMatchObject({ type: 'run-finished', status: result.status });
+    if (result.status === 'failed') {
+      expect(result.error?.message.length).toBeGreaterThan(0);
+      // Whatever went wrong, it was not a missing probability: the local backend has them.
+      expect(result.error?.code).not.toBe('TOKEN_PROBABILITIES_UNSUPPORTED');
+    }
+    // At least one look-ahead ran with probabilities, and its sentence step carries the minimum.
+    const lookaheads = ofType(result.events, 'llm-call').filter((call) => call.role === 'lookahead');
+    expect(lookaheads.length).toBeGreaterThanOrEqual(1);
+    const sentences = ofType(result.events, 'step').filter((step) => step.kind === 'sentence');
+    for (const sentence of sentences) {
+      expect(sentence.data?.minProbability).toEqual(expect.any(Number));
+      expect(sentence.data?.minProbability as number).toBeGreaterThanOrEqual(0);
+      expect(sentence.data?.minProbability as number).toBeLessThanOrEqual(1);
+    }
+    expect(result.metrics.strategy).toMatchObject({ retrievals: expect.any(Number) });
+  }, 240_000);
+
+  it('runs Chain-of-Code on the real backend and ends in a typed result', async () => {
+    const gguf = await makeTinyGguf({ path: path.join(tmp, 'models', 'llm', 'tiny.gguf') });
+    const run = await reckon([
+      'ask',
+      'How many letters are in the word river?',
+      '--corpus',
+      'hotpot',
+      '--strategy',
+      'coc',
+      '--option',
+      'maxProgramAttempts=1',
+      '--option',
+      'maxRepairs=0',
+      '--option',
+      'programMaxTokens=64',
+      '--option',
+      'simulationMaxTokens=16',
+      '--model',
+      gguf,
+      '--threads',
+      '1',
+      '--context-size',
+      '2048',
+      '--json',
+    ]);
+    expect([0, 1]).toContain(run.code);
+    const result = JSON.parse(run.stdout) as RunResult;
+    expect(['succeeded', 'failed']).toContain(result.status);
+    expect(result.events.at(-1)).toMatchObject({ type: 'run-finished', status: result.status });
+    expect(ofType(result.events, 'program-generated')).toHaveLength(1);
+    if (result.status === 'failed') expect(result.error?.message.length).toBeGreaterThan(0);
+  }, 240_000);
 });

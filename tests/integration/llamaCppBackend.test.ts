@@ -102,6 +102,39 @@ describe('createLlamaCppBackend', () => {
     expect(stopped.text).toBe(free.text.slice(0, free.text.indexOf(stop)));
   });
 
+  it('returns each token with its probability, and the same greedy text as the normal path', async () => {
+    expect(backend.supportsTokenProbabilities).toBe(true);
+    const plain = await backend.generate({ messages, maxTokens: 12 });
+    const scored = await backend.generate({ messages, maxTokens: 12, tokenProbabilities: true });
+    expect(scored.tokens).toBeDefined();
+    const tokens = scored.tokens!;
+    expect(tokens.length).toBe(scored.completionTokens);
+    expect(tokens.length).toBeGreaterThan(0);
+    expect(tokens.length).toBeLessThanOrEqual(12);
+    expect(tokens.map((token) => token.text).join('')).toBe(scored.text);
+    for (const token of tokens) {
+      expect(token.probability).toBeGreaterThan(0);
+      expect(token.probability).toBeLessThanOrEqual(1);
+    }
+    // Both paths decode greedily from the same prompt.
+    expect(scored.text).toBe(plain.text);
+    expect(plain.tokens).toBeUndefined();
+  });
+
+  it('cuts token probabilities at a stop string', async () => {
+    const free = await backend.generate({ messages, maxTokens: 40, tokenProbabilities: true });
+    const stop = free.text.slice(10, 13);
+    expect(stop.length).toBe(3);
+    const stopped = await backend.generate({
+      messages,
+      maxTokens: 40,
+      stop: [stop],
+      tokenProbabilities: true,
+    });
+    expect(stopped.text).toBe(free.text.slice(0, free.text.indexOf(stop)));
+    expect(stopped.tokens!.map((token) => token.text).join('')).toBe(stopped.text);
+  });
+
   it('rejects with CancelledError when aborted mid-generation, and keeps working', async () => {
     const controller = new AbortController();
     const started = performance.now();

@@ -179,6 +179,45 @@ describe('createOpenAiBackend behind withRetry', () => {
     expect(received).toHaveLength(2);
   });
 
+  it('asks for logprobs and returns each token with its probability, or says the server gave none', async () => {
+    const withLogprobs = {
+      ...completion('Paris is'),
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: 'Paris is' },
+          logprobs: {
+            content: [
+              { token: 'Paris', logprob: Math.log(0.9), bytes: [80], top_logprobs: [] },
+              { token: ' is', logprob: Math.log(0.25), bytes: [32], top_logprobs: [] },
+            ],
+          },
+          finish_reason: 'stop',
+        },
+      ],
+    };
+    script = [
+      { status: 200, body: withLogprobs },
+      { status: 200, body: completion('Paris is') },
+    ];
+    const backend = withRetry(createOpenAiBackend({ baseUrl, model: 'm' }));
+    expect(backend.supportsTokenProbabilities).toBe(true);
+    const result = await backend.generate({ messages, tokenProbabilities: true });
+    expect(received[0]?.body).toMatchObject({ logprobs: true });
+    expect(result.tokens!.map((token) => token.text)).toEqual(['Paris', ' is']);
+    expect(result.tokens![0]!.probability).toBeCloseTo(0.9, 6);
+    expect(result.tokens![1]!.probability).toBeCloseTo(0.25, 6);
+
+    // A server that ignores `logprobs`: a typed error naming the backends that can, never retried.
+    await expect(backend.generate({ messages, tokenProbabilities: true })).rejects.toMatchObject({
+      name: 'TokenProbabilitiesUnsupportedError',
+      code: 'TOKEN_PROBABILITIES_UNSUPPORTED',
+      message: expect.stringMatching(/without logprobs.*node-llama-cpp/s),
+    });
+    expect(received).toHaveLength(2);
+    expect(received[1]?.body).toMatchObject({ logprobs: true });
+  });
+
   it('gives up after maxAttempts of 503 with MODEL_UNAVAILABLE', async () => {
     script = [0, 1, 2].map(() => ({ status: 503, body: { error: { message: 'busy' } } }));
     const backend = withRetry(createOpenAiBackend({ baseUrl, model: 'm' }), {

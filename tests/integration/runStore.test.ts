@@ -378,6 +378,39 @@ describe('RunStore', () => {
     store.close();
   });
 
+  it('keeps the token probabilities of an output and writes them into the replay file', async () => {
+    const store = RunStore.open(dir);
+    store.createRun(meta('run-p'));
+    const tokens = [
+      { text: 'Paris', probability: 0.9 },
+      { text: ' is', probability: 0.2 },
+    ];
+    store.recordModelOutput('run-p', {
+      role: 'sentence',
+      output: 'Paris is',
+      promptTokens: 3,
+      completionTokens: 2,
+      tokens,
+    });
+    store.recordModelOutput('run-p', {
+      role: 'answer',
+      output: 'Paris',
+      promptTokens: 3,
+      completionTokens: 1,
+    });
+    expect(store.exportRun('run-p').modelOutputs.map((record) => record.tokens)).toEqual([tokens, undefined]);
+    const file = path.join(dir, 'run-p.jsonl');
+    fs.writeFileSync(file, store.exportReplay('run-p'));
+    const backend = await createReplayBackend({ file });
+    const messages = [{ role: 'user' as const, content: 'q' }];
+    expect(await backend.generate({ role: 'sentence', messages, tokenProbabilities: true })).toMatchObject({
+      text: 'Paris is',
+      tokens,
+    });
+    expect((await backend.generate({ role: 'answer', messages })).text).toBe('Paris');
+    store.close();
+  });
+
   it('refuses to export a replay with a missing model output rather than shifting later outputs', () => {
     const store = RunStore.open(dir);
     store.createRun(meta('run-gap'));

@@ -50,12 +50,14 @@ describe('createReplayBackend', () => {
       text: 'first output here',
       promptTokens: 4,
       completionTokens: 3,
+      tokensEstimated: true,
     });
     // A line without a role matches any role; a grammar changes nothing in a replay.
     expect(await backend.generate({ ...ask('answer', 'x'), grammar: 'root ::= "no"' })).toEqual({
       text: 'second',
       promptTokens: 1,
       completionTokens: 1,
+      tokensEstimated: true,
     });
   });
 
@@ -136,9 +138,53 @@ describe('createReplayBackend', () => {
   });
 });
 
+describe('token probabilities in replay lines', () => {
+  it('returns recorded tokens to a call that asks, and fails one served a line without them', async () => {
+    const file = await replayFile([
+      formatReplayLine({
+        output: 'Paris is',
+        tokens: [
+          { text: 'Paris', probability: 0.9 },
+          { text: ' is', probability: 0.3 },
+        ],
+      }),
+      JSON.stringify({ tokens: [{ text: 'Yes', probability: 0.5 }] }),
+      JSON.stringify({ output: 'plain' }),
+    ]);
+    const backend = await createReplayBackend({ file });
+    expect(backend.supportsTokenProbabilities).toBe(true);
+    const first = await backend.generate({ ...ask(), tokenProbabilities: true });
+    expect(first.text).toBe('Paris is');
+    expect(first.tokens).toEqual([
+      { text: 'Paris', probability: 0.9 },
+      { text: ' is', probability: 0.3 },
+    ]);
+    // Without `output`, the text is the tokens joined; a call that does not ask gets no tokens.
+    const second = await backend.generate(ask());
+    expect(second).toMatchObject({ text: 'Yes', completionTokens: 1 });
+    expect(second.tokens).toBeUndefined();
+    const error = await backend.generate({ ...ask(), tokenProbabilities: true }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReckonError);
+    expect(error).toMatchObject({
+      code: 'TOKEN_PROBABILITIES_UNSUPPORTED',
+      message: expect.stringContaining('line 3 was recorded without token probabilities'),
+    });
+  });
+
+  it('reports no support when no line has tokens, and rejects probabilities outside 0–1', async () => {
+    const plain = await createReplayBackend({ file: await replayFile([formatReplayLine({ output: 'x' })]) });
+    expect(plain.supportsTokenProbabilities).toBe(false);
+    const bad = await replayFile([JSON.stringify({ output: 'x', tokens: [{ text: 'x', probability: 2 }] })]);
+    await expect(createReplayBackend({ file: bad })).rejects.toMatchObject({ code: 'BAD_REPLAY_FILE' });
+  });
+});
+
 describe('formatReplayLine', () => {
   it('writes output first and role only when given', () => {
     expect(formatReplayLine({ output: 'x "quoted"\nline' })).toBe('{"output":"x \\"quoted\\"\\nline"}');
     expect(formatReplayLine({ output: 'y', role: 'plan' })).toBe('{"output":"y","role":"plan"}');
+    expect(formatReplayLine({ output: 'z', tokens: [{ text: 'z', probability: 0.5 }] })).toBe(
+      '{"output":"z","tokens":[{"text":"z","probability":0.5}]}',
+    );
   });
 });

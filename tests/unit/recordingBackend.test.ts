@@ -128,6 +128,22 @@ describe('recordingBackend', () => {
     expect(store.events.map((event) => event.type)).toEqual(['llm-call']);
   });
 
+  it('keeps token probabilities for replay, and forwards supportsTokenProbabilities through retry', async () => {
+    const store = new FakeRunWriter();
+    const recorder = new TraceRecorder({ runId: 'run-t', store, now: () => 1 });
+    const tokens = [{ text: 'x', probability: 0.25 }];
+    const inner = Object.assign(new ScriptedBackend([{ ...result('x'), tokens }, result('y')]), {
+      supportsTokenProbabilities: true,
+    });
+    const backend = recordingBackend(withRetry(inner), recorder);
+    expect(backend.supportsTokenProbabilities).toBe(true);
+    expect(recordingBackend(new ScriptedBackend([]), recorder).supportsTokenProbabilities).toBeUndefined();
+    await backend.generate({ ...ask('lookahead'), tokenProbabilities: true });
+    await backend.generate(ask('answer'));
+    expect(store.outputs.map((entry) => entry.record.tokens)).toEqual([tokens, undefined]);
+    expect(inner.requests[0]!.tokenProbabilities).toBe(true);
+  });
+
   it('indexes calls in the order they were made, not the order they finished', async () => {
     const store = new FakeRunWriter();
     const recorder = new TraceRecorder({ runId: 'run-c', now: () => 1 });

@@ -49,6 +49,7 @@ describe('StrategyRegistry', () => {
     // The whole change a new strategy needs: its descriptor and this one line.
     const registry = new StrategyRegistry([...REGISTERED_STRATEGIES, echoStrategy]);
     expect(registry.ids()).toEqual([...REGISTERED_STRATEGIES.map((s) => s.id), 'echo']);
+    expect(registry.ids()).toContain('pyrag');
     expect(registry.list().find((s) => s.id === 'echo')).toEqual({
       id: 'echo',
       label: 'Echo',

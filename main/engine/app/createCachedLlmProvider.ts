@@ -138,6 +138,7 @@ export function createCachedLlmProvider(options: CachedLlmProviderOptions): Cach
         id: backend.id,
         parallelism: backend.parallelism,
         supportsGrammar: backend.supportsGrammar,
+        supportsTokenProbabilities: backend.supportsTokenProbabilities,
         generate: (o) => backend.generate(o),
         dispose: async () => {},
       },

@@ -11,6 +11,7 @@ import {
   getLlama,
   InsufficientMemoryError,
   LlamaChat,
+  LlamaGrammarEvaluationState,
   LlamaLogLevel,
   NoBinaryFoundError,
   resolveChatWrapper,
@@ -24,11 +25,19 @@ import type {
   LlamaContextSequence,
   LlamaGrammar,
   LlamaModel,
+  LlamaText,
   Token,
 } from 'node-llama-cpp';
 import { CancelledError, ModelError, ModelNotFoundError, throwIfAborted } from '../errors.ts';
 import { DEFAULT_MAX_TOKENS } from './LlmBackend.ts';
-import type { ChatMessage, GenerateOptions, GenerateResult, JsonSchema, LlmBackend } from './LlmBackend.ts';
+import type {
+  ChatMessage,
+  GenerateOptions,
+  GenerateResult,
+  JsonSchema,
+  LlmBackend,
+  TokenProbability,
+} from './LlmBackend.ts';
 import { defaultInferenceThreads } from './physicalCores.ts';
 import { DEFAULT_CONTEXT_SIZE, DEFAULT_GPU_LAYERS, DEFAULT_SEQUENCES } from './llamaDefaults.ts';
 
@@ -128,7 +137,10 @@ async function sharedLlama(gpu: boolean): Promise<Llama> {
  * `jsonSchema` and `grammar` (GBNF) requests are constrained by llama.cpp's grammar sampler
  * (`supportsGrammar` is true); each distinct schema or grammar text is compiled once and kept for
  * the backend's lifetime. A grammar llama.cpp cannot parse rejects with ModelError 'INVALID_GRAMMAR',
- * both at once with 'INVALID_REQUEST'.
+ * both at once with 'INVALID_REQUEST'. With `tokenProbabilities` (`supportsTokenProbabilities` is
+ * true) the reply is decoded token by token on the sequence (LlamaContextSequence.evaluateWithMetadata
+ * with `confidence`), so each token comes back with the probability llama.cpp gave it; the chat
+ * template's stop triggers, `stop` strings, grammars and maxTokens apply as in the normal path.
  * dispose() frees the context and the model; the llama.cpp runtime stays shared (see sharedLlamas).
  */
 export async function createLlamaCppBackend(options: LlamaCppBackendOptions): Promise<LlmBackend> {
@@ -190,6 +202,7 @@ class LlamaCppBackend implements LlmBackend {
   readonly id: string;
   readonly parallelism: number;
   readonly supportsGrammar = true;
+  readonly supportsTokenProbabilities = true;
   private readonly chatWrapper: ChatWrapper;
   private readonly slots: Slot[] = [];
   private readonly waiters: Waiter[] = [];
@@ -239,9 +252,8 @@ class LlamaCppBackend implements LlmBackend {
     if (this.disposed) throw new ModelError('The model was unloaded.', { code: 'MODEL_DISPOSED' });
 
     const history = toChatHistory(options.messages);
-    const promptTokens = this.chatWrapper
-      .generateContextState({ chatHistory: history })
-      .contextText.tokenize(this.model.tokenizer);
+    const contextState = this.chatWrapper.generateContextState({ chatHistory: history });
+    const promptTokens = contextState.contextText.tokenize(this.model.tokenizer);
     const contextSize = this.context.contextSize;
     if (promptTokens.length >= contextSize) {
       throw new ModelError(
@@ -263,6 +275,16 @@ class LlamaCppBackend implements LlmBackend {
         : AbortSignal.any([signal, this.disposeController.signal]);
     const slot = await this.acquire(promptTokens, combined);
     try {
+      if (options.tokenProbabilities === true) {
+        return await this.decodeWithProbabilities(slot, promptTokens, {
+          maxTokens,
+          temperature: options.temperature ?? 0,
+          grammar,
+          stops,
+          stopTriggers: contextState.stopGenerationTriggers,
+          signal: combined,
+        });
+      }
       const outputBefore = slot.sequence.tokenMeter.usedOutputTokens;
       const response = await slot.chat.generateResponse(history, {
         maxTokens,
@@ -283,6 +305,100 @@ class LlamaCppBackend implements LlmBackend {
     } finally {
       this.release(slot);
     }
+  }
+
+  /**
+   * Generates on `slot`'s sequence token by token with node-llama-cpp's evaluateWithMetadata
+   * (`confidence`: the probability of each chosen token), keeping the KV cache's shared prefix with
+   * the prompt. LlamaChat has no per-token probabilities, so this path does the chat's job itself:
+   * it stops at an end-of-generation token, at the template's stop triggers (matched on text, or on
+   * tokens for special ones), at a `stop` string (cut off, as in the normal path) or at maxTokens.
+   * Token texts are the differences between successive detokenizations, so they join to the text
+   * (a token that ends inside a multi-byte character gets "" and the next one carries it).
+   */
+  private async decodeWithProbabilities(
+    slot: Slot,
+    promptTokens: Token[],
+    options: {
+      maxTokens: number;
+      temperature: number;
+      grammar: LlamaGrammar | undefined;
+      stops: readonly string[];
+      stopTriggers: readonly LlamaText[];
+      signal: AbortSignal;
+    },
+  ): Promise<GenerateResult> {
+    const { sequence } = slot;
+    const textStops = [...options.stops];
+    const tokenStops: Token[][] = [];
+    for (const trigger of options.stopTriggers) {
+      if (trigger.values.every((value) => typeof value === 'string')) {
+        const text = trigger.values.join('');
+        if (text !== '') textStops.push(text);
+      } else {
+        const tokens = trigger.tokenize(this.model.tokenizer, 'trimLeadingSpace');
+        if (tokens.length > 0) tokenStops.push(tokens);
+      }
+    }
+    // Reuse the cached prefix; at least one prompt token must be evaluated to get a next token.
+    const keep = Math.min(
+      sequence.compareContextTokens(promptTokens).firstDifferentIndex,
+      promptTokens.length - 1,
+    );
+    if (sequence.nextTokenIndex > keep)
+      await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
+    const grammarEvaluationState =
+      options.grammar !== undefined
+        ? new LlamaGrammarEvaluationState({ model: this.model, grammar: options.grammar })
+        : undefined;
+
+    const generated: Token[] = [];
+    const tokens: TokenProbability[] = [];
+    let text = '';
+    let stopAt: number | undefined;
+    const iterator = sequence.evaluateWithMetadata(
+      promptTokens.slice(keep),
+      { confidence: true },
+      {
+        temperature: options.temperature,
+        ...(grammarEvaluationState !== undefined ? { grammarEvaluationState } : {}),
+      },
+    );
+    for await (const item of iterator) {
+      if (options.signal.aborted) break;
+      generated.push(item.token);
+      if (tokenStops.some((stop) => endsWith(generated, stop))) break;
+      const full = this.model.detokenize(generated);
+      // An incomplete multi-byte character decodes as U+FFFD until its last byte arrives.
+      const piece = full.endsWith('\uFFFD') ? '' : full.slice(text.length);
+      text += piece;
+      tokens.push({ text: piece, probability: item.confidence });
+      const cut = firstStop(text, textStops, text.length - piece.length);
+      if (cut !== undefined) {
+        stopAt = cut;
+        break;
+      }
+      if (generated.length >= options.maxTokens) break;
+    }
+    if (options.signal.aborted) throw new CancelledError();
+    if (stopAt !== undefined) {
+      // Drop what follows the stop string from the text and from the tokens that carried it.
+      text = text.slice(0, stopAt);
+      let at = 0;
+      const kept: TokenProbability[] = [];
+      for (const token of tokens) {
+        if (at >= stopAt) break;
+        kept.push({ ...token, text: token.text.slice(0, stopAt - at) });
+        at += token.text.length;
+      }
+      tokens.splice(0, tokens.length, ...kept);
+    }
+    return {
+      text,
+      promptTokens: promptTokens.length,
+      completionTokens: generated.length,
+      tokens,
+    };
   }
 
   /** The free sequence whose cache shares the longest prefix with `tokens`, or the next to free up. */
@@ -462,6 +578,23 @@ function positiveInteger(value: number | undefined, fallback: number, name: stri
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : 'unknown error';
+}
+
+/** Whether `tokens` ends with `suffix`. */
+function endsWith(tokens: readonly Token[], suffix: readonly Token[]): boolean {
+  if (suffix.length > tokens.length) return false;
+  const offset = tokens.length - suffix.length;
+  return suffix.every((token, i) => tokens[offset + i] === token);
+}
+
+/** Where the first stop string in `text` starts, searching stops that may end after `from`. */
+function firstStop(text: string, stops: readonly string[], from: number): number | undefined {
+  let best: number | undefined;
+  for (const stop of stops) {
+    const index = text.indexOf(stop, Math.max(0, from - stop.length + 1));
+    if (index !== -1 && (best === undefined || index < best)) best = index;
+  }
+  return best;
 }
 
 /** JSON with object keys sorted, so equal schemas share one compiled grammar. */

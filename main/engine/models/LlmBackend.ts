@@ -35,8 +35,23 @@ export interface GenerateOptions {
    * 'INVALID_REQUEST'). Default: unconstrained.
    */
   grammar?: string;
+  /**
+   * Also return the probability of every generated token (GenerateResult.tokens), as FLARE needs.
+   * Only backends whose `supportsTokenProbabilities` is true can; the others reject the request
+   * with TokenProbabilitiesUnsupportedError ('TOKEN_PROBABILITIES_UNSUPPORTED') rather than
+   * silently returning none. Default: false.
+   */
+  tokenProbabilities?: boolean;
   /** Cancels the call. */
   signal?: AbortSignal;
+}
+
+/** One generated token and the probability the model gave it (0–1) when it was chosen. */
+export interface TokenProbability {
+  /** The token's text; the texts of a result's tokens, joined, give its `text`. */
+  text: string;
+  /** Probability of this token under the model's next-token distribution (after sampling options). */
+  probability: number;
 }
 
 export interface GenerateResult {
@@ -45,6 +60,11 @@ export interface GenerateResult {
   completionTokens: number;
   /** True when the backend could not count tokens and the counts are estimates (replay). Default false. */
   tokensEstimated?: boolean;
+  /**
+   * Every generated token with its probability, in order; present exactly when the request asked
+   * for `tokenProbabilities`. Their texts joined equal `text` (a stop string cut off is not in either).
+   */
+  tokens?: TokenProbability[];
 }
 
 export interface LlmBackend {
@@ -58,6 +78,12 @@ export interface LlmBackend {
    * constrained, never to decide whether passing a grammar is safe (it always is). Default: absent.
    */
   readonly supportsGrammar?: boolean;
+  /**
+   * True when generate() can return token probabilities (`GenerateOptions.tokenProbabilities`):
+   * node-llama-cpp, an OpenAI-compatible server that returns `logprobs`, and replay (for lines
+   * recorded with them). Wrappers forward it. Default: absent (false).
+   */
+  readonly supportsTokenProbabilities?: boolean;
   generate(options: GenerateOptions): Promise<GenerateResult>;
   dispose(): Promise<void>;
 }

@@ -4,8 +4,8 @@
  * `retryable`, `status` and `retryAfterMs` of the ModelCallErrors thrown here.
  */
 import { z } from 'zod';
-import { CancelledError, ModelError } from '../errors.ts';
-import type { GenerateOptions, GenerateResult, LlmBackend } from './LlmBackend.ts';
+import { CancelledError, ModelError, TokenProbabilitiesUnsupportedError } from '../errors.ts';
+import type { GenerateOptions, GenerateResult, LlmBackend, TokenProbability } from './LlmBackend.ts';
 import { DEFAULT_MAX_TOKENS } from './LlmBackend.ts';
 import { ModelCallError, RETRYABLE_NETWORK_CODES, isRetryableStatus } from './RetryPolicy.ts';
 
@@ -38,6 +38,15 @@ const completionSchema = z.object({
       z.object({
         message: z.object({ content: z.string().nullable().optional() }).optional(),
         text: z.string().optional(),
+        logprobs: z
+          .object({
+            content: z
+              .array(z.object({ token: z.string(), logprob: z.number() }))
+              .nullable()
+              .optional(),
+          })
+          .nullable()
+          .optional(),
       }),
     )
     .min(1),
@@ -56,10 +65,13 @@ const completionSchema = z.object({
  * jsonSchema, `response_format: {type: 'json_schema', json_schema: {name: 'output', schema,
  * strict: true}}`, and for a grammar the GBNF text as `grammar` — only when
  * `options.supportsGrammar` (default false) says the server takes it; otherwise the grammar is
- * ignored. Returns the first choice's text and the reported usage (estimated from lengths
- * when absent). HTTP failures throw ModelCallError with `status`, `retryable` (408/409/425/429/5xx)
- * and `retryAfterMs`; unreachable servers throw a retryable ModelCallError; the request's signal
- * aborts the fetch (CancelledError). Parallelism: OPENAI_BACKEND_PARALLELISM (4).
+ * ignored. With `tokenProbabilities` it sends `logprobs: true` and returns the first choice's
+ * `logprobs.content[].{token, logprob}` as `tokens` (probability = e^logprob); a server that answers
+ * without them is a TokenProbabilitiesUnsupportedError (not retried). Returns the first choice's
+ * text and the reported usage (estimated from lengths when absent). HTTP failures throw
+ * ModelCallError with `status`, `retryable` (408/409/425/429/5xx) and `retryAfterMs`; unreachable
+ * servers throw a retryable ModelCallError; the request's signal aborts the fetch (CancelledError).
+ * Parallelism: OPENAI_BACKEND_PARALLELISM (4).
  */
 export function createOpenAiBackend(options: OpenAiBackendOptions): LlmBackend {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -77,6 +89,7 @@ export function createOpenAiBackend(options: OpenAiBackendOptions): LlmBackend {
       stream: false,
     };
     if (request.stop && request.stop.length > 0) body.stop = [...request.stop];
+    if (request.tokenProbabilities === true) body.logprobs = true;
     if (request.jsonSchema) {
       body.response_format = {
         type: 'json_schema',
@@ -155,10 +168,20 @@ export function createOpenAiBackend(options: OpenAiBackendOptions): LlmBackend {
     // Some servers (older Ollama, proxies) omit usage; the metrics still want a number, so we
     // estimate from character counts (~4 characters per token for English and code).
     const promptChars = request.messages.reduce((sum, m) => sum + m.content.length, 0);
+    let tokens: TokenProbability[] | undefined;
+    if (request.tokenProbabilities === true) {
+      const content = choice?.logprobs?.content;
+      if (!content)
+        throw new TokenProbabilitiesUnsupportedError(
+          `The model server at ${baseUrl} answered without logprobs`,
+        );
+      tokens = content.map((entry) => ({ text: entry.token, probability: Math.exp(entry.logprob) }));
+    }
     return {
       text,
       promptTokens: parsed.usage?.prompt_tokens ?? Math.ceil(promptChars / CHARS_PER_TOKEN_ESTIMATE),
       completionTokens: parsed.usage?.completion_tokens ?? Math.ceil(text.length / CHARS_PER_TOKEN_ESTIMATE),
+      ...(tokens ? { tokens } : {}),
     };
   }
 
@@ -166,6 +189,9 @@ export function createOpenAiBackend(options: OpenAiBackendOptions): LlmBackend {
     id: `openai:${baseUrl}#${options.model}`,
     parallelism: OPENAI_BACKEND_PARALLELISM,
     supportsGrammar,
+    // Servers that implement `logprobs` (llama-server, vLLM, OpenAI) return them; one that does not
+    // fails the request with TokenProbabilitiesUnsupportedError.
+    supportsTokenProbabilities: true,
     generate,
     dispose: async () => {},
   };

@@ -5,13 +5,23 @@
  * Line format: {"output": "...", "role"?: "plan", "delayMs"?: 20, "error"?: {"status": 503,
  * "message": "...", "retryAfterMs"?: 0}}. A line with `role` must be consumed by a call with that
  * role. A line with `error` makes its call fail the way the HTTP backend would (a ModelCallError,
- * retryable for 408/409/425/429/5xx), so tests can script failures for the retry policy.
+ * retryable for 408/409/425/429/5xx), so tests can script failures for the retry policy. A line
+ * may carry the token probabilities it was recorded with, `"tokens": [{"text": "Paris",
+ * "probability": 0.93}, …]` (when `output` is left out, it is their texts joined); a call that asks
+ * for `tokenProbabilities` gets them, and one served a line without them fails with
+ * TokenProbabilitiesUnsupportedError.
  */
 import { readFile } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
-import { CancelledError, ModelNotFoundError, ReckonError, ReplayMismatchError } from '../errors.ts';
-import type { GenerateOptions, GenerateResult, LlmBackend } from './LlmBackend.ts';
+import {
+  CancelledError,
+  ModelNotFoundError,
+  ReckonError,
+  ReplayMismatchError,
+  TokenProbabilitiesUnsupportedError,
+} from '../errors.ts';
+import type { GenerateOptions, GenerateResult, LlmBackend, TokenProbability } from './LlmBackend.ts';
 import { DEFAULT_ROLE } from './LlmBackend.ts';
 import { ModelCallError, isRetryableStatus } from './RetryPolicy.ts';
 import { abortableSleep } from '../util/abortableSleep.ts';
@@ -25,6 +35,9 @@ export const replayLineSchema = z
     output: z.string().optional(),
     role: z.string().min(1).optional(),
     delayMs: z.number().int().nonnegative().optional(),
+    tokens: z
+      .array(z.object({ text: z.string(), probability: z.number().min(0).max(1) }).strict())
+      .optional(),
     error: z
       .object({
         status: z.number().int().min(100).max(599),
@@ -33,8 +46,8 @@ export const replayLineSchema = z
       })
       .optional(),
   })
-  .refine((line) => line.output !== undefined || line.error !== undefined, {
-    message: 'a line needs an "output" string (or an "error" object)',
+  .refine((line) => line.output !== undefined || line.tokens !== undefined || line.error !== undefined, {
+    message: 'a line needs an "output" string (or "tokens", or an "error" object)',
   });
 
 export type ReplayLine = z.infer<typeof replayLineSchema>;
@@ -95,12 +108,20 @@ export async function createReplayBackend(options: ReplayBackendOptions): Promis
       });
     }
 
-    const text = line.output ?? '';
+    const text = line.output ?? line.tokens?.map((token) => token.text).join('') ?? '';
+    if (request.tokenProbabilities === true && line.tokens === undefined) {
+      throw new TokenProbabilitiesUnsupportedError(
+        `replay file ${options.file} line ${lineNumber} was recorded without token probabilities`,
+      );
+    }
     return {
       text,
       promptTokens: request.messages.reduce((sum, m) => sum + countWords(m.content), 0),
-      completionTokens: countWords(text),
+      completionTokens: line.tokens?.length ?? countWords(text),
       tokensEstimated: true,
+      ...(request.tokenProbabilities === true && line.tokens
+        ? { tokens: line.tokens.map((token) => ({ ...token })) }
+        : {}),
     };
   }
 
@@ -109,6 +130,8 @@ export async function createReplayBackend(options: ReplayBackendOptions): Promis
     parallelism: REPLAY_BACKEND_PARALLELISM,
     // Recorded outputs are played back as they are: a request's grammar (or schema) changes nothing.
     supportsGrammar: false,
+    // A file recorded with probabilities has them on its lines; one with none cannot give any.
+    supportsTokenProbabilities: lines.some((entry) => entry.line.tokens !== undefined),
     generate,
     dispose: async () => {},
   };
@@ -116,12 +139,20 @@ export async function createReplayBackend(options: ReplayBackendOptions): Promis
 
 /**
  * Formats one replay line (without the trailing newline; join lines with "\n"). Fields are
- * written in a stable order, and `role` only when given.
+ * written in a stable order (output, role, tokens), `role` and `tokens` only when given.
  */
-export function formatReplayLine(record: { output: string; role?: string }): string {
-  return JSON.stringify(
-    record.role === undefined ? { output: record.output } : { output: record.output, role: record.role },
-  );
+export function formatReplayLine(record: {
+  output: string;
+  role?: string;
+  tokens?: readonly TokenProbability[];
+}): string {
+  return JSON.stringify({
+    output: record.output,
+    ...(record.role !== undefined ? { role: record.role } : {}),
+    ...(record.tokens !== undefined
+      ? { tokens: record.tokens.map((token) => ({ text: token.text, probability: token.probability })) }
+      : {}),
+  });
 }
 
 async function readReplayFile(file: string): Promise<string> {

@@ -204,6 +204,7 @@ export function withRetry(
     id: backend.id,
     parallelism: backend.parallelism,
     supportsGrammar: backend.supportsGrammar,
+    supportsTokenProbabilities: backend.supportsTokenProbabilities,
     generate,
     dispose: () => backend.dispose(),
   };

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ReckonError } from '../errors.ts';
 import { formatReplayLine } from '../models/ReplayBackend.ts';
+import type { TokenProbability } from '../models/LlmBackend.ts';
 import { formatZodIssues, parseTraceEvent } from './parseTraceEvent.ts';
 import type { RunMetrics, TraceEvent, TraceEventOf } from '../../../preload/TraceEvent.ts';
 import { runMetricsSchema, traceEventSchema } from '../../../preload/TraceEvent.ts';
@@ -114,6 +115,8 @@ export interface ModelOutputInput {
   output: string;
   promptTokens: number;
   completionTokens: number;
+  /** The tokens with their probabilities, when the call asked for them (GenerateResult.tokens). Default: none. */
+  tokens?: TokenProbability[];
   /**
    * Position of the call among the run's generate() calls, 0-based, in the order they were made
    * (not the order they returned, which differs when calls run in parallel). Default: one past the
@@ -127,6 +130,7 @@ const modelOutputInputSchema = z.object({
   output: z.string(),
   promptTokens: z.number().int().nonnegative(),
   completionTokens: z.number().int().nonnegative(),
+  tokens: z.array(z.object({ text: z.string(), probability: z.number().min(0).max(1) })).optional(),
   callIndex: z.number().int().nonnegative().optional(),
 });
 
@@ -137,6 +141,8 @@ export interface ModelOutputRecord {
   output: string;
   promptTokens: number;
   completionTokens: number;
+  /** Present when the call returned token probabilities. */
+  tokens?: TokenProbability[];
 }
 
 export interface ListRunsOptions {
@@ -223,6 +229,7 @@ CREATE TABLE IF NOT EXISTS model_outputs (
   output TEXT NOT NULL,
   prompt_tokens INTEGER NOT NULL,
   completion_tokens INTEGER NOT NULL,
+  tokens_json TEXT,
   PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
 `;
@@ -257,6 +264,7 @@ interface ModelOutputRow {
   output: string;
   prompt_tokens: number;
   completion_tokens: number;
+  tokens_json: string | null;
 }
 
 /**
@@ -294,6 +302,10 @@ export class RunStore {
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       db.exec(SCHEMA);
+      // Added after schema 1 shipped, as a nullable column older readers ignore.
+      const outputColumns = db.prepare(`PRAGMA table_info(model_outputs)`).all() as { name: string }[];
+      if (!outputColumns.some((column) => column.name === 'tokens_json'))
+        db.exec(`ALTER TABLE model_outputs ADD COLUMN tokens_json TEXT`);
       const version = db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get() as
         | string
         | undefined;
@@ -444,10 +456,18 @@ export class RunStore {
         }
         this.db
           .prepare(
-            `INSERT INTO model_outputs(run_id, seq, role, output, prompt_tokens, completion_tokens)
-             VALUES (?, ?, ?, ?, ?, ?)`,
+            `INSERT INTO model_outputs(run_id, seq, role, output, prompt_tokens, completion_tokens, tokens_json)
+             VALUES (?, ?, ?, ?, ?, ?, ?)`,
           )
-          .run(runId, callIndex, valid.role, valid.output, valid.promptTokens, valid.completionTokens);
+          .run(
+            runId,
+            callIndex,
+            valid.role,
+            valid.output,
+            valid.promptTokens,
+            valid.completionTokens,
+            valid.tokens !== undefined ? JSON.stringify(valid.tokens) : null,
+          );
         return callIndex;
       })
       .immediate();
@@ -538,7 +558,10 @@ export class RunStore {
       );
     }
     return outputs
-      .map((record) => `${formatReplayLine({ output: record.output, role: record.role })}\n`)
+      .map(
+        (record) =>
+          `${formatReplayLine({ output: record.output, role: record.role, ...(record.tokens ? { tokens: record.tokens } : {}) })}\n`,
+      )
       .join('');
   }
 
@@ -646,7 +669,7 @@ export class RunStore {
   private readModelOutputs(runId: string): ModelOutputRecord[] {
     const rows = this.db
       .prepare(
-        `SELECT seq, role, output, prompt_tokens, completion_tokens FROM model_outputs WHERE run_id = ? ORDER BY seq`,
+        `SELECT seq, role, output, prompt_tokens, completion_tokens, tokens_json FROM model_outputs WHERE run_id = ? ORDER BY seq`,
       )
       .all(runId) as ModelOutputRow[];
     return rows.map((row) => ({
@@ -655,6 +678,7 @@ export class RunStore {
       output: row.output,
       promptTokens: row.prompt_tokens,
       completionTokens: row.completion_tokens,
+      ...(row.tokens_json !== null ? { tokens: JSON.parse(row.tokens_json) as TokenProbability[] } : {}),
     }));
   }
 

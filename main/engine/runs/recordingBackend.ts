@@ -60,6 +60,7 @@ export function recordingBackend(
       output: result.text,
       promptTokens: result.promptTokens,
       completionTokens: result.completionTokens,
+      ...(result.tokens ? { tokens: result.tokens } : {}),
     });
     totals.llmCalls++;
     totals.promptTokens += result.promptTokens;
@@ -79,6 +80,9 @@ export function recordingBackend(
     id: backend.id,
     parallelism: backend.parallelism,
     ...(backend.supportsGrammar !== undefined ? { supportsGrammar: backend.supportsGrammar } : {}),
+    ...(backend.supportsTokenProbabilities !== undefined
+      ? { supportsTokenProbabilities: backend.supportsTokenProbabilities }
+      : {}),
     generate,
     dispose: () => backend.dispose(),
     stats: () => ({ ...totals }),
@@ -112,6 +116,9 @@ export function countingBackend(backend: LlmBackend): LlmBackend & { stats(): Ll
     id: backend.id,
     parallelism: backend.parallelism,
     ...(backend.supportsGrammar !== undefined ? { supportsGrammar: backend.supportsGrammar } : {}),
+    ...(backend.supportsTokenProbabilities !== undefined
+      ? { supportsTokenProbabilities: backend.supportsTokenProbabilities }
+      : {}),
     async generate(request) {
       totals.llmCalls++;
       const result = await backend.generate(request);

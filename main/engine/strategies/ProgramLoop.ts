@@ -103,8 +103,8 @@ export interface ProgramExecution {
 }
 
 export interface RepairOptions {
-  /** Tools for each execution (called again for every repaired program). */
-  tools: () => ExecuteOptions;
+  /** Tools for each execution (called again for every repaired program, which it is given). */
+  tools: (program: PreparedProgram) => ExecuteOptions;
   /** The request to fix `code` that failed with `problem`. */
   repair(code: string, problem: ProgramProblem): ChatMessage[];
   maxRepairs: number;
@@ -129,6 +129,13 @@ export interface ProgramLoopOptions {
    * (fed back for repair). Default: accept everything.
    */
   checkResult?: (value: JsonValue | undefined) => SandboxFailure | undefined;
+  /**
+   * Rewrites a program's normalized source before it is prepared (Chain-of-Code routes calls of
+   * undefined functions to the simulation tool). It must keep every line where it was; the program's
+   * `source` — what the trace, repairs and figures show — stays the code as written. A failure
+   * returned here is fed back like a syntax error. Default: none.
+   */
+  transform?: (source: string) => { ok: true; source: string } | { ok: false; error: SandboxFailure };
 }
 
 /** Default token budget of one program. */
@@ -159,6 +166,7 @@ export class ProgramLoop {
   readonly #maxTokens: number;
   readonly #checkResult: ProgramLoopOptions['checkResult'];
   readonly #grammar: string | undefined;
+  readonly #transform: ProgramLoopOptions['transform'];
 
   constructor(
     context: StrategyContext<unknown>,
@@ -171,6 +179,7 @@ export class ProgramLoop {
     this.#maxAttempts = options.maxAttempts ?? DEFAULT_MAX_PROGRAM_ATTEMPTS;
     this.#maxTokens = options.maxTokens ?? DEFAULT_PROGRAM_MAX_TOKENS;
     this.#checkResult = options.checkResult;
+    this.#transform = options.transform;
     this.#grammar =
       options.constrain === true && context.llm.supportsGrammar === true
         ? // `const`/`let` as the prompts' examples write them; a name declared twice is the one
@@ -194,7 +203,7 @@ export class ProgramLoop {
       purpose,
       code: source,
     });
-    const prepared = prepareProgram(source, { hostFunctions: this.#toolNames });
+    const prepared = this.#prepare(source);
     if (prepared.ok) return prepared.program;
     this.#emitSyntaxError(prepared.error);
     return prepared.error;
@@ -227,8 +236,7 @@ export class ProgramLoop {
           purpose: request.purpose,
           code,
         });
-        const prepared =
-          language === undefined ? prepareProgram(code, { hostFunctions: this.#toolNames }) : undefined;
+        const prepared = language === undefined ? this.#prepare(code) : undefined;
         if (prepared?.ok) return prepared.program;
         const error: SandboxFailure =
           prepared?.ok === false
@@ -291,7 +299,7 @@ export class ProgramLoop {
     program: PreparedProgram,
     options: RepairOptions,
   ): Promise<{ program: PreparedProgram; execution: ProgramExecution; rounds: number }> {
-    let execution = await this.execute(program, options.tools());
+    let execution = await this.execute(program, options.tools(program));
     let rounds = 0;
     while (
       execution.failure &&
@@ -320,7 +328,7 @@ export class ProgramLoop {
       });
       if (!repaired) break;
       program = repaired;
-      execution = await this.execute(program, options.tools());
+      execution = await this.execute(program, options.tools(program));
     }
     return { program, execution, rounds };
   }
@@ -343,6 +351,15 @@ export class ProgramLoop {
     this.metrics.maxStackDepth = result.metrics.maxStackDepth;
     this.metrics.executable = !failure;
     this.metrics.exceptionKind = failure?.kind ?? null;
+  }
+
+  /** prepareProgram over the transformed source, keeping the source as written. */
+  #prepare(source: string): ReturnType<typeof prepareProgram> {
+    if (!this.#transform) return prepareProgram(source, { hostFunctions: this.#toolNames });
+    const transformed = this.#transform(source);
+    if (!transformed.ok) return transformed;
+    const prepared = prepareProgram(transformed.source, { hostFunctions: this.#toolNames });
+    return prepared.ok ? { ok: true, program: { ...prepared.program, source } } : prepared;
   }
 
   #emitSyntaxError(error: SandboxFailure): void {

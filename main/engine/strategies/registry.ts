@@ -15,6 +15,8 @@ import { vanillaRagStrategy } from './vanilla-rag/vanillaRagStrategy.ts';
 import { selfAskStrategy } from './self-ask/selfAskStrategy.ts';
 import { ircotStrategy } from './ircot/ircotStrategy.ts';
 import { iterRetgenStrategy } from './iter-retgen/iterRetgenStrategy.ts';
+import { flareStrategy } from './flare/flareStrategy.ts';
+import { cocStrategy } from './coc/cocStrategy.ts';
 
 /** Every strategy, in the order pickers list them. One line per strategy. */
 export const REGISTERED_STRATEGIES: readonly StrategyDescriptor[] = [
@@ -25,6 +27,8 @@ export const REGISTERED_STRATEGIES: readonly StrategyDescriptor[] = [
   selfAskStrategy,
   ircotStrategy,
   iterRetgenStrategy,
+  flareStrategy, // FLARE, active retrieval (Jiang et al. 2023)
+  cocStrategy, // Chain-of-Code (Li et al. 2023)
 ];
 
 const STRATEGY_ID = /^[a-z][a-z0-9-]{0,31}$/;
