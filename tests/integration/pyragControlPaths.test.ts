@@ -173,6 +173,36 @@ describe('PyRAG control paths', () => {
     });
   });
 
+  it('repairs a boosted re-run that fails, like the first run', async () => {
+    // The program breaks only when a retrieve() returns more than five passages: the boosted re-run.
+    const fragile = js(
+      [
+        'const d = await retrieve("Seine Paris");',
+        'if (d.length > 5) null.boom;',
+        'return await answer("Which river?", d);',
+      ].join('\n'),
+    );
+    const { outcome, events } = await runScripted([
+      decompose('Which river?'),
+      { role: 'plan', output: fragile },
+      answer('unknown', 'No.'),
+      {
+        role: 'repair',
+        output: js('const d = await retrieve("Seine Paris");\nreturn await answer("Which river?", d);'),
+      },
+      answer('Seine', 'Document [1] says the Seine flows through Paris.'),
+    ]);
+    expect(ofType(events, 'retrieval-boosted')).toHaveLength(1);
+    expect(ofType(events, 'repair-requested')).toEqual([
+      expect.objectContaining({ round: 1, kind: 'RuntimeError', line: 2 }),
+    ]);
+    const executions = ofType(events, 'execution-started');
+    // The repaired program runs with the same boost.
+    expect(executions.map((e) => e.boosted.length)).toEqual([0, 1, 1]);
+    expect(outcome).toMatchObject({ answer: 'Seine', failure: null });
+    expect(outcome.metrics.program).toMatchObject({ repairs: 1, executions: 3, executable: true });
+  });
+
   it('does not repair a host error: the search failing is not the program’s fault', async () => {
     const { outcome, events } = await runScripted(
       [decompose('Which river?'), { role: 'plan', output: TWO_HOP }],

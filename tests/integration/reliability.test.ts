@@ -289,7 +289,7 @@ describe('5. one damaged store hides nothing and says how to fix it', () => {
     const env = { ...process.env, RECKON_HOME: dataDir, RECKON_MODELS_DIR: path.join(dir, 'models') };
     const text = await runReckon(['corpora', 'list'], env);
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toMatch(/alpha: 1 documents/);
+    expect(text.stdout).toMatch(/alpha: 1 document \(1 section\)/);
     expect(text.stdout).toMatch(/beta: DAMAGED \(STORE_UNREADABLE\)\n.*reckon corpora remove beta/);
     expect(text.stdout).toMatch(/gamma: DAMAGED \(STORE_UNREADABLE\)/);
     const json = await runReckon(['corpora', 'list', '--json'], env);
