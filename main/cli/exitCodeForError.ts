@@ -1,4 +1,4 @@
-import { ExitCode } from './CliContext.ts';
+import { ExitCode } from './ExitCode.ts';
 import type { ReckonError } from '../engine/errors.ts';
 
 /**

@@ -2,22 +2,51 @@
  * The `reckon` command: a second adapter over the same engine the desktop app uses.
  */
 import { Command, CommanderError } from 'commander';
-import { CliContext, ExitCode, type CliIo } from './CliContext.ts';
+import type { CliContext, CliIo } from './CliContext.ts';
+import { ExitCode } from './ExitCode.ts';
 import { isDebugEnabled, resolveSettings } from '../engine/config.ts';
 import { ReckonError, toReckonError } from '../engine/errors.ts';
-import { registerIngest } from './commands/ingestCommand.ts';
-import { registerSearch } from './commands/searchCommand.ts';
-import { registerCorpora } from './commands/corporaCommand.ts';
-import { registerModels } from './commands/modelsCommand.ts';
-import { registerAsk } from './commands/askCommand.ts';
-import { registerAnalyze } from './commands/analyzeCommand.ts';
-import { registerRuns } from './commands/runsCommand.ts';
-import { registerServe } from './commands/serveCommand.ts';
-import { registerEval } from './commands/evalCommand.ts';
+import { COMMAND_SUMMARIES, type CommandName } from './commands/commandSummaries.ts';
 import type { CommandRunner } from './commands/shared.ts';
 import { exitCodeForError } from './exitCodeForError.ts';
 import { sanitizeTerminalText } from './sanitizeTerminalText.ts';
 import packageJson from '../../package.json' with { type: 'json' };
+
+type Register = (program: Command, run: CommandRunner) => unknown;
+
+/**
+ * The module that defines each top-level command, loaded only when that command runs (or its help
+ * is shown): the engine, zod schemas and native modules are not loaded for `reckon --help`.
+ */
+const COMMAND_MODULES: Record<CommandName, () => Promise<Register>> = {
+  ingest: async () => (await import('./commands/ingestCommand.ts')).registerIngest,
+  search: async () => (await import('./commands/searchCommand.ts')).registerSearch,
+  corpora: async () => (await import('./commands/corporaCommand.ts')).registerCorpora,
+  models: async () => (await import('./commands/modelsCommand.ts')).registerModels,
+  ask: async () => (await import('./commands/askCommand.ts')).registerAsk,
+  'run-program': async () => (await import('./commands/askCommand.ts')).registerAsk,
+  strategies: async () => (await import('./commands/askCommand.ts')).registerAsk,
+  analyze: async () => (await import('./commands/analyzeCommand.ts')).registerAnalyze,
+  runs: async () => (await import('./commands/runsCommand.ts')).registerRuns,
+  serve: async () => (await import('./commands/serveCommand.ts')).registerServe,
+  eval: async () => (await import('./commands/evalCommand.ts')).registerEval,
+};
+
+/** Global options that take a value, so that their value is not taken for the command name. */
+const GLOBAL_VALUE_OPTIONS = new Set(['--data-dir', '--models-dir']);
+
+/** The command a command line names (`reckon [globals] <command> …`, or `reckon help <command>`). */
+export function commandNameOf(args: readonly string[]): CommandName | undefined {
+  const words: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (GLOBAL_VALUE_OPTIONS.has(arg)) i++;
+    else if (!arg.startsWith('-')) words.push(arg);
+    if (words.length === 2) break;
+  }
+  const name = words[0] === 'help' ? words[1] : words[0];
+  return name !== undefined && Object.hasOwn(COMMAND_SUMMARIES, name) ? (name as CommandName) : undefined;
+}
 
 /** Runs the CLI with `argv` (as process.argv) and resolves to the exit code. */
 export async function main(
@@ -56,6 +85,7 @@ export async function main(
 
   const run: CommandRunner = async (body) => {
     const globals = program.opts<{ dataDir?: string; modelsDir?: string }>();
+    const { CliContext } = await import('./CliContext.ts');
     context = new CliContext(
       resolveSettings({
         ...(globals.dataDir ? { dataDir: globals.dataDir } : {}),
@@ -66,18 +96,21 @@ export async function main(
     );
     exitCode = await body(context);
   };
-  registerIngest(program, run);
-  registerSearch(program, run);
-  registerCorpora(program, run);
-  registerModels(program, run);
-  registerAsk(program, run);
-  registerAnalyze(program, run);
-  registerRuns(program, run);
-  registerServe(program, run);
-  registerEval(program, run);
+  // The named command is defined by its own module; every other command is listed by name and
+  // description only (it cannot run in this process, which runs one command).
+  const defineCommands = async (): Promise<void> => {
+    const named = commandNameOf(argv.slice(2));
+    if (named) await (await COMMAND_MODULES[named]())(program, run);
+    const defined = new Set(program.commands.map((command) => command.name()));
+    for (const [name, summary] of Object.entries(COMMAND_SUMMARIES)) {
+      if (defined.has(name)) continue;
+      program.command(summary.args ? `${name} ${summary.args}` : name).description(summary.description);
+    }
+  };
 
   const wantsJson = argv.includes('--json');
   try {
+    await defineCommands();
     await program.parseAsync([...argv]);
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -21,6 +21,7 @@ import { MIB, REPO_ROOT, type BenchContext, type BenchRow, type Benchmark } from
 import { MemoryMonitor, memoryRows } from './MemoryMonitor.ts';
 import { annBenchmark } from './annBenchmark.ts';
 import { bm25Benchmark } from './bm25Benchmark.ts';
+import { cliStartupBenchmark } from './cliStartupBenchmark.ts';
 import { ingestBenchmark } from './ingestBenchmark.ts';
 import { llmThreadsBenchmark } from './llmThreadsBenchmark.ts';
 import { overheadBenchmark } from './overheadBenchmark.ts';
@@ -30,6 +31,7 @@ import { sandboxBenchmark } from './sandboxBench.ts';
 
 /** In the order they run. */
 export const BENCHMARKS: readonly Benchmark[] = [
+  cliStartupBenchmark,
   ingestBenchmark,
   bm25Benchmark,
   annBenchmark,

@@ -1,7 +1,8 @@
+import { COMMAND_SUMMARIES } from './commandSummaries.ts';
 import type { Command } from 'commander';
 import fs from 'node:fs';
 import type { CliContext } from '../CliContext.ts';
-import { ExitCode } from '../CliContext.ts';
+import { ExitCode } from '../ExitCode.ts';
 import type { CommandRunner } from './shared.ts';
 import { extractProgram, normalizeProgramText } from '../../engine/programs/extractProgram.ts';
 import { prepareProgram } from '../../engine/programs/prepareProgram.ts';
@@ -10,9 +11,7 @@ import { ReckonError } from '../../engine/errors.ts';
 export function registerAnalyze(program: Command, run: CommandRunner): void {
   program
     .command('analyze')
-    .description(
-      'Program metrics without running it: cyclomatic complexity, AST node profile, lines, tool-call sites.',
-    )
+    .description(COMMAND_SUMMARIES.analyze.description)
     .argument('<file>', 'JavaScript file (or a model output with a fenced code block)')
     .option('--json', 'print as JSON')
     .action((file: string, options: { json?: boolean }) => run((ctx) => analyze(ctx, file, options)));

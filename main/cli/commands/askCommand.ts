@@ -1,8 +1,9 @@
+import { COMMAND_SUMMARIES } from './commandSummaries.ts';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import fs from 'node:fs';
 import type { CliContext } from '../CliContext.ts';
-import { ExitCode } from '../CliContext.ts';
+import { ExitCode } from '../ExitCode.ts';
 import { TracePrinter } from '../TracePrinter.ts';
 import { parsePositiveInt, type CommandRunner } from './shared.ts';
 import { DEFAULT_RUN_TOP_K, startRun, type RunRequest, type RunResult } from '../../engine/runs/startRun.ts';
@@ -48,9 +49,7 @@ export function registerAsk(program: Command, run: CommandRunner): void {
   addRunOptions(
     program
       .command('ask')
-      .description(
-        'Answer a question: the model writes a program over retrieve() and answer(), run in the sandbox.',
-      )
+      .description(COMMAND_SUMMARIES.ask.description)
       .argument('<question>')
       .requiredOption('-c, --corpus <name>', 'corpus to search')
       .requiredOption('-m, --model <spec>', 'a .gguf file, openai:<baseURL>#<model>, or replay:<file.jsonl>')
@@ -84,7 +83,7 @@ export function registerAsk(program: Command, run: CommandRunner): void {
 
   program
     .command('strategies')
-    .description("List the methods reckon ask can use, with each one's options and defaults.")
+    .description(COMMAND_SUMMARIES.strategies.description)
     .option('--json', 'print them as JSON')
     .action((options: { json?: boolean }) =>
       run(async (ctx) => {
@@ -111,9 +110,7 @@ export function registerAsk(program: Command, run: CommandRunner): void {
   addRunOptions(
     program
       .command('run-program')
-      .description(
-        'Run a program you wrote in the sandbox (retrieve() works without a model; answer() needs --model).',
-      )
+      .description(COMMAND_SUMMARIES['run-program'].description)
       .argument('<file>', 'JavaScript file')
       .option('-c, --corpus <name>', 'corpus searched by retrieve()')
       .option('-m, --model <spec>', 'model used by answer()'),

@@ -1,11 +1,12 @@
+import { COMMAND_SUMMARIES } from './commandSummaries.ts';
 import type { Command } from 'commander';
 import type { CliContext } from '../CliContext.ts';
-import { ExitCode } from '../CliContext.ts';
+import { ExitCode } from '../ExitCode.ts';
 import type { CommandRunner } from './shared.ts';
 import { formatCount } from '../formatCount.ts';
 
 export function registerCorpora(program: Command, run: CommandRunner): void {
-  const corpora = program.command('corpora').description('List or remove corpora.');
+  const corpora = program.command('corpora').description(COMMAND_SUMMARIES.corpora.description);
   corpora
     .command('list', { isDefault: true })
     .description('List the corpora in the data directory (default).')

@@ -1,8 +1,9 @@
+import { COMMAND_SUMMARIES } from './commandSummaries.ts';
 import { Option, type Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CliContext } from '../CliContext.ts';
-import { ExitCode } from '../CliContext.ts';
+import { ExitCode } from '../ExitCode.ts';
 import type { CommandRunner } from './shared.ts';
 import { ReckonError } from '../../engine/errors.ts';
 import { EVAL_DATASET_FORMATS, type EvalDatasetFormat } from '../../engine/eval/datasets/EvalItem.ts';
@@ -18,9 +19,7 @@ const LISTED_IDS = 10;
  * `eval` command, so that running methods over a dataset can hang its options and action on it.
  */
 export function registerEval(program: Command, run: CommandRunner): Command {
-  const evalCommand = program
-    .command('eval')
-    .description('Evaluate methods on QA and reasoning datasets, scored by each dataset’s official rules.');
+  const evalCommand = program.command('eval').description(COMMAND_SUMMARIES.eval.description);
   evalCommand
     .command('score')
     .description(

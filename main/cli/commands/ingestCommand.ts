@@ -1,7 +1,8 @@
+import { COMMAND_SUMMARIES } from './commandSummaries.ts';
 import type { Command } from 'commander';
 import path from 'node:path';
 import type { CliContext } from '../CliContext.ts';
-import { ExitCode } from '../CliContext.ts';
+import { ExitCode } from '../ExitCode.ts';
 import { ProgressBar, formatSeconds } from '../ProgressBar.ts';
 import type { EmbedderChoice } from '../../engine/createEngine.ts';
 import { DEFAULT_MAX_FILE_BYTES, DEFAULT_PARSE_TIMEOUT_MS } from '../../engine/corpus/loaders/ParsedFile.ts';
@@ -12,9 +13,7 @@ import { sanitizeTerminalText } from '../sanitizeTerminalText.ts';
 export function registerIngest(program: Command, run: CommandRunner): void {
   program
     .command('ingest')
-    .description(
-      'Add files and folders to a corpus (unchanged files are skipped, changed ones replaced, deleted ones removed).',
-    )
+    .description(COMMAND_SUMMARIES.ingest.description)
     .argument(
       '<paths...>',
       'files or folders (.txt .md .html .pdf .docx, source code, HotpotQA/2Wiki JSON, MuSiQue JSONL)',

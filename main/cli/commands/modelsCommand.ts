@@ -1,15 +1,16 @@
+import { COMMAND_SUMMARIES } from './commandSummaries.ts';
 import type { Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CliContext } from '../CliContext.ts';
-import { ExitCode } from '../CliContext.ts';
+import { ExitCode } from '../ExitCode.ts';
 import { formatBytes, formatSeconds } from '../ProgressBar.ts';
 import type { CommandRunner } from './shared.ts';
 import { loadCatalog, requireCatalogEntry, resolveCatalogFilePath } from '../../engine/models/catalog.ts';
 import { findLocalModelFiles } from '../../engine/models/findLocalModelFiles.ts';
 
 export function registerModels(program: Command, run: CommandRunner): void {
-  const models = program.command('models').description('List, download and locate models.');
+  const models = program.command('models').description(COMMAND_SUMMARIES.models.description);
   models
     .command('list', { isDefault: true })
     .description('Recommended models (installed or not) and model files found in the models folder.')

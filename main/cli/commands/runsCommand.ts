@@ -1,13 +1,14 @@
+import { COMMAND_SUMMARIES } from './commandSummaries.ts';
 import type { Command } from 'commander';
 import type { CliContext } from '../CliContext.ts';
-import { ExitCode } from '../CliContext.ts';
+import { ExitCode } from '../ExitCode.ts';
 import { TracePrinter } from '../TracePrinter.ts';
 import { parsePositiveInt, type CommandRunner } from './shared.ts';
 import { atomicWriteFileSync } from '../../engine/util/atomicWrite.ts';
 import { ReckonError } from '../../engine/errors.ts';
 
 export function registerRuns(program: Command, run: CommandRunner): void {
-  const runs = program.command('runs').description('Saved runs: list, show, export (JSON or a replay file).');
+  const runs = program.command('runs').description(COMMAND_SUMMARIES.runs.description);
   runs
     .command('list', { isDefault: true })
     .description('Newest runs first.')

@@ -1,8 +1,9 @@
+import { COMMAND_SUMMARIES } from './commandSummaries.ts';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import path from 'node:path';
 import type { CliContext } from '../CliContext.ts';
-import { ExitCode } from '../CliContext.ts';
+import { ExitCode } from '../ExitCode.ts';
 import { DEFAULT_SEARCH_K, SEARCH_MODES, type SearchMode } from '../../engine/corpus/search/searchCorpus.ts';
 import { parsePositiveInt, type CommandRunner } from './shared.ts';
 
@@ -12,7 +13,7 @@ const PREVIEW_CHARS = 240;
 export function registerSearch(program: Command, run: CommandRunner): void {
   program
     .command('search')
-    .description('Search a corpus.')
+    .description(COMMAND_SUMMARIES.search.description)
     .argument('<query>', 'what to look for')
     .requiredOption('-c, --corpus <name>', 'corpus to search')
     .option('-k, --k <n>', 'number of results', parsePositiveInt, DEFAULT_SEARCH_K)

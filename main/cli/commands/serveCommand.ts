@@ -1,8 +1,9 @@
+import { COMMAND_SUMMARIES } from './commandSummaries.ts';
 import { InvalidArgumentError, type Command } from 'commander';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CliContext } from '../CliContext.ts';
-import { ExitCode } from '../CliContext.ts';
+import { ExitCode } from '../ExitCode.ts';
 import { parsePositiveInt, type CommandRunner } from './shared.ts';
 import { APP_ROOT } from '../../engine/config.ts';
 import { createAppService } from '../../engine/app/AppService.ts';
@@ -27,9 +28,7 @@ interface ServeCliOptions {
 export function registerServe(program: Command, run: CommandRunner): void {
   program
     .command('serve')
-    .description(
-      'Open the Reckon interface in your browser: serves the built UI on 127.0.0.1 with a one-time token (build it first with "npm run build").',
-    )
+    .description(COMMAND_SUMMARIES.serve.description)
     .option('--port <n>', 'port on 127.0.0.1 (default: any free port)', parsePortNumber)
     .option('--json', 'print {url, port, token, rendererDir} as JSON')
     .action((options: ServeCliOptions) => run((ctx) => serveCommand(ctx, options)));
