@@ -44,7 +44,11 @@ describe('replayRequestFor', () => {
   });
 
   it('tells a user program saved as "program" from a run of the PROGRAM strategy', () => {
-    const saved = { ...run, strategy: 'program', options: { kind: 'program', code: 'return 1', model: null } };
+    const saved = {
+      ...run,
+      strategy: 'program',
+      options: { kind: 'program', code: 'return 1', model: null },
+    };
     expect(() => replayRequestFor(saved)).toThrow(expect.objectContaining({ code: 'REPLAY_UNSUPPORTED' }));
     expect(replayRequestFor({ ...run, strategy: 'program', options: { kind: 'question' } })).toMatchObject({
       strategy: 'program',

@@ -171,8 +171,7 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
         retrieve: (query, k, callSignal) =>
           retrieve(retriever, query, k, request.searchMode, callSignal, recorder),
         hasCorpus: retriever !== undefined,
-        embed: async (texts, callSignal) =>
-          (await retriever?.embed?.(texts, { signal: callSignal })) ?? null,
+        embed: async (texts, callSignal) => (await retriever?.embed?.(texts, { signal: callSignal })) ?? null,
         topK: request.topK ?? DEFAULT_RUN_TOP_K,
         runProgram: limits
           ? (options) => runProgram({ ...options, limits: { ...limits, ...options.limits } })
