@@ -487,6 +487,10 @@ export async function runProgramStrategy(context: StrategyContext<ProgramOptions
     data: {
       reranker: similarity.kind,
       kept: readerDocs.length,
+      // The kept passages, scored by their similarity to the question (what trace printers list).
+      docs: reranked
+        .slice(0, keep)
+        .map((entry) => ({ ...summarizeDocs([entry.doc])[0]!, score: entry.similarity })),
       order: reranked.map((entry, i) => ({
         id: entry.doc.id,
         title: entry.doc.title,
