@@ -12,7 +12,7 @@
  *    which retrieves the run's top-k as the program's first evidence.
  * 3. Pruning, for up to T rounds. A program's support sample is the similarity of its sub-query to
  *    each document it holds; its support score is their mean. Each active program's sample is
- *    t-tested (one-sample, one-sided: below?) against the group mean — the mean support of the
+ *    t-tested (one-sample, one-sided: is its mean below?) against the group mean — the mean support of the
  *    surviving (active and locked) programs — and pruned when p < `pruneLevel`. Samples of fewer
  *    than 2 documents, zero variance, or a group of fewer than 2 programs with evidence mean no test
  *    (and no pruning). The model then judges each remaining active program's evidence (JSON); a
