@@ -90,6 +90,12 @@ export interface Engine {
 export interface Retriever {
   readonly corpus: string;
   search(query: string, options?: SearchOptions): Promise<SearchResult>;
+  /**
+   * Embeds texts with the corpus's embedding model (the one dense search uses), or resolves to null
+   * when there is none (no embeddings in the corpus, no model installed, embeddings turned off).
+   * Optional: retrievers without it behave as if it resolved to null.
+   */
+  embed?(texts: readonly string[], options?: { signal?: AbortSignal }): Promise<Float32Array[] | null>;
   close(): void;
 }
 
@@ -199,6 +205,18 @@ export function createEngine(options: EngineOptions): Engine {
           query,
           searchOptions,
         );
+      },
+      async embed(texts, embedOptions = {}) {
+        dense ??= resolveDense();
+        let resolved: Awaited<ReturnType<SearchSource['dense']>>;
+        try {
+          resolved = await dense;
+        } catch {
+          // Like search: an embedder that cannot be used means no dense side, not a failed run.
+          return null;
+        }
+        if ('unavailable' in resolved) return null;
+        return resolved.embedder.embed(texts, embedOptions);
       },
       close: () => corpus.close(),
     };

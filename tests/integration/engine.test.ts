@@ -111,6 +111,27 @@ describe('engine', () => {
     expect(found.hits[0]?.title).toBe('Rivers');
   });
 
+  it("embeds texts for strategies with the corpus's embedder, or resolves null without one", async () => {
+    await engine.ingest('notes', [docs]);
+    await engine.ingest('plain', [docs], { embedder: 'none' });
+    const notes = engine.openRetriever('notes');
+    const plain = engine.openRetriever('plain');
+    try {
+      const [tower, paris] = (await notes.embed!(['Eiffel Tower Paris', 'Eiffel Tower Paris']))!;
+      expect(tower).toHaveLength(DIM);
+      expect(Array.from(tower!)).toEqual(Array.from(paris!));
+      expect(await plain.embed!(['Eiffel Tower'])).toBeNull();
+    } finally {
+      notes.close();
+      plain.close();
+    }
+    await engine.close();
+    engine = makeEngine({ embedders: [] });
+    const orphan = engine.openRetriever('notes');
+    expect(await orphan.embed!(['Danube'])).toBeNull();
+    orphan.close();
+  });
+
   it('falls back to BM25 when the corpus embedder is no longer installed', async () => {
     await engine.ingest('notes', [docs]);
     await engine.close();

@@ -34,12 +34,24 @@ describe('replayRequestFor', () => {
   it('refuses a strategy the app cannot start', () => {
     let caught: unknown;
     try {
-      replayRequestFor({ ...run, strategy: 'program' });
+      replayRequestFor({ ...run, strategy: 'user-program' });
     } catch (error) {
       caught = error;
     }
     expect(caught).toBeInstanceOf(ReckonError);
     expect(caught).toMatchObject({ code: 'REPLAY_UNSUPPORTED' });
-    expect((caught as Error).message).toMatch(/"program" strategy/);
+    expect((caught as Error).message).toMatch(/"user-program" strategy/);
+  });
+
+  it('tells a user program saved as "program" from a run of the PROGRAM strategy', () => {
+    const saved = {
+      ...run,
+      strategy: 'program',
+      options: { kind: 'program', code: 'return 1', model: null },
+    };
+    expect(() => replayRequestFor(saved)).toThrow(expect.objectContaining({ code: 'REPLAY_UNSUPPORTED' }));
+    expect(replayRequestFor({ ...run, strategy: 'program', options: { kind: 'question' } })).toMatchObject({
+      strategy: 'program',
+    });
   });
 });

@@ -34,7 +34,13 @@ const topKSchema = z.number().int().positive();
 export function replayRequestFor(
   run: Pick<RunSummary, 'id' | 'question' | 'corpus' | 'strategy' | 'options'>,
 ): ReplayRequest {
-  if (!strategyRegistry.has(run.strategy)) {
+  // A user program run saved before PROGRAM was registered recorded "program" as its strategy; its
+  // recorded request (kind "program") tells it apart from a run of the PROGRAM strategy.
+  const userProgram =
+    typeof run.options === 'object' &&
+    run.options !== null &&
+    (run.options as { kind?: unknown }).kind === 'program';
+  if (userProgram || !strategyRegistry.has(run.strategy)) {
     throw new ReckonError(
       'REPLAY_UNSUPPORTED',
       `Run ${run.id} used the "${run.strategy}" strategy, which the app cannot start. Export its ` +

@@ -21,6 +21,12 @@ import { newRunId } from './ids.ts';
 
 /** Passages a retrieve() call returns when the program gives no k. */
 export const DEFAULT_RUN_TOP_K = 5;
+/**
+ * What a run of a user's program (run-program) records as its strategy. Not a registered strategy
+ * id (runs saved before PROGRAM was registered recorded "program"; replayRequestFor tells them apart
+ * by their recorded request kind).
+ */
+export const USER_PROGRAM_STRATEGY = 'user-program';
 /** Search mode behind retrieve(). */
 export const DEFAULT_RUN_SEARCH_MODE: SearchMode = 'hybrid';
 
@@ -101,7 +107,7 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
   const recorder = new TraceRecorder({ runId, ...(deps.store ? { store: deps.store } : {}), now });
   const modelSpec = request.model ?? 'none';
   const question = request.kind === 'question' ? request.question : '(user program)';
-  const strategy = request.kind === 'question' ? request.strategy : 'program';
+  const strategy = request.kind === 'question' ? request.strategy : USER_PROGRAM_STRATEGY;
   deps.store?.createRun({
     id: runId,
     question,
@@ -165,6 +171,7 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
         retrieve: (query, k, callSignal) =>
           retrieve(retriever, query, k, request.searchMode, callSignal, recorder),
         hasCorpus: retriever !== undefined,
+        embed: async (texts, callSignal) => (await retriever?.embed?.(texts, { signal: callSignal })) ?? null,
         topK: request.topK ?? DEFAULT_RUN_TOP_K,
         runProgram: limits
           ? (options) => runProgram({ ...options, limits: { ...limits, ...options.limits } })

@@ -37,6 +37,14 @@ export interface StrategyContext<Options> {
   retrieve(query: string, k: number, signal: AbortSignal): Promise<RetrievedDoc[]>;
   /** Whether the run has a corpus to search. */
   hasCorpus: boolean;
+  /**
+   * Embeds texts with the embedding model of the run's corpus (unit-length vectors, in order), for
+   * methods that measure semantic similarity (PROGRAM). Resolves to null when there is none — no
+   * corpus, no embedding model installed, or a corpus ingested without embeddings — so the caller
+   * falls back to a lexical measure and says so. Absent in contexts built without it (tests):
+   * treat absent like null.
+   */
+  embed?(texts: readonly string[], signal: AbortSignal): Promise<Float32Array[] | null>;
   /** Passages per retrieval the run asks for (the run's `topK`, shared by every method). */
   topK: number;
   /** Runs a program in the sandbox, with the run's limits applied. */
