@@ -14,6 +14,7 @@ import { registerAnalyze } from './commands/analyzeCommand.ts';
 import { registerRuns } from './commands/runsCommand.ts';
 import { registerServe } from './commands/serveCommand.ts';
 import { registerEval } from './commands/evalCommand.ts';
+import { registerMemory } from './commands/memoryCommand.ts';
 import type { CommandRunner } from './commands/shared.ts';
 import { exitCodeForError } from './exitCodeForError.ts';
 import { sanitizeTerminalText } from './sanitizeTerminalText.ts';
@@ -75,6 +76,7 @@ export async function main(
   registerRuns(program, run);
   registerServe(program, run);
   registerEval(program, run);
+  registerMemory(program, run);
 
   const wantsJson = argv.includes('--json');
   try {

@@ -52,7 +52,11 @@ export function registerAsk(program: Command, run: CommandRunner): void {
         'Answer a question: the model writes a program over retrieve() and answer(), run in the sandbox.',
       )
       .argument('<question>')
-      .requiredOption('-c, --corpus <name>', 'corpus to search')
+      .option('-c, --corpus <name>', 'corpus to search (methods that need one say so)')
+      .option(
+        '--memory <name>',
+        'memory of solved examples for strategies that take one (icrag): --option memory=<name>',
+      )
       .requiredOption('-m, --model <spec>', 'a .gguf file, openai:<baseURL>#<model>, or replay:<file.jsonl>')
       .addOption(
         new Option('--strategy <id>', 'method (reckon strategies lists them)')
@@ -65,21 +69,25 @@ export function registerAsk(program: Command, run: CommandRunner): void {
         (value: string, previous: string[]) => [...previous, value],
         [] as string[],
       ),
-  ).action((question: string, options: RunCliOptions & { strategy: string; option: string[] }) =>
-    run((ctx) =>
-      executeRun(
-        ctx,
-        {
-          kind: 'question',
-          question,
-          strategy: options.strategy,
-          options: strategyRegistry.parseOptionPairs(options.strategy, options.option),
-          model: options.model!,
-          ...common(options),
-        },
-        options,
+  ).action(
+    (question: string, options: RunCliOptions & { strategy: string; option: string[]; memory?: string }) =>
+      run((ctx) =>
+        executeRun(
+          ctx,
+          {
+            kind: 'question',
+            question,
+            strategy: options.strategy,
+            options: strategyRegistry.parseOptionPairs(options.strategy, [
+              ...options.option,
+              ...(options.memory !== undefined ? [`memory=${options.memory}`] : []),
+            ]),
+            model: options.model!,
+            ...common(options),
+          },
+          options,
+        ),
       ),
-    ),
   );
 
   program

@@ -17,6 +17,7 @@ import { ircotStrategy } from './ircot/ircotStrategy.ts';
 import { iterRetgenStrategy } from './iter-retgen/iterRetgenStrategy.ts';
 import { flareStrategy } from './flare/flareStrategy.ts';
 import { cocStrategy } from './coc/cocStrategy.ts';
+import { icragStrategy } from './icrag/icragStrategy.ts';
 
 /** Every strategy, in the order pickers list them. One line per strategy. */
 export const REGISTERED_STRATEGIES: readonly StrategyDescriptor[] = [
@@ -29,6 +30,7 @@ export const REGISTERED_STRATEGIES: readonly StrategyDescriptor[] = [
   iterRetgenStrategy,
   flareStrategy, // FLARE, active retrieval (Jiang et al. 2023)
   cocStrategy, // Chain-of-Code (Li et al. 2023)
+  icragStrategy, // ICRAG, "Codifying Natural Language Tasks"
 ];
 
 const STRATEGY_ID = /^[a-z][a-z0-9-]{0,31}$/;
