@@ -371,7 +371,7 @@ export async function runIcrag(context: StrategyContext<IcragOptions>): Promise<
         emit({
           type: 'step',
           kind: 'icrag-r2',
-          title: `R2: ${examples.length} solved example${examples.length === 1 ? '' : 's'} from ${memory.name} for round ${round}`,
+          title: `R2: ${examples.length} solved example${examples.length === 1 ? '' : 's'} from ${memory.name} for round ${round}${examples.length > 0 ? ` (${examples.map((example) => example.itemId).join(', ')})` : ''}`,
           detail: query,
           data: {
             round,
@@ -605,7 +605,7 @@ function emitVersion(
     title,
     detail:
       version.query === null
-        ? version.code
+        ? 'The task as a program, before any retrieval'
         : version.query === ''
           ? 'Next query: none (refinement stops)'
           : `Next query: ${version.query}`,
