@@ -24,6 +24,7 @@ import type { RetrievedDoc } from '../../main/engine/sandbox/SandboxTypes.ts';
 import {
   icragOptionsSchema,
   memoryExclusionFor,
+  normalizeTaskAnswer,
   parseRefinerOutput,
   runIcrag,
   type IcragOptions,
@@ -422,6 +423,20 @@ describe('k-fold exclusion', () => {
     } finally {
       memory.close();
     }
+  });
+});
+
+describe('normalizeTaskAnswer', () => {
+  const choice = 'Which is a fruit?\nOptions:\n(A) carrot\n(B) apple\n(C) potato';
+  it('normalizes the returned value to the task type', () => {
+    expect(normalizeTaskAnswer(0.1 + 0.2, 'How much?')).toBe('0.3');
+    expect(normalizeTaskAnswer(70000, 'How much?')).toBe('70000');
+    expect(normalizeTaskAnswer(true, 'Is it?')).toBe('yes');
+    expect(normalizeTaskAnswer('apple', choice)).toBe('(B)');
+    expect(normalizeTaskAnswer('b', choice)).toBe('(B)');
+    expect(normalizeTaskAnswer('(C)', choice)).toBe('(C)');
+    expect(normalizeTaskAnswer('banana', choice)).toBe('banana');
+    expect(normalizeTaskAnswer('b', 'Name a letter.')).toBe('b');
   });
 });
 

@@ -292,6 +292,31 @@ export function parseRefinerOutput(
   return { ok: false, error };
 }
 
+/** Decimal places a numeric answer keeps (0.1 + 0.2 answers 0.3, not 0.30000000000000004). */
+export const NUMERIC_ANSWER_DECIMALS = 6;
+
+/**
+ * A program's returned value as an answer of the task's type: booleans yes/no; numbers without
+ * floating-point noise (NUMERIC_ANSWER_DECIMALS); for a multiple-choice task (options written
+ * "(A) …" on their own lines) an option's text or bare letter becomes its label "(A)"; everything
+ * else as every method's answers are cleaned (normalizeAnswer).
+ */
+export function normalizeTaskAnswer(value: unknown, task: string): string {
+  if (typeof value === 'number' && Number.isFinite(value))
+    return String(Number(value.toFixed(NUMERIC_ANSWER_DECIMALS)));
+  const answer = normalizeAnswer(value as Parameters<typeof normalizeAnswer>[0]);
+  const options = [...task.matchAll(/^\s*\(([A-Z])\)\s*(.+?)\s*$/gm)].map((m) => ({
+    label: m[1]!,
+    text: m[2]!.toLowerCase(),
+  }));
+  if (options.length < 2) return answer;
+  const bare = answer.replace(/[\s()[\].:]/g, '').toUpperCase();
+  const byLabel = options.find((option) => option.label === bare);
+  if (byLabel) return `(${byLabel.label})`;
+  const byText = options.filter((option) => option.text === answer.trim().toLowerCase());
+  return byText.length === 1 ? `(${byText[0]!.label})` : answer;
+}
+
 /** The failure of a run whose refiner never gave a usable reply. */
 class RefinerFailure {
   constructor(readonly message: string) {}
@@ -518,7 +543,7 @@ export async function runIcrag(context: StrategyContext<IcragOptions>): Promise<
   }
   const citations: Citation[] = passagePool.docs().map(citationOf);
   return {
-    answer: normalizeAnswer(execution.value),
+    answer: normalizeTaskAnswer(execution.value, task),
     reasoning: null,
     citations,
     failure: null,

@@ -1,6 +1,6 @@
 /** The ICRAG version view's line diff (jsdiff): kept, added and removed lines between c_n and c_n+1. */
 import { describe, expect, it } from 'vitest';
-import { versionDiff } from '../../renderer/src/run/IcragVersions.tsx';
+import { versionDiff } from '../../renderer/src/run/versionDiff.ts';
 
 describe('versionDiff', () => {
   it('marks each line of c_n → c_n+1 as kept, removed or added, in order', () => {
