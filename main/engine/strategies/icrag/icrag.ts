@@ -331,7 +331,7 @@ export async function runIcrag(context: StrategyContext<IcragOptions>): Promise<
     programVersions: 0,
     r1Passages: 0,
     r2Examples: 0,
-    excludedFolds: '',
+    excludedFolds: 'none',
     refinerRetries: 0,
     simulatedCalls: 0,
     simulationRetries: 0,
@@ -369,7 +369,8 @@ export async function runIcrag(context: StrategyContext<IcragOptions>): Promise<
   const useR1 = options.useCorpus && context.hasCorpus;
   const memory = options.memory.trim() === '' ? undefined : openMemory(context, options.memory.trim());
   const exclusion = memory ? memoryExclusionFor(memory, task, options.memoryExclude) : undefined;
-  if (exclusion) figures.excludedFolds = exclusion.excludeFolds.join(', ');
+  if (exclusion && exclusion.excludeFolds.length > 0)
+    figures.excludedFolds = exclusion.excludeFolds.join(', ');
   const passagePool = new DocumentPool();
   const seenExamples = new Set<number>();
   const retrieveRound = async (
