@@ -30,6 +30,7 @@ const COMMAND_MODULES: Record<CommandName, () => Promise<Register>> = {
   runs: async () => (await import('./commands/runsCommand.ts')).registerRuns,
   serve: async () => (await import('./commands/serveCommand.ts')).registerServe,
   eval: async () => (await import('./commands/evalCommand.ts')).registerEval,
+  memory: async () => (await import('./commands/memoryCommand.ts')).registerMemory,
 };
 
 /** Global options that take a value, so that their value is not taken for the command name. */

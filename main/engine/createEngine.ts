@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { Library, type Corpus, type CorpusSummary } from './corpus/Library.ts';
 import { checkIngestPaths } from './corpus/checkIngestPaths.ts';
+import { MemoryLibrary } from './corpus/memory/SolvedExampleMemory.ts';
 import { ingestPaths, type FileParser, type IngestOptions, type IngestResult } from './corpus/ingestPaths.ts';
 import {
   searchCorpus,
@@ -65,6 +66,8 @@ export interface EngineIngestResult extends IngestResult {
 
 export interface Engine {
   readonly library: Library;
+  /** Memories of solved examples (ICRAG's R2), beside the corpora in the data directory. */
+  readonly memories: MemoryLibrary;
   listCorpora(): CorpusSummary[];
   removeCorpus(name: string): void;
   ingest(
@@ -224,6 +227,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   return {
     library,
+    memories: new MemoryLibrary(options.dataDir),
     listCorpora: () => library.list(),
     removeCorpus: (name) => library.remove(name),
 

@@ -51,7 +51,11 @@ export function registerAsk(program: Command, run: CommandRunner): void {
       .command('ask')
       .description(COMMAND_SUMMARIES.ask.description)
       .argument('<question>')
-      .requiredOption('-c, --corpus <name>', 'corpus to search')
+      .option('-c, --corpus <name>', 'corpus to search (methods that need one say so)')
+      .option(
+        '--memory <name>',
+        'memory of solved examples for strategies that take one (icrag): --option memory=<name>',
+      )
       .requiredOption('-m, --model <spec>', 'a .gguf file, openai:<baseURL>#<model>, or replay:<file.jsonl>')
       .addOption(
         new Option('--strategy <id>', 'method (reckon strategies lists them)')
@@ -64,21 +68,25 @@ export function registerAsk(program: Command, run: CommandRunner): void {
         (value: string, previous: string[]) => [...previous, value],
         [] as string[],
       ),
-  ).action((question: string, options: RunCliOptions & { strategy: string; option: string[] }) =>
-    run((ctx) =>
-      executeRun(
-        ctx,
-        {
-          kind: 'question',
-          question,
-          strategy: options.strategy,
-          options: strategyRegistry.parseOptionPairs(options.strategy, options.option),
-          model: options.model!,
-          ...common(options),
-        },
-        options,
+  ).action(
+    (question: string, options: RunCliOptions & { strategy: string; option: string[]; memory?: string }) =>
+      run((ctx) =>
+        executeRun(
+          ctx,
+          {
+            kind: 'question',
+            question,
+            strategy: options.strategy,
+            options: strategyRegistry.parseOptionPairs(options.strategy, [
+              ...options.option,
+              ...(options.memory !== undefined ? [`memory=${options.memory}`] : []),
+            ]),
+            model: options.model!,
+            ...common(options),
+          },
+          options,
+        ),
       ),
-    ),
   );
 
   program

@@ -44,6 +44,11 @@ export const COMMAND_SUMMARIES = {
     description:
       'Open the Reckon interface in your browser: serves the built UI on 127.0.0.1 with a one-time token (build it first with "npm run build").',
   },
+  memory: {
+    args: '',
+    description:
+      "Memories of solved examples (ICRAG's R2): build one from (task, answer) pairs, list, remove.",
+  },
   eval: {
     args: '',
     description: 'Evaluate methods on QA and reasoning datasets, scored by each dataset’s official rules.',

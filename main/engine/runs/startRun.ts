@@ -8,6 +8,7 @@ import type { Engine, Retriever } from '../createEngine.ts';
 import type { LlmBackend, LlmProvider } from '../models/LlmBackend.ts';
 import { withRetry, type RetryPolicyOptions } from '../models/RetryPolicy.ts';
 import type { SearchMode } from '../corpus/search/searchCorpus.ts';
+import type { SolvedExampleMemory } from '../corpus/memory/SolvedExampleMemory.ts';
 import type { RetrievedDoc, SandboxLimits } from '../sandbox/SandboxTypes.ts';
 import { runUserProgram } from '../strategies/userProgram.ts';
 import type { ProgramRunner, StrategyContext, StrategyOutcome } from '../strategies/Strategy.ts';
@@ -130,6 +131,7 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
     const started = now();
     const signal = controller.signal;
     let retriever: Retriever | undefined;
+    const memories: SolvedExampleMemory[] = [];
     let llmLease: Awaited<ReturnType<LlmProvider>> | undefined;
     let recording: ReturnType<typeof recordingBackend> | undefined;
     let counting: ReturnType<typeof countingBackend> | undefined;
@@ -176,6 +178,11 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
         runProgram: limits
           ? (options) => runProgram({ ...options, limits: { ...limits, ...options.limits } })
           : runProgram,
+        openMemory: (name) => {
+          const memory = deps.engine.memories.open(name);
+          memories.push(memory);
+          return memory;
+        },
         emit: (body) => void recorder.emit(body),
         now,
         signal,
@@ -188,6 +195,7 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
       error = signal.aborted ? new CancelledError('The run was cancelled.') : toReckonError(caught);
     } finally {
       retriever?.close();
+      for (const memory of memories) memory.close();
       await llmLease?.release();
     }
 

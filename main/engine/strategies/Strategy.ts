@@ -15,6 +15,7 @@ import type {
   SandboxRunResult,
 } from '../sandbox/SandboxTypes.ts';
 import type { Citation, ProgramMetrics, TraceEventBody } from '../../../preload/TraceEvent.ts';
+import type { SolvedExampleMemory } from '../corpus/memory/SolvedExampleMemory.ts';
 
 /** Runs a prepared guest script in the sandbox (runSandboxedProgram, or a test's stand-in). */
 export type ProgramRunner = (options: {
@@ -49,6 +50,12 @@ export interface StrategyContext<Options> {
   topK: number;
   /** Runs a program in the sandbox, with the run's limits applied. */
   runProgram: ProgramRunner;
+  /**
+   * Opens a memory of solved examples (ICRAG's R2) by name, read-only; the run closes it when it
+   * ends. Throws MemoryNotFoundError ('MEMORY_NOT_FOUND') for a name that is not there. Absent when
+   * the run has no data directory to open memories from.
+   */
+  openMemory?(name: string): SolvedExampleMemory;
   emit(event: TraceEventBody): void;
   now(): number;
   signal: AbortSignal;

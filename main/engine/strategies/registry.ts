@@ -18,6 +18,7 @@ import { iterRetgenStrategy } from './iter-retgen/iterRetgenStrategy.ts';
 import { flareStrategy } from './flare/flareStrategy.ts';
 import { cocStrategy } from './coc/cocStrategy.ts';
 import { programStrategy } from './program/programStrategy.ts';
+import { icragStrategy } from './icrag/icragStrategy.ts';
 
 /** Every strategy, in the order pickers list them. One line per strategy. */
 export const REGISTERED_STRATEGIES: readonly StrategyDescriptor[] = [
@@ -31,6 +32,7 @@ export const REGISTERED_STRATEGIES: readonly StrategyDescriptor[] = [
   flareStrategy, // FLARE, active retrieval (Jiang et al. 2023)
   cocStrategy, // Chain-of-Code (Li et al. 2023)
   programStrategy, // PROGRAM: typed programs, t-test pruning, evidence locking
+  icragStrategy, // ICRAG, "Codifying Natural Language Tasks"
 ];
 
 const STRATEGY_ID = /^[a-z][a-z0-9-]{0,31}$/;

@@ -1,5 +1,17 @@
 import type { ExecutionEntry } from './runState.ts';
 
+/** The host tool Chain-of-Code and ICRAG route undefined helper calls to. */
+const SIMULATE_TOOL = 'simulate';
+
+/** Lines of an execution where a helper call was simulated by the model (Chain-of-Code, ICRAG). */
+function simulatedLines(execution: ExecutionEntry): Set<number> {
+  return new Set(
+    execution.toolCalls
+      .filter((call) => call.tool === SIMULATE_TOOL && call.line !== null)
+      .map((call) => call.line as number),
+  );
+}
+
 /** Every top-level binding an execution made, in order: name, value preview, line. */
 export function BindingsTable(props: {
   executions: readonly ExecutionEntry[];
@@ -59,6 +71,15 @@ export function BindingsTable(props: {
                   <td className="mono strong">{b.name}</td>
                   <td className="mono preview" title={b.preview}>
                     {b.preview}
+                    {simulatedLines(shown).has(b.line) && (
+                      <span
+                        className="badge"
+                        data-testid="binding-simulated"
+                        title="This line's value came from a helper call the model simulated"
+                      >
+                        simulated
+                      </span>
+                    )}
                   </td>
                   <td className="num">
                     <button

@@ -14,6 +14,7 @@ import { RetryTimeline } from './RetryTimeline.tsx';
 import { executingLine, runStatusText, type RunState } from './runState.ts';
 import { StepTimeline } from './StepTimeline.tsx';
 import { StrategySteps } from './StrategySteps.tsx';
+import { IcragVersions } from './IcragVersions.tsx';
 import { ToolTimeline } from './ToolTimeline.tsx';
 
 /**
@@ -189,6 +190,7 @@ function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.El
       <div className="run__grid">
         <div className="run__col">
           {run.steps.length > 0 && <StrategySteps steps={run.steps} startedAt={run.startedAt} />}
+          <IcragVersions steps={run.steps} />
           {showProgram && (
             <>
               <ProgramPanel

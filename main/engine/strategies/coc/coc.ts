@@ -201,7 +201,8 @@ export function normalizeAnswer(value: JsonValue | undefined): string {
   return JSON.stringify(value ?? null);
 }
 
-function simulationStep(call: SimulatedCall): {
+/** The trace step of one simulated call (shared with ICRAG). */
+export function simulationStep(call: SimulatedCall): {
   type: 'step';
   kind: string;
   title: string;
