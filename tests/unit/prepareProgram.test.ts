@@ -610,3 +610,20 @@ describe('prepareProgram: semantics in node:vm', () => {
     }
   });
 });
+
+describe('prepareProgram on programs too large or too deep to read', () => {
+  it('refuses a program over the size limit with a typed failure', () => {
+    const result = prepareProgram(`return ${JSON.stringify('x'.repeat(300 * 1024))};`);
+    expect(result).toMatchObject({ ok: false, error: { kind: 'SyntaxError', errorName: 'ProgramTooLarge' } });
+    expect(prepareProgram('return 1;', { maxProgramBytes: 4 })).toMatchObject({ ok: false });
+  });
+
+  it.each([
+    ['3,000 nested brackets', `return ${'('.repeat(3000)}1${')'.repeat(3000)};`],
+    ['a 5,000-term sum', `return ${Array(5000).fill('1').join('+')};`],
+    ['2,000 nested blocks', `${'{'.repeat(2000)}${'}'.repeat(2000)}\nreturn 1;`],
+  ])('returns a typed failure, not a host stack overflow, for %s', (_name, code) => {
+    const result = prepareProgram(code);
+    expect(result).toMatchObject({ ok: false, error: { kind: 'SyntaxError', errorName: 'ProgramTooDeep' } });
+  });
+});

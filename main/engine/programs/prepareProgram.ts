@@ -82,12 +82,20 @@ export interface PreparedProgram {
 export interface PrepareProgramOptions {
   /** Global functions the sandbox provides, all async. Default: DEFAULT_HOST_FUNCTIONS (retrieve, answer). */
   hostFunctions?: readonly string[];
+  /** Largest program (UTF-8 bytes) prepared at all. Default: DEFAULT_MAX_PROGRAM_BYTES (256 KiB). */
+  maxProgramBytes?: number;
 }
 
 /** A prepared program, or why the code cannot run (always kind 'SyntaxError'), as a value. */
 export type PrepareProgramResult =
   | { ok: true; program: PreparedProgram }
   | { ok: false; error: SandboxFailure };
+
+/**
+ * Largest program prepareProgram accepts: far above anything a model writes for a question (PyRAG's
+ * are under 2 KiB), low enough that parsing and instrumenting it stays well under a second.
+ */
+export const DEFAULT_MAX_PROGRAM_BYTES = 256 * 1024;
 
 /** The host tools of PyRAG programs. */
 export const DEFAULT_HOST_FUNCTIONS: readonly string[] = Object.freeze(['retrieve', 'answer']);
@@ -128,10 +136,43 @@ const PROMISE_HANDLERS = new Set(['then', 'catch', 'finally']);
  * (contract and auto-await rules at the top of this file). `hostFunctions` defaults to
  * DEFAULT_HOST_FUNCTIONS (`retrieve`, `answer`). A program that does not parse, or uses a reserved
  * name, comes back as `{ ok: false, error }` with kind 'SyntaxError', a message without position,
- * a 1-based line and a 1-based column. Throws a ReckonError (PROGRAM_INSTRUMENTATION_FAILED) only
+ * a 1-based line and a 1-based column; a program over `maxProgramBytes` (ProgramTooLarge) or nested
+ * too deeply to walk (ProgramTooDeep) is the same kind of value. Throws a ReckonError (PROGRAM_INSTRUMENTATION_FAILED) only
  * if the instrumented script itself fails to parse, which is a bug here, not in the program.
  */
 export function prepareProgram(code: string, options: PrepareProgramOptions = {}): PrepareProgramResult {
+  const maxBytes = options.maxProgramBytes ?? DEFAULT_MAX_PROGRAM_BYTES;
+  const bytes = Buffer.byteLength(code);
+  if (bytes > maxBytes) {
+    return {
+      ok: false,
+      error: {
+        kind: 'SyntaxError',
+        errorName: 'ProgramTooLarge',
+        message: `The program is ${Math.ceil(bytes / 1024)} KiB, more than the ${Math.floor(maxBytes / 1024)} KiB a program may have. Write a shorter program: loop over data instead of spelling it out.`,
+      },
+    };
+  }
+  try {
+    return prepareWithinStack(code, options);
+  } catch (error) {
+    // The parser, the analysis and the instrumentation walk the syntax tree recursively; source nested
+    // thousands of levels deep (or a 5,000-term `1+1+…`) exhausts the host stack. That is the
+    // program's shape, not a bug here: a typed failure the strategy can feed back.
+    if (!(error instanceof RangeError && /call stack/i.test(error.message))) throw error;
+    return {
+      ok: false,
+      error: {
+        kind: 'SyntaxError',
+        errorName: 'ProgramTooDeep',
+        message:
+          'The program nests too deeply to be read (thousands of nested brackets, or one expression with thousands of terms). Write it with less nesting: use variables and loops.',
+      },
+    };
+  }
+}
+
+function prepareWithinStack(code: string, options: PrepareProgramOptions): PrepareProgramResult {
   const hostFunctions = options.hostFunctions ?? DEFAULT_HOST_FUNCTIONS;
   const source = normalizeProgramText(code);
   let parsed: ParsedProgram;
