@@ -1,3 +1,4 @@
+import { prepareProgram } from '../../main/engine/programs/prepareProgram.ts';
 import { answerTool, retrieveTool } from '../../main/engine/strategies/retrievalTools.ts';
 import {
   newQuickJSWASMModuleFromVariant,
@@ -351,6 +352,14 @@ describe('SandboxHost', () => {
     expect(failureOf(stuck).kind).toBe('RuntimeError');
     expect(failureOf(stuck).message).toMatch(/can never settle/);
     expect(stuck.metrics.durationMs).toBeLessThan(1_000);
+  });
+
+  it('reports a program that throws null as what it threw, not as the memory limit', async () => {
+    const prepared = prepareProgram('const x = 1;\nif (x) throw null;\nreturn x;');
+    if (!prepared.ok) throw new Error(prepared.error.message);
+    const failure = failureOf(await host.run({ script: prepared.program.script, tools: {}, limits: LIMITS }));
+    expect(failure).toMatchObject({ kind: 'RuntimeError', errorName: 'null', line: 2 });
+    expect(failure.message).toMatch(/threw null/);
   });
 
   it('reports a rejected tool as a terminal HostError with the tool message', async () => {

@@ -111,7 +111,8 @@ export const PROGRAM_SCRIPT_PRELUDE =
   'globalThis.__reckonLine = 0; globalThis.__reckonMaxDepth = 0; let __reckonDepth = 0; const __reckonSelf = 0; ' +
   'const __reckonAt = (line) => { globalThis.__reckonLine = line; return []; }; ' +
   'const __reckonPause = (self, value) => { __reckonDepth = self - 1; return value; }; ' +
-  'const __reckonResume = (self, line, value) => { __reckonDepth = self; globalThis.__reckonLine = line; return value; }; ';
+  'const __reckonResume = (self, line, value) => { __reckonDepth = self; globalThis.__reckonLine = line; return value; }; ' +
+  'const __reckonThrow = (value) => { if (value === null) globalThis.__reckonThrewNull = 1; return value; }; ';
 
 /** Text before the user's first character (line 1). */
 export const PROGRAM_SCRIPT_PREFIX = `(async () => { ${PROGRAM_SCRIPT_PRELUDE}`;
@@ -534,7 +535,14 @@ function instrument(
       }
     }
 
-    // 8. Functions: async where needed, call-depth counting.
+    // 8. A thrown value is noted when it is null: QuickJS also "throws" null when it runs out of
+    // memory, and only this note tells the two apart.
+    if (node.type === 'ThrowStatement') {
+      add(node.argument, node.argument.start, '__reckonThrow(', false, 7);
+      add(node.argument, node.argument.end, ')', true, 7);
+    }
+
+    // 9. Functions: async where needed, call-depth counting.
     if (isFunctionNode(node)) instrumentFunction(node);
   }
 

@@ -419,13 +419,22 @@ class ProgramRun {
     }
     const ctx = this.#ctx!;
     if (ctx.sameValue(error, ctx.null)) {
-      // QuickJS throws null when it runs out of memory while creating the error itself. Memory is
-      // often free again by now (the structure that grew was dropped with the exception), so there is
-      // nothing better to go by; a program that throws null on purpose is reported the same way.
+      // QuickJS throws null when it runs out of memory while creating the error itself; a program
+      // that throws null on purpose is told apart by the note its instrumented `throw` leaves
+      // (`__reckonThrewNull`, see prepareProgram). Without the note, it is the memory limit.
+      if (this.#helpers!.globalNumber('__reckonThrewNull') === 1) {
+        return {
+          kind: 'RuntimeError',
+          errorName: 'null',
+          message:
+            'The program threw null (throw null). Throw an Error with a message instead, e.g. throw new Error("what went wrong").',
+          ...location,
+        };
+      }
       const failure = this.#engineFailure('out of memory')!;
       return {
         ...failure,
-        message: `${failure.message} (QuickJS could not even create the error; a program that throws null is reported the same way.)`,
+        message: `${failure.message} (QuickJS could not even create the error.)`,
       };
     }
     if (fields !== undefined && (fields.message !== undefined || fields.stack !== undefined)) {
