@@ -14,6 +14,7 @@ import { registerAnalyze } from './commands/analyzeCommand.ts';
 import { registerRuns } from './commands/runsCommand.ts';
 import { registerServe } from './commands/serveCommand.ts';
 import { registerEval } from './commands/evalCommand.ts';
+import { registerEvalRun } from './commands/evalRunCommand.ts';
 import type { CommandRunner } from './commands/shared.ts';
 import { exitCodeForError } from './exitCodeForError.ts';
 import { sanitizeTerminalText } from './sanitizeTerminalText.ts';
@@ -74,7 +75,7 @@ export async function main(
   registerAnalyze(program, run);
   registerRuns(program, run);
   registerServe(program, run);
-  registerEval(program, run);
+  registerEvalRun(registerEval(program, run), run);
 
   const wantsJson = argv.includes('--json');
   try {
