@@ -48,7 +48,7 @@ export function evalReportColumns(report: EvalReport): EvalReportColumn[] {
       cell.scores.find((summary) => summary.rule === rule)?.metrics.find((metric) => metric.key === key)
         ?.value ?? null;
     const prefix = rules.length > 1 ? `${rule} ` : '';
-    const label = key === 'paragraph_recall' ? 'supporting-paragraph recall' : METRIC_INFO[key].label;
+    const label = METRIC_INFO[key].label;
     return {
       id: `${rules.length > 1 ? `${rule}.` : ''}${key}`,
       label: `${prefix}${label}`,

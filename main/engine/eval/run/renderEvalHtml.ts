@@ -57,6 +57,7 @@ export function renderEvalHtml(
         y: `${primaryLabel} (%)`,
         title: `${primaryLabel} vs seconds per question`,
       },
+      100,
     ),
     complexityChart(report, records, cellName),
     '</div>',
@@ -140,12 +141,16 @@ interface Point {
   color: string;
 }
 
-function scatterChart(points: Point[], axesLabels: { x: string; y: string; title: string }): string {
+function scatterChart(
+  points: Point[],
+  axesLabels: { x: string; y: string; title: string },
+  fixedMaxY?: number,
+): string {
   const present = points.filter((point): point is Point & { y: number } => point.y !== null);
   const plotWidth = CHART_WIDTH - MARGIN.left - MARGIN.right;
   const plotHeight = CHART_HEIGHT - MARGIN.top - MARGIN.bottom;
   const maxX = niceMax(Math.max(0, ...present.map((point) => point.x)));
-  const maxY = niceMax(Math.max(0, ...present.map((point) => point.y)));
+  const maxY = fixedMaxY ?? niceMax(Math.max(0, ...present.map((point) => point.y)));
   const parts: string[] = [axes(plotWidth, plotHeight, maxY, ''), xTicks(plotWidth, plotHeight, maxX)];
   for (const point of present) {
     const cx = MARGIN.left + (point.x / maxX) * plotWidth;
@@ -268,8 +273,9 @@ function fixed(value: number): string {
   return value.toFixed(1);
 }
 
+/** An axis or tooltip number: whole numbers as they are, others to 3 significant digits. */
 function fixedText(value: number): string {
-  return Number.isInteger(value) ? String(value) : value.toFixed(value < 10 ? 2 : 1);
+  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(3)));
 }
 
 function shortModel(spec: string): string {
