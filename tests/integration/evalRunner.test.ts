@@ -213,6 +213,34 @@ describe('runEvaluation', () => {
   });
 });
 
+describe('runEvaluation with two models', () => {
+  it('loads each model once, one after another, and keys their records apart', async () => {
+    const loads: string[] = [];
+    const model = fakeModel({ parallelism: 1 });
+    const provider: LlmProvider = async (spec, signal) => {
+      loads.push(`load ${spec}`);
+      const lease = await model.provider(spec, signal);
+      return { backend: lease.backend, release: async () => void loads.push(`release ${spec}`) };
+    };
+    const outcome = await runEvaluation(
+      {
+        dataset,
+        datasetHash: 'h',
+        methods: [{ id: 'direct' }],
+        models: ['model-a', 'model-b'],
+        corpus: null,
+        results: EvalResultsFile.open(path.join(tmp, 'two')),
+      },
+      { engine, llm: provider, store },
+    );
+    expect(loads).toEqual(['load model-a', 'release model-a', 'load model-b', 'release model-b']);
+    expect(outcome.configs.map((c) => c.config.model)).toEqual(['model-a', 'model-b']);
+    expect(new Set(outcome.configs.map((c) => c.configKey)).size).toBe(2);
+    expect(outcome.records).toHaveLength(12);
+    expect(model.calls).toBe(12);
+  });
+});
+
 describe('prepareEvalCorpus', () => {
   it('builds the corpus of a HotpotQA sample once, from titles and texts only, and reuses it', async () => {
     const hotpot = await loadEvalDataset(HOTPOT_DEV, { limit: 3 });

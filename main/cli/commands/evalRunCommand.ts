@@ -10,6 +10,7 @@ import type { EmbedderChoice } from '../../engine/createEngine.ts';
 import { SEARCH_MODES, type SearchMode } from '../../engine/corpus/search/searchCorpus.ts';
 import { InvalidStrategyOptionsError, strategyRegistry } from '../../engine/strategies/registry.ts';
 import { DEFAULT_RUN_TOP_K } from '../../engine/runs/startRun.ts';
+import { DEFAULT_SANDBOX_LIMITS } from '../../engine/sandbox/SandboxTypes.ts';
 import { ReckonError } from '../../engine/errors.ts';
 import { EVAL_DATASET_FORMATS, type EvalDatasetFormat } from '../../engine/eval/datasets/EvalItem.ts';
 import { loadEvalDataset } from '../../engine/eval/datasets/loadEvalDataset.ts';
@@ -48,6 +49,9 @@ interface EvalRunCliOptions {
   k: number;
   mode: SearchMode;
   embedder?: string;
+  deadlineMs?: number;
+  retryAttempts?: number;
+  retryBaseMs?: number;
   threads?: number;
   contextSize?: number;
   quiet?: boolean;
@@ -114,6 +118,13 @@ export function registerEvalRun(evalCommand: Command, run: CommandRunner): void 
       '--embedder <dir|none>',
       'embedding model for the corpus built from the dataset, or "none" for BM25 only (default: an installed one)',
     )
+    .option(
+      '--deadline-ms <n>',
+      `sandbox deadline per program run (default ${DEFAULT_SANDBOX_LIMITS.deadlineMs})`,
+      parsePositiveInt,
+    )
+    .option('--retry-attempts <n>', 'attempts per model call before giving up (default 4)', parsePositiveInt)
+    .option('--retry-base-ms <n>', 'first backoff delay in ms (default 500)', parsePositiveInt)
     .option('--threads <n>', 'llama.cpp threads (default: physical cores less one)', parsePositiveInt)
     .option('--context-size <n>', 'llama.cpp context size in tokens', parsePositiveInt)
     .option('-q, --quiet', 'no progress output')
@@ -198,6 +209,15 @@ async function evaluate(ctx: CliContext, options: EvalRunCliOptions): Promise<nu
       topK: options.k,
       searchMode: options.mode,
       concurrency: options.concurrency,
+      ...(options.deadlineMs ? { sandboxLimits: { deadlineMs: options.deadlineMs } } : {}),
+      ...(options.retryAttempts || options.retryBaseMs
+        ? {
+            retry: {
+              ...(options.retryAttempts ? { maxAttempts: options.retryAttempts } : {}),
+              ...(options.retryBaseMs ? { baseDelayMs: options.retryBaseMs } : {}),
+            },
+          }
+        : {}),
       signal: ctx.signal,
       onProgress: (event) => progress.update(event),
     },

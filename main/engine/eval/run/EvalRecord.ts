@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { QuestionScore } from '../scoring/EvalScore.ts';
 import type { SearchMode } from '../../corpus/search/searchCorpus.ts';
+import type { SandboxLimits } from '../../sandbox/SandboxTypes.ts';
 
 /** Version of the record shape, written in every line; a reader skips lines of another version. */
 export const EVAL_RECORD_VERSION = 1;
@@ -32,6 +33,8 @@ export interface EvalConfig {
   corpus: string | null;
   topK: number;
   searchMode: SearchMode;
+  /** Sandbox limits set for the runs (a shorter deadline can turn answers into timeouts); absent when the defaults apply. */
+  sandboxLimits?: Partial<SandboxLimits>;
 }
 
 /**

@@ -68,7 +68,9 @@ export interface RunEvaluationOptions {
    * OpenAI-compatible server (the user knows their server). Default: DEFAULT_EVAL_CONCURRENCY (1).
    */
   concurrency?: number;
+  /** The model calls' retry policy. Default: startRun's. Not in the config key (it changes no answer, only whether a flaky call ends in an error). */
   retry?: Omit<RetryPolicyOptions, 'onRetry'>;
+  /** Sandbox limits for program methods. Default: DEFAULT_SANDBOX_LIMITS. In the config key when given. */
   sandboxLimits?: Partial<SandboxLimits>;
   /**
    * Strategy options added per question, on top of the method's options; kept in the record, not in
@@ -225,6 +227,7 @@ export async function runEvaluation(
         corpus: method.retrieves ? options.corpus : null,
         topK,
         searchMode,
+        ...(options.sandboxLimits ? { sandboxLimits: options.sandboxLimits } : {}),
       };
       return { configKey: evalConfigKey(config), config };
     });
@@ -335,7 +338,7 @@ export async function runEvaluation(
         topK: config.topK,
         searchMode: config.searchMode,
         ...(options.retry ? { retry: options.retry } : {}),
-        ...(options.sandboxLimits ? { sandboxLimits: options.sandboxLimits } : {}),
+        ...(config.sandboxLimits ? { sandboxLimits: config.sandboxLimits } : {}),
       },
       { engine: deps.engine, llm, strategies, now, ...(deps.store ? { store: deps.store } : {}) },
     );
