@@ -10,6 +10,7 @@ import type { ReckonError } from '../engine/errors.ts';
 export const USAGE_ERROR_CODES: ReadonlySet<string> = new Set([
   'BAD_CORPUS_NAME',
   'BAD_MODEL_SPEC',
+  'CORPUS_REQUIRED',
   'CORPUS_NOT_FOUND',
   'EMPTY_QUESTION',
   'FILE_NOT_FOUND',

@@ -29,7 +29,13 @@ const COMMAND_MODULES: Record<CommandName, () => Promise<Register>> = {
   analyze: async () => (await import('./commands/analyzeCommand.ts')).registerAnalyze,
   runs: async () => (await import('./commands/runsCommand.ts')).registerRuns,
   serve: async () => (await import('./commands/serveCommand.ts')).registerServe,
-  eval: async () => (await import('./commands/evalCommand.ts')).registerEval,
+  eval: async () => {
+    const [{ registerEval }, { registerEvalRun }] = await Promise.all([
+      import('./commands/evalCommand.ts'),
+      import('./commands/evalRunCommand.ts'),
+    ]);
+    return (program, run) => registerEvalRun(registerEval(program, run), run);
+  },
   memory: async () => (await import('./commands/memoryCommand.ts')).registerMemory,
 };
 

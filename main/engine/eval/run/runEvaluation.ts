@@ -1,0 +1,411 @@
+/**
+ * The evaluation runner: every (question × method × model) of a dataset through startRun — so each
+ * prediction is a saved run that opens in `reckon runs show` and the app — scored as it finishes
+ * and appended to the results file, which is what makes a re-run resume.
+ */
+import { createHash } from 'node:crypto';
+import type { Engine } from '../../createEngine.ts';
+import type { SearchMode } from '../../corpus/search/searchCorpus.ts';
+import { CancelledError, ReckonError } from '../../errors.ts';
+import type { LlmBackend, LlmProvider } from '../../models/LlmBackend.ts';
+import type { RetryPolicyOptions } from '../../models/RetryPolicy.ts';
+import type { RunStore } from '../../runs/RunStore.ts';
+import {
+  DEFAULT_RUN_SEARCH_MODE,
+  DEFAULT_RUN_TOP_K,
+  startRun,
+  type RunHandle,
+  type RunResult,
+} from '../../runs/startRun.ts';
+import type { SandboxLimits } from '../../sandbox/SandboxTypes.ts';
+import { strategyRegistry, type StrategyRegistry } from '../../strategies/registry.ts';
+import type { EvalDataset, EvalItem } from '../datasets/EvalItem.ts';
+import { scoreQuestion } from '../scoring/scoreQuestion.ts';
+import { EVAL_RECORD_VERSION, evalConfigKey, type EvalConfig, type EvalRecord } from './EvalRecord.ts';
+import type { EvalResultsFile } from './EvalResultsFile.ts';
+import { retrievedTitlesOf } from './retrievedTitlesOf.ts';
+
+/** Questions run at once when no concurrency is given. */
+export const DEFAULT_EVAL_CONCURRENCY = 1;
+/** Folds a k-fold method (ICRAG's R2) is split into when its options do not say (see defaultItemOptions). */
+export const DEFAULT_EVAL_FOLDS = 5;
+
+/** One method to evaluate: a registry id and its options as given (defaults are filled in). */
+export interface EvalMethodSpec {
+  id: string;
+  options?: Record<string, unknown>;
+}
+
+/** What itemOptions is asked about. */
+export interface EvalItemOptionsContext {
+  method: string;
+  /** The method's options, completed with defaults. */
+  options: Record<string, unknown>;
+  item: EvalItem;
+  dataset: EvalDataset;
+  strategies: StrategyRegistry;
+}
+
+export interface RunEvaluationOptions {
+  /** The dataset, already sampled (loadEvalDataset with limit and seed). */
+  dataset: EvalDataset;
+  /** sha256 of the dataset file's bytes (hex); the first 16 characters go into the config key. */
+  datasetHash: string;
+  methods: readonly EvalMethodSpec[];
+  /** Model specs, evaluated one after another (one model loaded at a time). */
+  models: readonly string[];
+  /** Corpus retrieve() searches (the dataset's own from prepareEvalCorpus, or the user's); null: none. */
+  corpus: string | null;
+  /** Where records are read from and appended to. */
+  results: EvalResultsFile;
+  /** Passages per retrieve(). Default: DEFAULT_RUN_TOP_K (5). */
+  topK?: number;
+  /** Default: DEFAULT_RUN_SEARCH_MODE ('hybrid'). */
+  searchMode?: SearchMode;
+  /**
+   * Runs at once per model: at most the backend's `parallelism` for local and replay models (a
+   * replay file is consumed in order, so replay runs one at a time), exactly this many for an
+   * OpenAI-compatible server (the user knows their server). Default: DEFAULT_EVAL_CONCURRENCY (1).
+   */
+  concurrency?: number;
+  /** The model calls' retry policy. Default: startRun's. Not in the config key (it changes no answer, only whether a flaky call ends in an error). */
+  retry?: Omit<RetryPolicyOptions, 'onRetry'>;
+  /** Sandbox limits for program methods. Default: DEFAULT_SANDBOX_LIMITS. In the config key when given. */
+  sandboxLimits?: Partial<SandboxLimits>;
+  /**
+   * Strategy options added per question, on top of the method's options; kept in the record, not in
+   * the config key (they must follow from the item alone). Default: defaultItemOptions (k-fold).
+   */
+  itemOptions?: (context: EvalItemOptionsContext) => Record<string, unknown> | undefined;
+  signal?: AbortSignal;
+  onProgress?: (event: EvalProgressEvent) => void;
+}
+
+export interface RunEvaluationDependencies {
+  engine: Engine;
+  /** Hands out each model; called once per model spec, released when that model's questions are done. */
+  llm: LlmProvider;
+  /** Saves every run; without it runs are not saved and records link to nothing. */
+  store?: RunStore;
+  /** Default: strategyRegistry. */
+  strategies?: StrategyRegistry;
+  /** Default: Date.now. */
+  now?: () => number;
+}
+
+/** After each finished question (and once at the start, with no record). */
+export interface EvalProgressEvent {
+  /** Measurements of this evaluation (questions × methods × models). */
+  total: number;
+  /** Already in the results file when the evaluation started (resumed, not run again). */
+  resumed: number;
+  /** Finished in this session. */
+  done: number;
+  /** Still to run. */
+  remaining: number;
+  /** Seconds left, from this session's pace; undefined before the first finishes. */
+  etaSeconds: number | undefined;
+  /** Concurrency in force for the current model. */
+  concurrency: number;
+  /** The record just written, if any. */
+  record?: EvalRecord;
+}
+
+export interface RunEvaluationResult {
+  /** The configs evaluated (one per method × model), in method-major order. */
+  configs: { configKey: string; config: EvalConfig }[];
+  /** The records of this evaluation's questions (resumed and new), in config then dataset order. */
+  records: EvalRecord[];
+  resumed: number;
+  completed: number;
+  /** The evaluation was stopped (signal) before every question was done. */
+  cancelled: boolean;
+}
+
+/** sha256 of a dataset file's bytes, hex (use with RunEvaluationOptions.datasetHash). */
+export function hashDatasetBytes(bytes: string | Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * The default per-question options: the k-fold hook. A method that declares an integer option
+ * `fold` (ICRAG's R2 built from the other folds) is given the question's fold, evalFoldOf(item.id,
+ * folds), where `folds` is the method's own `folds` option if it declares one, else
+ * DEFAULT_EVAL_FOLDS. Every other method gets nothing.
+ */
+export function defaultItemOptions(context: EvalItemOptionsContext): Record<string, unknown> | undefined {
+  const info = context.strategies.list().find((strategy) => strategy.id === context.method);
+  if (!info?.options.some((option) => option.key === 'fold')) return undefined;
+  const declared = context.options.folds;
+  const folds = typeof declared === 'number' && declared >= 1 ? declared : DEFAULT_EVAL_FOLDS;
+  return { fold: evalFoldOf(context.item.id, folds) };
+}
+
+/** The fold (0 … folds−1) of an item: from a hash of its id, so the same on every run and machine. */
+export function evalFoldOf(itemId: string, folds: number): number {
+  const digest = createHash('sha256').update(itemId).digest();
+  return digest.readUInt32BE(0) % Math.max(1, Math.floor(folds));
+}
+
+/**
+ * The text a method is asked: the dataset's few-shot prompt (BBH) before the question, and the
+ * answer options, one per line as "(A) text", after it where the item has options that its
+ * question does not already list.
+ */
+export function evalQuestionText(dataset: Pick<EvalDataset, 'fewShotPrompt'>, item: EvalItem): string {
+  let text = item.input.question;
+  const options = item.input.options ?? [];
+  if (options.length > 0 && !options.every((option) => text.includes(option.text))) {
+    text += `\nOptions:\n${options.map((option) => `${labelOf(option.label)} ${option.text}`).join('\n')}`;
+  }
+  return dataset.fewShotPrompt ? `${dataset.fewShotPrompt.trimEnd()}\n\nQ: ${text}\nA:` : text;
+}
+
+function labelOf(label: string): string {
+  return label.startsWith('(') ? label : `(${label})`;
+}
+
+interface Task {
+  configKey: string;
+  config: EvalConfig;
+  item: EvalItem;
+  itemOptions: Record<string, unknown> | undefined;
+}
+
+/**
+ * Runs the evaluation. Measurements already in `results` (same config key and item id) are not run
+ * again. Models go one after another, each loaded once and shared by its runs; within a model,
+ * questions go in dataset order and each question's methods in the given order, `concurrency` at
+ * a time. A run that fails is a finished question (its error recorded, scored as missing). When
+ * `signal` aborts, no run starts, the runs in flight are cancelled, and none of them is recorded:
+ * the results file holds only whole questions, and the same call later does the rest. Before
+ * anything runs, every method and its options are checked (UNKNOWN_STRATEGY,
+ * INVALID_STRATEGY_OPTIONS) and so is the corpus a method needs (CORPUS_REQUIRED).
+ */
+export async function runEvaluation(
+  options: RunEvaluationOptions,
+  deps: RunEvaluationDependencies,
+): Promise<RunEvaluationResult> {
+  const strategies = deps.strategies ?? strategyRegistry;
+  const now = deps.now ?? Date.now;
+  const { dataset, results, signal } = options;
+  const topK = options.topK ?? DEFAULT_RUN_TOP_K;
+  const searchMode = options.searchMode ?? DEFAULT_RUN_SEARCH_MODE;
+  const itemOptionsOf = options.itemOptions ?? defaultItemOptions;
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_EVAL_CONCURRENCY));
+
+  if (options.methods.length === 0 || options.models.length === 0)
+    throw new ReckonError(
+      'EVAL_NOTHING_TO_RUN',
+      'Choose at least one method (--methods) and one model (--model).',
+    );
+  const methods = options.methods.map((method) => {
+    const descriptor = strategies.get(method.id);
+    if (descriptor.corpus === 'required' && !options.corpus)
+      throw new ReckonError(
+        'CORPUS_REQUIRED',
+        `${descriptor.label} retrieves from a corpus, and ${dataset.name} has no context paragraphs to build one from; pass --corpus <name>.`,
+      );
+    return {
+      id: method.id,
+      options: strategies.parseOptions(method.id, method.options ?? {}),
+      retrieves: descriptor.corpus !== 'none',
+    };
+  });
+
+  const configs: RunEvaluationResult['configs'] = [];
+  const tasksByModel = new Map<string, Task[]>();
+  for (const model of options.models) {
+    const configsOfModel = methods.map((method) => {
+      const config: EvalConfig = {
+        datasetHash: options.datasetHash.slice(0, 16),
+        datasetFormat: dataset.format,
+        method: method.id,
+        model,
+        options: method.options,
+        // A method that never retrieves gives the same answers with any corpus: keep its key apart from it.
+        corpus: method.retrieves ? options.corpus : null,
+        topK,
+        searchMode,
+        ...(options.sandboxLimits ? { sandboxLimits: options.sandboxLimits } : {}),
+      };
+      return { configKey: evalConfigKey(config), config };
+    });
+    const tasks: Task[] = [];
+    for (const item of dataset.items)
+      for (const { configKey, config } of configsOfModel) {
+        if (results.has(configKey, item.id)) continue;
+        const itemOptions = itemOptionsOf({
+          method: config.method,
+          options: config.options,
+          item,
+          dataset,
+          strategies,
+        });
+        // An item option that the method rejects fails here, before the first run.
+        if (itemOptions) strategies.parseOptions(config.method, { ...config.options, ...itemOptions });
+        tasks.push({ configKey, config, item, itemOptions });
+      }
+    tasksByModel.set(model, tasks);
+    configs.push(...configsOfModel);
+  }
+  // Reported in method-major order (the report's rows), whatever order the runs went in.
+  configs.sort(
+    (a, b) =>
+      methods.findIndex((m) => m.id === a.config.method) -
+        methods.findIndex((m) => m.id === b.config.method) ||
+      options.models.indexOf(a.config.model) - options.models.indexOf(b.config.model),
+  );
+
+  const total = configs.length * dataset.items.length;
+  const pending = [...tasksByModel.values()].reduce((sum, tasks) => sum + tasks.length, 0);
+  const resumed = total - pending;
+  let done = 0;
+  const started = now();
+  let currentConcurrency = concurrency;
+  const progress = (record?: EvalRecord): void => {
+    const remaining = pending - done;
+    const elapsed = (now() - started) / 1000;
+    options.onProgress?.({
+      total,
+      resumed,
+      done,
+      remaining,
+      etaSeconds: done > 0 ? (elapsed / done) * remaining : undefined,
+      concurrency: currentConcurrency,
+      ...(record ? { record } : {}),
+    });
+  };
+  progress();
+
+  const inFlight = new Set<RunHandle>();
+  const cancelAll = (): void => {
+    for (const handle of inFlight) handle.cancel();
+  };
+  signal?.addEventListener('abort', cancelAll);
+  try {
+    for (const model of options.models) {
+      const tasks = tasksByModel.get(model) ?? [];
+      if (tasks.length === 0) continue;
+      if (signal?.aborted) break;
+      const lease = await deps.llm(model, signal ?? new AbortController().signal);
+      try {
+        const shared = sharedProvider(lease.backend);
+        currentConcurrency = lease.backend.id.startsWith('openai:')
+          ? concurrency
+          : Math.min(concurrency, Math.max(1, lease.backend.parallelism));
+        let next = 0;
+        const worker = async (): Promise<void> => {
+          while (!signal?.aborted && next < tasks.length) {
+            const task = tasks[next++]!;
+            const record = await runTask(task, shared);
+            if (!record) continue;
+            results.append(record);
+            done++;
+            progress(record);
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(currentConcurrency, tasks.length) }, worker));
+      } finally {
+        await lease.release();
+      }
+    }
+  } catch (error) {
+    if (!signal?.aborted) throw error;
+  } finally {
+    signal?.removeEventListener('abort', cancelAll);
+  }
+
+  const records: EvalRecord[] = [];
+  for (const { configKey } of configs)
+    for (const item of dataset.items) {
+      const record = results.get(configKey, item.id);
+      if (record) records.push(record);
+    }
+  return { configs, records, resumed, completed: done, cancelled: records.length < total };
+
+  /** Runs one question; undefined when it was cancelled (nothing to record). */
+  async function runTask(task: Task, llm: LlmProvider): Promise<EvalRecord | undefined> {
+    const { config, item } = task;
+    const handle = startRun(
+      {
+        kind: 'question',
+        question: evalQuestionText(dataset, item),
+        strategy: config.method,
+        options: { ...config.options, ...task.itemOptions },
+        model: config.model,
+        corpus: config.corpus,
+        topK: config.topK,
+        searchMode: config.searchMode,
+        ...(options.retry ? { retry: options.retry } : {}),
+        ...(config.sandboxLimits ? { sandboxLimits: config.sandboxLimits } : {}),
+      },
+      { engine: deps.engine, llm, strategies, now, ...(deps.store ? { store: deps.store } : {}) },
+    );
+    inFlight.add(handle);
+    if (signal?.aborted) handle.cancel();
+    let result: RunResult;
+    try {
+      result = await handle.done;
+    } finally {
+      inFlight.delete(handle);
+    }
+    if (result.status === 'cancelled' || signal?.aborted) return undefined;
+    return buildRecord(task, result);
+  }
+
+  function buildRecord(task: Task, result: RunResult): EvalRecord {
+    const { config, configKey, item } = task;
+    const retrievedTitles = retrievedTitlesOf(result.events);
+    const retrieves = config.corpus !== null;
+    const score = scoreQuestion(
+      item,
+      { answer: result.answer, retrievedTitles },
+      { withRetrieval: retrieves, withSupportingFacts: false },
+    );
+    const program = result.metrics.program;
+    return {
+      version: EVAL_RECORD_VERSION,
+      configKey,
+      config,
+      dataset: dataset.name,
+      itemId: item.id,
+      category: item.category ?? null,
+      question: item.input.question,
+      golds: [...item.gold.answers],
+      prediction: result.answer,
+      score,
+      runId: result.runId,
+      status: result.status === 'succeeded' ? 'succeeded' : 'failed',
+      error: result.error ? { code: result.error.code, message: result.error.message } : null,
+      llmCalls: result.metrics.llmCalls,
+      promptTokens: result.metrics.promptTokens,
+      completionTokens: result.metrics.completionTokens,
+      tokensEstimated: result.metrics.tokensEstimated,
+      seconds: result.metrics.totalMs / 1000,
+      retries: result.metrics.retries,
+      program: program
+        ? {
+            repairs: program.repairs,
+            programAttempts: program.programAttempts,
+            executable: program.executable,
+            exceptionKind: program.exceptionKind,
+            cyclomaticComplexity: program.cyclomaticComplexity,
+            maxStackDepth: program.maxStackDepth,
+          }
+        : null,
+      figures: { ...result.metrics.strategy },
+      retrievedTitles: retrieves ? retrievedTitles : [],
+      ...(task.itemOptions ? { itemOptions: task.itemOptions } : {}),
+      finishedAt: now(),
+    };
+  }
+}
+
+/** A provider that hands every run the one loaded backend; a run's release leaves it loaded. */
+function sharedProvider(backend: LlmBackend): LlmProvider {
+  return async (_spec, signal) => {
+    if (signal.aborted) throw new CancelledError();
+    return { backend, release: async () => {} };
+  };
+}

@@ -1,0 +1,255 @@
+/**
+ * The report of an evaluation, computed from its per-question records only (no number is typed in
+ * anywhere else): per method × model the dataset's official scores, retrieval recall, cost per
+ * question, repair / boost / simulation rates, executability and program-complexity distributions,
+ * and a paired comparison of every two cells on the main metric.
+ */
+import type { MetricKey, ScoreSummary } from '../scoring/EvalScore.ts';
+import { summarizeScores } from '../scoring/scoreQuestion.ts';
+import type { EvalConfig, EvalRecord } from './EvalRecord.ts';
+
+/** min / median / max / mean of the values present; null when there are none. */
+export interface Distribution {
+  n: number;
+  min: number;
+  median: number;
+  max: number;
+  mean: number;
+}
+
+/** One row of the report: a method with a model. */
+export interface EvalCellSummary {
+  configKey: string;
+  method: string;
+  model: string;
+  options: Record<string, unknown>;
+  /** Questions of the sample with a record. */
+  questions: number;
+  /** Runs that failed (their error recorded; scored as missing). */
+  errors: number;
+  /** The official scores (summarizeScores), one summary per scoring rule present. */
+  scores: ScoreSummary[];
+  /** The main metric's value (EM, else accuracy) of the first rule; null when absent. */
+  primary: number | null;
+  llmCallsPerQuestion: number;
+  promptTokensPerQuestion: number;
+  completionTokensPerQuestion: number;
+  tokensPerQuestion: number;
+  /** Some of the token counts are estimates (replay, or a server that reports no usage). */
+  tokensEstimated: boolean;
+  secondsPerQuestion: number;
+  retriesPerQuestion: number;
+  /** Questions on which the method wrote a program (program figures present). */
+  programQuestions: number;
+  /** Of those: the share repaired at least once; the share whose final program ran; the share that ended in an exception. Null without programs. */
+  repairRate: number | null;
+  executableRate: number | null;
+  exceptionRate: number | null;
+  /** Questions with a `boosts` figure (PyRAG) and the share boosted at least once; null when none has one. */
+  boostRate: number | null;
+  /** Questions with a `simulatedCalls` figure (Chain-of-Code) and the share with a simulated call; null when none. */
+  simulatedRate: number | null;
+  cyclomaticComplexity: Distribution | null;
+  maxStackDepth: Distribution | null;
+}
+
+/** Two cells compared question by question on the main metric. */
+export interface EvalComparison {
+  a: { method: string; model: string };
+  b: { method: string; model: string };
+  metric: MetricKey;
+  /** Questions both have a record for. */
+  questions: number;
+  aWins: number;
+  bWins: number;
+  ties: number;
+  /** Two-sided exact sign test over the untied questions (1 when all tie). */
+  pValue: number;
+}
+
+export interface EvalReport {
+  dataset: { name: string; kind: string; format: string; path: string; total: number; notes: string[] };
+  sample: { limit: number | null; seed: number | null; questions: number };
+  corpus: string | null;
+  /** The main metric of the first cell: 'em' for answer-string datasets, else 'accuracy'. */
+  primaryMetric: MetricKey;
+  cells: EvalCellSummary[];
+  comparisons: EvalComparison[];
+  /** Measurements of the plan not yet made (the evaluation was stopped); 0 when complete. */
+  missing: number;
+}
+
+export interface SummarizeEvaluationOptions {
+  dataset: EvalReport['dataset'];
+  sample: EvalReport['sample'];
+  corpus: string | null;
+  /** The configs of the plan, in row order; records of other configs are ignored. */
+  configs: readonly { configKey: string; config: EvalConfig }[];
+  /** The sample's item ids; records of other items are ignored. */
+  itemIds: readonly string[];
+}
+
+/** The report of `records` (see the module doc). */
+export function summarizeEvaluation(
+  records: readonly EvalRecord[],
+  options: SummarizeEvaluationOptions,
+): EvalReport {
+  const inSample = new Set(options.itemIds);
+  const byConfig = new Map<string, EvalRecord[]>();
+  for (const record of records) {
+    if (!inSample.has(record.itemId)) continue;
+    const list = byConfig.get(record.configKey) ?? [];
+    list.push(record);
+    byConfig.set(record.configKey, list);
+  }
+  const cells = options.configs.map(({ configKey, config }) =>
+    summarizeCell(configKey, config, byConfig.get(configKey) ?? []),
+  );
+  const primaryMetric: MetricKey = cells
+    .flatMap((cell) => cell.scores[0]?.metrics ?? [])
+    .some((metric) => metric.key === 'em')
+    ? 'em'
+    : 'accuracy';
+  for (const cell of cells)
+    cell.primary = cell.scores[0]?.metrics.find((metric) => metric.key === primaryMetric)?.value ?? null;
+
+  const comparisons: EvalComparison[] = [];
+  for (let i = 0; i < options.configs.length; i++)
+    for (let j = i + 1; j < options.configs.length; j++) {
+      const a = options.configs[i]!;
+      const b = options.configs[j]!;
+      comparisons.push(
+        compareCells(
+          a.config,
+          b.config,
+          byConfig.get(a.configKey) ?? [],
+          byConfig.get(b.configKey) ?? [],
+          primaryMetric,
+        ),
+      );
+    }
+  const made = cells.reduce((sum, cell) => sum + cell.questions, 0);
+  return {
+    dataset: options.dataset,
+    sample: options.sample,
+    corpus: options.corpus,
+    primaryMetric,
+    cells,
+    comparisons,
+    missing: options.configs.length * options.itemIds.length - made,
+  };
+}
+
+function summarizeCell(
+  configKey: string,
+  config: EvalConfig,
+  records: readonly EvalRecord[],
+): EvalCellSummary {
+  const programs = records.flatMap((record) => (record.program ? [record.program] : []));
+  const figureRate = (key: string): number | null => {
+    const values = records.flatMap((record) =>
+      typeof record.figures[key] === 'number' ? [record.figures[key]] : [],
+    );
+    return values.length === 0 ? null : values.filter((value) => value > 0).length / values.length;
+  };
+  const rateOf = <T>(items: readonly T[], test: (item: T) => boolean): number | null =>
+    items.length === 0 ? null : items.filter(test).length / items.length;
+  const withExecutable = programs.filter((program) => program.executable !== null);
+  return {
+    configKey,
+    method: config.method,
+    model: config.model,
+    options: config.options,
+    questions: records.length,
+    errors: records.filter((record) => record.error !== null).length,
+    scores: summarizeScores(records.map((record) => record.score)),
+    primary: null,
+    llmCallsPerQuestion: meanOf(records, (record) => record.llmCalls),
+    promptTokensPerQuestion: meanOf(records, (record) => record.promptTokens),
+    completionTokensPerQuestion: meanOf(records, (record) => record.completionTokens),
+    tokensPerQuestion: meanOf(records, (record) => record.promptTokens + record.completionTokens),
+    tokensEstimated: records.some((record) => record.tokensEstimated),
+    secondsPerQuestion: meanOf(records, (record) => record.seconds),
+    retriesPerQuestion: meanOf(records, (record) => record.retries),
+    programQuestions: programs.length,
+    repairRate: rateOf(programs, (program) => program.repairs > 0),
+    executableRate: rateOf(withExecutable, (program) => program.executable === true),
+    exceptionRate: rateOf(programs, (program) => program.exceptionKind !== null),
+    boostRate: figureRate('boosts'),
+    simulatedRate: figureRate('simulatedCalls'),
+    cyclomaticComplexity: distributionOf(programs.map((program) => program.cyclomaticComplexity)),
+    maxStackDepth: distributionOf(programs.map((program) => program.maxStackDepth)),
+  };
+}
+
+function compareCells(
+  a: EvalConfig,
+  b: EvalConfig,
+  aRecords: readonly EvalRecord[],
+  bRecords: readonly EvalRecord[],
+  metric: MetricKey,
+): EvalComparison {
+  const bById = new Map(bRecords.map((record) => [record.itemId, record]));
+  let aWins = 0;
+  let bWins = 0;
+  let ties = 0;
+  for (const record of aRecords) {
+    const other = bById.get(record.itemId);
+    if (!other) continue;
+    const x = record.score.metrics[metric] ?? 0;
+    const y = other.score.metrics[metric] ?? 0;
+    if (x > y) aWins++;
+    else if (y > x) bWins++;
+    else ties++;
+  }
+  return {
+    a: { method: a.method, model: a.model },
+    b: { method: b.method, model: b.model },
+    metric,
+    questions: aWins + bWins + ties,
+    aWins,
+    bWins,
+    ties,
+    pValue: signTestPValue(aWins, bWins),
+  };
+}
+
+/**
+ * Two-sided exact sign test: the probability, under "neither is better" (each untied question a fair
+ * coin), of a split at least as uneven as `wins` : `losses`. 1 when there are no untied questions.
+ */
+export function signTestPValue(wins: number, losses: number): number {
+  const n = wins + losses;
+  if (n === 0) return 1;
+  const k = Math.min(wins, losses);
+  // P(X ≤ k) for X ~ Binomial(n, 1/2), summed in log space so that large n does not underflow.
+  let logChoose = 0;
+  let tail = 0;
+  for (let i = 0; i <= k; i++) {
+    if (i > 0) logChoose += Math.log(n - i + 1) - Math.log(i);
+    tail += Math.exp(logChoose - n * Math.LN2);
+  }
+  return Math.min(1, 2 * tail);
+}
+
+/** The distribution of the non-null values; null when there are none. */
+export function distributionOf(values: readonly (number | null)[]): Distribution | null {
+  const present = values.filter((value): value is number => value !== null).sort((x, y) => x - y);
+  if (present.length === 0) return null;
+  const middle = Math.floor(present.length / 2);
+  const median = present.length % 2 === 1 ? present[middle]! : (present[middle - 1]! + present[middle]!) / 2;
+  return {
+    n: present.length,
+    min: present[0]!,
+    median,
+    max: present.at(-1)!,
+    mean: present.reduce((sum, value) => sum + value, 0) / present.length,
+  };
+}
+
+function meanOf<T>(items: readonly T[], value: (item: T) => number): number {
+  if (items.length === 0) return 0;
+  let sum = 0;
+  for (const item of items) sum += value(item);
+  return sum / items.length;
+}
