@@ -242,7 +242,7 @@ describe('reckon eval', () => {
       '--out',
       path.join(tmp, 'own'),
     ]);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.stderr).toContain('pass --corpus <name>');
     expect(fs.existsSync(path.join(tmp, 'own', 'results.jsonl'))).toBe(false);
   });
