@@ -20,7 +20,7 @@ import type { SearchResult } from '../../main/engine/corpus/search/searchCorpus.
 import type { StrategyDescriptor, StrategyOutcome } from '../../main/engine/strategies/Strategy.ts';
 import { directStrategy } from '../../main/engine/strategies/direct/directStrategy.ts';
 import { cotStrategy } from '../../main/engine/strategies/cot/cotStrategy.ts';
-import { vanillaRagStrategy } from '../../main/engine/strategies/vanilla-rag/vanillaRagStrategy.ts';
+import { vanillaRagStrategy } from '../../main/engine/strategies/vanilla/vanillaRagStrategy.ts';
 import { readMove, selfAskStrategy } from '../../main/engine/strategies/self-ask/selfAskStrategy.ts';
 import { firstSentence, ircotStrategy } from '../../main/engine/strategies/ircot/ircotStrategy.ts';
 import { iterRetgenStrategy } from '../../main/engine/strategies/iter-retgen/iterRetgenStrategy.ts';
@@ -244,7 +244,7 @@ describe('cot', () => {
   });
 });
 
-describe('vanilla-rag', () => {
+describe('vanilla', () => {
   it('retrieves once with the question at the run k and answers over those passages, citing them', async () => {
     const { outcome, requests, retrieves, events } = await runScripted(vanillaRagStrategy, [
       answer('unknown', 'Document [1] names the capital, not its river.'),
@@ -658,7 +658,7 @@ describe('baselines through startRun', () => {
   } as unknown as Engine;
 
   it('refuses a retrieval baseline without a corpus before the run starts', () => {
-    for (const strategy of ['vanilla-rag', 'self-ask', 'ircot', 'iter-retgen']) {
+    for (const strategy of ['vanilla', 'self-ask', 'ircot', 'iter-retgen']) {
       expect(() =>
         startRun(
           { kind: 'question', question: 'q', strategy, model: 'replay:x', corpus: null },

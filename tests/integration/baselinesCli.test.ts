@@ -14,7 +14,7 @@ import type { StrategyInfo } from '../../preload/contract.ts';
 import { makeTinyGguf } from '../fixtures/makeTinyGguf.ts';
 import { type CliRun, HOTPOT_DEV, ofType, runReckon } from '../fixtures/runReckon.ts';
 
-const BASELINES = ['direct', 'cot', 'vanilla-rag', 'self-ask', 'ircot', 'iter-retgen'] as const;
+const BASELINES = ['direct', 'cot', 'vanilla', 'self-ask', 'ircot', 'iter-retgen'] as const;
 const QUESTION = 'Were Scott Derrickson and Ed Wood of the same nationality?';
 
 let tmp: string;
@@ -71,7 +71,7 @@ describe('reckon strategies', () => {
       for (const option of strategy!.options) expect(option.description).toMatch(/Default .+\.$/);
     }
     expect(byId.get('direct')!.corpus).toBe('none');
-    expect(byId.get('vanilla-rag')!.corpus).toBe('required');
+    expect(byId.get('vanilla')!.corpus).toBe('required');
     expect(byId.get('self-ask')!.options).toContainEqual(
       expect.objectContaining({ key: 'maxFollowUps', type: 'integer', default: 5 }),
     );
@@ -96,8 +96,8 @@ describe('reckon strategies', () => {
 });
 
 describe('reckon ask with a baseline strategy and a replay model', () => {
-  it('runs vanilla-rag end to end: one retrieval over HotpotQA, one answer citing what it found', async () => {
-    const result = await askReplay('vanilla-rag', [
+  it('runs vanilla end to end: one retrieval over HotpotQA, one answer citing what it found', async () => {
+    const result = await askReplay('vanilla', [
       {
         role: 'answer',
         output:
@@ -148,7 +148,7 @@ describe('reckon ask with a baseline strategy and a replay model', () => {
         ],
         kinds: ['reasoning', 'answer-extraction'],
       },
-      'vanilla-rag': { lines: [answer('yes')], kinds: ['retrieval'] },
+      vanilla: { lines: [answer('yes')], kinds: ['retrieval'] },
       'self-ask': {
         lines: [
           { role: 'self-ask', output: " Yes.\nFollow up: What is Scott Derrickson's nationality?" },
@@ -192,7 +192,7 @@ describe('the baselines on a tiny generated GGUF (the real node-llama-cpp path)'
   const QUICK: Record<(typeof BASELINES)[number], string[]> = {
     direct: ['answerMaxTokens=16'],
     cot: ['reasoningMaxTokens=16', 'extractMaxTokens=8'],
-    'vanilla-rag': ['answerMaxTokens=16'],
+    vanilla: ['answerMaxTokens=16'],
     'self-ask': ['stepMaxTokens=16', 'answerMaxTokens=16', 'finalMaxTokens=8', 'maxFollowUps=2'],
     ircot: ['thoughtMaxTokens=16', 'answerMaxTokens=16', 'maxSteps=2', 'maxReaderDocs=3'],
     'iter-retgen': ['answerMaxTokens=16', 'rounds=2'],

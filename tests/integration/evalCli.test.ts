@@ -25,16 +25,16 @@ const reckon = (args: string[]): Promise<CliRun> => runReckon(args, env, { timeo
 const answer = (text: string) => ({ role: 'answer', output: `From the passages.\n<answer>${text}</answer>` });
 /**
  * The first four dev questions (golds: yes, Chief of Protocol, Animorphs, no); one line per run, in
- * the runner's order: question by question, each question's methods as listed (vanilla-rag, direct).
+ * the runner's order: question by question, each question's methods as listed (vanilla, direct).
  */
 const SCRIPT = [
-  answer('yes'), // q1 vanilla-rag: EM 1, F1 1
+  answer('yes'), // q1 vanilla: EM 1, F1 1
   answer('no'), // q1 direct: 0, 0
-  answer('Chief of Protocol'), // q2 vanilla-rag: 1, 1
+  answer('Chief of Protocol'), // q2 vanilla: 1, 1
   answer('the Chief of Protocol'), // q2 direct: articles are dropped → 1, 1
-  answer('Animorphs series'), // q3 vanilla-rag: EM 0; precision 1/2, recall 1 → F1 2/3
+  answer('Animorphs series'), // q3 vanilla: EM 0; precision 1/2, recall 1 → F1 2/3
   answer('Animorphs'), // q3 direct: 1, 1
-  answer('yes'), // q4 vanilla-rag: 0, 0 (yes/no rule)
+  answer('yes'), // q4 vanilla: 0, 0 (yes/no rule)
   { role: 'answer', error: { status: 400, message: 'bad request' } }, // q4 direct: the run fails → 0, 0
 ];
 
@@ -59,7 +59,7 @@ function evalArgs(): string[] {
     '--dataset',
     HOTPOT_DEV,
     '--methods',
-    'vanilla-rag,direct',
+    'vanilla,direct',
     '--model',
     `replay:${path.join(tmp, 'model.jsonl')}`,
     '--limit',
@@ -92,7 +92,7 @@ describe('reckon eval', () => {
     expect(first.stderr).toMatch(/Corpus eval-hotpotqa-[0-9a-f]{12}: 40 paragraphs of the 4 questions/);
     expect(first.stderr).toMatch(/\[0\/8\] 0% — 8 to run/);
     expect(first.stderr).toMatch(/\[8\/8\] 100% .* ETA 0s/);
-    expect(first.stdout).toMatch(/^vanilla-rag +replay:\S+ +4 +0 +50\.0 +66\.7 /m);
+    expect(first.stdout).toMatch(/^vanilla +replay:\S+ +4 +0 +50\.0 +66\.7 /m);
     expect(first.stdout).toMatch(/^direct +replay:\S+ +4 +1 +50\.0 +50\.0 /m);
     expect(first.stdout).toContain('~ token counts estimated');
     expect(first.stdout).toContain('8 run now, 0 already in');
@@ -102,7 +102,7 @@ describe('reckon eval', () => {
     const byKey = new Map(records.map((r) => [`${r.config.method}:${r.itemId}`, r]));
     const dataset = await loadEvalDataset(HOTPOT_DEV, { limit: 4 });
     const [q1, q2, q3, q4] = dataset.items;
-    expect(byKey.get(`vanilla-rag:${q3!.id}`)).toMatchObject({
+    expect(byKey.get(`vanilla:${q3!.id}`)).toMatchObject({
       question: q3!.input.question,
       golds: ['Animorphs'],
       prediction: 'Animorphs series',
@@ -114,7 +114,7 @@ describe('reckon eval', () => {
       figures: { documentsRetrieved: 5 },
       score: { metrics: { em: 0, precision: 0.5, recall: 1 } },
     });
-    expect(byKey.get(`vanilla-rag:${q3!.id}`)!.score.metrics.f1).toBeCloseTo(2 / 3, 12);
+    expect(byKey.get(`vanilla:${q3!.id}`)!.score.metrics.f1).toBeCloseTo(2 / 3, 12);
     expect(byKey.get(`direct:${q2!.id}`)).toMatchObject({
       prediction: 'the Chief of Protocol',
       score: { metrics: { em: 1 } },
@@ -129,16 +129,16 @@ describe('reckon eval', () => {
     expect(byKey.get(`direct:${q1!.id}`)!.score.metrics.paragraph_recall).toBeUndefined();
     expect(byKey.get(`direct:${q1!.id}`)!.config.corpus).toBeNull();
 
-    // Every record links to its saved run; vanilla-rag's recall is what that run's trace retrieved.
+    // Every record links to its saved run; vanilla's recall is what that run's trace retrieved.
     const runs = await listRuns();
     expect(runs).toHaveLength(8);
     expect(new Set(records.map((r) => r.runId))).toEqual(new Set(runs.map((r) => r.id)));
     let recallSum = 0;
     for (const item of [q1, q2, q3, q4]) {
-      const record = byKey.get(`vanilla-rag:${item!.id}`)!;
+      const record = byKey.get(`vanilla:${item!.id}`)!;
       const shown = await reckon(['runs', 'show', record.runId, '--json']);
       const { run, events } = JSON.parse(shown.stdout) as { run: RunSummary; events: TraceEvent[] };
-      expect(run).toMatchObject({ strategy: 'vanilla-rag', question: item!.input.question });
+      expect(run).toMatchObject({ strategy: 'vanilla', question: item!.input.question });
       expect(record.retrievedTitles).toEqual(retrievedTitlesOf(events));
       const recall = paragraphRecall(item!.gold.supportingTitles!, retrievedTitlesOf(events)).recall;
       expect(record.score.metrics.paragraph_recall).toBe(recall);
@@ -150,17 +150,17 @@ describe('reckon eval', () => {
     };
     const metric = (method: string, key: string) =>
       report.cells.find((c) => c.method === method)!.scores[0]!.metrics.find((m) => m.key === key)?.value;
-    // vanilla-rag: EM (1+1+0+0)/4, F1 (1+1+2/3+0)/4; direct: EM (0+1+1+0)/4, F1 the same.
-    expect(metric('vanilla-rag', 'em')).toBe(0.5);
-    expect(metric('vanilla-rag', 'f1')).toBeCloseTo((2 + 2 / 3) / 4, 12);
-    expect(metric('vanilla-rag', 'paragraph_recall')).toBeCloseTo(recallSum / 4, 12);
+    // vanilla: EM (1+1+0+0)/4, F1 (1+1+2/3+0)/4; direct: EM (0+1+1+0)/4, F1 the same.
+    expect(metric('vanilla', 'em')).toBe(0.5);
+    expect(metric('vanilla', 'f1')).toBeCloseTo((2 + 2 / 3) / 4, 12);
+    expect(metric('vanilla', 'paragraph_recall')).toBeCloseTo(recallSum / 4, 12);
     expect(metric('direct', 'em')).toBe(0.5);
     expect(metric('direct', 'f1')).toBe(0.5);
     expect(metric('direct', 'paragraph_recall')).toBeUndefined();
     expect(
       report.cells.map((c) => [c.method, c.questions, c.errors, c.llmCallsPerQuestion, c.tokensEstimated]),
     ).toEqual([
-      ['vanilla-rag', 4, 0, 1, true],
+      ['vanilla', 4, 0, 1, true],
       ['direct', 4, 1, 1, true],
     ]);
     // Paired on EM: q1 vanilla better, q3 direct better, q2 and q4 tied.
@@ -171,7 +171,7 @@ describe('reckon eval', () => {
     const csv = fs.readFileSync(path.join(out, 'report.csv'), 'utf8').split('\r\n');
     expect(csv[0]).toMatch(/^method,model,questions,errors,em,f1,/);
     expect(csv[1]).toMatch(
-      new RegExp(`^vanilla-rag,replay:[^,]+,4,0,0\\.5,${String((2 + 2 / 3) / 4).replace('.', '\\.')},`),
+      new RegExp(`^vanilla,replay:[^,]+,4,0,0\\.5,${String((2 + 2 / 3) / 4).replace('.', '\\.')},`),
     );
     expect(csv[2]).toMatch(/^direct,replay:[^,]+,4,1,0\.5,0\.5,/);
     expect(fs.readFileSync(path.join(out, 'questions.csv'), 'utf8').trim().split('\r\n')).toHaveLength(9);
@@ -189,7 +189,7 @@ describe('reckon eval', () => {
     expect(again.stderr).toContain('(already built)');
     expect(again.stderr).toContain('resuming: 8 already done, 0 to run');
     expect(again.stdout).toContain('0 run now, 8 already in');
-    expect(again.stdout).toMatch(/^vanilla-rag +replay:\S+ +4 +0 +50\.0 +66\.7 /m);
+    expect(again.stdout).toMatch(/^vanilla +replay:\S+ +4 +0 +50\.0 +66\.7 /m);
     expect(fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8')).toBe(before);
     expect(await listRuns()).toHaveLength(8);
   });
@@ -236,7 +236,7 @@ describe('reckon eval', () => {
       '--dataset',
       file,
       '--methods',
-      'vanilla-rag',
+      'vanilla',
       '--model',
       'replay:x.jsonl',
       '--out',

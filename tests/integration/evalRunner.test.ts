@@ -267,14 +267,14 @@ describe('prepareEvalCorpus', () => {
     });
     expect(other.name).not.toBe(first.name);
 
-    // vanilla-rag over it: retrieved titles come from the trace, recall is scored against the gold titles.
+    // vanilla over it: retrieved titles come from the trace, recall is scored against the gold titles.
     const results = EvalResultsFile.open(path.join(tmp, 'hotpot-out'));
     const model = fakeModel({ parallelism: 1 });
     const outcome = await runEvaluation(
       {
         dataset: hotpot,
         datasetHash: 'h',
-        methods: [{ id: 'vanilla-rag' }],
+        methods: [{ id: 'vanilla' }],
         models: ['fake'],
         corpus: first.name,
         results,

@@ -39,7 +39,7 @@ import { ReckonError } from '../../main/engine/errors.ts';
 const BASE: EvalConfig = {
   datasetHash: '0123456789abcdef',
   datasetFormat: 'hotpotqa',
-  method: 'vanilla-rag',
+  method: 'vanilla',
   model: 'replay:a.jsonl',
   options: { answerMaxTokens: 256 },
   corpus: 'eval-hotpotqa-000000000000',
@@ -270,9 +270,9 @@ describe('evalQuestionText and the k-fold hook', () => {
 describe('parseMethods (--methods and --option)', () => {
   it('routes key=value to every chosen method that takes it, method.key=value to one', () => {
     expect(
-      parseMethods('vanilla-rag, direct,vanilla-rag', ['answerMaxTokens=64', 'direct.answerMaxTokens=32']),
+      parseMethods('vanilla, direct,vanilla', ['answerMaxTokens=64', 'direct.answerMaxTokens=32']),
     ).toEqual([
-      { id: 'vanilla-rag', options: { answerMaxTokens: 64 } },
+      { id: 'vanilla', options: { answerMaxTokens: 64 } },
       { id: 'direct', options: { answerMaxTokens: 32 } },
     ]);
   });
@@ -422,7 +422,7 @@ describe('summarizeEvaluation', () => {
     const [v, p] = report.cells;
     // vanilla: q1..q3 recorded (q4 not yet) → EM (1+0+0)/3, F1 (1+0.5+0)/3, recall (1+0.5+0)/3.
     expect(v).toMatchObject({
-      method: 'vanilla-rag',
+      method: 'vanilla',
       questions: 3,
       errors: 1,
       tokensEstimated: true,
@@ -470,7 +470,7 @@ describe('summarizeEvaluation', () => {
     const [comparison] = summarize([...vanilla, ...pyrag]).comparisons;
     // Common questions q1..q3: q1 1–1 tie, q2 0–1 and q3 0–1 pyrag better.
     expect(comparison).toMatchObject({
-      a: { method: 'vanilla-rag' },
+      a: { method: 'vanilla' },
       b: { method: 'pyrag' },
       metric: 'em',
       questions: 3,

@@ -11,7 +11,7 @@ import type { StrategyDescriptor } from './Strategy.ts';
 import { pyragStrategy } from './pyrag/pyragStrategy.ts';
 import { directStrategy } from './direct/directStrategy.ts';
 import { cotStrategy } from './cot/cotStrategy.ts';
-import { vanillaRagStrategy } from './vanilla-rag/vanillaRagStrategy.ts';
+import { vanillaRagStrategy } from './vanilla/vanillaRagStrategy.ts';
 import { selfAskStrategy } from './self-ask/selfAskStrategy.ts';
 import { ircotStrategy } from './ircot/ircotStrategy.ts';
 import { iterRetgenStrategy } from './iter-retgen/iterRetgenStrategy.ts';

@@ -48,7 +48,7 @@ export async function runVanillaRag(context: StrategyContext<VanillaRagOptions>)
 }
 
 export const vanillaRagStrategy = defineStrategy({
-  id: 'vanilla-rag',
+  id: 'vanilla',
   label: 'Vanilla RAG',
   description: 'One retrieval with the question (top-k), then one answer over the passages found.',
   options: vanillaRagOptionsSchema,
