@@ -613,7 +613,7 @@ describe('prepareProgram: semantics in node:vm', () => {
 
 describe('prepareProgram on programs too large or too deep to read', () => {
   it('refuses a program over the size limit with a typed failure', () => {
-    const result = prepareProgram(`return ${JSON.stringify('x'.repeat(300 * 1024))};`);
+    const result = prepareProgram(`return ${JSON.stringify('x'.repeat(80 * 1024))};`);
     expect(result).toMatchObject({ ok: false, error: { kind: 'SyntaxError', errorName: 'ProgramTooLarge' } });
     expect(prepareProgram('return 1;', { maxProgramBytes: 4 })).toMatchObject({ ok: false });
   });
