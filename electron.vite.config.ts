@@ -24,10 +24,10 @@ process.env.ELECTRON_MAJOR_VER ??= electronMajorVersion();
 
 /**
  * out/main: ES modules (package.json has "type": "module"; Electron 39 loads ESM main and utility
- * processes). Besides the app's entry, the engine's own process and the two worker modules are
+ * processes). Besides the app's entry, the engine's own process and the three worker modules are
  * entries of their own, and every file (entries and shared chunks) lands flat in out/main, because
- * ParsePool and SandboxHost start `./parseWorker.js` / `./sandboxWorker.js` relative to the module
- * they are bundled into. Dependencies (native ones included) stay external, loaded from node_modules.
+ * ParsePool, SandboxHost and ProgramPreparer start `./parseWorker.js` / `./sandboxWorker.js` /
+ * `./prepareWorker.js` relative to the module they are bundled into. Dependencies (native ones included) stay external, loaded from node_modules.
  *
  * out/preload: one CommonJS file, as sandboxed preload scripts must be; it bundles nothing but
  * `electron` (it imports only types from the contract).
@@ -42,6 +42,7 @@ export default defineConfig({
           serviceProcess: resolve(__dirname, 'main/electron/serviceProcess.ts'),
           parseWorker: resolve(__dirname, 'main/engine/corpus/loaders/parseWorker.ts'),
           sandboxWorker: resolve(__dirname, 'main/engine/sandbox/sandboxWorker.ts'),
+          prepareWorker: resolve(__dirname, 'main/engine/programs/prepareWorker.ts'),
         },
         output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
       },

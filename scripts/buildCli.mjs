@@ -5,9 +5,10 @@
 // back to running the TypeScript through tsx when it is missing or older than any of them — so
 // editing a source file never runs stale code.
 //
-// Like the Electron main build, the worker modules (sandbox, parser) are entries of their own and
-// every file lands flat in dist/cli, because SandboxHost and ParsePool start `./sandboxWorker.js`
-// and `./parseWorker.js` next to the module they are bundled into. Dependencies stay external and
+// Like the Electron main build, the worker modules (sandbox, parser, program preparation) are entries
+// of their own and every file lands flat in dist/cli, because SandboxHost, ParsePool and
+// ProgramPreparer start their workers (`./sandboxWorker.js`, `./parseWorker.js`,
+// `./prepareWorker.js`) next to the module they are bundled into. Dependencies stay external and
 // load from node_modules (native ones included). dist/cli/sources.json lists the source files the
 // build was made from, for bin/reckon.mjs's freshness check.
 import fs from 'node:fs';
@@ -28,6 +29,7 @@ export async function buildCli() {
       main: 'main/cli/main.ts',
       sandboxWorker: 'main/engine/sandbox/sandboxWorker.ts',
       parseWorker: 'main/engine/corpus/loaders/parseWorker.ts',
+      prepareWorker: 'main/engine/programs/prepareWorker.ts',
     },
     outdir: staging,
     bundle: true,

@@ -19,6 +19,8 @@ import type { Embedder } from './models/Embedder.ts';
 import type { LlmProvider } from './models/LlmBackend.ts';
 import { SandboxHost, type SandboxRunOptions } from './sandbox/SandboxHost.ts';
 import type { SandboxRunResult } from './sandbox/SandboxTypes.ts';
+import { ProgramPreparer } from './programs/ProgramPreparer.ts';
+import type { PrepareProgramOptions, PrepareProgramResult } from './programs/prepareProgram.ts';
 import { EMBEDDERS_SUBDIR } from './models/TransformersEmbedder.ts';
 import { ModelNotFoundError, toReckonError } from './errors.ts';
 
@@ -84,6 +86,11 @@ export interface Engine {
   readonly llmProvider: LlmProvider | undefined;
   /** Runs a program in the engine's sandbox (see SandboxHost.run). */
   runProgram(options: SandboxRunOptions): Promise<SandboxRunResult>;
+  /**
+   * prepareProgram in the engine's preparation worker, under its deadline (ProgramPreparer), so a
+   * program is never parsed on the engine's own thread.
+   */
+  prepareProgram(code: string, options?: PrepareProgramOptions): Promise<PrepareProgramResult>;
   /** Keeps a corpus open for many searches (a run's retrieve() calls); read-only, takes no lock. */
   openRetriever(corpusName: string, options?: { embedder?: EmbedderChoice }): Retriever;
   close(): Promise<void>;
@@ -107,6 +114,7 @@ export function createEngine(options: EngineOptions): Engine {
   // Created on first use: the worker starts with the first program, not with the engine.
   let ownSandbox: SandboxHost | undefined;
   const sandbox = (): SandboxHost => options.sandbox ?? (ownSandbox ??= new SandboxHost());
+  let preparer: ProgramPreparer | undefined;
   const embedders = new Map<string, Promise<Embedder>>();
   const loadEmbedder =
     options.loadEmbedder ??
@@ -291,6 +299,9 @@ export function createEngine(options: EngineOptions): Engine {
 
     runProgram: (runOptions) => sandbox().run(runOptions),
 
+    prepareProgram: (code, prepareOptions) =>
+      (preparer ??= new ProgramPreparer()).prepare(code, prepareOptions),
+
     openRetriever(corpusName, retrieverOptions = {}) {
       return openRetrieverFor(library.open(corpusName), retrieverOptions.embedder ?? 'auto');
     },
@@ -300,6 +311,8 @@ export function createEngine(options: EngineOptions): Engine {
       embedders.clear();
       await ownSandbox?.close();
       ownSandbox = undefined;
+      await preparer?.close();
+      preparer = undefined;
       await Promise.all(loaded.map(async (p) => (await p.catch(() => undefined))?.dispose()));
     },
   };

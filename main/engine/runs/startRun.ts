@@ -175,6 +175,7 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
         hasCorpus: retriever !== undefined,
         embed: async (texts, callSignal) => (await retriever?.embed?.(texts, { signal: callSignal })) ?? null,
         topK: request.topK ?? DEFAULT_RUN_TOP_K,
+        prepareProgram: (code, prepareOptions) => deps.engine.prepareProgram(code, prepareOptions),
         runProgram: limits
           ? (options) => runProgram({ ...options, limits: { ...limits, ...options.limits } })
           : runProgram,

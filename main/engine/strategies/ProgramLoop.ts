@@ -6,7 +6,12 @@
  */
 import type { ChatMessage } from '../models/LlmBackend.ts';
 import { extractProgram, foreignFenceLanguage, normalizeProgramText } from '../programs/extractProgram.ts';
-import { prepareProgram, type PreparedProgram } from '../programs/prepareProgram.ts';
+import {
+  DEFAULT_MAX_PROGRAM_BYTES,
+  prepareProgram,
+  type PreparedProgram,
+  type PrepareProgramResult,
+} from '../programs/prepareProgram.ts';
 import { buildProgramGrammar } from '../programs/programGrammar.ts';
 import type {
   HostTools,
@@ -194,7 +199,7 @@ export class ProgramLoop {
   }
 
   /** Prepares code the loop did not ask the model for (a user's program, a fallback) and records it. */
-  adopt(code: string, purpose: string): PreparedProgram | SandboxFailure {
+  async adopt(code: string, purpose: string): Promise<PreparedProgram | SandboxFailure> {
     const source = normalizeProgramText(code);
     this.metrics.programAttempts++;
     this.#context.emit({
@@ -203,7 +208,7 @@ export class ProgramLoop {
       purpose,
       code: source,
     });
-    const prepared = this.#prepare(source);
+    const prepared = await this.#prepare(source);
     if (prepared.ok) return prepared.program;
     this.#emitSyntaxError(prepared.error);
     return prepared.error;
@@ -236,7 +241,7 @@ export class ProgramLoop {
           purpose: request.purpose,
           code,
         });
-        const prepared = language === undefined ? this.#prepare(code) : undefined;
+        const prepared = language === undefined ? await this.#prepare(code) : undefined;
         if (prepared?.ok) return prepared.program;
         const error: SandboxFailure =
           prepared?.ok === false
@@ -353,12 +358,28 @@ export class ProgramLoop {
     this.metrics.exceptionKind = failure?.kind ?? null;
   }
 
-  /** prepareProgram over the transformed source, keeping the source as written. */
-  #prepare(source: string): ReturnType<typeof prepareProgram> {
-    if (!this.#transform) return prepareProgram(source, { hostFunctions: this.#toolNames });
-    const transformed = this.#transform(source);
+  /**
+   * prepareProgram over the transformed source, keeping the source as written: in the engine's
+   * preparation worker under its deadline when the context has one (runs do), else on this thread.
+   */
+  async #prepare(source: string): Promise<PrepareProgramResult> {
+    const options = { hostFunctions: this.#toolNames };
+    const prepare = (code: string): Promise<PrepareProgramResult> | PrepareProgramResult =>
+      this.#context.prepareProgram
+        ? this.#context.prepareProgram(code, options)
+        : prepareProgram(code, options);
+    if (!this.#transform) return prepare(source);
+    // The transform parses the source on this thread: refuse what prepareProgram would refuse first.
+    if (Buffer.byteLength(source) > DEFAULT_MAX_PROGRAM_BYTES) return prepareProgram(source, options);
+    let transformed: ReturnType<NonNullable<ProgramLoopOptions['transform']>>;
+    try {
+      transformed = this.#transform(source);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      return prepareProgram(source, options);
+    }
     if (!transformed.ok) return transformed;
-    const prepared = prepareProgram(transformed.source, { hostFunctions: this.#toolNames });
+    const prepared = await prepare(transformed.source);
     return prepared.ok ? { ok: true, program: { ...prepared.program, source } } : prepared;
   }
 

@@ -7,6 +7,7 @@
  */
 import type { z } from 'zod';
 import type { LlmBackend } from '../models/LlmBackend.ts';
+import type { PrepareProgramOptions, PrepareProgramResult } from '../programs/prepareProgram.ts';
 import type {
   HostTools,
   RetrievedDoc,
@@ -50,6 +51,12 @@ export interface StrategyContext<Options> {
   topK: number;
   /** Runs a program in the sandbox, with the run's limits applied. */
   runProgram: ProgramRunner;
+  /**
+   * Prepares a program (prepareProgram) off the run's thread, under a deadline — the engine's
+   * preparation worker. Absent in contexts built by hand (tests); the program loop then prepares on
+   * the calling thread.
+   */
+  prepareProgram?(code: string, options: PrepareProgramOptions): Promise<PrepareProgramResult>;
   /**
    * Opens a memory of solved examples (ICRAG's R2) by name, read-only; the run closes it when it
    * ends. Throws MemoryNotFoundError ('MEMORY_NOT_FOUND') for a name that is not there. Absent when

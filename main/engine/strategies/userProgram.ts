@@ -15,7 +15,7 @@ export async function runUserProgram(
   const phaseMs: Record<string, number> = {};
   const loop = new ProgramLoop(context, phaseMs);
   const metrics = { phaseMs, program: loop.metrics, strategy: {} };
-  const program = loop.adopt(code, 'user');
+  const program = await loop.adopt(code, 'user');
   if (!('script' in program)) {
     loop.metrics.executable = false;
     loop.metrics.exceptionKind = 'SyntaxError';

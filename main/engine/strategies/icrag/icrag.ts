@@ -586,7 +586,7 @@ async function refine(
     });
     const parsed = parseRefinerOutput(output.text);
     if (parsed.ok) {
-      const prepared = loop.adopt(parsed.code, 'refine');
+      const prepared = await loop.adopt(parsed.code, 'refine');
       if ('script' in prepared) return { program: prepared, query: parsed.query };
       problem = `The program in "code" does not parse: ${prepared.message}${prepared.line ? ` (line ${prepared.line})` : ''}.`;
     } else {

@@ -204,7 +204,7 @@ export async function runPyrag(context: StrategyContext<PyragOptions>): Promise<
     feedback: fix,
   });
   if (!program) {
-    const fallback = loop.adopt(fallbackProgram(question), 'fallback');
+    const fallback = await loop.adopt(fallbackProgram(question), 'fallback');
     if (!('script' in fallback))
       throw new Error(`The built-in fallback program does not parse: ${fallback.message}`);
     program = fallback;
