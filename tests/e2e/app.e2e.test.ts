@@ -728,6 +728,16 @@ describe.skipIf(!status.available)('Reckon in Chromium, served by `reckon serve`
       expect(cells[1]).toBe(call.call);
       expect(await text(simulated.nth(i).getByTestId('simulated-value'))).toBe(String(call.value));
     }
+    // The final program's lines, each run by the sandbox or simulated by the model.
+    const modes = await page
+      .getByTestId('simulated-lines')
+      .getByTestId('simulated-line')
+      .evaluateAll((lines) => lines.map((line) => line.getAttribute('data-mode')));
+    expect(modes).toEqual(
+      ICRAG_VERSIONS[2]
+        .split('\n')
+        .map((_, i) => (ICRAG_SIMULATED.some((call) => call.line === i + 1) ? 'simulated' : 'executed')),
+    );
     const rate = page.getByTestId('bindings-table').getByTestId('binding-row').filter({ hasText: 'rate' });
     expect(await rate.getByTestId('binding-simulated').count()).toBe(1);
     const hours = page.getByTestId('bindings-table').getByTestId('binding-row').filter({ hasText: 'hours' });

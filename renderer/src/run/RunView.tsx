@@ -192,6 +192,7 @@ function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.El
             strategy={run.strategy}
             steps={run.steps}
             startedAt={run.startedAt}
+            program={run.programs.at(-1)?.code ?? null}
             onOpenDoc={(doc) =>
               setPassage({
                 corpus: run.corpus,

@@ -19,8 +19,13 @@ function shown(value: unknown): string {
  * defines — or undeclared name it read — with the value the model gave it. Every other line of the
  * program was executed by the sandbox (the program view and bindings table mark the simulated ones).
  */
-export function SimulatedCallsView(props: { steps: readonly StrategyStep[] }): React.JSX.Element {
+export function SimulatedCallsView(props: {
+  steps: readonly StrategyStep[];
+  /** The program that ran; with it, each of its lines is shown as run by the sandbox or simulated. */
+  program?: string | null;
+}): React.JSX.Element {
   const calls = simulatedCalls(props.steps);
+  const simulatedLines = new Set(calls.flatMap((call) => (call.line === null ? [] : [call.line])));
   return (
     <section className="panel" aria-labelledby="simulated-heading" data-testid="simulated-calls">
       <header className="panel__header">
@@ -59,6 +64,29 @@ export function SimulatedCallsView(props: { steps: readonly StrategyStep[] }): R
             </tbody>
           </table>
         </div>
+      )}
+      {props.program && (
+        <details className="simulated-lines">
+          <summary>Lines executed vs simulated</summary>
+          <ol className="simulated-lines__list mono small" data-testid="simulated-lines">
+            {props.program.split('\n').map((text, i) => {
+              const simulated = simulatedLines.has(i + 1);
+              return (
+                <li
+                  key={i}
+                  className={simulated ? 'simulated-lines__line--simulated' : undefined}
+                  data-testid="simulated-line"
+                  data-mode={simulated ? 'simulated' : 'executed'}
+                >
+                  <span className="simulated-lines__mark">{simulated ? 'sim' : 'run'}</span> {text}
+                </li>
+              );
+            })}
+          </ol>
+          <p className="muted small">
+            run: executed by the sandbox (when reached) · sim: a call on the line was answered by the model.
+          </p>
+        </details>
       )}
     </section>
   );

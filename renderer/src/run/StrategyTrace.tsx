@@ -22,9 +22,11 @@ export function StrategyTrace(props: {
   strategy: string | null;
   steps: readonly StrategyStep[];
   startedAt: number | null;
+  /** The program the run executed last (Chain-of-Code, ICRAG), to mark its simulated lines. */
+  program: string | null;
   onOpenDoc: OpenStepDoc;
 }): React.JSX.Element | null {
-  const { strategy, steps, startedAt, onOpenDoc } = props;
+  const { strategy, steps, startedAt, program, onOpenDoc } = props;
   const known = useMemo(() => stepDocs(steps), [steps]);
   if (steps.length === 0) return null;
   const generic = <StrategySteps steps={steps} startedAt={startedAt} onOpenDoc={onOpenDoc} />;
@@ -39,7 +41,7 @@ export function StrategyTrace(props: {
     case 'flare':
       return <FlareSentencesView steps={steps} known={known} onOpenDoc={onOpenDoc} />;
     case 'coc':
-      return <SimulatedCallsView steps={steps} />;
+      return <SimulatedCallsView steps={steps} program={program} />;
     case 'program':
       return <ProgramRoundsView steps={steps} onOpenDoc={onOpenDoc} />;
     case 'icrag':
@@ -47,7 +49,9 @@ export function StrategyTrace(props: {
       return (
         <>
           <IcragVersions steps={steps} />
-          {steps.some((step) => step.kind === 'simulated-call') && <SimulatedCallsView steps={steps} />}
+          {steps.some((step) => step.kind === 'simulated-call') && (
+            <SimulatedCallsView steps={steps} program={program} />
+          )}
           {generic}
         </>
       );
