@@ -63,6 +63,13 @@ import {
   PROGRAM_STATUSES,
   PROGRAM_TYPES,
 } from '../fixtures/programReplayScript.ts';
+import {
+  FLARE_LOW_TOKEN,
+  FLARE_QUERY,
+  FLARE_SCRIPT,
+  ITER_RETGEN_ANSWERS,
+  ITER_RETGEN_SCRIPT,
+} from '../fixtures/flareIterRetgenReplayScripts.ts';
 import { startReckonServer, type ReckonServer } from './startReckonServer.ts';
 import type { TraceEventOf } from '../../preload/TraceEvent.ts';
 
@@ -797,6 +804,34 @@ describe.skipIf(!status.available)('Reckon in Chromium, served by `reckon serve`
     );
     await screenshot(page, 'ask-program');
     await opensPassage(entries.first().getByTestId('step-doc'), order[0]!.title);
+  });
+
+  it('renders FLARE’s low-confidence token and the retrieval it triggered, and ITER-RETGEN’s rounds', async () => {
+    const flare = await askScripted('flare', BASELINE_QUESTION, FLARE_SCRIPT);
+    expect(await text(page.getByTestId('final-answer-text'))).toBe('yes');
+    const sentences = page.getByTestId('flare-sentences').getByTestId('flare-sentence');
+    await expect.poll(() => sentences.count()).toBe(3);
+    expect(
+      await sentences.evaluateAll((items) => items.map((item) => item.getAttribute('data-triggered'))),
+    ).toEqual(['false', 'true', 'false']);
+    const triggered = sentences.nth(1);
+    expect(await triggered.getByTestId('flare-low-token').allTextContents()).toEqual([FLARE_LOW_TOKEN]);
+    expect(await text(triggered.getByTestId('flare-query'))).toBe(FLARE_QUERY);
+    const recorded = flare.steps.filter((s) => s.kind === 'sentence')[1]!;
+    expect(await docIds(triggered)).toEqual(recorded.data!.retrievedIds);
+    await screenshot(page, 'ask-flare');
+    await triggered.getByTestId('step-doc').first().click();
+    await page.getByTestId('passage-view').getByTestId('passage-highlight').waitFor();
+    await page.getByRole('button', { name: 'Close passage' }).click();
+
+    const iter = await askScripted('iter-retgen', BASELINE_QUESTION, ITER_RETGEN_SCRIPT);
+    const rounds = page.getByTestId('iter-retgen-rounds').getByTestId('iter-retgen-round');
+    await expect.poll(() => rounds.count()).toBe(ITER_RETGEN_ANSWERS.length);
+    for (const [i, step] of iter.steps.filter((s) => s.kind === 'round').entries()) {
+      expect(await docIds(rounds.nth(i))).toEqual(idsOf(step));
+      expect(await text(rounds.nth(i))).toContain(`Generation: ${ITER_RETGEN_ANSWERS[i]}`);
+    }
+    await screenshot(page, 'ask-iter-retgen');
   });
 
   it('threw no uncaught errors in the page', () => {
