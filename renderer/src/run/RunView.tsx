@@ -89,6 +89,16 @@ function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.El
   }, []);
 
   const closePassage = useCallback(() => setPassage(null), []);
+  const citedDocs = useMemo(
+    () =>
+      (run.answer?.citations ?? []).map((c) => ({
+        id: c.chunkId,
+        title: c.title,
+        source: c.source,
+        score: null,
+      })),
+    [run.answer],
+  );
 
   async function cancel(): Promise<void> {
     setCancelling(true);
@@ -193,6 +203,7 @@ function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.El
             steps={run.steps}
             startedAt={run.startedAt}
             program={run.programs.at(-1)?.code ?? null}
+            knownDocs={citedDocs}
             onOpenDoc={(doc) =>
               setPassage({
                 corpus: run.corpus,

@@ -9,7 +9,7 @@ import { SimulatedCallsView } from './SimulatedCallsView.tsx';
 import type { OpenStepDoc } from './StepDocs.tsx';
 import { StrategySteps } from './StrategySteps.tsx';
 import type { StrategyStep } from './runState.ts';
-import { hasDedicatedView, stepDocs } from './strategyTrace.ts';
+import { hasDedicatedView, stepDocs, type StepDoc } from './strategyTrace.ts';
 
 /**
  * A run's own steps in the view suited to its strategy: Self-Ask's follow-up chain, IRCoT's
@@ -22,12 +22,18 @@ export function StrategyTrace(props: {
   strategy: string | null;
   steps: readonly StrategyStep[];
   startedAt: number | null;
+  /** Passages the run knows by title from elsewhere (its citations), to title those a step lists by id only. */
+  knownDocs?: readonly StepDoc[];
   /** The program the run executed last (Chain-of-Code, ICRAG), to mark its simulated lines. */
   program: string | null;
   onOpenDoc: OpenStepDoc;
 }): React.JSX.Element | null {
-  const { strategy, steps, startedAt, program, onOpenDoc } = props;
-  const known = useMemo(() => stepDocs(steps), [steps]);
+  const { strategy, steps, startedAt, program, knownDocs, onOpenDoc } = props;
+  const known = useMemo(() => {
+    const byId = stepDocs(steps);
+    for (const doc of knownDocs ?? []) if (!byId.has(doc.id)) byId.set(doc.id, doc);
+    return byId;
+  }, [steps, knownDocs]);
   if (steps.length === 0) return null;
   const generic = <StrategySteps steps={steps} startedAt={startedAt} onOpenDoc={onOpenDoc} />;
   if (!hasDedicatedView(strategy, steps)) return generic;
