@@ -4,7 +4,11 @@
  * registry and change one of its options, ask the first sample question and watch the run live (a 503
  * retried with backoff, a runtime error repaired, a sentinel answer that boosts retrieval, the
  * unchanged calls of the boosted re-run served cached), open a citation, read the metrics, find the
- * run again in History, replay it, open Settings.
+ * run again in History, replay it, open Settings. Then one run each of Self-Ask, IRCoT, ICRAG and
+ * PROGRAM (each from its own replay script, written over the active replay file: a replay backend
+ * reads its file afresh for every run) rendered in its own trace view: the follow-up chain, the
+ * interleaved sentences and retrievals, the code versions as diffs with simulated values marked, the
+ * per-round program table stepped through; a step's passage opens in the passage drawer.
  * Screenshots go to test-results/e2e/. What the UI shows is checked against the server's own record
  * of the run, read over the same WebSocket bridge the page uses.
  *
@@ -35,7 +39,39 @@ import {
   REPAIRED_PROGRAM_LINES,
   replayFileContent,
 } from '../fixtures/pyragReplayScript.ts';
+import {
+  BASELINE_QUESTION,
+  IRCOT_SCRIPT,
+  IRCOT_SENTENCES,
+  replayContent,
+  SELF_ASK_FOLLOW_UPS,
+  SELF_ASK_SCRIPT,
+} from '../fixtures/baselineReplayScripts.ts';
+import {
+  ICRAG_ANSWER,
+  ICRAG_QUERY,
+  ICRAG_SCRIPT,
+  ICRAG_SIMULATED,
+  ICRAG_TASK,
+  ICRAG_VERSIONS,
+} from '../fixtures/icragReplayScript.ts';
+import {
+  PROGRAM_CANDIDATES,
+  PROGRAM_QUESTION,
+  PROGRAM_ROUNDS,
+  PROGRAM_SCRIPT,
+  PROGRAM_STATUSES,
+  PROGRAM_TYPES,
+} from '../fixtures/programReplayScript.ts';
+import {
+  FLARE_LOW_TOKEN,
+  FLARE_QUERY,
+  FLARE_SCRIPT,
+  ITER_RETGEN_ANSWERS,
+  ITER_RETGEN_SCRIPT,
+} from '../fixtures/flareIterRetgenReplayScripts.ts';
 import { startReckonServer, type ReckonServer } from './startReckonServer.ts';
+import type { TraceEventOf } from '../../preload/TraceEvent.ts';
 
 const SAMPLE_DIR = path.join(REPO_ROOT, 'corpora', 'hotpotqa-sample');
 const SAMPLE_FILE = 'hotpotqa-dev-first20.json';
@@ -552,6 +588,250 @@ describe.skipIf(!status.available)('Reckon in Chromium, served by `reckon serve`
     await page.getByTestId('settings-attempts').waitFor();
     await page.getByTestId('settings-save').waitFor();
     await screenshot(page, 'settings');
+  });
+
+  /**
+   * Asks `question` with `strategy` over the sample corpus (BM25), the active replay file holding
+   * `script`; waits for the run to succeed and returns its id and the `step` events the server saved.
+   */
+  async function askScripted(
+    strategy: string,
+    question: string,
+    script: readonly object[],
+  ): Promise<{ runId: string; steps: TraceEventOf<'step'>[] }> {
+    fs.writeFileSync(replayFile, replayContent(script));
+    const before = new Set((await bridge.invoke('listRuns', {})).runs.map((r) => r.id));
+    await page.getByTestId('nav-ask').click();
+    await page.getByTestId('ask-strategy').selectOption(strategy);
+    await page.getByTestId('ask-question').fill(question);
+    await page.getByTestId('ask-corpus').selectOption('sample');
+    await page.getByTestId('ask-mode').selectOption('bm25');
+    await page.getByTestId('ask-submit').click();
+    let runId = '';
+    await expect
+      .poll(async () => {
+        runId = (await bridge.invoke('listRuns', {})).runs.find((r) => !before.has(r.id))?.id ?? '';
+        return runId;
+      })
+      .not.toBe('');
+    await page
+      .locator(`[data-testid="run-status"][data-run-id="${runId}"][data-status="succeeded"]`)
+      .waitFor({ timeout: RUN_TIMEOUT_MS });
+    const { events } = await bridge.invoke('getRun', { runId });
+    return { runId, steps: events.flatMap((e) => (e.type === 'step' ? [e] : [])) };
+  }
+
+  /** The chunk ids of the passage buttons inside `scope`, in order. */
+  async function docIds(scope: Locator): Promise<number[]> {
+    return (
+      await scope
+        .getByTestId('step-doc')
+        .evaluateAll((buttons) => buttons.map((b) => b.getAttribute('data-chunk-id')))
+    ).map(Number);
+  }
+
+  /** The ids of a step's data.docs. */
+  const idsOf = (step: TraceEventOf<'step'> | undefined): number[] =>
+    ((step?.data?.docs ?? []) as { id: number }[]).map((doc) => doc.id);
+
+  /** Opens the passage behind a step's button and checks the drawer shows that chunk, then closes it. */
+  async function opensPassage(button: Locator, title: string): Promise<void> {
+    await button.click();
+    const passage = page.getByTestId('passage-view');
+    await passage.getByTestId('passage-highlight').waitFor();
+    expect(await text(passage.locator('#passage-title'))).toBe(title);
+    await passage.getByRole('button', { name: 'Close passage' }).click();
+    await passage.waitFor({ state: 'detached' });
+  }
+
+  it('renders a Self-Ask run as its follow-up chain, each follow-up’s passages opening', async () => {
+    const { steps } = await askScripted('self-ask', BASELINE_QUESTION, SELF_ASK_SCRIPT);
+    expect(await text(page.getByTestId('final-answer-text'))).toBe('yes');
+    const chain = page.getByTestId('self-ask-chain');
+    const followUps = chain.getByTestId('self-ask-follow-up');
+    await expect.poll(() => followUps.count()).toBe(SELF_ASK_FOLLOW_UPS.length);
+    expect(await followUps.getByTestId('self-ask-question').allTextContents()).toEqual(
+      SELF_ASK_FOLLOW_UPS.map((f) => f.question),
+    );
+    expect(await followUps.getByTestId('self-ask-intermediate').allTextContents()).toEqual(
+      SELF_ASK_FOLLOW_UPS.map((f) => f.answer),
+    );
+    expect(await text(chain.getByTestId('self-ask-final'))).toBe('So the final answer is: yes');
+    // Each follow-up lists exactly the passages its retrieval found, as the server recorded them.
+    const recorded = steps.filter((s) => s.kind === 'follow-up');
+    expect(recorded).toHaveLength(SELF_ASK_FOLLOW_UPS.length);
+    for (const [i, step] of recorded.entries()) {
+      const ids = idsOf(step);
+      expect(ids.length).toBeGreaterThan(0);
+      expect(await docIds(followUps.nth(i))).toEqual(ids);
+    }
+    // The dedicated view replaces the generic step list.
+    expect(await page.getByTestId('strategy-steps').count()).toBe(0);
+    await screenshot(page, 'ask-self-ask');
+    const first = (recorded[1]!.data!.docs as { title: string }[])[0]!;
+    await opensPassage(followUps.nth(1).getByTestId('step-doc').first(), first.title);
+  });
+
+  it('renders an IRCoT run as interleaved sentences and retrievals, then the reader', async () => {
+    const { steps } = await askScripted('ircot', BASELINE_QUESTION, IRCOT_SCRIPT);
+    expect(await text(page.getByTestId('final-answer-text'))).toBe('yes');
+    const chain = page.getByTestId('ircot-chain');
+    await chain.getByTestId('ircot-reader').waitFor();
+    // retrieval (question) → thought 1 → retrieval (thought 1) → thought 2 → retrieval → thought 3 (the answer).
+    const order = await chain
+      .locator('[data-testid="ircot-retrieval"], [data-testid="ircot-thought"], [data-testid="ircot-reader"]')
+      .evaluateAll((items) => items.map((item) => item.getAttribute('data-testid')));
+    expect(order).toEqual([
+      'ircot-retrieval',
+      'ircot-thought',
+      'ircot-retrieval',
+      'ircot-thought',
+      'ircot-retrieval',
+      'ircot-thought',
+      'ircot-reader',
+    ]);
+    expect(await chain.getByTestId('ircot-sentence').allTextContents()).toEqual([...IRCOT_SENTENCES]);
+    expect(await chain.getByTestId('ircot-query').allTextContents()).toEqual([
+      BASELINE_QUESTION,
+      ...IRCOT_SENTENCES.slice(0, -1),
+    ]);
+    const retrievals = steps.filter((s) => s.kind === 'retrieval');
+    for (const [i, step] of retrievals.entries())
+      expect(await docIds(chain.getByTestId('ircot-retrieval').nth(i))).toEqual(idsOf(step));
+    const reader = steps.find((s) => s.kind === 'reader');
+    expect(await docIds(chain.getByTestId('ircot-reader'))).toEqual(idsOf(reader));
+    await screenshot(page, 'ask-ircot');
+    const read = (reader!.data!.docs as { title: string }[])[0]!;
+    await opensPassage(chain.getByTestId('ircot-reader').getByTestId('step-doc').first(), read.title);
+  });
+
+  it('shows an ICRAG run’s code versions as diffs and marks its simulated values', async () => {
+    await askScripted('icrag', ICRAG_TASK, ICRAG_SCRIPT);
+    expect(await text(page.getByTestId('final-answer-text'))).toBe(ICRAG_ANSWER);
+    const versions = page.getByTestId('icrag-versions').getByTestId('icrag-version');
+    await expect.poll(() => versions.count()).toBe(ICRAG_VERSIONS.length);
+    // c0 in full; c1 adds `const pay` and replaces the return; c2 replaces the return again.
+    const linesOf = async (i: number, kind: string): Promise<string[]> =>
+      (await versions.nth(i).locator(`.icrag-diff__line[data-kind="${kind}"]`).allTextContents()).map((l) =>
+        l.slice(2),
+      );
+    expect(await versions.nth(0).locator('.icrag-diff__line').allTextContents()).toEqual(
+      ICRAG_VERSIONS[0].split('\n'),
+    );
+    expect(await linesOf(1, 'added')).toEqual(['const pay = hours * rate;', 'return pay;']);
+    expect(await linesOf(1, 'removed')).toEqual(['return hours * rate;']);
+    expect(await linesOf(2, 'added')).toEqual(['return pay + bonus_of("Ann");']);
+    expect(await linesOf(2, 'removed')).toEqual(['return pay;']);
+    expect(await page.getByTestId('icrag-next-query').allTextContents()).toEqual([
+      `Next query: ${ICRAG_QUERY}`,
+      'Next query: none — refinement stops.',
+    ]);
+    // The simulated calls with their values, and the bindings those values made, marked simulated.
+    const simulated = page.getByTestId('simulated-calls').getByTestId('simulated-call');
+    expect(await simulated.count()).toBe(ICRAG_SIMULATED.length);
+    for (const [i, call] of ICRAG_SIMULATED.entries()) {
+      const cells = (await simulated.nth(i).locator('td').allTextContents()).map((c) => c.trim());
+      expect(cells[0]).toBe(String(call.line));
+      expect(cells[1]).toBe(call.call);
+      expect(await text(simulated.nth(i).getByTestId('simulated-value'))).toBe(String(call.value));
+    }
+    // The final program's lines, each run by the sandbox or simulated by the model.
+    const modes = await page
+      .getByTestId('simulated-lines')
+      .getByTestId('simulated-line')
+      .evaluateAll((lines) => lines.map((line) => line.getAttribute('data-mode')));
+    expect(modes).toEqual(
+      ICRAG_VERSIONS[2]
+        .split('\n')
+        .map((_, i) => (ICRAG_SIMULATED.some((call) => call.line === i + 1) ? 'simulated' : 'executed')),
+    );
+    const rate = page.getByTestId('bindings-table').getByTestId('binding-row').filter({ hasText: 'rate' });
+    expect(await rate.getByTestId('binding-simulated').count()).toBe(1);
+    const hours = page.getByTestId('bindings-table').getByTestId('binding-row').filter({ hasText: 'hours' });
+    expect(await hours.getByTestId('binding-simulated').count()).toBe(0);
+    await screenshot(page, 'ask-icrag');
+  });
+
+  it('renders a PROGRAM run’s per-round table and steps through its rounds', async () => {
+    const { steps } = await askScripted('program', PROGRAM_QUESTION, PROGRAM_SCRIPT);
+    expect(await text(page.getByTestId('final-answer-text'))).toBe('yes');
+    const view = page.getByTestId('program-rounds');
+    const table = view.getByTestId('program-round-table');
+    expect(await text(view.getByTestId('program-types'))).toBe(`Program types: ${PROGRAM_TYPES.join(', ')}`);
+    const statuses = (): Promise<string[]> => table.getByTestId('program-status').allTextContents();
+    const rounds = steps.filter((s) => s.kind === 'program-round');
+    expect(rounds).toHaveLength(PROGRAM_ROUNDS);
+
+    // The latest round first; then round 1, 2 … by the controls.
+    expect(await table.getAttribute('data-round')).toBe(String(PROGRAM_ROUNDS));
+    expect(await statuses()).toEqual([...PROGRAM_STATUSES[PROGRAM_ROUNDS - 1]!]);
+    await view.getByTestId('program-round-1').click();
+    expect(await table.getAttribute('data-round')).toBe('1');
+    expect(await text(view.getByTestId('program-round-label'))).toMatch(/^Round 1 of 2/);
+    expect(await view.getByTestId('program-round-prev').isDisabled()).toBe(true);
+    for (let round = 1; round <= PROGRAM_ROUNDS; round++) {
+      if (round > 1) await view.getByTestId('program-round-next').click();
+      expect(await table.getAttribute('data-round')).toBe(String(round));
+      expect(await statuses()).toEqual([...PROGRAM_STATUSES[round - 1]!]);
+      // Each row as recorded: sub-query, and the passages the program held (its earlier retrievals).
+      const rows = (rounds[round - 1]!.data!.programs as { subQuery: string; documents: number }[]) ?? [];
+      expect(await table.getByTestId('program-subquery').allTextContents()).toEqual(
+        rows.map((r) => r.subQuery),
+      );
+      expect(await table.getByTestId('program-docs-count').allTextContents()).toEqual(
+        rows.map((r) => String(r.documents)),
+      );
+      if (round === 1) await screenshot(page, 'ask-program-round-1');
+    }
+    expect(await view.getByTestId('program-round-next').isDisabled()).toBe(true);
+
+    // Each program's candidates with their scores, the chosen one marked.
+    const candidates = table.getByTestId('program-candidates');
+    expect(await candidates.count()).toBe(PROGRAM_TYPES.length);
+    for (const [i, queries] of PROGRAM_CANDIDATES.entries()) {
+      const rows = candidates.nth(i).getByTestId('program-candidate');
+      expect(await rows.count()).toBe(queries.length);
+      expect(await candidates.nth(i).locator('[data-chosen="true"]').count()).toBe(1);
+    }
+
+    // The pool in rerank order, the kept passages marked.
+    const rerank = steps.find((s) => s.kind === 'program-rerank')!;
+    const order = rerank.data!.order as { id: number; kept: boolean; title: string }[];
+    const entries = view.getByTestId('program-rerank').getByTestId('program-rerank-entry');
+    expect(await docIds(view.getByTestId('program-rerank'))).toEqual(order.map((o) => o.id));
+    expect(await entries.evaluateAll((items) => items.map((i) => i.getAttribute('data-kept')))).toEqual(
+      order.map((o) => String(o.kept)),
+    );
+    await screenshot(page, 'ask-program');
+    await opensPassage(entries.first().getByTestId('step-doc'), order[0]!.title);
+  });
+
+  it('renders FLARE’s low-confidence token and the retrieval it triggered, and ITER-RETGEN’s rounds', async () => {
+    const flare = await askScripted('flare', BASELINE_QUESTION, FLARE_SCRIPT);
+    expect(await text(page.getByTestId('final-answer-text'))).toBe('yes');
+    const sentences = page.getByTestId('flare-sentences').getByTestId('flare-sentence');
+    await expect.poll(() => sentences.count()).toBe(3);
+    expect(
+      await sentences.evaluateAll((items) => items.map((item) => item.getAttribute('data-triggered'))),
+    ).toEqual(['false', 'true', 'false']);
+    const triggered = sentences.nth(1);
+    expect(await triggered.getByTestId('flare-low-token').allTextContents()).toEqual([FLARE_LOW_TOKEN]);
+    expect(await text(triggered.getByTestId('flare-query'))).toBe(FLARE_QUERY);
+    const recorded = flare.steps.filter((s) => s.kind === 'sentence')[1]!;
+    expect(await docIds(triggered)).toEqual(recorded.data!.retrievedIds);
+    await screenshot(page, 'ask-flare');
+    await triggered.getByTestId('step-doc').first().click();
+    await page.getByTestId('passage-view').getByTestId('passage-highlight').waitFor();
+    await page.getByRole('button', { name: 'Close passage' }).click();
+
+    const iter = await askScripted('iter-retgen', BASELINE_QUESTION, ITER_RETGEN_SCRIPT);
+    const rounds = page.getByTestId('iter-retgen-rounds').getByTestId('iter-retgen-round');
+    await expect.poll(() => rounds.count()).toBe(ITER_RETGEN_ANSWERS.length);
+    for (const [i, step] of iter.steps.filter((s) => s.kind === 'round').entries()) {
+      expect(await docIds(rounds.nth(i))).toEqual(idsOf(step));
+      expect(await text(rounds.nth(i))).toContain(`Generation: ${ITER_RETGEN_ANSWERS[i]}`);
+    }
+    await screenshot(page, 'ask-iter-retgen');
   });
 
   it('threw no uncaught errors in the page', () => {

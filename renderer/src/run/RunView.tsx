@@ -13,15 +13,14 @@ import { ProgramPanel } from './ProgramPanel.tsx';
 import { RetryTimeline } from './RetryTimeline.tsx';
 import { executingLine, runStatusText, type RunState } from './runState.ts';
 import { StepTimeline } from './StepTimeline.tsx';
-import { StrategySteps } from './StrategySteps.tsx';
-import { IcragVersions } from './IcragVersions.tsx';
+import { StrategyTrace } from './StrategyTrace.tsx';
 import { ToolTimeline } from './ToolTimeline.tsx';
 
 /**
  * One run, live or saved: question and status, the answer with citations, sub-questions, the
  * program (all attempts), bindings, tool calls, retries with backoff, every step, and the metrics.
- * A strategy that writes no program but reports its own steps gets the generic step list in the
- * program's place.
+ * A strategy that writes no program but reports its own steps gets its trace view (StrategyTrace:
+ * the view suited to the method, else the generic step list) in the program's place.
  */
 export function RunView(props: { runId: string; actions?: ReactNode }): React.JSX.Element {
   const { runId, actions } = props;
@@ -90,6 +89,16 @@ function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.El
   }, []);
 
   const closePassage = useCallback(() => setPassage(null), []);
+  const citedDocs = useMemo(
+    () =>
+      (run.answer?.citations ?? []).map((c) => ({
+        id: c.chunkId,
+        title: c.title,
+        source: c.source,
+        score: null,
+      })),
+    [run.answer],
+  );
 
   async function cancel(): Promise<void> {
     setCancelling(true);
@@ -189,8 +198,22 @@ function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.El
 
       <div className="run__grid">
         <div className="run__col">
-          {run.steps.length > 0 && <StrategySteps steps={run.steps} startedAt={run.startedAt} />}
-          <IcragVersions steps={run.steps} />
+          <StrategyTrace
+            strategy={run.strategy}
+            steps={run.steps}
+            startedAt={run.startedAt}
+            program={run.programs.at(-1)?.code ?? null}
+            knownDocs={citedDocs}
+            onOpenDoc={(doc) =>
+              setPassage({
+                corpus: run.corpus,
+                chunkId: doc.id,
+                title: doc.title,
+                source: doc.source,
+                score: doc.score,
+              })
+            }
+          />
           {showProgram && (
             <>
               <ProgramPanel

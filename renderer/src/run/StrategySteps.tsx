@@ -1,5 +1,7 @@
 import { formatMs } from '../format.ts';
 import type { StrategyStep } from './runState.ts';
+import { StepDocs, type OpenStepDoc } from './StepDocs.tsx';
+import { docsOf } from './strategyTrace.ts';
 
 /** Characters of a step's data shown at most when expanded. Default 20 000. */
 export const MAX_STEP_DATA_CHARS = 20_000;
@@ -7,13 +9,14 @@ export const MAX_STEP_DATA_CHARS = 20_000;
 /**
  * The generic view of a strategy's own steps (`step` events: a Self-Ask follow-up, an IRCoT
  * sentence, …), for strategies without a dedicated trace view: each step's kind, title and detail,
- * its structured data expandable.
+ * its structured data expandable, and the passages it lists (data.docs) as buttons that open them.
  */
 export function StrategySteps(props: {
   steps: readonly StrategyStep[];
   startedAt: number | null;
+  onOpenDoc: OpenStepDoc;
 }): React.JSX.Element {
-  const { steps, startedAt } = props;
+  const { steps, startedAt, onOpenDoc } = props;
   return (
     <section className="panel" aria-labelledby="strategy-steps-heading">
       <header className="panel__header">
@@ -39,6 +42,7 @@ export function StrategySteps(props: {
                 {step.detail}
               </p>
             )}
+            {docsOf(step.data).length > 0 && <StepDocs docs={docsOf(step.data)} onOpen={onOpenDoc} />}
             {step.data !== null && Object.keys(step.data).length > 0 && (
               <details className="strategy-step__data">
                 <summary>Data</summary>
