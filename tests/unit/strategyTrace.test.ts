@@ -291,7 +291,7 @@ describe('hasDedicatedView and stepDocs', () => {
   it('gives a strategy its view only when the run has one of the steps it reads', () => {
     expect(hasDedicatedView('ircot', [step('thought', {})])).toBe(true);
     expect(hasDedicatedView('ircot', [step('something-else', {})])).toBe(false);
-    expect(hasDedicatedView('vanilla-rag', [step('retrieval', {})])).toBe(false);
+    expect(hasDedicatedView('vanilla', [step('retrieval', {})])).toBe(false);
     expect(hasDedicatedView(null, [step('thought', {})])).toBe(false);
   });
 
