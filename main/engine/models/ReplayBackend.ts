@@ -171,13 +171,10 @@ export async function createReplayBackend(options: ReplayBackendOptions): Promis
       );
     }
     next++;
-    let warning: string | undefined;
+    let mismatch: string | undefined;
     if (line.promptSha256 !== undefined && line.promptSha256 !== promptFingerprint(request.messages)) {
-      const message = describeMismatch(options.file, header, calls, role, lineNumber, request);
-      if (onMismatch === 'error') throw new ReplayMismatchError(message);
-      // One warning per replay: every later prompt usually differs for the same reason.
-      if (!warned) warning = `Replayed anyway: ${message}`;
-      warned = true;
+      mismatch = describeMismatch(options.file, header, calls, role, lineNumber, request);
+      if (onMismatch === 'error') throw new ReplayMismatchError(mismatch);
     }
     if (line.delayMs !== undefined && line.delayMs > 0) await abortableSleep(line.delayMs, request.signal);
 
@@ -192,6 +189,13 @@ export async function createReplayBackend(options: ReplayBackendOptions): Promis
       });
     }
 
+    // One warning per replay, on the first result it can travel with: every later prompt usually
+    // differs for the same reason.
+    let warning: string | undefined;
+    if (mismatch !== undefined && !warned) {
+      warning = `Replayed anyway: ${mismatch}`;
+      warned = true;
+    }
     const text = line.output ?? line.tokens?.map((token) => token.text).join('') ?? '';
     if (request.tokenProbabilities === true && line.tokens === undefined) {
       throw new TokenProbabilitiesUnsupportedError(
