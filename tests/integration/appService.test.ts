@@ -557,12 +557,13 @@ describe('AppService over the real engine', () => {
     expect(exported.modelOutputs).toHaveLength(SCRIPT_LINES.length);
     const asReplay = await invoke('exportRun', { runId, format: 'replay' });
     expect(asReplay.fileName).toBe(`${runId}.replay.jsonl`);
-    expect(
-      asReplay.content
-        .trim()
-        .split('\n')
-        .map((line) => JSON.parse(line) as unknown),
-    ).toEqual(SCRIPT_LINES);
+    const [replayHeader, ...replayLines] = asReplay.content
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(replayHeader).toMatchObject({ format: 'reckon-replay', strategy: 'pyrag', calls: SCRIPT_LINES.length });
+    expect(replayLines.map(({ promptSha256: _prompt, ...line }) => line)).toEqual(SCRIPT_LINES);
+    expect(replayLines.every((line) => /^[0-9a-f]{64}$/.test(String(line.promptSha256)))).toBe(true);
 
     // Cancelling a finished run is harmless; an unknown one is an error.
     expect(await invoke('cancelRun', { runId })).toEqual({ ok: true });
