@@ -145,7 +145,10 @@ describe('withRetry', () => {
   });
 
   it('ends a retried call that then fails deterministically with a giving-up event', async () => {
-    const backend = new ScriptedBackend([httpError(503, 'Service Unavailable'), httpError(400, 'Bad Request')]);
+    const backend = new ScriptedBackend([
+      httpError(503, 'Service Unavailable'),
+      httpError(400, 'Bad Request'),
+    ]);
     const { options, events } = policy();
     await expect(withRetry(backend, options).generate(REQUEST)).rejects.toMatchObject({ status: 400 });
     expect(events.map((e) => [e.attempt, e.outcome])).toEqual([

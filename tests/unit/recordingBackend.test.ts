@@ -322,7 +322,9 @@ describe('retry composition', () => {
     const { store, backend } = compose([httpError(429), result('first'), httpError(503), result('second')]);
     expect((await backend.generate(ask('plan'))).text).toBe('first');
     expect((await backend.generate(ask('answer'))).text).toBe('second');
-    expect(store.failures.map(({ record }) => [record.callIndex, record.attempt, record.role, record.status])).toEqual([
+    expect(
+      store.failures.map(({ record }) => [record.callIndex, record.attempt, record.role, record.status]),
+    ).toEqual([
       [0, 1, 'plan', 429],
       [1, 1, 'answer', 503],
     ]);

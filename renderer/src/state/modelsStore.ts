@@ -59,7 +59,13 @@ export function createModelsStore(bridge: ReckonBridge, onInstalled: () => void)
    * real backend. A newer check replaces an older one still running.
    */
   async function check(spec: string, options: { generate: boolean }): Promise<void> {
-    const started: ModelCheckState = { spec, generate: options.generate, running: true, result: null, error: null };
+    const started: ModelCheckState = {
+      spec,
+      generate: options.generate,
+      running: true,
+      result: null,
+      error: null,
+    };
     store.set({ check: started });
     let next: ModelCheckState;
     try {
