@@ -145,6 +145,40 @@ export const localModelSchema = z.object({
   sizeBytes: z.number(),
 });
 
+/** What checkModel found (see main/engine/models/checkModel.ts). */
+export const modelCheckSchema = z.object({
+  spec: z.string(),
+  kind: z.enum(['llama', 'openai', 'replay']),
+  /** The model can be used; `problem` says why not. */
+  ok: z.boolean(),
+  problem: z.object({ code: z.string(), message: z.string() }).nullable(),
+  warnings: z.array(z.string()),
+  gguf: z
+    .object({
+      path: z.string(),
+      sizeBytes: z.number(),
+      architecture: z.string(),
+      name: z.string().nullable(),
+      quantization: z.string(),
+      contextLength: z.number().nullable(),
+      ggufVersion: z.number(),
+      /** An estimate (file size plus a fixed overhead share), not a measurement. */
+      memory: z.object({ estimatedBytes: z.number(), totalMemoryBytes: z.number(), fits: z.boolean() }),
+    })
+    .nullable(),
+  replay: z
+    .object({
+      path: z.string(),
+      outputs: z.number().int(),
+      failures: z.number().int(),
+      recordedFor: z.object({ question: z.string(), strategy: z.string() }).nullable(),
+    })
+    .nullable(),
+  server: z.object({ baseUrl: z.string(), model: z.string(), models: z.array(z.string()) }).nullable(),
+  generation: z.object({ text: z.string(), durationMs: z.number() }).nullable(),
+});
+export type ModelCheck = z.infer<typeof modelCheckSchema>;
+
 export const llmSettingsSchema = z.object({
   /** llama.cpp threads; null = physical cores less one. */
   threads: z.number().int().min(1).max(256).nullable(),
@@ -203,6 +237,8 @@ export const runSummarySchema = z.object({
   /** Passages per retrieval and search mode it ran with; null when not recorded. */
   k: z.number().int().nullable(),
   mode: searchModeSchema.nullable(),
+  /** Model calls with a recorded output or failure; 0 means there is nothing to replay. */
+  recordedCalls: z.number().int().nonnegative(),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -293,6 +329,18 @@ export const commands = {
   pullModel: {
     input: z.object({ id: z.string().min(1).max(200) }).strict(),
     output: z.object({ jobId: z.string() }),
+  },
+  /**
+   * Checks a model spec (default: the active model) without running a question: a GGUF header, a
+   * replay file's lines or a server's /models; with `generate`, also one token through the real
+   * backend. A spec that is not a model spec is an error (BAD_MODEL_SPEC); an unusable model is
+   * `ok: false` with its problem.
+   */
+  checkModel: {
+    input: z
+      .object({ spec: z.string().min(1).max(4096).optional(), generate: z.boolean().optional() })
+      .strict(),
+    output: modelCheckSchema,
   },
   /** Deletes what a paused download of a catalog model left (its `.part` files). */
   discardDownload: { input: z.object({ id: z.string().min(1).max(200) }).strict(), output: ok },

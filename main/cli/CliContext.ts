@@ -38,13 +38,19 @@ export class CliContext {
   }
 
   /** Creates the model for a run from its spec; disposed when the run ends. */
-  llmProvider(options: { threads?: number; contextSize?: number }): LlmProvider {
+  llmProvider(options: {
+    threads?: number;
+    contextSize?: number;
+    /** See CreateLlmBackendOptions.replayMismatch. Default: 'error'. */
+    replayMismatch?: 'error' | 'warn';
+  }): LlmProvider {
     return async (spec, signal) => {
       const backend = await createLlmBackend(spec, {
         modelsDir: this.settings.modelsDir,
         ...(this.settings.openAiApiKey ? { apiKey: this.settings.openAiApiKey } : {}),
         ...(options.threads ? { threads: options.threads } : {}),
         ...(options.contextSize ? { contextSize: options.contextSize } : {}),
+        ...(options.replayMismatch ? { replayMismatch: options.replayMismatch } : {}),
         signal,
       });
       return { backend, release: () => backend.dispose() };

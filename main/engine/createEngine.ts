@@ -106,6 +106,11 @@ export interface Retriever {
    * Optional: retrievers without it behave as if it resolved to null.
    */
   embed?(texts: readonly string[], options?: { signal?: AbortSignal }): Promise<Float32Array[] | null>;
+  /**
+   * Why dense search cannot run on this corpus (no embeddings, no model installed, a model that
+   * does not match), or null when it can. Optional: retrievers without it are taken to have it.
+   */
+  denseUnavailable?(): Promise<string | null>;
   close(): void;
 }
 
@@ -228,6 +233,15 @@ export function createEngine(options: EngineOptions): Engine {
         }
         if ('unavailable' in resolved) return null;
         return resolved.embedder.embed(texts, embedOptions);
+      },
+      async denseUnavailable() {
+        dense ??= resolveDense();
+        try {
+          const resolved = await dense;
+          return 'unavailable' in resolved ? resolved.unavailable : null;
+        } catch (error) {
+          return toReckonError(error).message;
+        }
       },
       close: () => corpus.close(),
     };

@@ -557,12 +557,17 @@ describe('AppService over the real engine', () => {
     expect(exported.modelOutputs).toHaveLength(SCRIPT_LINES.length);
     const asReplay = await invoke('exportRun', { runId, format: 'replay' });
     expect(asReplay.fileName).toBe(`${runId}.replay.jsonl`);
-    expect(
-      asReplay.content
-        .trim()
-        .split('\n')
-        .map((line) => JSON.parse(line) as unknown),
-    ).toEqual(SCRIPT_LINES);
+    const [replayHeader, ...replayLines] = asReplay.content
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(replayHeader).toMatchObject({
+      format: 'reckon-replay',
+      strategy: 'pyrag',
+      calls: SCRIPT_LINES.length,
+    });
+    expect(replayLines.map(({ promptSha256: _prompt, ...line }) => line)).toEqual(SCRIPT_LINES);
+    expect(replayLines.every((line) => /^[0-9a-f]{64}$/.test(String(line.promptSha256)))).toBe(true);
 
     // Cancelling a finished run is harmless; an unknown one is an error.
     expect(await invoke('cancelRun', { runId })).toEqual({ ok: true });
@@ -693,6 +698,43 @@ describe('AppService over the real engine', () => {
     // Nothing was started or written.
     expect((await invoke('listRuns', {})).runs).toHaveLength(runsBefore);
     expect(fs.existsSync(path.join(dataDir, REPLAYS_DIR, 'run-gap.jsonl'))).toBe(false);
+
+    // A run that stopped before its first model call has nothing to replay, and says so.
+    const empty = RunStore.open(dataDir);
+    try {
+      empty.createRun({
+        id: 'run-empty',
+        question: QUESTION,
+        corpus: 'notes',
+        strategy: 'pyrag',
+        model: `replay:${replayFile}`,
+        createdAt: Date.now(),
+      });
+      empty.appendEvent({
+        runId: 'run-empty',
+        seq: 0,
+        at: Date.now(),
+        type: 'run-finished',
+        status: 'failed',
+        error: { name: 'ReckonError', code: 'MODEL_NOT_FOUND', message: 'No model.' },
+      });
+    } finally {
+      empty.close();
+    }
+    expect((await invoke('getRun', { runId: 'run-empty' })).run.recordedCalls).toBe(0);
+    expect((await invoke('getRun', { runId: 'run-gap' })).run.recordedCalls).toBe(2);
+    expect(await invokeError('replayRun', { runId: 'run-empty' })).toMatchObject({ code: 'REPLAY_EMPTY' });
+  });
+
+  it('checks a model when it is chosen: the active one by default, a spec when given', async () => {
+    const check = await invoke('checkModel', { spec: `replay:${replayFile}` });
+    expect(check).toMatchObject({ ok: true, kind: 'replay', problem: null, replay: { recordedFor: null } });
+    expect(check.replay?.outputs).toBeGreaterThan(0);
+    const missing = await invoke('checkModel', { spec: path.join(modelsDir, 'absent.gguf') });
+    expect(missing).toMatchObject({ ok: false, problem: { code: 'MODEL_NOT_FOUND' } });
+    expect(await invokeError('checkModel', { spec: 'gpt-4' })).toMatchObject({ code: 'BAD_MODEL_SPEC' });
+    await invoke('updateSettings', { activeModel: `replay:${replayFile}` });
+    expect(await invoke('checkModel', {})).toMatchObject({ ok: true, spec: `replay:${replayFile}` });
   });
 
   it('lists models and fails a download offline with the manual instructions', async () => {

@@ -102,13 +102,23 @@ describe('engine', () => {
     expect(hybrid.hits[0]!.ranks).toEqual({ bm25: 1, dense: 1 });
   });
 
-  it('falls back to BM25 with a warning when the corpus has no vectors', async () => {
+  it('falls back to BM25 with a warning in hybrid mode when the corpus has no vectors; dense is an error', async () => {
     const result = await engine.ingest('plain', [docs], { embedder: 'none' });
     expect(result.embeddingSkipped).toMatch(/--embedder none/);
-    const found = await engine.search('plain', 'Danube', { mode: 'dense' });
+    const found = await engine.search('plain', 'Danube', { mode: 'hybrid' });
     expect(found.mode).toBe('bm25');
     expect(found.warnings.join(' ')).toMatch(/no embeddings/);
     expect(found.hits[0]?.title).toBe('Rivers');
+    // Dense asked for by name never quietly becomes BM25.
+    const dense = await engine.search('plain', 'Danube', { mode: 'dense' }).catch((error: unknown) => error);
+    expect(dense).toMatchObject({ code: 'DENSE_UNAVAILABLE' });
+    expect((dense as Error).message).toMatch(/no embeddings.*hybrid or bm25 mode/);
+    const retriever = engine.openRetriever('plain');
+    try {
+      expect(await retriever.denseUnavailable!()).toMatch(/no embeddings/);
+    } finally {
+      retriever.close();
+    }
   });
 
   it("embeds texts for strategies with the corpus's embedder, or resolves null without one", async () => {

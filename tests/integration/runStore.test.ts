@@ -9,7 +9,11 @@ import { ReckonError } from '../../main/engine/errors.ts';
 import type { GenerateOptions, GenerateResult, LlmBackend } from '../../main/engine/models/LlmBackend.ts';
 import { createReplayBackend, replayLineSchema } from '../../main/engine/models/ReplayBackend.ts';
 import { ModelCallError, withRetry } from '../../main/engine/models/RetryPolicy.ts';
-import { recordingBackend, retryEventsTo } from '../../main/engine/runs/recordingBackend.ts';
+import {
+  failedAttemptRecorder,
+  recordingBackend,
+  retryEventsTo,
+} from '../../main/engine/runs/recordingBackend.ts';
 import type { RunMeta } from '../../main/engine/runs/RunStore.ts';
 import { RUNS_DB_FILE, RunStore } from '../../main/engine/runs/RunStore.ts';
 import type { RunMetrics, TraceEvent, TraceEventBody } from '../../preload/TraceEvent.ts';
@@ -203,6 +207,7 @@ describe('RunStore', () => {
       error: null,
       metrics: METRICS,
       options: { k: 5, maxRepairs: 2 },
+      recordedCalls: 0,
     });
     expect(store.getRun('run-missing')).toBeUndefined();
     store.close();
@@ -350,12 +355,20 @@ describe('RunStore', () => {
     expect(JSON.parse(JSON.stringify(exported))).toEqual(exported);
 
     const replay = store.exportReplay('run-x');
-    expect(replay).toBe(
+    const [headerLine, ...rest] = replay.split('\n');
+    expect(JSON.parse(headerLine!)).toMatchObject({
+      format: 'reckon-replay',
+      version: 1,
+      question: 'Which river flows through the capital of France?',
+      strategy: 'pyrag',
+      calls: 3,
+    });
+    expect(rest.join('\n')).toBe(
       '{"output":"[\\"What is the capital of France?\\"]","role":"decompose"}\n' +
         '{"output":"```js\\nconst d = retrieve(\\"x\\");\\n```","role":"plan"}\n' +
         '{"output":"The \\"Seine\\"\\n— a river","role":"answer"}\n',
     );
-    const lines = replay.split('\n');
+    const lines = rest;
     expect(lines.pop()).toBe('');
     expect(lines.map((line) => replayLineSchema.parse(JSON.parse(line)))).toEqual(
       outputs.map(({ output, role }) => ({ output, role })),
@@ -374,7 +387,9 @@ describe('RunStore', () => {
     expect(codeOf(() => store.exportRun('run-nope'))).toBe('RUN_NOT_FOUND');
     expect(codeOf(() => store.exportReplay('run-nope'))).toBe('RUN_NOT_FOUND');
     store.createRun(meta('run-empty'));
-    expect(store.exportReplay('run-empty')).toBe('');
+    expect(store.exportReplay('run-empty').split('\n')).toHaveLength(2);
+    expect(store.getRun('run-empty')?.run.recordedCalls).toBe(0);
+    expect(store.getRun('run-x')?.run.recordedCalls).toBe(3);
     store.close();
   });
 
@@ -426,7 +441,8 @@ describe('RunStore', () => {
     expect(codeOf(() => store.recordModelOutput('run-nope', record))).toBe('RUN_NOT_FOUND');
     expect(() => store.exportReplay('run-gap')).toThrow(/no recorded output for model call 1/);
     store.recordModelOutput('run-gap', { ...record, callIndex: 1 });
-    expect(store.exportReplay('run-gap').split('\n')).toHaveLength(4);
+    // The header, three outputs and the final newline.
+    expect(store.exportReplay('run-gap').split('\n')).toHaveLength(5);
     // Without an index, the next output goes after the highest one.
     expect(store.recordModelOutput('run-gap', record)).toBe(3);
     store.close();
@@ -486,7 +502,11 @@ describe('RunStore', () => {
       async dispose() {},
     };
     const backend = recordingBackend(
-      withRetry(raw, { random: () => 0, sleep: async () => {}, onRetry: retryEventsTo(recorder) }),
+      withRetry(failedAttemptRecorder(raw), {
+        random: () => 0,
+        sleep: async () => {},
+        onRetry: retryEventsTo(recorder),
+      }),
       recorder,
       { now: () => 0 },
     );
@@ -525,8 +545,41 @@ describe('RunStore', () => {
     expect(saved?.run).toMatchObject({ status: 'succeeded', answer: 'The Seine' });
 
     const file = path.join(dir, 'run-e2e.jsonl');
-    fs.writeFileSync(file, reopened.exportReplay('run-e2e'));
-    expect(await run(await createReplayBackend({ file }))).toEqual(original);
+    const replay = reopened.exportReplay('run-e2e');
+    fs.writeFileSync(file, replay);
+    // The recorded 503 is in the file, so the replay's retry policy retries it again.
+    expect(replay.split('\n')[1]).toContain('"status":503');
+    const replayRetries: string[] = [];
+    const replayed = withRetry(await createReplayBackend({ file }), {
+      random: () => 0,
+      sleep: async () => {},
+      onRetry: (event) => replayRetries.push(`${event.role} ${event.reason} ${event.outcome}`),
+    });
+    expect(await run(replayed)).toEqual(original);
+    expect(replayRetries).toEqual(['decompose HTTP 503 Service Unavailable retrying']);
+
+    // Other prompts than the recorded ones: a clear error naming the call, or with 'warn' a warning.
+    const changed = await createReplayBackend({ file });
+    const mismatch = await changed
+      .generate({ role: 'decompose', messages: [{ role: 'user', content: 'another question' }] })
+      .catch((error: unknown) => error);
+    expect(mismatch).toMatchObject({ code: 'REPLAY_MISMATCH' });
+    expect((mismatch as Error).message).toMatch(/Call 1 \(role "decompose"\) was asked a different prompt/);
+    expect((mismatch as Error).message).toContain('Which river flows through the capital of France?');
+    const forced = await createReplayBackend({ file, onMismatch: 'warn' });
+    const other = { role: 'decompose', messages: [{ role: 'user' as const, content: 'another question' }] };
+    // The recorded 503 still fails its attempt; the warning comes with the first output.
+    await expect(forced.generate(other)).rejects.toMatchObject({ status: 503 });
+    const played = await forced.generate(other);
+    expect(played.text).toBe(original[0]);
+    expect(played.warning).toMatch(/^Replayed anyway: Call 2 \(role "decompose"\)/);
+    const later = await forced.generate({ role: 'answer', messages: [{ role: 'user', content: 'x' }] });
+    expect(later.warning).toBeUndefined();
+
+    // A header that no longer matches its lines (a line removed by hand) is refused.
+    const truncated = path.join(dir, 'run-e2e-truncated.jsonl');
+    fs.writeFileSync(truncated, replay.split('\n').slice(0, -2).join('\n'));
+    await expect(createReplayBackend({ file: truncated })).rejects.toMatchObject({ code: 'BAD_REPLAY_FILE' });
     reopened.close();
   });
 });

@@ -133,20 +133,27 @@ describe('withRetry', () => {
     expect(events.map((e) => e.delayMs)).toEqual([0, 20_000]);
   });
 
-  it('fails at once on a non-retryable error and rethrows it unchanged', async () => {
+  it('fails at once on a non-retryable error, rethrows it unchanged and reports no retry', async () => {
     const badRequest = httpError(400, 'Bad Request');
     const backend = new ScriptedBackend([badRequest, OK]);
     const { options, sleeps, events } = policy();
     await expect(withRetry(backend, options).generate(REQUEST)).rejects.toBe(badRequest);
     expect(backend.requests).toHaveLength(1);
     expect(sleeps).toEqual([]);
-    expect(events).toEqual([
-      expect.objectContaining({
-        attempt: 1,
-        outcome: 'giving-up',
-        delayMs: 0,
-        reason: 'HTTP 400 Bad Request',
-      }),
+    // A deterministic error is not a retry.
+    expect(events).toEqual([]);
+  });
+
+  it('ends a retried call that then fails deterministically with a giving-up event', async () => {
+    const backend = new ScriptedBackend([
+      httpError(503, 'Service Unavailable'),
+      httpError(400, 'Bad Request'),
+    ]);
+    const { options, events } = policy();
+    await expect(withRetry(backend, options).generate(REQUEST)).rejects.toMatchObject({ status: 400 });
+    expect(events.map((e) => [e.attempt, e.outcome])).toEqual([
+      [1, 'retrying'],
+      [2, 'giving-up'],
     ]);
   });
 

@@ -2,8 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { ModelError } from '../../main/engine/errors.ts';
 import type { GenerateOptions, GenerateResult, LlmBackend } from '../../main/engine/models/LlmBackend.ts';
 import { ModelCallError, withRetry } from '../../main/engine/models/RetryPolicy.ts';
-import { recordingBackend, retryEventsTo } from '../../main/engine/runs/recordingBackend.ts';
-import type { ModelOutputInput, RunWriter } from '../../main/engine/runs/RunStore.ts';
+import {
+  failedAttemptRecorder,
+  recordingBackend,
+  retryEventsTo,
+} from '../../main/engine/runs/recordingBackend.ts';
+import type { ModelFailureInput, ModelOutputInput, RunWriter } from '../../main/engine/runs/RunStore.ts';
+import { promptFingerprint } from '../../main/engine/models/ReplayBackend.ts';
 import type { TraceEvent } from '../../preload/TraceEvent.ts';
 import { TraceRecorder } from '../../main/engine/runs/TraceRecorder.ts';
 
@@ -56,6 +61,12 @@ class FakeRunWriter implements RunWriter {
     this.outputs.push({ runId, record });
     return record.callIndex ?? -1;
   }
+
+  readonly failures: { runId: string; record: ModelFailureInput }[] = [];
+
+  recordModelFailure(runId: string, record: ModelFailureInput): void {
+    this.failures.push({ runId, record });
+  }
 }
 
 function steppingClock(start: number, step: number): () => number {
@@ -107,11 +118,25 @@ describe('recordingBackend', () => {
     expect(store.outputs).toEqual([
       {
         runId: 'run-a',
-        record: { callIndex: 0, role: 'plan', output: 'plan code', promptTokens: 30, completionTokens: 12 },
+        record: {
+          callIndex: 0,
+          role: 'plan',
+          output: 'plan code',
+          promptTokens: 30,
+          completionTokens: 12,
+          promptSha256: promptFingerprint(ask('plan').messages),
+        },
       },
       {
         runId: 'run-a',
-        record: { callIndex: 1, role: 'generate', output: 'Paris', promptTokens: 8, completionTokens: 1 },
+        record: {
+          callIndex: 1,
+          role: 'generate',
+          output: 'Paris',
+          promptTokens: 8,
+          completionTokens: 1,
+          promptSha256: promptFingerprint(ask().messages),
+        },
       },
     ]);
     expect(backend.stats()).toEqual({ llmCalls: 2, promptTokens: 38, completionTokens: 13 });
@@ -207,7 +232,7 @@ describe('retry composition', () => {
     const sleeps: number[] = [];
     const inner = new ScriptedBackend(steps);
     const backend = recordingBackend(
-      withRetry(inner, {
+      withRetry(failedAttemptRecorder(inner), {
         maxAttempts: 3,
         baseDelayMs: 100,
         random: () => 0.5,
@@ -291,5 +316,24 @@ describe('retry composition', () => {
     ]);
     expect(store.outputs).toEqual([]);
     expect(backend.stats()).toEqual({ llmCalls: 0, promptTokens: 0, completionTokens: 0 });
+  });
+
+  it('records each failed attempt with an HTTP status for its own call, so a replay fails the same way', async () => {
+    const { store, backend } = compose([httpError(429), result('first'), httpError(503), result('second')]);
+    expect((await backend.generate(ask('plan'))).text).toBe('first');
+    expect((await backend.generate(ask('answer'))).text).toBe('second');
+    expect(
+      store.failures.map(({ record }) => [record.callIndex, record.attempt, record.role, record.status]),
+    ).toEqual([
+      [0, 1, 'plan', 429],
+      [1, 1, 'answer', 503],
+    ]);
+    expect(store.failures[0]?.record.promptSha256).toBe(promptFingerprint(ask('plan').messages));
+  });
+
+  it('records nothing for a failure without an HTTP status', async () => {
+    const { store, backend } = compose([new Error('socket hang up'), result('x')]);
+    await backend.generate(ask('plan')).catch(() => undefined);
+    expect(store.failures).toEqual([]);
   });
 });

@@ -9,7 +9,11 @@ import { parsePositiveInt, type CommandRunner } from './shared.ts';
 import { DEFAULT_RUN_TOP_K, startRun, type RunRequest, type RunResult } from '../../engine/runs/startRun.ts';
 import { describeRange, strategyRegistry } from '../../engine/strategies/registry.ts';
 import { DEFAULT_STRATEGY_ID } from '../../../preload/contract.ts';
-import { SEARCH_MODES, type SearchMode } from '../../engine/corpus/search/searchCorpus.ts';
+import {
+  denseUnavailableError,
+  SEARCH_MODES,
+  type SearchMode,
+} from '../../engine/corpus/search/searchCorpus.ts';
 import { DEFAULT_SANDBOX_LIMITS } from '../../engine/sandbox/SandboxTypes.ts';
 import { ReckonError } from '../../engine/errors.ts';
 import { checkRunArguments } from './checkRunArguments.ts';
@@ -24,6 +28,7 @@ interface RunCliOptions {
   deadlineMs?: number;
   retryAttempts?: number;
   retryBaseMs?: number;
+  forceReplay?: boolean;
   json?: boolean;
 }
 
@@ -42,6 +47,10 @@ function addRunOptions(command: Command): Command {
     )
     .option('--retry-attempts <n>', 'attempts per model call before giving up (default 4)', parsePositiveInt)
     .option('--retry-base-ms <n>', 'first backoff delay in ms (default 500)', parsePositiveInt)
+    .option(
+      '--force-replay',
+      'with --model replay:<file>, play the recorded outputs even where the prompts differ from the recording (a warning instead of REPLAY_MISMATCH)',
+    )
     .option('--json', 'print the whole run (events included) as JSON');
 }
 
@@ -168,11 +177,22 @@ async function executeRun(ctx: CliContext, request: RunRequest, options: RunCliO
     // Fail before loading a model.
     ctx.engine.library.open(request.corpus).close();
   }
+  if (request.corpus && request.searchMode === 'dense') {
+    // --mode dense on a corpus without vectors is a usage error, before a run is recorded.
+    const retriever = ctx.engine.openRetriever(request.corpus);
+    try {
+      const reason = (await retriever.denseUnavailable?.()) ?? null;
+      if (reason !== null) throw denseUnavailableError(reason);
+    } finally {
+      retriever.close();
+    }
+  }
   const handle = startRun(request, {
     engine: ctx.engine,
     llm: ctx.llmProvider({
       ...(options.threads ? { threads: options.threads } : {}),
       ...(options.contextSize ? { contextSize: options.contextSize } : {}),
+      ...(options.forceReplay ? { replayMismatch: 'warn' as const } : {}),
     }),
     store: ctx.runStore,
   });

@@ -47,7 +47,7 @@ export interface AppServiceOptions {
   openAiApiKey?: string;
   /** Clock for runs and progress timing, epoch ms. Default: Date.now. */
   now?: () => number;
-  /** fetch used by model downloads. Default: the global fetch. */
+  /** fetch used by model downloads and model server checks. Default: the global fetch. */
   fetch?: typeof fetch;
   /** Replaces parts of the engine (parser, embedder loader) — tests use small fakes. Default: the real ones. */
   engineOptions?: Omit<EngineOptions, 'dataDir' | 'modelsDir'>;

@@ -14,12 +14,12 @@ import { catalogEntrySizeBytes, discardPartialDownload, measurePartialDownload }
 import type { Handlers, ServiceContext } from './ServiceContext.ts';
 import { toErrorPayload } from './toErrorPayload.ts';
 
-type ModelCommands = 'listModels' | 'pullModel' | 'discardDownload';
+type ModelCommands = 'listModels' | 'pullModel' | 'discardDownload' | 'checkModel';
 
 export function createModelHandlers(
   ctx: ServiceContext,
 ): Pick<Handlers, ModelCommands> & { discardPartial(id: string): Promise<void> } {
-  const { options, jobs, emit, now, progressIntervalMs } = ctx;
+  const { options, jobs, emit, now, progressIntervalMs, settings } = ctx;
 
   /** Deletes the .part files of catalog entry `id`; refused while a download of it writes them. */
   async function discardPartial(id: string): Promise<void> {
@@ -109,6 +109,29 @@ export function createModelHandlers(
     async discardDownload({ id }) {
       await discardPartial(id);
       return { ok: true as const };
+    },
+
+    async checkModel({ spec, generate }) {
+      const current = settings.get();
+      const target = spec ?? current.activeModel;
+      if (target === null) {
+        throw new ReckonError(
+          'NO_MODEL',
+          'No model is chosen yet. Choose a model file or enter a model spec in the Models view, then check it.',
+        );
+      }
+      const { checkModel } = await import('../models/checkModel.ts');
+      return checkModel(target, {
+        modelsDir: options.modelsDir,
+        generate: generate === true,
+        ...(options.openAiApiKey ? { apiKey: options.openAiApiKey } : {}),
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+        backendOptions: {
+          ...(current.llm.threads !== null ? { threads: current.llm.threads } : {}),
+          gpuLayers: current.llm.gpuLayers,
+          contextSize: current.llm.contextSize,
+        },
+      });
     },
   };
 }

@@ -102,6 +102,12 @@ export function createRunHandlers(ctx: ServiceContext): Pick<Handlers, RunComman
           `Run ${runId} is still running; wait for it to finish (or cancel it), then replay it.`,
         );
       }
+      if (run.recordedCalls === 0) {
+        throw new ReckonError(
+          'REPLAY_EMPTY',
+          `Run ${runId} has no recorded model outputs (it stopped before its first model call), so there is nothing to replay. Ask the question again instead.`,
+        );
+      }
       const request = replayRequestFor(run);
       // REPLAY_INCOMPLETE when an output is missing: a replay would serve later outputs to the wrong calls.
       const content = runs().exportReplay(runId);
@@ -167,6 +173,7 @@ function toRunSummary(run: RunSummary): CommandOutput<'getRun'>['run'] {
     answer: run.answer,
     error: run.error,
     metrics: run.metrics,
+    recordedCalls: run.recordedCalls,
     ...recordedRunSettings(run),
   };
 }

@@ -65,6 +65,12 @@ export interface GenerateResult {
    * for `tokenProbabilities`. Their texts joined equal `text` (a stop string cut off is not in either).
    */
   tokens?: TokenProbability[];
+  /**
+   * Something the user should see about this call that did not stop it, e.g. a replay played
+   * against a prompt that differs from the recording. Runs show it once as a 'warning' trace event.
+   * Default: none.
+   */
+  warning?: string;
 }
 
 export interface LlmBackend {

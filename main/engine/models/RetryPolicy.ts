@@ -109,7 +109,11 @@ export interface RetryPolicyOptions {
   now?: () => number;
 }
 
-/** Emitted for every failed attempt; the last one of a call has outcome 'giving-up'. */
+/**
+ * Emitted for every failed attempt that was retried, and for the last attempt of a call that had
+ * been retried; the last one of such a call has outcome 'giving-up'. A deterministic failure on
+ * the first attempt (a non-retryable error: HTTP 400, a replay mismatch) is no retry and emits none.
+ */
 export interface RetryEvent {
   type: 'retry';
   /** The attempt that failed, 1-based. */
@@ -132,7 +136,8 @@ export interface RetryEvent {
  * each attempt aborted after `timeoutMs` (default 120 s) through a signal combined with the
  * caller's. A caller abort throws CancelledError at once. Non-retryable errors are rethrown as they
  * are; when all attempts fail the result is a ModelError with code 'MODEL_UNAVAILABLE' whose cause
- * is the last error. `onRetry` receives a RetryEvent for every failed attempt (default: none).
+ * is the last error. `onRetry` receives a RetryEvent for every failed attempt except a
+ * non-retryable failure of the first attempt, which is no retry (default: none).
  */
 export function withRetry(
   backend: LlmBackend,
@@ -174,6 +179,8 @@ export function withRetry(
       const givingUp = !retryable || attempt >= maxAttempts;
       const delayMs = givingUp ? 0 : backoffDelay(failure, attempt, { baseDelayMs, maxDelayMs, random });
       const reason = describeFailure(failure);
+      // A deterministic error on the first attempt is an error, not a retry: it is thrown as is.
+      if (!retryable && attempt === 1) throw failure;
       options.onRetry?.({
         type: 'retry',
         attempt,

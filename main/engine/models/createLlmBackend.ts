@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ModelNotFoundError, ReckonError } from '../errors.ts';
 import type { LlmBackend } from './LlmBackend.ts';
 import { createOpenAiBackend } from './OpenAiBackend.ts';
-import { createReplayBackend } from './ReplayBackend.ts';
+import { createReplayBackend, type ReplayMismatchPolicy } from './ReplayBackend.ts';
 
 /** What a model spec names. */
 export type ModelSpec =
@@ -44,6 +44,11 @@ export interface CreateLlmBackendOptions {
    * takes them, most other servers do not). GGUF models always apply grammars. Default: false.
    */
   serverSupportsGrammar?: boolean;
+  /**
+   * For replay: specs, what a call whose prompt differs from the recording does (see
+   * ReplayBackendOptions.onMismatch). Default: 'error'.
+   */
+  replayMismatch?: ReplayMismatchPolicy;
   /** Cancels model loading. */
   signal?: AbortSignal;
 }
@@ -122,7 +127,10 @@ export async function createLlmBackend(
   const parsed = parseModelSpec(spec);
   switch (parsed.kind) {
     case 'replay':
-      return createReplayBackend({ file: parsed.file });
+      return createReplayBackend({
+        file: parsed.file,
+        ...(options.replayMismatch ? { onMismatch: options.replayMismatch } : {}),
+      });
     case 'openai':
       return createOpenAiBackend({
         baseUrl: parsed.baseUrl,

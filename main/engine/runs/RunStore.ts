@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { ReckonError } from '../errors.ts';
-import { formatReplayLine } from '../models/ReplayBackend.ts';
+import { formatReplayFailureLine, formatReplayHeader, formatReplayLine } from '../models/ReplayBackend.ts';
 import type { TokenProbability } from '../models/LlmBackend.ts';
 import { formatZodIssues, parseTraceEvent } from './parseTraceEvent.ts';
 import type { RunMetrics, TraceEvent, TraceEventOf } from '../../../preload/TraceEvent.ts';
@@ -105,6 +105,8 @@ export interface RunSummary {
   metrics: RunMetrics | null;
   /** RunMeta.options as stored (JSON round trip); null when none were given. */
   options: unknown;
+  /** Model calls with a recorded output or failure; a run with none has nothing to replay. */
+  recordedCalls: number;
 }
 
 /** One model output to keep for replay. */
@@ -117,6 +119,8 @@ export interface ModelOutputInput {
   completionTokens: number;
   /** The tokens with their probabilities, when the call asked for them (GenerateResult.tokens). Default: none. */
   tokens?: TokenProbability[];
+  /** promptFingerprint of the call's messages, written into the replay line. Default: none (not checked on replay). */
+  promptSha256?: string;
   /**
    * Position of the call among the run's generate() calls, 0-based, in the order they were made
    * (not the order they returned, which differs when calls run in parallel). Default: one past the
@@ -131,7 +135,42 @@ const modelOutputInputSchema = z.object({
   promptTokens: z.number().int().nonnegative(),
   completionTokens: z.number().int().nonnegative(),
   tokens: z.array(z.object({ text: z.string(), probability: z.number().min(0).max(1) })).optional(),
+  promptSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
   callIndex: z.number().int().nonnegative().optional(),
+});
+
+/**
+ * One failed attempt of a model call that the server answered with an HTTP status (429, 503, a
+ * deterministic 400…), kept so that a replay fails the same way and its retries reappear.
+ */
+export interface ModelFailureInput {
+  /** The call's index (as ModelOutputInput.callIndex). */
+  callIndex: number;
+  /** 1-based attempt of that call. */
+  attempt: number;
+  role: string;
+  status: number;
+  message: string;
+  /** The wait the server asked for (Retry-After). Default: none. */
+  retryAfterMs?: number;
+  /** promptFingerprint of the call's messages. Default: none. */
+  promptSha256?: string;
+}
+
+const modelFailureInputSchema = z.object({
+  callIndex: z.number().int().nonnegative(),
+  attempt: z.number().int().positive(),
+  role: z.string().min(1),
+  status: z.number().int().min(100).max(599),
+  message: z.string(),
+  retryAfterMs: z.number().nonnegative().optional(),
+  promptSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 
 /** A recorded model output, as exported. */
@@ -143,6 +182,8 @@ export interface ModelOutputRecord {
   completionTokens: number;
   /** Present when the call returned token probabilities. */
   tokens?: TokenProbability[];
+  /** Present when the prompt's fingerprint was recorded. */
+  promptSha256?: string;
 }
 
 export interface ListRunsOptions {
@@ -176,7 +217,8 @@ export interface RunExport {
  * The part of RunStore that a running run writes to. TraceRecorder and recordingBackend take this
  * rather than the whole store, so tests can hand them a small fake.
  */
-export type RunWriter = Pick<RunStore, 'appendEvent' | 'recordModelOutput'>;
+export type RunWriter = Pick<RunStore, 'appendEvent' | 'recordModelOutput'> &
+  Partial<Pick<RunStore, 'recordModelFailure'>>;
 
 /** The process that owns a running run; used to tell a live run from one whose process died. */
 interface RunOwner {
@@ -232,6 +274,17 @@ CREATE TABLE IF NOT EXISTS model_outputs (
   tokens_json TEXT,
   PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS model_failures (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  call_index INTEGER NOT NULL,
+  attempt INTEGER NOT NULL,
+  role TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  message TEXT NOT NULL,
+  retry_after_ms INTEGER,
+  prompt_sha256 TEXT,
+  PRIMARY KEY (run_id, call_index, attempt)
+) WITHOUT ROWID;
 `;
 
 interface RunRow {
@@ -265,6 +318,17 @@ interface ModelOutputRow {
   prompt_tokens: number;
   completion_tokens: number;
   tokens_json: string | null;
+  prompt_sha256: string | null;
+}
+
+interface ModelFailureRow {
+  call_index: number;
+  attempt: number;
+  role: string;
+  status: number;
+  message: string;
+  retry_after_ms: number | null;
+  prompt_sha256: string | null;
 }
 
 /**
@@ -306,6 +370,8 @@ export class RunStore {
       const outputColumns = db.prepare(`PRAGMA table_info(model_outputs)`).all() as { name: string }[];
       if (!outputColumns.some((column) => column.name === 'tokens_json'))
         db.exec(`ALTER TABLE model_outputs ADD COLUMN tokens_json TEXT`);
+      if (!outputColumns.some((column) => column.name === 'prompt_sha256'))
+        db.exec(`ALTER TABLE model_outputs ADD COLUMN prompt_sha256 TEXT`);
       const version = db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get() as
         | string
         | undefined;
@@ -456,8 +522,8 @@ export class RunStore {
         }
         this.db
           .prepare(
-            `INSERT INTO model_outputs(run_id, seq, role, output, prompt_tokens, completion_tokens, tokens_json)
-             VALUES (?, ?, ?, ?, ?, ?, ?)`,
+            `INSERT INTO model_outputs(run_id, seq, role, output, prompt_tokens, completion_tokens, tokens_json, prompt_sha256)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(
             runId,
@@ -467,8 +533,49 @@ export class RunStore {
             valid.promptTokens,
             valid.completionTokens,
             valid.tokens !== undefined ? JSON.stringify(valid.tokens) : null,
+            valid.promptSha256 ?? null,
           );
         return callIndex;
+      })
+      .immediate();
+  }
+
+  /**
+   * Keeps one failed attempt of a running run's model call (see ModelFailureInput), so that its
+   * replay fails the same way. Invalid input is 'INVALID_ARGUMENT', an unknown run
+   * 'RUN_NOT_FOUND', a finished one 'RUN_FINISHED'; the same attempt twice is
+   * 'DUPLICATE_MODEL_OUTPUT'.
+   */
+  recordModelFailure(runId: string, record: ModelFailureInput): void {
+    const valid = parseArgument(modelFailureInputSchema, record, 'model failure');
+    this.db
+      .transaction(() => {
+        this.requireRunning(runId, 'record a model failure');
+        const exists = this.db
+          .prepare(`SELECT 1 FROM model_failures WHERE run_id = ? AND call_index = ? AND attempt = ?`)
+          .pluck()
+          .get(runId, valid.callIndex, valid.attempt);
+        if (exists !== undefined) {
+          throw new ReckonError(
+            'DUPLICATE_MODEL_OUTPUT',
+            `Run ${runId} already has a failure for attempt ${valid.attempt} of call ${valid.callIndex}.`,
+          );
+        }
+        this.db
+          .prepare(
+            `INSERT INTO model_failures(run_id, call_index, attempt, role, status, message, retry_after_ms, prompt_sha256)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            runId,
+            valid.callIndex,
+            valid.attempt,
+            valid.role,
+            valid.status,
+            valid.message,
+            valid.retryAfterMs ?? null,
+            valid.promptSha256 ?? null,
+          );
       })
       .immediate();
   }
@@ -538,31 +645,65 @@ export class RunStore {
   }
 
   /**
-   * The replay file that reproduces the run's model side: one formatReplayLine({ output, role })
-   * per recorded output in call order, each line ending in "\n" ("" when the run made no calls).
-   * Feed it to the replay backend ("replay:<file>"). Unknown id: 'RUN_NOT_FOUND'. A run with a call
-   * that has no recorded output (it failed, or the process stopped while it was running) cannot be
-   * replayed exactly, because every later output would be served to the wrong call: that is
-   * 'REPLAY_INCOMPLETE' rather than a silently wrong file.
+   * The replay file that reproduces the run's model side: a header line (formatReplayHeader: the
+   * run's question and strategy, and the fingerprint of the prompts), then for each model call in
+   * call order its recorded failed attempts (formatReplayFailureLine, so the retries happen again)
+   * and its output (formatReplayLine with role and promptSha256), each line ending in "\n". Feed it
+   * to the replay backend ("replay:<file>"). Unknown id: 'RUN_NOT_FOUND'. A run with a call that
+   * has neither a recorded output nor a recorded failure (the process stopped while it was running,
+   * or it failed without an HTTP status, e.g. a timeout) cannot be replayed exactly, because every
+   * later output would be served to the wrong call: that is 'REPLAY_INCOMPLETE' rather than a
+   * silently wrong file.
    */
   exportReplay(id: string): string {
-    if (this.findRow(id) === undefined) throw runNotFound(id);
-    const outputs = this.readModelOutputs(id);
-    const missing = outputs.findIndex((record, index) => record.callIndex !== index);
-    if (missing !== -1) {
-      throw new ReckonError(
-        'REPLAY_INCOMPLETE',
-        `Run ${id} has no recorded output for model call ${missing} (the call failed or the run ` +
-          `stopped while it was running), so it cannot be replayed exactly. Run the question again ` +
-          `with a model to record a complete run.`,
-      );
+    const row = this.findRow(id);
+    if (row === undefined) throw runNotFound(id);
+    const outputs = new Map(this.readModelOutputs(id).map((record) => [record.callIndex, record]));
+    const failures = new Map<number, ModelFailureRow[]>();
+    for (const failure of this.readModelFailures(id)) {
+      failures.set(failure.call_index, [...(failures.get(failure.call_index) ?? []), failure]);
     }
-    return outputs
-      .map(
-        (record) =>
-          `${formatReplayLine({ output: record.output, role: record.role, ...(record.tokens ? { tokens: record.tokens } : {}) })}\n`,
-      )
-      .join('');
+    const calls = Math.max(-1, ...outputs.keys(), ...failures.keys()) + 1;
+    const lines: string[] = [];
+    const promptSha256s: (string | undefined)[] = [];
+    for (let callIndex = 0; callIndex < calls; callIndex++) {
+      const output = outputs.get(callIndex);
+      const failed = failures.get(callIndex) ?? [];
+      if (output === undefined && failed.length === 0) {
+        throw new ReckonError(
+          'REPLAY_INCOMPLETE',
+          `Run ${id} has no recorded output for model call ${callIndex} (the call failed without an ` +
+            `HTTP status, or the run stopped while it was running), so it cannot be replayed exactly. ` +
+            `Run the question again with a model to record a complete run.`,
+        );
+      }
+      for (const failure of failed) {
+        const promptSha256 = failure.prompt_sha256 ?? undefined;
+        promptSha256s.push(promptSha256);
+        lines.push(
+          formatReplayFailureLine({
+            status: failure.status,
+            message: failure.message,
+            role: failure.role,
+            ...(failure.retry_after_ms !== null ? { retryAfterMs: failure.retry_after_ms } : {}),
+            ...(promptSha256 !== undefined ? { promptSha256 } : {}),
+          }),
+        );
+      }
+      if (output !== undefined) {
+        promptSha256s.push(output.promptSha256);
+        lines.push(
+          formatReplayLine({
+            output: output.output,
+            role: output.role,
+            ...(output.promptSha256 !== undefined ? { promptSha256: output.promptSha256 } : {}),
+            ...(output.tokens ? { tokens: output.tokens } : {}),
+          }),
+        );
+      }
+    }
+    const header = formatReplayHeader({ question: row.question, strategy: row.strategy, promptSha256s });
+    return [header, ...lines].map((line) => `${line}\n`).join('');
   }
 
   /**
@@ -579,6 +720,7 @@ export class RunStore {
         }
         this.db.prepare(`DELETE FROM run_events WHERE run_id = ?`).run(id);
         this.db.prepare(`DELETE FROM model_outputs WHERE run_id = ?`).run(id);
+        this.db.prepare(`DELETE FROM model_failures WHERE run_id = ?`).run(id);
         this.db.prepare(`DELETE FROM runs WHERE id = ?`).run(id);
         return true;
       })
@@ -669,7 +811,7 @@ export class RunStore {
   private readModelOutputs(runId: string): ModelOutputRecord[] {
     const rows = this.db
       .prepare(
-        `SELECT seq, role, output, prompt_tokens, completion_tokens, tokens_json FROM model_outputs WHERE run_id = ? ORDER BY seq`,
+        `SELECT seq, role, output, prompt_tokens, completion_tokens, tokens_json, prompt_sha256 FROM model_outputs WHERE run_id = ? ORDER BY seq`,
       )
       .all(runId) as ModelOutputRow[];
     return rows.map((row) => ({
@@ -679,7 +821,17 @@ export class RunStore {
       promptTokens: row.prompt_tokens,
       completionTokens: row.completion_tokens,
       ...(row.tokens_json !== null ? { tokens: JSON.parse(row.tokens_json) as TokenProbability[] } : {}),
+      ...(row.prompt_sha256 !== null ? { promptSha256: row.prompt_sha256 } : {}),
     }));
+  }
+
+  private readModelFailures(runId: string): ModelFailureRow[] {
+    return this.db
+      .prepare(
+        `SELECT call_index, attempt, role, status, message, retry_after_ms, prompt_sha256
+         FROM model_failures WHERE run_id = ? ORDER BY call_index, attempt`,
+      )
+      .all(runId) as ModelFailureRow[];
   }
 
   private toSummary(row: RunRow): RunSummary {
@@ -696,6 +848,13 @@ export class RunStore {
       error: this.readJson(row.error_json, runErrorSchema, `The error of run ${row.id}`),
       metrics: this.readJson(row.metrics_json, runMetricsSchema, `The metrics of run ${row.id}`),
       options: this.readJson(row.options_json, z.unknown(), `The options of run ${row.id}`),
+      recordedCalls: this.db
+        .prepare(
+          `SELECT count(*) FROM (SELECT seq FROM model_outputs WHERE run_id = @id
+             UNION SELECT call_index FROM model_failures WHERE run_id = @id)`,
+        )
+        .pluck()
+        .get({ id: row.id }) as number,
     };
   }
 

@@ -3,8 +3,12 @@
  * and the exact output in the run store for replay. Retries are reported by the retry policy
  * itself through retryEventsTo(), so the intended composition is
  * `recordingBackend(withRetry(raw, { onRetry: retryEventsTo(recorder) }), recorder, { store })`:
- * one 'llm-call' per logical call, however many attempts it took.
+ * one 'llm-call' per logical call, however many attempts it took. To keep the failed attempts too
+ * (so a replay fails the same way and the retries reappear), put failedAttemptRecorder() inside the
+ * retry policy: `recordingBackend(withRetry(failedAttemptRecorder(raw)), …)`.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { promptFingerprint } from '../models/ReplayBackend.ts';
 import type { GenerateOptions, GenerateResult, LlmBackend } from '../models/LlmBackend.ts';
 import { DEFAULT_ROLE } from '../models/LlmBackend.ts';
 import type { RetryEvent } from '../models/RetryPolicy.ts';
@@ -25,11 +29,61 @@ export interface LlmCallStats {
   completionTokens: number;
 }
 
+/** The logical call an attempt belongs to, set by recordingBackend for the attempts under it. */
+interface CallScope {
+  callIndex: number;
+  role: string;
+  promptSha256: string;
+  attempts: number;
+  recordFailure(failure: { attempt: number; status: number; message: string; retryAfterMs?: number }): void;
+}
+
+const callScope = new AsyncLocalStorage<CallScope>();
+
+/**
+ * Wraps the raw backend, inside the retry policy, so that every failed attempt that carries an
+ * HTTP `status` (429, 503, a 400…) is recorded for the call it belongs to (RunStore
+ * recordModelFailure, through the recordingBackend above it). Failures without a status (timeouts,
+ * connection errors, cancellation) are not recorded: a replay cannot reproduce them as they were.
+ * Attempts outside a recordingBackend's call pass through untouched.
+ */
+export function failedAttemptRecorder(backend: LlmBackend): LlmBackend {
+  return {
+    id: backend.id,
+    parallelism: backend.parallelism,
+    ...(backend.supportsGrammar !== undefined ? { supportsGrammar: backend.supportsGrammar } : {}),
+    ...(backend.supportsTokenProbabilities !== undefined
+      ? { supportsTokenProbabilities: backend.supportsTokenProbabilities }
+      : {}),
+    async generate(request) {
+      const scope = callScope.getStore();
+      const attempt = scope ? ++scope.attempts : 0;
+      try {
+        return await backend.generate(request);
+      } catch (error) {
+        const status = (error as { status?: unknown } | null)?.status;
+        if (scope && typeof status === 'number' && status >= 100 && status <= 599) {
+          const retryAfterMs = (error as { retryAfterMs?: unknown }).retryAfterMs;
+          scope.recordFailure({
+            attempt,
+            status,
+            message: error instanceof Error ? error.message : String(status),
+            ...(typeof retryAfterMs === 'number' ? { retryAfterMs } : {}),
+          });
+        }
+        throw error;
+      }
+    },
+    dispose: () => backend.dispose(),
+  };
+}
+
 /** An LlmBackend that records its calls, with running totals for the run's metrics. */
 export type RecordingBackend = LlmBackend & { stats(): LlmCallStats };
 
 /**
- * Wraps `backend` so that every successful generate() records its output (store:
+ * Wraps `backend` so that every successful generate() records its output with its prompt's
+ * fingerprint (promptFingerprint; store:
  * options.store ?? recorder.store; nothing is stored without one) and then emits an 'llm-call'
  * event with callIndex, role (request.role ?? DEFAULT_ROLE), token counts and durationMs (by
  * options.now, default performance.now). callIndex is the call's position in the order generate()
@@ -47,12 +101,22 @@ export function recordingBackend(
   const now = options.now ?? (() => performance.now());
   const totals: LlmCallStats = { llmCalls: 0, promptTokens: 0, completionTokens: 0 };
   let nextCallIndex = 0;
+  const warned = new Set<string>();
 
   async function generate(request: GenerateOptions): Promise<GenerateResult> {
     const callIndex = nextCallIndex++;
     const role = request.role ?? DEFAULT_ROLE;
+    const promptSha256 = promptFingerprint(request.messages);
+    const scope: CallScope = {
+      callIndex,
+      role,
+      promptSha256,
+      attempts: 0,
+      recordFailure: (failure) =>
+        store?.recordModelFailure?.(recorder.runId, { callIndex, role, promptSha256, ...failure }),
+    };
     const startedAt = now();
-    const result = await backend.generate(request);
+    const result = await callScope.run(scope, () => backend.generate(request));
     const durationMs = Math.max(0, now() - startedAt);
     store?.recordModelOutput(recorder.runId, {
       callIndex,
@@ -60,8 +124,14 @@ export function recordingBackend(
       output: result.text,
       promptTokens: result.promptTokens,
       completionTokens: result.completionTokens,
+      promptSha256,
       ...(result.tokens ? { tokens: result.tokens } : {}),
     });
+    // A backend's warning (a replay played against changed prompts) is shown once per run.
+    if (result.warning !== undefined && !warned.has(result.warning)) {
+      warned.add(result.warning);
+      recorder.emit({ type: 'warning', message: result.warning });
+    }
     totals.llmCalls++;
     totals.promptTokens += result.promptTokens;
     totals.completionTokens += result.completionTokens;

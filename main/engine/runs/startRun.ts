@@ -7,7 +7,7 @@
 import type { Engine, Retriever } from '../createEngine.ts';
 import type { LlmBackend, LlmProvider } from '../models/LlmBackend.ts';
 import { withRetry, type RetryPolicyOptions } from '../models/RetryPolicy.ts';
-import type { SearchMode } from '../corpus/search/searchCorpus.ts';
+import { denseUnavailableError, type SearchMode } from '../corpus/search/searchCorpus.ts';
 import type { SolvedExampleMemory } from '../corpus/memory/SolvedExampleMemory.ts';
 import type { RetrievedDoc, SandboxLimits } from '../sandbox/SandboxTypes.ts';
 import { runUserProgram } from '../strategies/userProgram.ts';
@@ -15,7 +15,12 @@ import type { ProgramRunner, StrategyContext, StrategyOutcome } from '../strateg
 import { strategyRegistry, type StrategyRegistry } from '../strategies/registry.ts';
 import { CancelledError, ReckonError, toReckonError } from '../errors.ts';
 import { TraceRecorder } from './TraceRecorder.ts';
-import { countingBackend, recordingBackend, retryEventsTo } from './recordingBackend.ts';
+import {
+  countingBackend,
+  failedAttemptRecorder,
+  recordingBackend,
+  retryEventsTo,
+} from './recordingBackend.ts';
 import type { RunStore } from './RunStore.ts';
 import type { Citation, RunMetrics, TraceEvent } from '../../../preload/TraceEvent.ts';
 import { newRunId } from './ids.ts';
@@ -138,9 +143,21 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
     let retries = 0;
     let outcome: StrategyOutcome | undefined;
     let error: ReckonError | undefined;
+    // A warning (dense search unavailable, a replay played anyway…) describes the run, not a call.
+    const warned = new Set<string>();
+    const warnOnce = (message: string): void => {
+      if (warned.has(message)) return;
+      warned.add(message);
+      recorder.emit({ type: 'warning', message });
+    };
     recorder.emit({ type: 'run-started', question, corpus: request.corpus, strategy, model: modelSpec });
     try {
       if (request.corpus) retriever = deps.engine.openRetriever(request.corpus);
+      // Dense asked for by name never quietly becomes BM25: the run stops before its first call.
+      if (retriever && request.searchMode === 'dense') {
+        const reason = (await retriever.denseUnavailable?.()) ?? null;
+        if (reason !== null) throw denseUnavailableError(reason);
+      }
       if (request.model) {
         const provider = deps.llm ?? deps.engine.llmProvider;
         if (!provider)
@@ -151,7 +168,7 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
         llmLease = await provider(request.model, signal);
         const onRetry = retryEventsTo(recorder);
         // Attempts are counted inside the retry policy, so that failed and retried calls count too.
-        counting = countingBackend(llmLease.backend);
+        counting = countingBackend(failedAttemptRecorder(llmLease.backend));
         const retried = withRetry(counting, {
           ...request.retry,
           onRetry: (event) => {
@@ -171,7 +188,7 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
         options: strategyOptions,
         llm: recording ?? noModel(),
         retrieve: (query, k, callSignal) =>
-          retrieve(retriever, query, k, request.searchMode, callSignal, recorder),
+          retrieve(retriever, query, k, request.searchMode, callSignal, warnOnce),
         hasCorpus: retriever !== undefined,
         embed: async (texts, callSignal) => (await retriever?.embed?.(texts, { signal: callSignal })) ?? null,
         topK: request.topK ?? DEFAULT_RUN_TOP_K,
@@ -255,11 +272,11 @@ async function retrieve(
   k: number,
   mode: SearchMode | undefined,
   signal: AbortSignal,
-  recorder: TraceRecorder,
+  warn: (message: string) => void,
 ): Promise<RetrievedDoc[]> {
   if (!retriever) return [];
   const result = await retriever.search(query, { k, mode: mode ?? DEFAULT_RUN_SEARCH_MODE, signal });
-  for (const warning of result.warnings) recorder.emit({ type: 'warning', message: warning });
+  for (const warning of result.warnings) warn(warning);
   return result.hits.map((hit) => ({
     id: hit.chunkId,
     title: hit.title,

@@ -3,7 +3,7 @@
  * download can be paused (stopped, keeping what it downloaded for the next pull to resume from),
  * cancelled (stopped and its partial files deleted), and a paused one discarded.
  */
-import type { ReckonBridge } from '../../../preload/contract.ts';
+import type { ModelCheck, ReckonBridge } from '../../../preload/contract.ts';
 import { toUiError, type UiError } from '../errors.ts';
 import { createStore } from './createStore.ts';
 import type { CatalogModel, DownloadProgressEvent, LocalModel } from './types.ts';
@@ -20,6 +20,17 @@ export interface Download {
   error: UiError | null;
 }
 
+/** The latest check of a model spec (Models view: "Check" / "Test"). */
+export interface ModelCheckState {
+  spec: string;
+  /** True for a check that also generated one token. */
+  generate: boolean;
+  running: boolean;
+  result: ModelCheck | null;
+  /** The check itself could not run (a bad spec, the service gone). */
+  error: UiError | null;
+}
+
 export interface ModelsState {
   modelsDir: string | null;
   catalog: CatalogModel[] | null;
@@ -27,6 +38,8 @@ export interface ModelsState {
   error: UiError | null;
   /** Downloads by model id. */
   downloads: Record<string, Download>;
+  /** The latest model check; null before the first. */
+  check: ModelCheckState | null;
 }
 
 export type ModelsStore = ReturnType<typeof createModelsStore>;
@@ -38,7 +51,32 @@ export function createModelsStore(bridge: ReckonBridge, onInstalled: () => void)
     local: [],
     error: null,
     downloads: {},
+    check: null,
   });
+
+  /**
+   * Checks `spec` (checkModel): its file, header or server; with `generate`, one token through the
+   * real backend. A newer check replaces an older one still running.
+   */
+  async function check(spec: string, options: { generate: boolean }): Promise<void> {
+    const started: ModelCheckState = {
+      spec,
+      generate: options.generate,
+      running: true,
+      result: null,
+      error: null,
+    };
+    store.set({ check: started });
+    let next: ModelCheckState;
+    try {
+      const result = await bridge.invoke('checkModel', { spec, generate: options.generate });
+      next = { ...started, running: false, result };
+    } catch (error) {
+      next = { ...started, running: false, error: toUiError(error) };
+    }
+    // A check started meanwhile (another spec, or Test after Check) wins.
+    if (store.get().check === started) store.set({ check: next });
+  }
 
   async function refresh(): Promise<void> {
     try {
@@ -138,5 +176,6 @@ export function createModelsStore(bridge: ReckonBridge, onInstalled: () => void)
     cancel: (modelId: string) => stop(modelId, { discard: true }),
     discard,
     onProgress,
+    check,
   };
 }

@@ -264,7 +264,8 @@ export function AskView(): React.JSX.Element {
               <button
                 type="submit"
                 className="button button--primary"
-                disabled={submitting || noCorpora}
+                disabled={submitting || noCorpora || draft.question.trim() === ''}
+                title={draft.question.trim() === '' ? 'Type a question first' : undefined}
                 data-testid="ask-submit"
               >
                 {submitting ? 'Starting…' : 'Ask'}

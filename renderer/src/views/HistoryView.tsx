@@ -175,9 +175,13 @@ function OpenedRun(props: { runId: string }): React.JSX.Element {
   // line has none); while the registry is not loaded, the engine decides.
   const unregistered =
     run !== undefined && strategies !== null && findStrategy(strategies, run.strategy) === undefined;
-  const replayDescription = unregistered
-    ? `This run used "${run.strategy}", which the app cannot start; export its replay file and run it from the command line`
-    : REPLAY_DESCRIPTION;
+  // A summary read while the run was still running may predate its outputs: only a finished one says "none".
+  const nothingRecorded = run !== undefined && run.status !== 'running' && run.recordedCalls === 0;
+  const replayDescription = nothingRecorded
+    ? 'This run recorded no model outputs (it stopped before its first model call), so there is nothing to replay'
+    : unregistered
+      ? `This run used "${run.strategy}", which the app cannot start; export its replay file and run it from the command line`
+      : REPLAY_DESCRIPTION;
 
   async function download(format: 'json' | 'replay'): Promise<void> {
     setError(null);
@@ -255,6 +259,7 @@ function OpenedRun(props: { runId: string }): React.JSX.Element {
           type="button"
           className="button"
           onClick={() => void download('replay')}
+          disabled={nothingRecorded}
           data-testid="export-replay"
         >
           Export replay file
@@ -263,7 +268,7 @@ function OpenedRun(props: { runId: string }): React.JSX.Element {
           type="button"
           className="button"
           onClick={() => void replay()}
-          disabled={!run || running || replaying || unregistered}
+          disabled={!run || running || replaying || unregistered || nothingRecorded}
           title={replayDescription}
           aria-describedby="replay-description"
           data-testid="replay-run"

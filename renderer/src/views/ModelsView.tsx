@@ -7,7 +7,7 @@ import { toUiError, type UiError } from '../errors.ts';
 import { formatBytes, formatSeconds, percent } from '../format.ts';
 import { useAppModel } from '../state/AppModel.ts';
 import { useStore } from '../state/createStore.ts';
-import type { Download } from '../state/modelsStore.ts';
+import type { Download, ModelCheckState } from '../state/modelsStore.ts';
 import type { CatalogModel, Settings } from '../state/types.ts';
 
 const SPEC_EXAMPLES = ['openai:http://127.0.0.1:8080/v1#qwen2.5-coder', 'replay:/path/to/run.replay.jsonl'];
@@ -46,6 +46,13 @@ function ActiveModel(): React.JSX.Element {
   const [spec, setSpec] = useState('');
   const [error, setError] = useState<UiError | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
+  const check = useStore(model.models.store, (s) => s.check);
+  const active = settings?.activeModel ?? null;
+  // A model is "ready" only once a check of it has passed: check it whenever it is chosen.
+  useEffect(() => {
+    if (active !== null) void model.models.check(active, { generate: false });
+  }, [model, active]);
+  const activeCheck = active !== null && check?.spec === active ? check : null;
 
   async function apply(value: string | null): Promise<void> {
     setError(null);
@@ -71,15 +78,36 @@ function ActiveModel(): React.JSX.Element {
         <h2 id="active-heading" className="panel__title">
           Active model
         </h2>
-        {info && (
-          <span className={`badge ${info.hasModel ? 'badge--ok' : 'badge--warn'}`}>
-            {info.hasModel ? 'ready' : 'no usable model'}
-          </span>
-        )}
+        {info && <ReadinessBadge active={active} check={activeCheck} />}
       </header>
       <p className="active-model mono" data-testid="active-model-value">
         {settings?.activeModel ?? <span className="muted">none chosen</span>}
       </p>
+      {active !== null && (
+        <div className="form-row">
+          <button
+            type="button"
+            className="button"
+            disabled={activeCheck?.running === true}
+            onClick={() => void model.models.check(active, { generate: false })}
+            data-testid="model-check"
+            title="Check the file, its header or the server, without loading the model"
+          >
+            Check
+          </button>
+          <button
+            type="button"
+            className="button"
+            disabled={activeCheck?.running === true}
+            onClick={() => void model.models.check(active, { generate: true })}
+            data-testid="model-test"
+            title="Load the model and generate one token"
+          >
+            Test (one token)
+          </button>
+        </div>
+      )}
+      {activeCheck && <CheckResult check={activeCheck} />}
       <div className="form-row">
         <label className="field field--grow">
           <span className="field__label">A model file found on disk</span>
@@ -164,6 +192,86 @@ function ActiveModel(): React.JSX.Element {
       )}
       {settings && <LlmSettings key={JSON.stringify(settings.llm)} settings={settings} />}
     </section>
+  );
+}
+
+/** "ready" only after a check of the active model passed. */
+function ReadinessBadge(props: { active: string | null; check: ModelCheckState | null }): React.JSX.Element {
+  const { active, check } = props;
+  const [label, tone] =
+    active === null
+      ? ['no model chosen', 'badge--warn']
+      : check === null || check.running
+        ? ['checking…', 'badge--live']
+        : check.result?.ok
+          ? ['ready', 'badge--ok']
+          : ['not usable', 'badge--error'];
+  return (
+    <span className={`badge ${tone}`} data-testid="model-readiness">
+      {label}
+    </span>
+  );
+}
+
+/** What a model check found: the header, the replay file or the server, and any problem. */
+function CheckResult(props: { check: ModelCheckState }): React.JSX.Element {
+  const { check } = props;
+  if (check.running) {
+    return (
+      <p className="note" role="status" data-testid="model-check-result">
+        {check.generate ? 'Loading the model and generating one token…' : 'Checking…'}
+      </p>
+    );
+  }
+  if (check.error) return <ErrorNote error={check.error} title="Could not check the model" />;
+  const result = check.result;
+  if (!result) return <></>;
+  const facts: string[] = [];
+  if (result.gguf) {
+    const g = result.gguf;
+    facts.push(
+      `GGUF: ${g.architecture}${g.name ? ` (${g.name})` : ''}, ${g.quantization}, ${formatBytes(g.sizeBytes)}` +
+        `${g.contextLength !== null ? `, trained context ${g.contextLength}` : ''}`,
+      `Memory (estimate): about ${formatBytes(g.memory.estimatedBytes)} of ${formatBytes(g.memory.totalMemoryBytes)}, ${g.memory.fits ? 'fits' : 'may not fit'}`,
+    );
+  }
+  if (result.replay) {
+    const r = result.replay;
+    facts.push(
+      `Replay file: ${r.outputs} recorded ${r.outputs === 1 ? 'output' : 'outputs'}, ${r.failures} recorded ${r.failures === 1 ? 'failure' : 'failures'}`,
+      r.recordedFor
+        ? `Recorded for "${r.recordedFor.question}" (${r.recordedFor.strategy}); prompts are checked when it plays`
+        : 'Hand-written script: prompts are not checked',
+    );
+  }
+  if (result.server) {
+    facts.push(
+      `Server reachable${result.server.models.length > 0 ? `; it lists ${result.server.models.join(', ')}` : ''}`,
+    );
+  }
+  if (result.generation) {
+    facts.push(`Generated one token in ${result.generation.durationMs} ms`);
+  }
+  return (
+    <div data-testid="model-check-result">
+      {facts.length > 0 && (
+        <ul className="note note--ok">
+          {facts.map((fact) => (
+            <li key={fact}>{fact}</li>
+          ))}
+        </ul>
+      )}
+      {result.warnings.map((warning) => (
+        <p key={warning} className="note note--warning">
+          {warning}
+        </p>
+      ))}
+      {result.problem && (
+        <p className="note note--error" role="alert">
+          Not usable: {result.problem.message}
+        </p>
+      )}
+    </div>
   );
 }
 

@@ -1,13 +1,14 @@
 /**
  * Search over one corpus: `bm25` (SQLite FTS5), `dense` (usearch, cosine) or `hybrid` (reciprocal
  * rank fusion of both). When dense search is impossible — no embedding model, no vectors, an index
- * that cannot be rebuilt — it falls back to BM25 and says so in `warnings`; it never fails the query.
+ * that cannot be rebuilt — hybrid falls back to BM25 and says so in `warnings`; dense, asked for by
+ * name, fails with ReckonError 'DENSE_UNAVAILABLE' rather than quietly answering with BM25.
  */
 import type { ChunkRow, CorpusStore } from '../CorpusStore.ts';
 import type { Embedder } from '../../models/Embedder.ts';
 import type { VectorIndex } from './VectorIndex.ts';
 import { reciprocalRankFusion } from './reciprocalRankFusion.ts';
-import { throwIfAborted, toReckonError } from '../../errors.ts';
+import { ReckonError, throwIfAborted, toReckonError } from '../../errors.ts';
 
 export type SearchMode = 'bm25' | 'dense' | 'hybrid';
 export const SEARCH_MODES: readonly SearchMode[] = ['bm25', 'dense', 'hybrid'];
@@ -74,6 +75,7 @@ export async function searchCorpus(
     dense = { unavailable: toReckonError(error).message };
   }
   if ('unavailable' in dense) {
+    if (requestedMode === 'dense') throw denseUnavailableError(dense.unavailable);
     warnings.push(`Dense search is unavailable (${dense.unavailable}); showing BM25 results.`);
     return finish(source.store, requestedMode, 'bm25', bm25List(source.store, query, k), warnings);
   }
@@ -98,6 +100,18 @@ export async function searchCorpus(
     return { chunkId: id, score, ranks };
   });
   return finish(source.store, 'hybrid', 'hybrid', hits, warnings);
+}
+
+/**
+ * The error of a dense search on a corpus that cannot do one (ReckonError 'DENSE_UNAVAILABLE'):
+ * `reason` says why (no embeddings, no embedding model installed…).
+ */
+export function denseUnavailableError(reason: string): ReckonError {
+  return new ReckonError(
+    'DENSE_UNAVAILABLE',
+    `Dense search is unavailable for this corpus (${reason}). Search in hybrid or bm25 mode instead ` +
+      `(reckon: --mode hybrid), or ingest the corpus again with an embedding model installed.`,
+  );
 }
 
 function bm25List(
