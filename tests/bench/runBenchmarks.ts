@@ -23,6 +23,8 @@ import { annBenchmark } from './annBenchmark.ts';
 import { bm25Benchmark } from './bm25Benchmark.ts';
 import { cliStartupBenchmark } from './cliStartupBenchmark.ts';
 import { ingestBenchmark } from './ingestBenchmark.ts';
+import { llmParallelBenchmark } from './llmParallelBenchmark.ts';
+import { llmPrefixBenchmark } from './llmPrefixBenchmark.ts';
 import { llmThreadsBenchmark } from './llmThreadsBenchmark.ts';
 import { overheadBenchmark } from './overheadBenchmark.ts';
 import { programGrammarBenchmark } from './programGrammarBenchmark.ts';
@@ -36,6 +38,8 @@ export const BENCHMARKS: readonly Benchmark[] = [
   bm25Benchmark,
   annBenchmark,
   llmThreadsBenchmark,
+  llmPrefixBenchmark,
+  llmParallelBenchmark,
   programGrammarBenchmark,
   pyragReuseBenchmark,
   sandboxBenchmark,
