@@ -26,6 +26,7 @@ import { ingestBenchmark } from './ingestBenchmark.ts';
 import { llmParallelBenchmark } from './llmParallelBenchmark.ts';
 import { llmPrefixBenchmark } from './llmPrefixBenchmark.ts';
 import { llmThreadsBenchmark } from './llmThreadsBenchmark.ts';
+import { methodsBenchmark } from './methodsBenchmark.ts';
 import { overheadBenchmark } from './overheadBenchmark.ts';
 import { programGrammarBenchmark } from './programGrammarBenchmark.ts';
 import { pyragReuseBenchmark } from './pyragReuseBenchmark.ts';
@@ -44,6 +45,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   pyragReuseBenchmark,
   sandboxBenchmark,
   overheadBenchmark,
+  methodsBenchmark,
 ];
 export const MEMORY_BENCHMARK_NAME = 'memory';
 export const RESULTS_DIR = path.join(REPO_ROOT, 'bench-results');
