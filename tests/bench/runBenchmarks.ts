@@ -23,6 +23,7 @@ import { annBenchmark } from './annBenchmark.ts';
 import { bm25Benchmark } from './bm25Benchmark.ts';
 import { cliStartupBenchmark } from './cliStartupBenchmark.ts';
 import { ingestBenchmark } from './ingestBenchmark.ts';
+import { llmBandwidthBenchmark } from './llmBandwidthBenchmark.ts';
 import { llmParallelBenchmark } from './llmParallelBenchmark.ts';
 import { llmPrefixBenchmark } from './llmPrefixBenchmark.ts';
 import { llmThreadsBenchmark } from './llmThreadsBenchmark.ts';
@@ -39,6 +40,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   bm25Benchmark,
   annBenchmark,
   llmThreadsBenchmark,
+  llmBandwidthBenchmark,
   llmPrefixBenchmark,
   llmParallelBenchmark,
   programGrammarBenchmark,
