@@ -22,6 +22,7 @@ import { MemoryMonitor, memoryRows } from './MemoryMonitor.ts';
 import { annBenchmark } from './annBenchmark.ts';
 import { bm25Benchmark } from './bm25Benchmark.ts';
 import { cliStartupBenchmark } from './cliStartupBenchmark.ts';
+import { embeddingsBenchmark } from './embeddingsBenchmark.ts';
 import { ingestBenchmark } from './ingestBenchmark.ts';
 import { llmBandwidthBenchmark } from './llmBandwidthBenchmark.ts';
 import { llmParallelBenchmark } from './llmParallelBenchmark.ts';
@@ -39,6 +40,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   ingestBenchmark,
   bm25Benchmark,
   annBenchmark,
+  embeddingsBenchmark,
   llmThreadsBenchmark,
   llmBandwidthBenchmark,
   llmPrefixBenchmark,
