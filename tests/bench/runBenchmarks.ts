@@ -22,8 +22,13 @@ import { MemoryMonitor, memoryRows } from './MemoryMonitor.ts';
 import { annBenchmark } from './annBenchmark.ts';
 import { bm25Benchmark } from './bm25Benchmark.ts';
 import { cliStartupBenchmark } from './cliStartupBenchmark.ts';
+import { embeddingsBenchmark } from './embeddingsBenchmark.ts';
 import { ingestBenchmark } from './ingestBenchmark.ts';
+import { llmBandwidthBenchmark } from './llmBandwidthBenchmark.ts';
+import { llmParallelBenchmark } from './llmParallelBenchmark.ts';
+import { llmPrefixBenchmark } from './llmPrefixBenchmark.ts';
 import { llmThreadsBenchmark } from './llmThreadsBenchmark.ts';
+import { methodsBenchmark } from './methodsBenchmark.ts';
 import { overheadBenchmark } from './overheadBenchmark.ts';
 import { programGrammarBenchmark } from './programGrammarBenchmark.ts';
 import { pyragReuseBenchmark } from './pyragReuseBenchmark.ts';
@@ -35,11 +40,16 @@ export const BENCHMARKS: readonly Benchmark[] = [
   ingestBenchmark,
   bm25Benchmark,
   annBenchmark,
+  embeddingsBenchmark,
   llmThreadsBenchmark,
+  llmBandwidthBenchmark,
+  llmPrefixBenchmark,
+  llmParallelBenchmark,
   programGrammarBenchmark,
   pyragReuseBenchmark,
   sandboxBenchmark,
   overheadBenchmark,
+  methodsBenchmark,
 ];
 export const MEMORY_BENCHMARK_NAME = 'memory';
 export const RESULTS_DIR = path.join(REPO_ROOT, 'bench-results');

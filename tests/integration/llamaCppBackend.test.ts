@@ -191,3 +191,75 @@ describe('createLlamaCppBackend', () => {
     await expect(other.generate({ messages })).rejects.toBeInstanceOf(ModelError);
   });
 });
+
+describe('prompt-prefix reuse and parallel sequences', () => {
+  // A shared static part (instructions and documents) and a question after it: the layout every
+  // strategy's answer() prompt has. About 600 tokens on the tiny vocabulary.
+  const documents = Array.from(
+    { length: 12 },
+    (_, i) => `Document ${i}: the magazine of the question was started in ${1800 + i} by a publisher.`,
+  ).join('\n');
+  const asked = (question: string): ChatMessage[] => [
+    { role: 'system', content: `Answer the question from the documents.\n${documents}` },
+    { role: 'user', content: question },
+  ];
+
+  it('serves a shared prefix from the KV cache and answers exactly as a cold call does (greedy)', async () => {
+    const warmBackend = await createLlamaCppBackend({ modelPath, threads: 1, sequences: 1 });
+    const coldBackend = await createLlamaCppBackend({ modelPath, threads: 1, sequences: 1 });
+    try {
+      const first = await warmBackend.generate({ messages: asked('Which was first?'), maxTokens: 12 });
+      expect(first.cachedPromptTokens).toBe(0);
+      for (const tokenProbabilities of [false, true]) {
+        const question = tokenProbabilities ? 'Who started it?' : 'When was it started?';
+        const warm = await warmBackend.generate({
+          messages: asked(question),
+          maxTokens: 12,
+          tokenProbabilities,
+        });
+        // Everything up to the question came from the cache; only the question was evaluated.
+        expect(warm.cachedPromptTokens).toBeGreaterThan(0.9 * warm.promptTokens);
+        expect(warm.cachedPromptTokens).toBeLessThan(warm.promptTokens);
+
+        // The reference: the same prompt on a sequence that holds something else.
+        await coldBackend.generate({ messages: [{ role: 'user', content: 'Unrelated.' }], maxTokens: 2 });
+        const cold = await coldBackend.generate({
+          messages: asked(question),
+          maxTokens: 12,
+          tokenProbabilities,
+        });
+        expect(cold.cachedPromptTokens).toBeLessThan(5);
+        expect(cold.promptTokens).toBe(warm.promptTokens);
+        expect(cold.completionTokens).toBeGreaterThan(0);
+        expect(warm.text).toBe(cold.text);
+      }
+    } finally {
+      await Promise.all([warmBackend.dispose(), coldBackend.dispose()]);
+    }
+  });
+
+  it('decodes four calls in four sequences at once with the same greedy answers as one after another', async () => {
+    const four = await createLlamaCppBackend({ modelPath, threads: 1, sequences: 4, contextSize: 1024 });
+    try {
+      expect(four.parallelism).toBe(4);
+      const questions = ['Which was first?', 'Who started it?', 'When?', 'Where was it printed?'].map(
+        (question, i) => [{ role: 'user' as const, content: `Question ${i}: ${question}` }],
+      );
+      const serial: string[] = [];
+      for (const question of questions)
+        serial.push((await four.generate({ messages: question, maxTokens: 16 })).text);
+      // Evict the cached prompts so the parallel calls evaluate them again, batched.
+      await Promise.all(
+        questions.map((_, i) =>
+          four.generate({ messages: [{ role: 'user', content: `Filler ${i}.` }], maxTokens: 2 }),
+        ),
+      );
+      const parallel = await Promise.all(
+        questions.map((question) => four.generate({ messages: question, maxTokens: 16 })),
+      );
+      expect(parallel.map((result) => result.text)).toEqual(serial);
+    } finally {
+      await four.dispose();
+    }
+  });
+});

@@ -86,6 +86,20 @@ describe('loadTransformersEmbedder on the tiny bag-of-words encoder', () => {
     }
   });
 
+  it('batches texts of similar lengths together and still returns the vectors in the input order', async () => {
+    // Longest first and interleaved, so length-sorted batches differ from the input's.
+    const texts = Array.from({ length: 10 }, (_, i) => {
+      const n = i % 2 === 0 ? 10 - i : i;
+      return `note ${i} ${'on retrieval '.repeat(n)}`.trim();
+    });
+    const batched = await embedder.embed(texts);
+    expect(batched).toHaveLength(texts.length);
+    for (const [i, text] of texts.entries()) {
+      const [single] = await embedder.embed([text]);
+      for (let d = 0; d < DIMENSION; d++) expect(batched[i]![d]).toBeCloseTo(single![d] ?? NaN, 5);
+    }
+  });
+
   it('rejects with CancelledError when aborted before or between batches', async () => {
     await expect(embedder.embed(['a'], { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(
       CancelledError,

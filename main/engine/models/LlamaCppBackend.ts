@@ -141,6 +141,8 @@ async function sharedLlama(gpu: boolean): Promise<Llama> {
  * true) the reply is decoded token by token on the sequence (LlamaContextSequence.evaluateWithMetadata
  * with `confidence`), so each token comes back with the probability llama.cpp gave it; the chat
  * template's stop triggers, `stop` strings, grammars and maxTokens apply as in the normal path.
+ * Every result says how many of its prompt tokens the sequence's KV cache already held
+ * (`cachedPromptTokens`): a call whose prompt starts like an earlier one evaluates only the rest.
  * dispose() frees the context and the model; the llama.cpp runtime stays shared (see sharedLlamas).
  */
 export async function createLlamaCppBackend(options: LlamaCppBackendOptions): Promise<LlmBackend> {
@@ -275,6 +277,12 @@ class LlamaCppBackend implements LlmBackend {
         : AbortSignal.any([signal, this.disposeController.signal]);
     const slot = await this.acquire(promptTokens, combined);
     try {
+      // Both paths keep the cached prefix and evaluate the rest (at least the last token, whose
+      // logits pick the first reply token): LlamaChat aligns the sequence to the prompt the same way.
+      const cachedPromptTokens = Math.min(
+        slot.sequence.compareContextTokens(promptTokens).firstDifferentIndex,
+        promptTokens.length - 1,
+      );
       if (options.tokenProbabilities === true) {
         return await this.decodeWithProbabilities(slot, promptTokens, {
           maxTokens,
@@ -283,6 +291,7 @@ class LlamaCppBackend implements LlmBackend {
           stops,
           stopTriggers: contextState.stopGenerationTriggers,
           signal: combined,
+          cachedPromptTokens,
         });
       }
       const outputBefore = slot.sequence.tokenMeter.usedOutputTokens;
@@ -298,6 +307,7 @@ class LlamaCppBackend implements LlmBackend {
         text: response.response,
         promptTokens: promptTokens.length,
         completionTokens: slot.sequence.tokenMeter.usedOutputTokens - outputBefore,
+        cachedPromptTokens,
       };
     } catch (error) {
       if (combined.aborted) throw this.cancelledError(signal);
@@ -326,6 +336,8 @@ class LlamaCppBackend implements LlmBackend {
       stops: readonly string[];
       stopTriggers: readonly LlamaText[];
       signal: AbortSignal;
+      /** Prompt tokens the sequence's cache already holds (kept, not evaluated again). */
+      cachedPromptTokens: number;
     },
   ): Promise<GenerateResult> {
     const { sequence } = slot;
@@ -341,10 +353,7 @@ class LlamaCppBackend implements LlmBackend {
       }
     }
     // Reuse the cached prefix; at least one prompt token must be evaluated to get a next token.
-    const keep = Math.min(
-      sequence.compareContextTokens(promptTokens).firstDifferentIndex,
-      promptTokens.length - 1,
-    );
+    const keep = options.cachedPromptTokens;
     if (sequence.nextTokenIndex > keep)
       await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
     const grammarEvaluationState =
@@ -397,6 +406,7 @@ class LlamaCppBackend implements LlmBackend {
       text,
       promptTokens: promptTokens.length,
       completionTokens: generated.length,
+      cachedPromptTokens: keep,
       tokens,
     };
   }

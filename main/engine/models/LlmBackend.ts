@@ -58,6 +58,12 @@ export interface GenerateResult {
   text: string;
   promptTokens: number;
   completionTokens: number;
+  /**
+   * How many of the prompt's tokens were served from the backend's cache (a KV cache still holding
+   * an earlier call's identical prefix) instead of being evaluated again; the rest of `promptTokens`
+   * was evaluated. Absent when the backend cannot tell (HTTP, replay). Default: absent.
+   */
+  cachedPromptTokens?: number;
   /** True when the backend could not count tokens and the counts are estimates (replay). Default false. */
   tokensEstimated?: boolean;
   /**
