@@ -22,34 +22,16 @@ import { ProgramLoop } from '../ProgramLoop.ts';
 import type { StrategyContext, StrategyOutcome } from '../Strategy.ts';
 import { SIMULATE_TOOL, routeUndefinedCalls } from '../simulation/routeUndefinedCalls.ts';
 import {
-  DEFAULT_MAX_SIMULATED_CALLS,
-  DEFAULT_SIMULATION_ATTEMPTS,
   DEFAULT_SIMULATION_MAX_TOKENS,
   simulateTool,
+  SIMULATION_OPTION_FIELDS,
   type SimulatedCall,
 } from '../simulation/simulateTool.ts';
 import { cocFixMessages, cocMessages } from './cocPrompts.ts';
 
 export const cocOptionsSchema = z
   .object({
-    maxSimulatedCalls: z
-      .number()
-      .int()
-      .min(1)
-      .max(64)
-      .default(DEFAULT_MAX_SIMULATED_CALLS)
-      .describe(
-        'Simulated helper calls one program execution may make; more sends the program back for a repair. Default 16.',
-      ),
-    simulationAttempts: z
-      .number()
-      .int()
-      .min(1)
-      .max(5)
-      .default(DEFAULT_SIMULATION_ATTEMPTS)
-      .describe(
-        'Model calls per simulated value: a reply that is not JSON is sent back with the error until this many tries. Default 2.',
-      ),
+    ...SIMULATION_OPTION_FIELDS,
     simulateVariables: z
       .boolean()
       .default(true)

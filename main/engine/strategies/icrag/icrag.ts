@@ -38,10 +38,9 @@ import { ProgramLoop } from '../ProgramLoop.ts';
 import { DocumentPool, citationsOfAnswer, retrievalStep } from '../retrievalStep.ts';
 import { SIMULATE_TOOL, routeUndefinedCalls } from '../simulation/routeUndefinedCalls.ts';
 import {
-  DEFAULT_MAX_SIMULATED_CALLS,
-  DEFAULT_SIMULATION_ATTEMPTS,
   DEFAULT_SIMULATION_MAX_TOKENS,
   simulateTool,
+  SIMULATION_OPTION_FIELDS,
   type SimulatedCall,
 } from '../simulation/simulateTool.ts';
 import { citationOf, timePhase, type StrategyContext, type StrategyOutcome } from '../Strategy.ts';
@@ -120,24 +119,7 @@ export const icragOptionsSchema = z
       .describe(
         'Refiner replies per round: one that is not the JSON object {code, query}, or whose code does not parse, is sent back with the error until this many tries, then the run fails. Default 2.',
       ),
-    maxSimulatedCalls: z
-      .number()
-      .int()
-      .min(1)
-      .max(64)
-      .default(DEFAULT_MAX_SIMULATED_CALLS)
-      .describe(
-        'Simulated helper calls one program execution may make; more sends the program back for a repair. Default 16.',
-      ),
-    simulationAttempts: z
-      .number()
-      .int()
-      .min(1)
-      .max(5)
-      .default(DEFAULT_SIMULATION_ATTEMPTS)
-      .describe(
-        'Model calls per simulated value: a reply that is not JSON is sent back with the error until this many tries. Default 2.',
-      ),
+    ...SIMULATION_OPTION_FIELDS,
     maxProgramAttempts: z
       .number()
       .int()

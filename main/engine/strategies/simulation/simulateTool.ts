@@ -5,6 +5,7 @@
  * JSON value back to the program, which goes on running. routeUndefinedCalls.ts rewrites the
  * program's undefined calls into calls of this tool.
  */
+import { z } from 'zod';
 import type { ChatMessage, LlmBackend } from '../../models/LlmBackend.ts';
 import { ReckonError } from '../../errors.ts';
 import type { HostCallContext, HostTool, JsonValue } from '../../sandbox/SandboxTypes.ts';
@@ -16,6 +17,28 @@ import { SIMULATE_TOOL } from './routeUndefinedCalls.ts';
 export const DEFAULT_MAX_SIMULATED_CALLS = 16;
 /** Model calls per simulated value: the first, plus retries after a reply that is not JSON. */
 export const DEFAULT_SIMULATION_ATTEMPTS = 2;
+
+/** The simulation options every strategy that simulates helper calls offers (Chain-of-Code, ICRAG). */
+export const SIMULATION_OPTION_FIELDS = {
+  maxSimulatedCalls: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(DEFAULT_MAX_SIMULATED_CALLS)
+    .describe(
+      'Simulated helper calls one program execution may make; more sends the program back for a repair. Default 16.',
+    ),
+  simulationAttempts: z
+    .number()
+    .int()
+    .min(1)
+    .max(5)
+    .default(DEFAULT_SIMULATION_ATTEMPTS)
+    .describe(
+      'Model calls per simulated value: a reply that is not JSON is sent back with the error until this many tries. Default 2.',
+    ),
+};
 /** Token budget of one simulation reply. */
 export const DEFAULT_SIMULATION_MAX_TOKENS = 128;
 /** Lines of program shown on each side of the call. */
