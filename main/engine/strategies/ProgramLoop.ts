@@ -338,6 +338,15 @@ export class ProgramLoop {
     return { program, execution, rounds };
   }
 
+  /** A run's failure for a program that still fails: its kind, and the message with the repairs tried. */
+  failureOf(failure: SandboxFailure): { code: string; message: string } {
+    const rounds = this.metrics.repairs;
+    return {
+      code: failure.kind,
+      message: `The program failed${rounds > 0 ? ` after ${rounds} repair round${rounds > 1 ? 's' : ''}` : ''}: ${failure.message}`,
+    };
+  }
+
   /**
    * Makes `execution` of `program` the one the figures describe (executable, exception, complexity of
    * the final program): by default the last execution; a strategy that keeps an earlier result (a

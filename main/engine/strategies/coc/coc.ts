@@ -156,15 +156,11 @@ export async function runCoc(context: StrategyContext<CocOptions>): Promise<Stra
   figures.undefinedHelpers = routed.ok ? [...new Set(routed.routed.map((r) => r.name))].join(', ') : '';
   const metrics = { phaseMs, program: loop.metrics, strategy: figures };
   if (execution.failure) {
-    const rounds = loop.metrics.repairs;
     return {
       answer: null,
       reasoning: null,
       citations: [],
-      failure: {
-        code: execution.failure.kind,
-        message: `The program failed${rounds > 0 ? ` after ${rounds} repair round${rounds > 1 ? 's' : ''}` : ''}: ${execution.failure.message}`,
-      },
+      failure: loop.failureOf(execution.failure),
       metrics,
     };
   }

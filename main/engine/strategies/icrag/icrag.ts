@@ -518,11 +518,8 @@ export async function runIcrag(context: StrategyContext<IcragOptions>): Promise<
   const routed = routeUndefinedCalls(final.source);
   figures.undefinedHelpers = routed.ok ? [...new Set(routed.routed.map((r) => r.name))].join(', ') : '';
   if (execution.failure) {
-    const rounds = loop.metrics.repairs;
-    return fail(
-      execution.failure.kind,
-      `The program failed${rounds > 0 ? ` after ${rounds} repair round${rounds > 1 ? 's' : ''}` : ''}: ${execution.failure.message}`,
-    );
+    const { code, message } = loop.failureOf(execution.failure);
+    return fail(code, message);
   }
   const citations: Citation[] = passagePool.docs().map(citationOf);
   return {
