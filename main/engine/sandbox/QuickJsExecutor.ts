@@ -50,8 +50,6 @@ export const MAX_ARGUMENT_DEPTH = 8;
 const MAX_LOG_VALUE_CHARS = 10_000;
 /** Promise jobs run between two checks of the deadline, cancellation and the program's promise. */
 const JOB_BATCH = 500;
-/** Longest time spent running out a stopped program's queued jobs (see #drainPendingJobs). */
-const DRAIN_BUDGET_MS = 5_000;
 /** Buffered log/binding events are sent at least this often while the program runs. */
 const EVENT_FLUSH_INTERVAL_MS = 50;
 /** Longest stretch of promise jobs before the worker's event loop gets a turn (messages, timers). */
@@ -289,11 +287,6 @@ class ProgramRun {
     this.#pending.clear();
     let error: string | undefined;
     try {
-      this.#drainPendingJobs();
-    } catch (caught) {
-      error = describeError(caught);
-    }
-    try {
       this.#helpers?.dispose();
       this.#ctx?.dispose();
     } catch (caught) {
@@ -305,25 +298,6 @@ class ProgramRun {
       error ??= describeError(caught);
     }
     return error;
-  }
-
-  /**
-   * Runs out the jobs a stopped program left queued (an endless `then` chain cut off by the deadline)
-   * with every job interrupted at once, so that they settle and free what they hold. Freeing a
-   * runtime whose job queue still references objects trips QuickJS's `list_empty(&rt->gc_obj_list)`
-   * assertion (and the worker would have to be replaced). The memory limit is back on meanwhile, and
-   * the drain is bounded: what it cannot finish is left to the teardown check.
-   */
-  #drainPendingJobs(): void {
-    const rt = this.#rt;
-    if (!rt || !rt.hasPendingJob()) return;
-    rt.setMemoryLimit(this.#limits.memoryBytes);
-    rt.setInterruptHandler(() => true);
-    const until = now() + DRAIN_BUDGET_MS;
-    while (rt.hasPendingJob() && now() < until) {
-      const jobs = rt.executePendingJobs(-1);
-      if (jobs.error) jobs.error.dispose();
-    }
   }
 
   // ---- stopping ----------------------------------------------------------------------------------
