@@ -26,6 +26,30 @@ export interface ReplayRequest {
 
 const topKSchema = z.number().int().positive();
 
+/** What a run's recorded request says of its settings; each is absent when not recorded or not understood. */
+export interface RecordedRunSettings {
+  options?: z.output<typeof strategyOptionValuesSchema>;
+  k?: number;
+  mode?: z.output<typeof searchModeSchema>;
+}
+
+/**
+ * Reads the strategy options, k and search mode from a run's recorded request (startRun keeps the
+ * whole RunRequest: `options`, `topK`, `searchMode`). Used by replay and by run summaries (Re-run).
+ */
+export function recordedRunSettings(recorded: unknown): RecordedRunSettings {
+  const request: Record<string, unknown> =
+    typeof recorded === 'object' && recorded !== null ? (recorded as Record<string, unknown>) : {};
+  const k = topKSchema.safeParse(request.topK);
+  const mode = searchModeSchema.safeParse(request.searchMode);
+  const options = strategyOptionValuesSchema.safeParse(request.options);
+  return {
+    ...(options.success ? { options: options.data } : {}),
+    ...(k.success ? { k: k.data } : {}),
+    ...(mode.success ? { mode: mode.data } : {}),
+  };
+}
+
 /**
  * The ReplayRequest for `run`. Options that are missing or not understood are left out (the run
  * used the defaults then). A run whose strategy the app cannot start (a user program run from the
@@ -47,17 +71,10 @@ export function replayRequestFor(
         `replay file and run it again from the command line (reckon run-program --model replay:<file>).`,
     );
   }
-  const options: Record<string, unknown> =
-    typeof run.options === 'object' && run.options !== null ? (run.options as Record<string, unknown>) : {};
-  const k = topKSchema.safeParse(options.topK);
-  const mode = searchModeSchema.safeParse(options.searchMode);
-  const strategyOptions = strategyOptionValuesSchema.safeParse(options.options);
   return {
     question: run.question,
     corpus: run.corpus,
     strategy: run.strategy,
-    ...(strategyOptions.success ? { options: strategyOptions.data } : {}),
-    ...(k.success ? { k: k.data } : {}),
-    ...(mode.success ? { mode: mode.data } : {}),
+    ...recordedRunSettings(run.options),
   };
 }

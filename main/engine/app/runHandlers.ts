@@ -5,18 +5,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  searchModeSchema,
-  strategyOptionValuesSchema,
-  type CommandOutput,
-} from '../../../preload/contract.ts';
+import type { CommandOutput } from '../../../preload/contract.ts';
 import { ReckonError, toReckonError } from '../errors.ts';
 import { parseModelSpec } from '../models/createLlmBackend.ts';
 import type { RunSummary } from '../runs/RunStore.ts';
 import { startRun } from '../runs/startRun.ts';
 import { strategyRegistry } from '../strategies/registry.ts';
 import { atomicWriteFileSync } from '../util/atomicWrite.ts';
-import { replayRequestFor, type ReplayRequest } from './replayRequestFor.ts';
+import { recordedRunSettings, replayRequestFor, type ReplayRequest } from './replayRequestFor.ts';
 import type { Handlers, ServiceContext } from './ServiceContext.ts';
 
 /** Folder of `<dataDir>` where replayRun writes the replay file of each run it replays. */
@@ -174,24 +170,16 @@ function toRunSummary(run: RunSummary): CommandOutput<'getRun'>['run'] {
     error: run.error,
     metrics: run.metrics,
     recordedCalls: run.recordedCalls,
-    ...recordedRunSettings(run),
+    ...summarySettings(run),
   };
 }
 
-/** The strategy options, k and search mode a run recorded with its request (startRun keeps it whole). */
-function recordedRunSettings(
+/** What Re-run restores: the settings the run recorded, null where it recorded none. */
+function summarySettings(
   run: RunSummary,
 ): Pick<CommandOutput<'getRun'>['run'], 'strategyOptions' | 'k' | 'mode'> {
-  const recorded =
-    typeof run.options === 'object' && run.options !== null ? (run.options as Record<string, unknown>) : {};
-  const options = strategyOptionValuesSchema.safeParse(recorded.options);
-  const k = recorded.topK;
-  const mode = searchModeSchema.safeParse(recorded.searchMode);
-  return {
-    strategyOptions: options.success ? options.data : null,
-    k: typeof k === 'number' && Number.isInteger(k) ? k : null,
-    mode: mode.success ? mode.data : null,
-  };
+  const { options, k, mode } = recordedRunSettings(run.options);
+  return { strategyOptions: options ?? null, k: k ?? null, mode: mode ?? null };
 }
 
 function runNotFound(runId: string): ReckonError {
