@@ -91,6 +91,17 @@ export interface Engine {
    * program is never parsed on the engine's own thread.
    */
   prepareProgram(code: string, options?: PrepareProgramOptions): Promise<PrepareProgramResult>;
+  /**
+   * The embedding model `choice` names, as ingest picks it: a folder; `auto` = the installed one with
+   * id `boundModelId` when given (what existing vectors were made with), else the preferred installed
+   * one; `none` = no embeddings. `owner` names what the vectors belong to in messages (default
+   * corpus). Resolves to why there is none; a folder that was named and cannot
+   * load throws, an automatic one that cannot load resolves to the reason.
+   */
+  openEmbedder(
+    choice: EmbedderChoice,
+    options?: { boundModelId?: string; owner?: 'corpus' | 'memory' },
+  ): Promise<{ embedder: Embedder } | { unavailable: string }>;
   /** Keeps a corpus open for many searches (a run's retrieve() calls); read-only, takes no lock. */
   openRetriever(corpusName: string, options?: { embedder?: EmbedderChoice }): Retriever;
   close(): Promise<void>;
@@ -151,6 +162,7 @@ export function createEngine(options: EngineOptions): Engine {
   const resolveEmbedder = async (
     choice: EmbedderChoice,
     boundModelId: string | undefined,
+    owner: 'corpus' | 'memory' = 'corpus',
   ): Promise<{ dir: string } | { unavailable: string }> => {
     if (choice === 'none') return { unavailable: 'embeddings turned off (--embedder none)' };
     if (typeof choice === 'object') return { dir: choice.dir };
@@ -160,7 +172,7 @@ export function createEngine(options: EngineOptions): Engine {
       return match
         ? { dir: match }
         : {
-            unavailable: `this corpus was embedded with ${boundModelId}, which is not in ${path.join(options.modelsDir, EMBEDDERS_SUBDIR)}`,
+            unavailable: `this ${owner} was embedded with ${boundModelId}, which is not in ${path.join(options.modelsDir, EMBEDDERS_SUBDIR)}`,
           };
     }
     const preferred = installed.find((dir) => path.basename(dir) === PREFERRED_EMBEDDER_ID) ?? installed[0];
@@ -247,9 +259,27 @@ export function createEngine(options: EngineOptions): Engine {
     };
   };
 
+  const openEmbedder: Engine['openEmbedder'] = async (choice, embedderOptions = {}) => {
+    const resolved = await resolveEmbedder(choice, embedderOptions.boundModelId, embedderOptions.owner);
+    if ('unavailable' in resolved) return resolved;
+    try {
+      return { embedder: await embedderAt(resolved.dir) };
+    } catch (error) {
+      // An explicitly chosen embedder that cannot load is an error; an automatic one is a reason.
+      if (typeof choice === 'object') throw error;
+      return { unavailable: toReckonError(error).message };
+    }
+  };
+
   return {
     library,
-    memories: new MemoryLibrary(options.dataDir),
+    memories: new MemoryLibrary(options.dataDir, {
+      embedders: async (modelId) => {
+        const resolved = await openEmbedder('auto', { boundModelId: modelId, owner: 'memory' });
+        return 'embedder' in resolved ? resolved.embedder : resolved;
+      },
+    }),
+    openEmbedder,
     listCorpora: () => library.list(),
     removeCorpus: (name) => library.remove(name),
 

@@ -7,7 +7,19 @@ import { parsePositiveInt, type CommandRunner } from './shared.ts';
 import { ReckonError } from '../../engine/errors.ts';
 import { EVAL_DATASET_FORMATS, type EvalDatasetFormat } from '../../engine/eval/datasets/EvalItem.ts';
 import { loadEvalDataset } from '../../engine/eval/datasets/loadEvalDataset.ts';
-import { DEFAULT_MEMORY_FOLDS, MemoryLibrary } from '../../engine/corpus/memory/SolvedExampleMemory.ts';
+import {
+  DEFAULT_MEMORY_FOLDS,
+  MemoryLibrary,
+  embedderMismatchError,
+  type MemorySummary,
+  type SolvedExampleMemory,
+} from '../../engine/corpus/memory/SolvedExampleMemory.ts';
+import {
+  embedSolvedExamples,
+  type EmbedSolvedExamplesResult,
+} from '../../engine/corpus/memory/embedSolvedExamples.ts';
+import type { EmbedderChoice } from '../../engine/createEngine.ts';
+import type { Embedder } from '../../engine/models/Embedder.ts';
 import { withRetry } from '../../engine/models/RetryPolicy.ts';
 import {
   buildSolvedExampleMemory,
@@ -25,6 +37,8 @@ interface BuildOptions {
   seed?: number;
   format?: EvalDatasetFormat;
   text?: boolean;
+  embedder?: string;
+  reembed?: boolean;
   threads?: number;
   contextSize?: number;
   quiet?: boolean;
@@ -62,6 +76,14 @@ export function registerMemory(program: Command, run: CommandRunner): void {
       ),
     )
     .option('--text', 'also store a natural-language solution per pair (for memoryFormat=text, ICRAG_NL)')
+    .option(
+      '--embedder <dir|none>',
+      'embedding model folder for dense search of the tasks, or "none" for BM25 only (default: the memory\'s own, else one in models/embedders)',
+    )
+    .option(
+      '--reembed',
+      "replace every vector of the memory with the chosen embedder's (after changing embedder)",
+    )
     .option('--threads <n>', 'llama.cpp threads (default: physical cores less one)', parsePositiveInt)
     .option('--context-size <n>', 'llama.cpp context size in tokens', parsePositiveInt)
     .option('-q, --quiet', 'no progress on stderr')
@@ -70,7 +92,9 @@ export function registerMemory(program: Command, run: CommandRunner): void {
 
   memory
     .command('list')
-    .description('List the memories of solved examples, with their examples per fold.')
+    .description(
+      'List the memories of solved examples, with their examples per fold and their vectors (embedder, dimension).',
+    )
     .option('--json', 'print as JSON')
     .action((options: { json?: boolean }) =>
       run(async (ctx) => {
@@ -91,7 +115,7 @@ export function registerMemory(program: Command, run: CommandRunner): void {
             .join(' ');
           const info = summary.info;
           ctx.out(
-            `${summary.name}  ${summary.examples} examples${summary.failures ? `, ${summary.failures} failed` : ''}  folds ${folds || '-'}${info ? `  k=${info.folds}  from ${path.basename(info.dataset)} by ${info.model}${info.withText ? '  with text' : ''}` : ''}`,
+            `${summary.name}  ${summary.examples} examples${summary.failures ? `, ${summary.failures} failed` : ''}  folds ${folds || '-'}${info ? `  k=${info.folds}  from ${path.basename(info.dataset)} by ${info.model}${info.withText ? '  with text' : ''}` : ''}  ${describeVectors(summary)}`,
           );
         }
         return ExitCode.OK;
@@ -134,6 +158,8 @@ async function build(ctx: CliContext, options: BuildOptions): Promise<number> {
         `The memory ${options.name} was built with --k-fold ${info.folds}; continue it with the same k, or remove it first (reckon memory remove ${options.name}).`,
       );
     }
+    // Decided before any model call, so a mismatch fails fast and nothing is built without vectors.
+    const embedding = await chooseMemoryEmbedder(ctx, memory, options);
     memory.setInfo({
       name: options.name,
       model: options.model,
@@ -163,6 +189,19 @@ async function build(ctx: CliContext, options: BuildOptions): Promise<number> {
     } finally {
       await lease.release();
     }
+    let embedded: EmbedSolvedExamplesResult | null = null;
+    if ('embedder' in embedding && !result.cancelled) {
+      if (options.reembed && memory.embedderBinding()) memory.clearVectors();
+      embedded = await embedSolvedExamples({
+        memory,
+        embedder: embedding.embedder,
+        signal: ctx.signal,
+        onProgress: (progress) => {
+          if (!options.quiet) ctx.err(`[embedded ${progress.embedded}/${progress.total}]`);
+        },
+      });
+    }
+    const binding = memory.embedderBinding();
     const summary = {
       memory: options.name,
       dataset: { path: options.dataset, name: dataset.name, format: dataset.format, pairs: pairs.length },
@@ -170,18 +209,80 @@ async function build(ctx: CliContext, options: BuildOptions): Promise<number> {
       ...result,
       examples: memory.count(),
       foldSizes: Object.fromEntries([...memory.foldSizes()].map(([fold, n]) => [String(fold), n])),
+      vectors: binding
+        ? { ...binding, count: memory.countVectors(), embedded: embedded?.embedded ?? 0 }
+        : null,
+      embeddingSkipped: 'unavailable' in embedding ? embedding.unavailable : null,
     };
     if (options.json) ctx.json(summary);
     else {
       ctx.out(
         `Memory ${options.name}: ${summary.examples} examples (${result.built} new, ${result.skipped} already there, ${result.failed} failed) from ${pairs.length} pairs of ${dataset.name}, k=${options.kFold}.`,
       );
-      if (result.cancelled) ctx.out('Stopped early; run the same command again to continue.');
+      if (summary.vectors)
+        ctx.out(
+          `Vectors: ${summary.vectors.count} of ${summary.examples} examples embedded with ${summary.vectors.modelId} (${summary.vectors.dimension}-d); R2 search can be hybrid or dense.`,
+        );
+      if ('unavailable' in embedding)
+        ctx.out(
+          `Note: no vectors were computed (${embedding.unavailable}); R2 search of this memory uses BM25.`,
+        );
+      if (result.cancelled || embedded?.cancelled)
+        ctx.out('Stopped early; run the same command again to continue.');
     }
-    return result.cancelled ? ExitCode.CANCELLED : result.failed > 0 ? ExitCode.PARTIAL : ExitCode.OK;
+    const cancelled = result.cancelled || embedded?.cancelled === true;
+    return cancelled ? ExitCode.CANCELLED : result.failed > 0 ? ExitCode.PARTIAL : ExitCode.OK;
   } finally {
     memory.close();
   }
+}
+
+/**
+ * The embedder of a build, as ingest picks one (--embedder, else the memory's own, else an installed
+ * one), or why there is none — then the memory is BM25-only. A memory that already has vectors is
+ * never continued without them or with another embedder's: that is an error, unless --reembed.
+ */
+async function chooseMemoryEmbedder(
+  ctx: CliContext,
+  memory: SolvedExampleMemory,
+  options: BuildOptions,
+): Promise<{ embedder: Embedder } | { unavailable: string }> {
+  const choice: EmbedderChoice =
+    options.embedder === undefined
+      ? 'auto'
+      : options.embedder === 'none'
+        ? 'none'
+        : { dir: path.resolve(options.embedder) };
+  const bound = memory.embedderBinding();
+  if (options.reembed && choice === 'none')
+    throw new ReckonError('BAD_ARGUMENT', '--reembed needs an embedder: drop --embedder none.');
+  const resolved = await ctx.engine.openEmbedder(choice, {
+    ...(bound && !options.reembed ? { boundModelId: bound.modelId } : {}),
+    owner: 'memory',
+  });
+  if ('unavailable' in resolved) {
+    if (bound)
+      throw new ReckonError(
+        'MEMORY_EMBEDDER_UNAVAILABLE',
+        `The memory ${memory.name} has vectors from ${bound.modelId} (${bound.dimension}-d), but ${resolved.unavailable}; new examples would have none. Install ${bound.modelId} in models/embedders, or re-embed with another model (--embedder <dir> --reembed), or remove the memory first.`,
+      );
+    return resolved;
+  }
+  const { embedder } = resolved;
+  if (
+    bound &&
+    !options.reembed &&
+    (embedder.modelId !== bound.modelId || embedder.dimension !== bound.dimension)
+  )
+    throw embedderMismatchError(memory.name, bound, embedder);
+  return resolved;
+}
+
+/** "vectors: <embedder> <d>-d (<n>)" or "no vectors (BM25 only)". */
+function describeVectors(summary: MemorySummary): string {
+  return summary.vectors
+    ? `vectors ${summary.vectors.modelId} ${summary.vectors.dimension}-d (${summary.vectors.count}/${summary.examples})`
+    : 'no vectors (BM25 only)';
 }
 
 function describeProgress(progress: BuildMemoryProgress, elapsedMs: number): string {

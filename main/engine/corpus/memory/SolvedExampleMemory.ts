@@ -8,15 +8,25 @@
  * searches with `excludeFolds` (the task's fold) so it never retrieves its own solution, or any of the
  * fold it is evaluated in — the paper's protocol.
  *
- * Layout: `<dataDir>/memories/<name>/memory.db`; writers hold `<name>/writer.lock`.
+ * Dense search: a memory built with an embedding model also stores one vector per example, of its
+ * task (the paper retrieves solved examples by task similarity, and R2 is queried with the task and
+ * the refiner's queries, which read like tasks — not like code). The vectors live in SQLite, the
+ * source of truth, bound to one embedder (id and dimension; a memory never mixes two); the usearch
+ * file beside it is derived by the corpora's VectorIndex (same checks: generation, model, checksum,
+ * count; rebuilt from the stored vectors when it cannot be trusted). searchSolvedExamples runs bm25,
+ * dense or hybrid over it.
+ *
+ * Layout: `<dataDir>/memories/<name>/{memory.db, examples.usearch}`; writers hold `<name>/writer.lock`.
  */
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ReckonError } from '../../errors.ts';
+import type { Embedder } from '../../models/Embedder.ts';
 import { openSqlite } from '../../util/openSqlite.ts';
-import { toFtsQuery } from '../CorpusStore.ts';
+import { toFtsQuery, type VectorIndexState } from '../CorpusStore.ts';
+import { VectorIndex } from '../search/VectorIndex.ts';
 import { WriterLock } from '../WriterLock.ts';
 
 const MEMORY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -53,7 +63,37 @@ END;
 CREATE TRIGGER IF NOT EXISTS examples_after_delete AFTER DELETE ON examples BEGIN
   INSERT INTO examples_fts(examples_fts, rowid, task, program, text) VALUES ('delete', old.id, old.task, old.program, coalesce(old.text, ''));
 END;
+CREATE TABLE IF NOT EXISTS example_vectors (example_id INTEGER PRIMARY KEY, vector BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS vector_index_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  generation INTEGER NOT NULL,
+  dimension INTEGER NOT NULL,
+  model_id TEXT NOT NULL,
+  checksum TEXT NOT NULL,
+  count INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS vector_tombstones (example_id INTEGER PRIMARY KEY, generation INTEGER NOT NULL);
 `;
+
+/** The derived usearch file of a memory's vectors, beside memory.db. */
+export const MEMORY_INDEX_FILE = 'examples.usearch';
+
+/** Embedder id and dimension a memory's vectors come from. */
+export interface EmbedderBinding {
+  modelId: string;
+  dimension: number;
+}
+
+/**
+ * Finds the embedding model a memory's vectors were made with (by its id), or says why there is
+ * none. The engine hands one to MemoryLibrary: the same lookup corpora use (models/embedders).
+ */
+export type MemoryEmbedderSource = (modelId: string) => Promise<Embedder | { unavailable: string }>;
+
+/** The dense side of a memory: its index and the embedder of its queries, or why there is none. */
+export type MemoryDenseSide =
+  | { index: VectorIndex; embedder: Embedder; warnings: string[] }
+  | { unavailable: string };
 
 /** A solved example as stored. */
 export interface SolvedExample {
@@ -70,8 +110,16 @@ export interface SolvedExample {
 }
 
 export interface SolvedExampleHit extends SolvedExample {
-  /** BM25 score, higher is better. */
+  /**
+   * Higher is better; what it is depends on the search: -bm25 (bm25), cosine similarity (dense), the
+   * reciprocal-rank-fusion score (hybrid).
+   */
   score: number;
+  /**
+   * Each underlying list's score and 1-based rank, for the lists this example appeared in (hybrid
+   * fills both when it is in both). Absent from the plain BM25 `search`.
+   */
+  scores?: { bm25?: { score: number; rank: number }; dense?: { score: number; rank: number } };
 }
 
 /** What a memory was built from; kept in its meta table. */
@@ -124,15 +172,27 @@ export function taskKey(task: string): string {
 
 /** One open memory. Readers and the writer (holding the lock) share this class. */
 export class SolvedExampleMemory {
+  private dense: Promise<MemoryDenseSide> | undefined;
+  private cachedIndex: VectorIndex | undefined;
+
   private constructor(
     readonly name: string,
     readonly dir: string,
     private readonly db: SqliteDatabase,
     private readonly lock: WriterLock | undefined,
+    private readonly embedderSource: MemoryEmbedderSource | undefined,
+    private readonly hasVectorTables: boolean,
   ) {}
 
-  /** Opens (writers: creates) the memory in `dir`. */
-  static open(name: string, dir: string, options: { write?: boolean } = {}): SolvedExampleMemory {
+  /**
+   * Opens (writers: creates) the memory in `dir`. `embedders` finds the embedding model of its
+   * vectors for dense search; without it dense search is unavailable (bm25 still works).
+   */
+  static open(
+    name: string,
+    dir: string,
+    options: { write?: boolean; embedders?: MemoryEmbedderSource } = {},
+  ): SolvedExampleMemory {
     const dbPath = path.join(dir, 'memory.db');
     let lock: WriterLock | undefined;
     if (options.write) {
@@ -161,7 +221,13 @@ export class SolvedExampleMemory {
           'STORE_TOO_NEW',
           `${dbPath} was written by a newer Reckon (schema ${version}); update Reckon to open it.`,
         );
-      return new SolvedExampleMemory(name, dir, db, lock);
+      // A memory written before vectors existed has no vector tables; read-only it simply has no vectors.
+      const hasVectorTables =
+        db
+          .prepare(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'example_vectors'`)
+          .pluck()
+          .get() === 1;
+      return new SolvedExampleMemory(name, dir, db, lock, options.embedders, hasVectorTables);
     } catch (error) {
       if (db?.open) db.close();
       lock?.release();
@@ -180,24 +246,24 @@ export class SolvedExampleMemory {
 
   /** What the memory was built from; null before a build recorded it. */
   info(): MemoryInfo | null {
-    const raw = this.db.prepare(`SELECT value FROM meta WHERE key = 'info'`).pluck().get() as
-      | string
-      | undefined;
+    const raw = this.getMeta('info');
     return raw === undefined ? null : (JSON.parse(raw) as MemoryInfo);
   }
 
   /** Records what the memory is built from (writers). */
   setInfo(info: MemoryInfo): void {
-    this.db
-      .prepare(
-        `INSERT INTO meta(key, value) VALUES ('info', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
-      )
-      .run(JSON.stringify(info));
+    this.setMeta('info', JSON.stringify(info));
   }
 
   /** Adds a solved example (writers); an item id already there is replaced. Returns its row id. */
   add(example: Omit<SolvedExample, 'id'>, now: number = Date.now()): number {
     const insert = this.db.transaction(() => {
+      // A replaced example's vector goes with it; the tombstone lets a saved index drop it too.
+      const replaced = this.db
+        .prepare(`SELECT id FROM examples WHERE item_id = ?`)
+        .pluck()
+        .get(example.itemId) as number | undefined;
+      if (replaced !== undefined && this.deleteVector(replaced)) this.bumpGeneration();
       this.db.prepare(`DELETE FROM examples WHERE item_id = ?`).run(example.itemId);
       this.db.prepare(`DELETE FROM failures WHERE item_id = ?`).run(example.itemId);
       return this.db
@@ -292,10 +358,283 @@ export class SolvedExampleMemory {
     return rows.map((row) => ({ ...toExample(row), score: -(row.rank as number) }));
   }
 
+  /** The examples with these ids, by id (ids that are gone are left out). */
+  examplesById(ids: readonly number[]): Map<number, SolvedExample> {
+    const select = this.db.prepare(`SELECT * FROM examples WHERE id = ?`);
+    const out = new Map<number, SolvedExample>();
+    for (const id of ids) {
+      const row = select.get(id) as Record<string, unknown> | undefined;
+      if (row) out.set(id, toExample(row));
+    }
+    return out;
+  }
+
+  /** Ids of the examples `options`' excludeFolds and excludeIds leave out (existing ones only). */
+  excludedIds(options: Pick<MemorySearchOptions, 'excludeFolds' | 'excludeIds'>): number[] {
+    const folds = [...(options.excludeFolds ?? [])].filter(Number.isInteger);
+    const ids = [...(options.excludeIds ?? [])].filter(Number.isInteger);
+    if (folds.length === 0 && ids.length === 0) return [];
+    const where = [
+      ...(folds.length > 0 ? [`fold IN (${folds.map(() => '?').join(', ')})`] : []),
+      ...(ids.length > 0 ? [`id IN (${ids.map(() => '?').join(', ')})`] : []),
+    ].join(' OR ');
+    return this.db
+      .prepare(`SELECT id FROM examples WHERE ${where} ORDER BY id`)
+      .pluck()
+      .all(...folds, ...ids) as number[];
+  }
+
+  // ---- Vectors (the VectorStore the derived index is built from; keys are example ids) ----
+
+  /** The embedder this memory's vectors come from, fixed by the first vector stored; none without vectors. */
+  embedderBinding(): EmbedderBinding | undefined {
+    const raw = this.getMeta('embedder');
+    return raw === undefined ? undefined : (JSON.parse(raw) as EmbedderBinding);
+  }
+
+  /** Counter bumped by every change to the vectors; the index file records the one it was built from. */
+  generation(): number {
+    return Number(this.getMeta('generation') ?? 0);
+  }
+
+  /** Examples that have no vector yet, in row order, with ids above `afterId` (default 0). */
+  examplesWithoutVectors(limit: number, afterId = 0): { id: number; task: string }[] {
+    if (!this.hasVectorTables) return [];
+    return this.db
+      .prepare(
+        `SELECT e.id, e.task FROM examples e LEFT JOIN example_vectors v ON v.example_id = e.id
+         WHERE v.example_id IS NULL AND e.id > ? ORDER BY e.id LIMIT ?`,
+      )
+      .all(afterId, limit) as { id: number; task: string }[];
+  }
+
+  countExamplesWithoutVectors(): number {
+    return this.count() - this.countVectors();
+  }
+
+  /**
+   * Stores vectors of examples (writers) and binds the memory to their embedder on the first call.
+   * Vectors of another embedder or dimension are refused (ReckonError 'MEMORY_EMBEDDER_MISMATCH'):
+   * a memory never mixes two embedders — clearVectors first to re-embed.
+   */
+  putVectors(rows: readonly { exampleId: number; vector: Float32Array }[], binding: EmbedderBinding): void {
+    this.db.transaction(() => {
+      const current = this.embedderBinding();
+      if (current && (current.modelId !== binding.modelId || current.dimension !== binding.dimension))
+        throw embedderMismatchError(this.name, current, binding);
+      if (!current) this.setMeta('embedder', JSON.stringify(binding));
+      const insert = this.db.prepare(
+        `INSERT OR REPLACE INTO example_vectors(example_id, vector) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM examples WHERE id = ?)`,
+      );
+      for (const row of rows) {
+        if (row.vector.length !== binding.dimension)
+          throw embedderMismatchError(this.name, binding, { ...binding, dimension: row.vector.length });
+        insert.run(
+          row.exampleId,
+          Buffer.from(row.vector.buffer, row.vector.byteOffset, row.vector.byteLength),
+          row.exampleId,
+        );
+      }
+      this.bumpGeneration();
+    })();
+    this.forgetIndex();
+  }
+
+  /** Drops every vector and the embedder binding (writers), to re-embed with another model. */
+  clearVectors(): void {
+    this.db.transaction(() => {
+      this.db.exec(
+        `DELETE FROM example_vectors; DELETE FROM vector_index_state; DELETE FROM vector_tombstones;`,
+      );
+      this.db.prepare(`DELETE FROM meta WHERE key = 'embedder'`).run();
+      this.bumpGeneration();
+    })();
+    this.forgetIndex();
+  }
+
+  countVectors(): number {
+    if (!this.hasVectorTables) return 0;
+    return this.db.prepare(`SELECT count(*) FROM example_vectors`).pluck().get() as number;
+  }
+
+  vectorChunkIds(): number[] {
+    if (!this.hasVectorTables) return [];
+    return this.db
+      .prepare(`SELECT example_id FROM example_vectors ORDER BY example_id`)
+      .pluck()
+      .all() as number[];
+  }
+
+  getVectors(ids: readonly number[]): { chunkId: number; vector: Float32Array }[] {
+    if (!this.hasVectorTables) return [];
+    const select = this.db.prepare(`SELECT vector FROM example_vectors WHERE example_id = ?`).pluck();
+    const dimension = this.embedderBinding()?.dimension ?? 0;
+    const out: { chunkId: number; vector: Float32Array }[] = [];
+    for (const id of ids) {
+      const blob = select.get(id) as Buffer | undefined;
+      if (blob) out.push({ chunkId: id, vector: this.readVector(id, blob, dimension) });
+    }
+    return out;
+  }
+
+  *iterateVectors(): Generator<{ chunkId: number; vector: Float32Array }> {
+    if (!this.hasVectorTables) return;
+    const rows = this.db
+      .prepare(`SELECT example_id, vector FROM example_vectors ORDER BY example_id`)
+      .iterate() as Iterable<{ example_id: number; vector: Buffer }>;
+    const dimension = this.embedderBinding()?.dimension ?? 0;
+    for (const row of rows)
+      yield { chunkId: row.example_id, vector: this.readVector(row.example_id, row.vector, dimension) };
+  }
+
+  vectorTombstonesSince(generation: number): number[] {
+    if (!this.hasVectorTables) return [];
+    return this.db
+      .prepare(`SELECT example_id FROM vector_tombstones WHERE generation > ? ORDER BY example_id`)
+      .pluck()
+      .all(generation) as number[];
+  }
+
+  pruneVectorTombstones(generation: number): void {
+    this.db.prepare(`DELETE FROM vector_tombstones WHERE generation <= ?`).run(generation);
+  }
+
+  getVectorIndexState(): VectorIndexState | undefined {
+    if (!this.hasVectorTables) return undefined;
+    const row = this.db.prepare(`SELECT * FROM vector_index_state WHERE id = 1`).get() as
+      | { generation: number; dimension: number; model_id: string; checksum: string; count: number }
+      | undefined;
+    return row
+      ? {
+          generation: row.generation,
+          dimension: row.dimension,
+          modelId: row.model_id,
+          checksum: row.checksum,
+          count: row.count,
+        }
+      : undefined;
+  }
+
+  setVectorIndexState(state: VectorIndexState): void {
+    this.db
+      .prepare(
+        `INSERT INTO vector_index_state(id, generation, dimension, model_id, checksum, count) VALUES (1, ?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET generation = excluded.generation, dimension = excluded.dimension,
+           model_id = excluded.model_id, checksum = excluded.checksum, count = excluded.count`,
+      )
+      .run(state.generation, state.dimension, state.modelId, state.checksum, state.count);
+  }
+
+  get vectorIndexPath(): string {
+    return path.join(this.dir, MEMORY_INDEX_FILE);
+  }
+
+  /**
+   * The dense index of the memory's vectors (undefined without vectors), opened once: loaded when
+   * the file matches the store, else rebuilt from the stored vectors (and saved when this is the
+   * writer). See VectorIndex.open. A damaged stored vector throws 'MEMORY_VECTORS_DAMAGED'.
+   */
+  vectorIndex(): VectorIndex | undefined {
+    this.cachedIndex ??= VectorIndex.open(this, this.vectorIndexPath, { persist: this.writable });
+    return this.cachedIndex;
+  }
+
+  /**
+   * The dense side for searches, resolved once per open memory: why there is none (no vectors, no
+   * embedder source, the embedder not installed, an embedder that does not match), or the index and
+   * embedder with warnings (an index rebuilt, examples without vectors).
+   */
+  denseSide(): Promise<MemoryDenseSide> {
+    this.dense ??= this.resolveDense();
+    return this.dense;
+  }
+
+  private async resolveDense(): Promise<MemoryDenseSide> {
+    const binding = this.embedderBinding();
+    if (!binding || this.countVectors() === 0)
+      return {
+        unavailable: `the memory "${this.name}" has no vectors (it was built without an embedding model; build it again with one installed to add them)`,
+      };
+    if (!this.embedderSource)
+      return { unavailable: 'no embedding models can be loaded here (the memory was opened without any)' };
+    const embedder = await this.embedderSource(binding.modelId);
+    if ('unavailable' in embedder) return embedder;
+    if (embedder.modelId !== binding.modelId || embedder.dimension !== binding.dimension)
+      return {
+        unavailable: `the memory was embedded with ${binding.modelId} (${binding.dimension}-d) but the embedder found is ${embedder.modelId} (${embedder.dimension}-d)`,
+      };
+    const index = this.vectorIndex();
+    if (!index) return { unavailable: `the memory "${this.name}" has no vectors` };
+    const warnings: string[] = [];
+    if (index.status.kind === 'rebuilt')
+      warnings.push(
+        `The memory's vector index was rebuilt from its stored vectors because ${index.status.reason}${index.status.saved ? '' : ' (in memory only; it is saved by the next reckon memory build)'}.`,
+      );
+    const missing = this.countExamplesWithoutVectors();
+    if (missing > 0)
+      warnings.push(
+        `${missing} example${missing === 1 ? ' has' : 's have'} no vector yet; dense search cannot find ${missing === 1 ? 'it' : 'them'} (run reckon memory build again to embed them).`,
+      );
+    return { index, embedder, warnings };
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
     this.lock?.release();
   }
+
+  private readVector(id: number, blob: Buffer, dimension: number): Float32Array {
+    if (blob.byteLength !== dimension * 4)
+      throw new ReckonError(
+        'MEMORY_VECTORS_DAMAGED',
+        `The stored vector of example ${id} in memory "${this.name}" is damaged (${blob.byteLength} bytes, expected ${dimension * 4}). Re-embed the memory: reckon memory build --name ${this.name} --dataset <file> --model <spec> --reembed.`,
+      );
+    const copy = new Uint8Array(blob.byteLength);
+    copy.set(blob);
+    return new Float32Array(copy.buffer);
+  }
+
+  private deleteVector(exampleId: number): boolean {
+    const deleted = this.db.prepare(`DELETE FROM example_vectors WHERE example_id = ?`).run(exampleId);
+    if (deleted.changes === 0) return false;
+    this.db
+      .prepare(`INSERT OR REPLACE INTO vector_tombstones(example_id, generation) VALUES (?, ?)`)
+      .run(exampleId, this.generation() + 1);
+    return true;
+  }
+
+  private bumpGeneration(): void {
+    this.setMeta('generation', String(this.generation() + 1));
+  }
+
+  private forgetIndex(): void {
+    this.cachedIndex = undefined;
+    this.dense = undefined;
+  }
+
+  private getMeta(key: string): string | undefined {
+    return this.db.prepare(`SELECT value FROM meta WHERE key = ?`).pluck().get(key) as string | undefined;
+  }
+
+  private setMeta(key: string, value: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+      )
+      .run(key, value);
+  }
+}
+
+/** The error of vectors from one embedder meeting a memory bound to another. */
+export function embedderMismatchError(
+  name: string,
+  bound: EmbedderBinding,
+  other: EmbedderBinding,
+): ReckonError {
+  return new ReckonError(
+    'MEMORY_EMBEDDER_MISMATCH',
+    `The memory "${name}" was embedded with ${bound.modelId} (${bound.dimension}-d); it cannot mix in vectors from ${other.modelId} (${other.dimension}-d). Build it with the same embedder, or add --reembed to replace all its vectors with ${other.modelId}'s.`,
+  );
 }
 
 function toExample(row: Record<string, unknown>): SolvedExample {
@@ -318,15 +657,23 @@ export interface MemorySummary {
   examples: number;
   failures: number;
   folds: Record<string, number>;
+  /** The memory's vectors (dense search): embedder id, dimension and how many examples have one; null when none. */
+  vectors: (EmbedderBinding & { count: number }) | null;
   error: { code: string; message: string } | null;
 }
 
 /** The memories of a data directory: `<dataDir>/memories/<name>/`. */
 export class MemoryLibrary {
   readonly memoriesDir: string;
+  private readonly embedders: MemoryEmbedderSource | undefined;
 
-  constructor(readonly dataDir: string) {
+  /** `embedders` finds the embedding models of memories' vectors (dense search); default none. */
+  constructor(
+    readonly dataDir: string,
+    options: { embedders?: MemoryEmbedderSource } = {},
+  ) {
     this.memoriesDir = path.join(dataDir, 'memories');
+    this.embedders = options.embedders;
   }
 
   /** Throws a ReckonError (`BAD_MEMORY_NAME`) explaining the rule when `name` cannot be a memory name. */
@@ -349,7 +696,10 @@ export class MemoryLibrary {
 
   /** Opens a memory; `write` creates it and takes its writer lock (a second writer gets WriterLockedError). */
   open(name: string, options: { write?: boolean } = {}): SolvedExampleMemory {
-    return SolvedExampleMemory.open(name, this.memoryDir(name), options);
+    return SolvedExampleMemory.open(name, this.memoryDir(name), {
+      ...options,
+      ...(this.embedders ? { embedders: this.embedders } : {}),
+    });
   }
 
   /** Every memory, sorted by name; one that cannot be read is listed with its error. */
@@ -369,6 +719,7 @@ export class MemoryLibrary {
             examples: memory.count(),
             failures: memory.failureCount(),
             folds: Object.fromEntries([...memory.foldSizes()].map(([fold, n]) => [String(fold), n])),
+            vectors: vectorSummary(memory),
             error: null,
           });
         } finally {
@@ -386,6 +737,7 @@ export class MemoryLibrary {
           examples: 0,
           failures: 0,
           folds: {},
+          vectors: null,
           error: { code: reckon.code, message: reckon.message },
         });
       }
@@ -399,4 +751,9 @@ export class MemoryLibrary {
     this.open(name, { write: true }).close();
     fs.rmSync(this.memoryDir(name), { recursive: true, force: true });
   }
+}
+
+function vectorSummary(memory: SolvedExampleMemory): MemorySummary['vectors'] {
+  const binding = memory.embedderBinding();
+  return binding ? { ...binding, count: memory.countVectors() } : null;
 }

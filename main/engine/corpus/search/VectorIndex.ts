@@ -17,6 +17,25 @@ export const DEFAULT_EXPANSION_ADD = 128;
 /** Candidates explored while searching (higher = better recall, slower). */
 export const DEFAULT_EXPANSION_SEARCH = 64;
 
+/**
+ * What the index is derived from: a SQLite store of vectors keyed by integer id, with its embedder
+ * binding, a generation counter, tombstones and the recorded index state. A corpus store is one (its
+ * keys are chunk ids); so is a memory of solved examples (keys: example ids).
+ */
+export type VectorStore = Pick<
+  CorpusStore,
+  | 'embedderBinding'
+  | 'generation'
+  | 'getVectorIndexState'
+  | 'setVectorIndexState'
+  | 'countVectors'
+  | 'iterateVectors'
+  | 'vectorTombstonesSince'
+  | 'pruneVectorTombstones'
+  | 'vectorChunkIds'
+  | 'getVectors'
+>;
+
 export interface DenseHit {
   chunkId: number;
   /** Cosine similarity in [-1, 1]. */
@@ -48,7 +67,7 @@ export class VectorIndex {
    * process does not hold the writer lock.
    */
   static open(
-    store: CorpusStore,
+    store: VectorStore,
     filePath: string,
     options: { persist?: boolean } = {},
   ): VectorIndex | undefined {
@@ -94,7 +113,7 @@ export class VectorIndex {
 
   /** Builds a fresh index from every vector in the store. */
   static rebuild(
-    store: CorpusStore,
+    store: VectorStore,
     filePath: string,
     options: { persist: boolean; reason: string },
   ): VectorIndex | undefined {
@@ -137,7 +156,7 @@ export class VectorIndex {
 /** Removes the vectors deleted since `sinceGeneration` and adds the stored ones the index lacks. */
 function applyChanges(
   index: InstanceType<typeof usearch.Index>,
-  store: CorpusStore,
+  store: VectorStore,
   sinceGeneration: number,
 ): { added: number; removed: number } {
   let removed = 0;
@@ -170,7 +189,7 @@ function applyChanges(
 /** Saves the index atomically, records what it was built from, and forgets tombstones it reflects. */
 function persistIndex(
   index: InstanceType<typeof usearch.Index>,
-  store: CorpusStore,
+  store: VectorStore,
   filePath: string,
   generation: number,
   binding: { modelId: string; dimension: number },

@@ -19,7 +19,13 @@
  * Every version c0 → c1 → … is a `step` event (kind "icrag-version", data: code, previous code,
  * query), with the retrievals between versions as "icrag-r1" / "icrag-r2" steps and simulated calls
  * as "simulated-call" steps. k-fold: a task that is itself in the memory never retrieves the
- * examples of its own fold (`memoryExclude`, default own-fold).
+ * examples of its own fold (`memoryExclude`, default own-fold), in every R2 search mode.
+ *
+ * R2 search (`r2Search`, default hybrid): bm25, dense (the memory's task vectors) or hybrid
+ * (reciprocal rank fusion, k = 60, of both) — see searchSolvedExamples. Hybrid on a memory without
+ * vectors, or whose embedder is not installed, runs BM25 and the trace says why; dense there is a
+ * typed error (DENSE_UNAVAILABLE) before the first model call. Each "icrag-r2" step records the mode
+ * asked for and the mode used, and every example's scores.
  *
  * Ablations (the paper's) are options: memoryFormat=text (ICRAG_NL), memory unset (no R2),
  * useCorpus=false (no R1), maxIterations=0 (no refinement), answerBy=model (RAG_Code, or RAG_NL with
@@ -27,6 +33,11 @@
  */
 import { z } from 'zod';
 import type { SolvedExampleHit, SolvedExampleMemory } from '../../corpus/memory/SolvedExampleMemory.ts';
+import {
+  DEFAULT_MEMORY_SEARCH_MODE,
+  memoryDenseUnavailableError,
+  searchSolvedExamples,
+} from '../../corpus/memory/searchSolvedExamples.ts';
 import { ReckonError } from '../../errors.ts';
 import { extractProgram, normalizeProgramText } from '../../programs/extractProgram.ts';
 import type { PreparedProgram } from '../../programs/prepareProgram.ts';
@@ -86,6 +97,12 @@ export const icragOptionsSchema = z
       .max(10)
       .default(DEFAULT_ICRAG_MEMORY_K)
       .describe('Solved examples retrieved from the memory per round. Default 3.'),
+    r2Search: z
+      .enum(['hybrid', 'dense', 'bm25'])
+      .default(DEFAULT_MEMORY_SEARCH_MODE)
+      .describe(
+        'How R2 (the memory) is searched: hybrid (reciprocal rank fusion, k = 60, of BM25 and dense; BM25 alone, said in the trace, when the memory has no vectors or its embedder is not installed), dense (cosine over the examples’ task vectors; an error on a memory without them) or bm25. Default hybrid.',
+      ),
     memoryFormat: z
       .enum(['code', 'text'])
       .default('code')
@@ -178,6 +195,11 @@ export const ICRAG_METRICS = {
   programVersions: { label: 'Program versions', description: 'Versions c0, c1, … in the trace' },
   r1Passages: { label: 'R1 passages', description: 'Distinct corpus passages shown to the refiner' },
   r2Examples: { label: 'R2 examples', description: 'Distinct solved examples retrieved from the memory' },
+  r2Search: {
+    label: 'R2 search',
+    description:
+      'How the memory was searched: hybrid, dense or bm25 (bm25 when hybrid had no dense side); none without R2',
+  },
   excludedFolds: {
     label: 'Excluded folds',
     description: 'Memory folds left out because the task itself is in them (k-fold)',
@@ -206,6 +228,7 @@ type Figures = {
   programVersions: number;
   r1Passages: number;
   r2Examples: number;
+  r2Search: string;
   excludedFolds: string;
   refinerRetries: number;
   simulatedCalls: number;
@@ -313,6 +336,7 @@ export async function runIcrag(context: StrategyContext<IcragOptions>): Promise<
     programVersions: 0,
     r1Passages: 0,
     r2Examples: 0,
+    r2Search: 'none',
     excludedFolds: 'none',
     refinerRetries: 0,
     simulatedCalls: 0,
@@ -353,8 +377,14 @@ export async function runIcrag(context: StrategyContext<IcragOptions>): Promise<
   const exclusion = memory ? memoryExclusionFor(memory, task, options.memoryExclude) : undefined;
   if (exclusion && exclusion.excludeFolds.length > 0)
     figures.excludedFolds = exclusion.excludeFolds.join(', ');
+  // Dense asked for by name never quietly becomes BM25: the run stops before its first model call.
+  if (memory && options.r2Search === 'dense') {
+    const dense = await memory.denseSide();
+    if ('unavailable' in dense) throw memoryDenseUnavailableError(memory.name, dense.unavailable);
+  }
   const passagePool = new DocumentPool();
   const seenExamples = new Set<number>();
+  let r2FallbackReported = false;
   const retrieveRound = async (
     query: string,
     round: number,
@@ -373,18 +403,34 @@ export async function runIcrag(context: StrategyContext<IcragOptions>): Promise<
       figures.r1Passages = passagePool.size;
       let examples: SolvedExampleHit[] = [];
       if (memory && exclusion) {
-        examples = memory.search(query, { k: options.memoryK, ...exclusion });
+        const search = await searchSolvedExamples(memory, query, {
+          k: options.memoryK,
+          ...exclusion,
+          mode: options.r2Search,
+          signal,
+        });
+        examples = search.hits;
         for (const example of examples) seenExamples.add(example.id);
         figures.r2Examples = seenExamples.size;
+        figures.r2Search = search.mode;
+        const warnings = [...search.warnings];
+        if (search.fallback && !r2FallbackReported) {
+          r2FallbackReported = true;
+          warnings.push(`R2 ${search.requestedMode} search runs as bm25: ${search.fallback}.`);
+        }
+        for (const message of warnings) emit({ type: 'warning', message });
         emit({
           type: 'step',
           kind: 'icrag-r2',
-          title: `R2: ${examples.length} solved example${examples.length === 1 ? '' : 's'} from ${memory.name} for round ${round}${examples.length > 0 ? ` (${examples.map((example) => example.itemId).join(', ')})` : ''}`,
-          detail: query,
+          title: `R2: ${examples.length} solved example${examples.length === 1 ? '' : 's'} from ${memory.name} for round ${round}${examples.length > 0 ? ` (${examples.map((example) => example.itemId).join(', ')})` : ''}, ${search.mode} search`,
+          detail: search.fallback
+            ? `${query}\n(${search.requestedMode} search ran as bm25: ${search.fallback})`
+            : query,
           data: {
             round,
             query,
             memory: memory.name,
+            search: { requested: search.requestedMode, used: search.mode, fallback: search.fallback },
             k: options.memoryK,
             excludedFolds: exclusion.excludeFolds,
             excludedIds: exclusion.excludeIds,
@@ -393,6 +439,7 @@ export async function runIcrag(context: StrategyContext<IcragOptions>): Promise<
               itemId: example.itemId,
               fold: example.fold,
               score: example.score,
+              scores: example.scores ?? {},
               task: example.task,
               answer: example.answer,
               snippet: options.memoryFormat === 'text' && example.text ? example.text : example.program,
