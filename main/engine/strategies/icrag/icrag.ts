@@ -423,9 +423,7 @@ export async function runIcrag(context: StrategyContext<IcragOptions>): Promise<
           type: 'step',
           kind: 'icrag-r2',
           title: `R2: ${examples.length} solved example${examples.length === 1 ? '' : 's'} from ${memory.name} for round ${round}${examples.length > 0 ? ` (${examples.map((example) => example.itemId).join(', ')})` : ''}, ${search.mode} search`,
-          detail: search.fallback
-            ? `${query}\n(${search.requestedMode} search ran as bm25: ${search.fallback})`
-            : query,
+          detail: query,
           data: {
             round,
             query,
