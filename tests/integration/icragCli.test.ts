@@ -3,13 +3,16 @@
  * (k-fold folds, resumable), `memory list`, then `reckon ask --strategy icrag --memory` on one of the
  * slice's own questions — its JSON trace shows the code versions, the query, the solved examples
  * retrieved (never the question's own, nor its fold), a simulated call and the executed answer —
- * `memory remove`; and one run on the generated tiny GGUF that ends in a typed result.
+ * `memory remove`; with the generated tiny ONNX encoder installed, `memory build` stores task vectors
+ * (`memory list` shows the embedder), another embedder is refused unless --reembed, and an ICRAG run
+ * searches R2 densely; and one run on the generated tiny GGUF that ends in a typed result.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunResult } from '../../main/engine/runs/startRun.ts';
+import { makeTinyEncoder } from '../fixtures/makeTinyEncoder.ts';
 import { makeTinyGguf } from '../fixtures/makeTinyGguf.ts';
 import { type CliRun, REPO_ROOT, ofType, runReckon } from '../fixtures/runReckon.ts';
 
@@ -53,6 +56,7 @@ interface BuildSummary {
   examples: number;
   foldSizes: Record<string, number>;
   cancelled: boolean;
+  vectors: { modelId: string; dimension: number; count: number; embedded: number } | null;
 }
 
 describe('reckon memory and reckon ask --strategy icrag', () => {
@@ -80,7 +84,10 @@ describe('reckon memory and reckon ask --strategy icrag', () => {
       examples: 4,
       foldSizes: { '0': 2, '1': 2 },
       cancelled: false,
+      vectors: null,
     } satisfies Partial<BuildSummary>);
+    // No embedding model installed: BM25 only, said once, not an error.
+    expect(JSON.parse(build.stdout).embeddingSkipped).toMatch(/no embedding model/);
     expect(build.stderr).toContain('[4/4] gsm8k-3');
 
     // Resumed with a larger slice: the first four are kept, two more are made.
@@ -217,6 +224,90 @@ describe('reckon memory and reckon ask --strategy icrag', () => {
     expect(simulated.map((s) => s.title)).toEqual(['Simulated eggs_eaten_per_day("Janet") on line 2']);
     expect(ofType(result.events, 'tool-result').map((r) => r.summary)).toEqual(['3']);
   }, 120_000);
+});
+
+describe('reckon memory with an embedding model installed', () => {
+  it('stores task vectors, lists them, refuses another embedder unless --reembed, and searches R2 densely', async () => {
+    const modelsDir = path.join(tmp, 'models-with-encoder');
+    await makeTinyEncoder({ dir: path.join(modelsDir, 'embedders', 'tiny-encoder') });
+    const wide = await makeTinyEncoder({ dir: path.join(tmp, 'wide-encoder'), dimension: 48 });
+    const denseEnv = { ...env, RECKON_HOME: path.join(tmp, 'data-dense'), RECKON_MODELS_DIR: modelsDir };
+    const dense = (args: string[]): Promise<CliRun> => runReckon(args, denseEnv, { timeoutMs: 120_000 });
+    const buildArgs = (file: string, ...extra: string[]): string[] => [
+      'memory',
+      'build',
+      '--dataset',
+      GSM8K,
+      '--limit',
+      '4',
+      '--k-fold',
+      '2',
+      '--name',
+      'gsm-dense',
+      '--model',
+      `replay:${replayFile(file, [0, 1, 2, 3].map(memoryProgram))}`,
+      '--quiet',
+      ...extra,
+    ];
+
+    const build = await dense(buildArgs('dense1.jsonl'));
+    expect(build.code, build.stderr).toBe(0);
+    expect(build.stdout).toContain('Vectors: 4 of 4 examples embedded with tiny-encoder (32-d)');
+    expect(build.stdout).not.toContain('no vectors were computed');
+
+    const list = await dense(['memory', 'list']);
+    expect(list.stdout).toMatch(/gsm-dense {2}4 examples .* vectors tiny-encoder 32-d \(4\/4\)/);
+    expect(JSON.parse((await dense(['memory', 'list', '--json'])).stdout)).toMatchObject({
+      memories: [{ name: 'gsm-dense', vectors: { modelId: 'tiny-encoder', dimension: 32, count: 4 } }],
+    });
+
+    // Another embedder, or none, is refused before any model call: the memory never mixes vectors.
+    const mismatch = await dense(buildArgs('dense2.jsonl', '--embedder', wide));
+    expect(mismatch.code).not.toBe(0);
+    expect(mismatch.stderr).toMatch(/tiny-encoder \(32-d\).*wide-encoder \(48-d\)/);
+    expect(mismatch.stderr).toContain('--reembed');
+    const none = await dense(buildArgs('dense3.jsonl', '--embedder', 'none'));
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toContain('has vectors from tiny-encoder');
+
+    // Dense R2 search in a run: gsm8k-2 is in fold 0, so only fold-1 examples come back.
+    const code = 'return 70000;';
+    const ask = await dense([
+      'ask',
+      questions[2]!,
+      '--strategy',
+      'icrag',
+      '--memory',
+      'gsm-dense',
+      '--option',
+      'r2Search=dense',
+      '--model',
+      `replay:${replayFile('dense-ask.jsonl', [
+        { role: 'codify', output: `\`\`\`javascript\n${code}\n\`\`\`` },
+        { role: 'refine', output: JSON.stringify({ code, query: '' }) },
+      ])}`,
+      '--json',
+    ]);
+    expect(ask.code, ask.stderr).toBe(0);
+    const result = JSON.parse(ask.stdout) as RunResult;
+    expect(result.metrics.strategy).toMatchObject({ r2Search: 'dense' });
+    const [r2] = ofType(result.events, 'step').filter((s) => s.kind === 'icrag-r2');
+    const data = r2!.data as {
+      search: { used: string };
+      examples: { itemId: string; fold: number; scores: { dense?: { score: number } } }[];
+    };
+    expect(data.search.used).toBe('dense');
+    expect(data.examples.map((example) => example.itemId).sort()).toEqual(['gsm8k-1', 'gsm8k-3']);
+    for (const example of data.examples) expect(example.scores.dense?.score).toEqual(expect.any(Number));
+
+    // --reembed replaces every vector with the new embedder's.
+    const reembed = await dense([...buildArgs('dense4.jsonl', '--embedder', wide, '--reembed'), '--json']);
+    expect(reembed.code, reembed.stderr).toBe(0);
+    expect(JSON.parse(reembed.stdout)).toMatchObject({
+      skipped: 4,
+      vectors: { modelId: 'wide-encoder', dimension: 48, count: 4, embedded: 4 },
+    });
+  }, 240_000);
 });
 
 describe('ICRAG on a tiny generated GGUF (the real node-llama-cpp path)', () => {
