@@ -651,6 +651,7 @@ describe('program through startRun', () => {
   };
   const engineWith = (embed: Retriever['embed'] | undefined): Engine =>
     ({
+      reranker: async () => ({ unavailable: 'no cross-encoder in this test' }),
       openRetriever: (corpus: string): Retriever => ({
         corpus,
         search: async (query, options) =>
