@@ -5,7 +5,9 @@
  * cross-encoder's logit is exact arithmetic (makeTinyCrossEncoder): 8 · (share of the question's
  * word pieces found in the passage − ½), so the rerank order below is certain, not what a random
  * model happens to say. Also: the fallbacks (no cross-encoder, a broken one), a cross-encoder asked
- * for that is not there, and `reckon models list | check` and `reckon ask` through the real command.
+ * for that is not there, the catalog entry pulled by the real downloader (files served by a
+ * stand-in fetch: there is no Hub access here) and removed, and `reckon models list | check` and
+ * `reckon ask` through the real command.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
@@ -13,6 +15,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { createEngine, type Engine } from '../../main/engine/createEngine.ts';
 import { parseFile } from '../../main/engine/corpus/loaders/parseFile.ts';
+import { requireCatalogEntry } from '../../main/engine/models/catalog.ts';
+import { downloadModel } from '../../main/engine/models/downloadModel.ts';
+import { removeModel } from '../../main/engine/models/removeModel.ts';
 import { createReplayBackend } from '../../main/engine/models/ReplayBackend.ts';
 import { startRun, type RunResult } from '../../main/engine/runs/startRun.ts';
 import { makeTinyCrossEncoder, makeTinyEncoder } from '../fixtures/makeTinyEncoder.ts';
@@ -169,6 +174,44 @@ describe('PROGRAM with the tiny cross-encoder', () => {
     } finally {
       await withBroken.close();
     }
+  });
+});
+
+describe('the catalog cross-encoder', () => {
+  it('is pulled by the real downloader into rerankers/, preferred by the engine, and removed as a folder', async () => {
+    // No Hub access here: a stand-in fetch serves the tiny cross-encoder's files at the catalog URLs.
+    const served = await makeTinyCrossEncoder({ dir: path.join(tmp, 'served') });
+    const entry = requireCatalogEntry('ms-marco-MiniLM-L-6-v2');
+    const requested: string[] = [];
+    const stubFetch = (async (input: string | URL | Request) => {
+      const url = String(input instanceof Request ? input.url : input);
+      requested.push(url);
+      const file = entry.files.find((candidate) => candidate.url === url);
+      if (!file) return new Response('not found', { status: 404 });
+      return new Response(fs.readFileSync(path.join(served, file.path)), { status: 200 });
+    }) as typeof fetch;
+    const pulledModels = path.join(tmp, 'pulled-models');
+    const result = await downloadModel({ entry, modelsDir: pulledModels, fetch: stubFetch });
+    const installDir = path.join(pulledModels, 'rerankers', 'ms-marco-MiniLM-L-6-v2');
+    expect(result.paths).toEqual(entry.files.map((file) => path.join(installDir, file.path)));
+    expect(requested).toEqual(entry.files.map((file) => file.url));
+
+    // Another cross-encoder that sorts first by name: the catalog's is still the one used.
+    await makeTinyCrossEncoder({ dir: path.join(pulledModels, 'rerankers', 'aaa-other') });
+    const pulled = makeEngine(pulledModels);
+    try {
+      const reranker = await pulled.reranker();
+      if ('unavailable' in reranker) throw new Error(reranker.unavailable);
+      expect(reranker.modelId).toBe('ms-marco-MiniLM-L-6-v2');
+      expect(await reranker.score('red apple', ['a red apple pie', 'blue sky'])).toEqual([4, -4]);
+      // Loaded once and kept.
+      expect(await pulled.reranker()).toBe(reranker);
+    } finally {
+      await pulled.close();
+    }
+    const removed = await removeModel('ms-marco-MiniLM-L-6-v2', { modelsDir: pulledModels });
+    expect(removed.removed).toEqual([installDir]);
+    expect(fs.existsSync(installDir)).toBe(false);
   });
 });
 
