@@ -77,6 +77,14 @@ async function ask(on: Engine, options: Record<string, unknown> = {}): Promise<R
   ).done;
 }
 
+/** A models folder of its own with the same embedder (linked), and no reranker yet. */
+function modelsWithTinyEmbedder(name: string): string {
+  const dir = path.join(tmp, name);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.symlinkSync(path.join(modelsDir, 'embedders'), path.join(dir, 'embedders'));
+  return dir;
+}
+
 const stepOf = (result: RunResult, kind: string) =>
   ofType(result.events, 'step').find((step) => step.kind === kind)!;
 
@@ -134,10 +142,7 @@ describe('PROGRAM with the tiny cross-encoder', () => {
   });
 
   it('falls back to embedding similarity without a cross-encoder, and fails a run that asked for one', async () => {
-    const bare = path.join(tmp, 'models-without-reranker');
-    fs.mkdirSync(bare, { recursive: true });
-    fs.symlinkSync(path.join(modelsDir, 'embedders'), path.join(bare, 'embedders'));
-    const without = makeEngine(bare);
+    const without = makeEngine(modelsWithTinyEmbedder('models-without-reranker'));
     try {
       const auto = await ask(without);
       expect(auto.status).toBe('succeeded');
@@ -158,9 +163,7 @@ describe('PROGRAM with the tiny cross-encoder', () => {
   });
 
   it('reports a broken cross-encoder as the reason for the fallback', async () => {
-    const broken = path.join(tmp, 'models-with-broken-reranker');
-    fs.mkdirSync(broken, { recursive: true });
-    fs.symlinkSync(path.join(modelsDir, 'embedders'), path.join(broken, 'embedders'));
+    const broken = modelsWithTinyEmbedder('models-with-broken-reranker');
     const dir = await makeTinyCrossEncoder({ dir: path.join(broken, 'rerankers', 'broken') });
     fs.writeFileSync(path.join(dir, 'onnx', 'model_quantized.onnx'), 'not a protobuf');
     const withBroken = makeEngine(broken);

@@ -15,6 +15,7 @@ import {
   DEFAULT_ONNX_DTYPE,
   findOnnxModelFolders,
   importTransformers,
+  inLengthSortedBatches,
   loadFailureOf,
   ONNX_WEIGHT_FILES,
   reasonOf,
@@ -159,18 +160,7 @@ export async function loadTransformersEmbedder(
           code: 'MODEL_DISPOSED',
         });
       }
-      // Batches of similar lengths: transformers.js pads a batch to its longest text, so batches in
-      // the caller's order pay for their longest paragraph on every row (`npm run bench -- --only
-      // embeddings`: sorting made batches of 8 real paragraphs about 2.6× faster).
-      const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length || a - b);
-      const vectors = new Array<Float32Array>(texts.length);
-      for (let start = 0; start < order.length; start += batchSize) {
-        const indices = order.slice(start, start + batchSize);
-        const batch = await embedBatch(indices.map((index) => texts[index]!));
-        indices.forEach((index, row) => (vectors[index] = batch[row]!));
-        throwIfAborted(signal);
-      }
-      return vectors;
+      return inLengthSortedBatches(texts, batchSize, signal, embedBatch);
     },
     async dispose() {
       if (disposed) return;

@@ -16,6 +16,7 @@ import {
   DEFAULT_ONNX_DTYPE,
   findOnnxModelFolders,
   importTransformers,
+  inLengthSortedBatches,
   loadFailureOf,
   ONNX_WEIGHT_FILES,
   reasonOf,
@@ -167,30 +168,15 @@ export async function loadTransformersReranker(
           code: 'MODEL_DISPOSED',
         });
       }
-      // Batches of similar lengths: a batch is padded to its longest pair (see the embedder).
-      const order = passages
-        .map((_, i) => i)
-        .sort((a, b) => passages[a]!.length - passages[b]!.length || a - b);
-      const scores = new Array<number>(passages.length);
-      for (let start = 0; start < order.length; start += batchSize) {
-        const indices = order.slice(start, start + batchSize);
-        let batch: number[];
+      return inLengthSortedBatches(passages, batchSize, signal, async (batch) => {
         try {
-          batch = (
-            await scoreBatch(
-              query,
-              indices.map((index) => passages[index]!),
-            )
-          ).scores;
+          return (await scoreBatch(query, batch)).scores;
         } catch (error) {
           throw new ModelError(`The reranker "${modelId}" failed while scoring: ${reasonOf(error)}`, {
             cause: error,
           });
         }
-        indices.forEach((index, row) => (scores[index] = batch[row]!));
-        throwIfAborted(signal);
-      }
-      return scores;
+      });
     },
     async dispose() {
       if (disposed) return;

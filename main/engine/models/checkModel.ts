@@ -116,18 +116,7 @@ export async function checkModel(spec: string, options: CheckModelOptions = {}):
   const onnx = parseOnnxModelSpec(spec, options.modelsDir);
   if (onnx) return checkOnnxModel(spec, onnx, options);
   const parsed = parseModelSpec(spec);
-  const result: CheckModelResult = {
-    spec,
-    kind: parsed.kind,
-    ok: false,
-    problem: null,
-    warnings: [],
-    gguf: null,
-    replay: null,
-    server: null,
-    onnx: null,
-    generation: null,
-  };
+  const result = uncheckedResult(spec, parsed.kind);
   try {
     switch (parsed.kind) {
       case 'llama': {
@@ -183,6 +172,22 @@ export async function checkModel(spec: string, options: CheckModelOptions = {}):
   return result;
 }
 
+/** A result with nothing found yet and `ok: false`, which each check fills in. */
+function uncheckedResult(spec: string, kind: CheckModelResult['kind']): CheckModelResult {
+  return {
+    spec,
+    kind,
+    ok: false,
+    problem: null,
+    warnings: [],
+    gguf: null,
+    replay: null,
+    server: null,
+    onnx: null,
+    generation: null,
+  };
+}
+
 /** The transformers.js model kinds `models check` loads. */
 export type OnnxModelKind = 'embedder' | 'reranker';
 
@@ -221,18 +226,7 @@ async function checkOnnxModel(
   target: { kind: OnnxModelKind; dir: string },
   options: CheckModelOptions,
 ): Promise<CheckModelResult> {
-  const result: CheckModelResult = {
-    spec,
-    kind: target.kind,
-    ok: false,
-    problem: null,
-    warnings: [],
-    gguf: null,
-    replay: null,
-    server: null,
-    onnx: null,
-    generation: null,
-  };
+  const result = uncheckedResult(spec, target.kind);
   if (options.generate)
     result.warnings.push(
       'Embedders and rerankers do not generate text: the check loads the model and runs one probe.',

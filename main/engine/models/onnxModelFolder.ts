@@ -5,7 +5,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ModelError } from '../errors.ts';
+import { ModelError, throwIfAborted } from '../errors.ts';
 
 /** Weight files transformers.js looks for, per dtype, relative to the model folder. */
 export const ONNX_WEIGHT_FILES = {
@@ -116,6 +116,30 @@ export async function importTransformers(what: string) {
       { cause: error, code: 'EMBEDDER_RUNTIME_UNAVAILABLE' },
     );
   }
+}
+
+/**
+ * Runs `runBatch` over `texts` in batches of up to `batchSize` texts of similar lengths and returns
+ * its results in the order of `texts`; `signal` is checked between batches (CancelledError).
+ * transformers.js pads a batch to its longest text, so batches in the caller's order pay for their
+ * longest text on every row (`npm run bench -- --only embeddings`: sorting made batches of 8 real
+ * paragraphs about 2.6× faster).
+ */
+export async function inLengthSortedBatches<T>(
+  texts: readonly string[],
+  batchSize: number,
+  signal: AbortSignal | undefined,
+  runBatch: (batch: string[]) => Promise<T[]>,
+): Promise<T[]> {
+  const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length || a - b);
+  const results = new Array<T>(texts.length);
+  for (let start = 0; start < order.length; start += batchSize) {
+    const indices = order.slice(start, start + batchSize);
+    const batch = await runBatch(indices.map((index) => texts[index]!));
+    indices.forEach((index, row) => (results[index] = batch[row]!));
+    throwIfAborted(signal);
+  }
+  return results;
 }
 
 /** A library error's message, cut to a length that fits in a sentence. */
