@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CancelledError, ModelNotFoundError } from '../../main/engine/errors.ts';
+import { checkModel } from '../../main/engine/models/checkModel.ts';
 import {
   findLocalRerankers,
   loadTransformersReranker,
@@ -130,5 +131,35 @@ describe('findLocalRerankers', () => {
     await mkdir(path.join(modelsDir, 'rerankers', 'empty'), { recursive: true });
     expect(await findLocalRerankers(modelsDir)).toEqual([modelDir]);
     expect(await findLocalRerankers(path.join(workDir, 'no-models-here'))).toEqual([]);
+  });
+});
+
+describe('checkModel on transformers.js folders', () => {
+  it('loads a reranker or an embedder named by kind and path, catalog id or folder name', async () => {
+    expect(await checkModel(`reranker:${modelDir}`)).toMatchObject({
+      kind: 'reranker',
+      ok: true,
+      problem: null,
+      onnx: { path: modelDir, modelId: 'tiny-overlap', dtype: 'q8', labels: 1, dimension: null },
+      gguf: null,
+    });
+    const encoder = await makeTinyEncoder({
+      dir: path.join(modelsDir, 'embedders', 'tiny-bow'),
+      dimension: 8,
+    });
+    const embedder = await checkModel('embedder:tiny-bow', { modelsDir, generate: true });
+    expect(embedder).toMatchObject({
+      kind: 'embedder',
+      ok: true,
+      onnx: { path: encoder, labels: null, dimension: 8 },
+      warnings: [expect.stringMatching(/do not generate text/)],
+    });
+    // A catalog id that is not installed: its install folder, reported as not usable.
+    const missing = await checkModel('ms-marco-MiniLM-L-6-v2', { modelsDir });
+    expect(missing).toMatchObject({ kind: 'reranker', ok: false, problem: { code: 'MODEL_NOT_FOUND' } });
+    expect(missing.problem!.message).toContain(path.join(modelsDir, 'rerankers', 'ms-marco-MiniLM-L-6-v2'));
+    // An embedder in the reranker's place is refused with the reason.
+    const wrongKind = await checkModel(`reranker:${encoder}`);
+    expect(wrongKind.problem!.message).toMatch(/not a cross-encoder/);
   });
 });
