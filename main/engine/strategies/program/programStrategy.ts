@@ -316,7 +316,7 @@ export async function runProgramStrategy(context: StrategyContext<ProgramOptions
   // Which similarity the whole run uses, decided once and said once.
   const similarity = await timePhase(phaseMs, 'similarity', now, () => createSimilarity(context, question));
   // The reranker too, so a reranker asked for by name that is not there fails before any model call.
-  const reranker = await timePhase(phaseMs, 'similarity', now, () =>
+  const reranker = await timePhase(phaseMs, 'load-reranker', now, () =>
     choosePoolReranker(context, options.reranker, similarity),
   );
   emit({
