@@ -125,7 +125,7 @@ export const searchHitSchema = z.object({
 
 export const catalogModelSchema = z.object({
   id: z.string(),
-  kind: z.enum(['llm', 'embedder']),
+  kind: z.enum(['llm', 'embedder', 'reranker']),
   title: z.string(),
   description: z.string(),
   license: z.string(),
@@ -140,7 +140,7 @@ export const catalogModelSchema = z.object({
 });
 
 export const localModelSchema = z.object({
-  kind: z.enum(['llm', 'embedder']),
+  kind: z.enum(['llm', 'embedder', 'reranker']),
   path: z.string(),
   sizeBytes: z.number(),
 });
@@ -148,7 +148,7 @@ export const localModelSchema = z.object({
 /** What checkModel found (see main/engine/models/checkModel.ts). */
 export const modelCheckSchema = z.object({
   spec: z.string(),
-  kind: z.enum(['llama', 'openai', 'replay']),
+  kind: z.enum(['llama', 'openai', 'replay', 'embedder', 'reranker']),
   /** The model can be used; `problem` says why not. */
   ok: z.boolean(),
   problem: z.object({ code: z.string(), message: z.string() }).nullable(),
@@ -175,6 +175,17 @@ export const modelCheckSchema = z.object({
     })
     .nullable(),
   server: z.object({ baseUrl: z.string(), model: z.string(), models: z.array(z.string()) }).nullable(),
+  /** An ONNX embedder or cross-encoder reranker folder that loaded and ran one probe. */
+  onnx: z
+    .object({
+      path: z.string(),
+      modelId: z.string(),
+      dtype: z.string(),
+      labels: z.number().int().nullable(),
+      dimension: z.number().int().nullable(),
+      loadMs: z.number(),
+    })
+    .nullable(),
   generation: z.object({ text: z.string(), durationMs: z.number() }).nullable(),
 });
 export type ModelCheck = z.infer<typeof modelCheckSchema>;

@@ -16,16 +16,20 @@ import {
 } from './corpus/search/searchCorpus.ts';
 import type { ParseLimits } from './corpus/loaders/ParsedFile.ts';
 import type { Embedder } from './models/Embedder.ts';
+import type { Reranker } from './models/Reranker.ts';
 import type { LlmProvider } from './models/LlmBackend.ts';
 import { SandboxHost, type SandboxRunOptions } from './sandbox/SandboxHost.ts';
 import type { SandboxRunResult } from './sandbox/SandboxTypes.ts';
 import { ProgramPreparer } from './programs/ProgramPreparer.ts';
 import type { PrepareProgramOptions, PrepareProgramResult } from './programs/prepareProgram.ts';
 import { EMBEDDERS_SUBDIR } from './models/TransformersEmbedder.ts';
+import { RERANKERS_SUBDIR } from './models/TransformersReranker.ts';
 import { ModelNotFoundError, toReckonError } from './errors.ts';
 
 /** The embedder picked when a corpus has none yet and several are installed. */
 export const PREFERRED_EMBEDDER_ID = 'all-MiniLM-L6-v2';
+/** The cross-encoder picked when several are installed (the catalog's). */
+export const PREFERRED_RERANKER_ID = 'ms-marco-MiniLM-L-6-v2';
 
 export interface EngineOptions {
   dataDir: string;
@@ -34,6 +38,10 @@ export interface EngineOptions {
   loadEmbedder?: (modelDir: string) => Promise<Embedder>;
   /** Lists embedder folders under the models dir. Default: findLocalEmbedders. */
   findEmbedders?: (modelsDir: string) => Promise<string[]>;
+  /** Loads a cross-encoder folder. Default: transformers.js (loaded lazily). */
+  loadReranker?: (modelDir: string) => Promise<Reranker>;
+  /** Lists cross-encoder folders under the models dir. Default: findLocalRerankers. */
+  findRerankers?: (modelsDir: string) => Promise<string[]>;
   /**
    * Hands out model backends to runs (startRun uses it unless a run is given its own). Default: none;
    * the CLI and the app service pass theirs (thread settings, models kept loaded between runs).
@@ -102,6 +110,12 @@ export interface Engine {
     choice: EmbedderChoice,
     options?: { boundModelId?: string; owner?: 'corpus' | 'memory' },
   ): Promise<{ embedder: Embedder } | { unavailable: string }>;
+  /**
+   * The installed cross-encoder reranker (PREFERRED_RERANKER_ID when several are installed, else
+   * the first by name), loaded on first use and kept until close; or why there is none: no folder
+   * in models/rerankers/, or one that failed to load (the next call tries again).
+   */
+  reranker(): Promise<Reranker | { unavailable: string }>;
   /** Keeps a corpus open for many searches (a run's retrieve() calls); read-only, takes no lock. */
   openRetriever(corpusName: string, options?: { embedder?: EmbedderChoice }): Retriever;
   close(): Promise<void>;
@@ -140,6 +154,15 @@ export function createEngine(options: EngineOptions): Engine {
     options.findEmbedders ??
     (async (modelsDir: string) =>
       (await import('./models/TransformersEmbedder.ts')).findLocalEmbedders(modelsDir));
+  const loadReranker =
+    options.loadReranker ??
+    (async (modelDir: string) =>
+      (await import('./models/TransformersReranker.ts')).loadTransformersReranker({ modelDir }));
+  const findRerankers =
+    options.findRerankers ??
+    (async (modelsDir: string) =>
+      (await import('./models/TransformersReranker.ts')).findLocalRerankers(modelsDir));
+  let rerankerLoading: Promise<Reranker> | undefined;
   const createParser =
     options.createParser ??
     (async (parserOptions) => {
@@ -341,6 +364,27 @@ export function createEngine(options: EngineOptions): Engine {
 
     llmProvider: options.llmProvider,
 
+    async reranker() {
+      if (!rerankerLoading) {
+        const installed = await findRerankers(options.modelsDir);
+        const dir =
+          installed.find((candidate) => path.basename(candidate) === PREFERRED_RERANKER_ID) ?? installed[0];
+        if (dir === undefined) {
+          return {
+            unavailable: `no cross-encoder in ${path.join(options.modelsDir, RERANKERS_SUBDIR)} (run "reckon models pull ${PREFERRED_RERANKER_ID}" or put one there by hand)`,
+          };
+        }
+        rerankerLoading ??= loadReranker(dir);
+      }
+      const loading = rerankerLoading;
+      try {
+        return await loading;
+      } catch (error) {
+        if (rerankerLoading === loading) rerankerLoading = undefined;
+        return { unavailable: toReckonError(error).message };
+      }
+    },
+
     runProgram: (runOptions) => sandbox().run(runOptions),
 
     prepareProgram: (code, prepareOptions) =>
@@ -358,6 +402,9 @@ export function createEngine(options: EngineOptions): Engine {
       await preparer?.close();
       preparer = undefined;
       await Promise.all(loaded.map(async (p) => (await p.catch(() => undefined))?.dispose()));
+      const reranker = rerankerLoading;
+      rerankerLoading = undefined;
+      await (await reranker?.catch(() => undefined))?.dispose();
     },
   };
 }

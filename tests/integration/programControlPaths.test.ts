@@ -5,8 +5,9 @@
  * Covered: type selection parsing and its typed failure, the IG + α·similarity argmax, pruning by the
  * t-test's p-value, small samples and zero variance, locking (a locked program stops retrieving),
  * stop at T / at one active / when all are locked / when nothing new is found, next-page and
- * new-query retrieval, pooling and rerank, the lexical fallback without an embedder, JSON retries
- * and fallbacks, no corpus, and the whole run through startRun.
+ * new-query retrieval, pooling and rerank (cross-encoder, embedding, lexical, retrieval order, and a
+ * reranker asked for that is not there), the lexical fallback without an embedder, JSON retries and
+ * fallbacks, no corpus, and the whole run through startRun.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
@@ -14,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Engine, Retriever } from '../../main/engine/createEngine.ts';
 import type { GenerateOptions, LlmBackend } from '../../main/engine/models/LlmBackend.ts';
+import type { Reranker } from '../../main/engine/models/Reranker.ts';
 import { createReplayBackend } from '../../main/engine/models/ReplayBackend.ts';
 import { startRun } from '../../main/engine/runs/startRun.ts';
 import type { RetrievedDoc } from '../../main/engine/sandbox/SandboxTypes.ts';
@@ -123,6 +125,8 @@ interface Setup {
   embed?: 'fixed' | 'absent' | 'null';
   topK?: number;
   hasCorpus?: boolean;
+  /** The context's cross-encoder; absent by default (as in contexts built without one). */
+  reranker?: StrategyContext<unknown>['reranker'];
 }
 
 interface Scripted {
@@ -151,6 +155,7 @@ async function runScripted(lines: Line[], options: Partial<ProgramOptions>, setu
     emit: (event) => events.push(event),
     now: () => 0,
     signal: new AbortController().signal,
+    ...(setup.reranker ? { reranker: setup.reranker } : {}),
     ...(embedMode === 'fixed'
       ? { embed: fixedEmbed }
       : embedMode === 'null'
@@ -537,6 +542,143 @@ describe('program: without an embedding model', () => {
   }
 });
 
+describe('program: the final reranker', () => {
+  const script = (): Line[] => [types('Simple Fact'), candidates('alpha query'), final('the Seine')];
+  const rerankOf = (events: readonly TraceEventBody[]) =>
+    steps(events, 'program-rerank')[0]!.data as {
+      reranker: string;
+      order: { id: number; score: number; similarity: number; kept: boolean }[];
+    };
+  /** A hand-written cross-encoder that ranks a "s=…" document the opposite way to its similarity. */
+  const reversing = (queries: string[]): Reranker => ({
+    modelId: 'fake-ce',
+    score: async (query, passages) => {
+      queries.push(query);
+      return passages.map((text) => 1 - Number(/^s=([\d.]+) /.exec(text)![1]));
+    },
+    dispose: async () => {},
+  });
+
+  it('uses the installed cross-encoder by default, orders the pool by its scores and names it', async () => {
+    const alpha = docsWith('alpha', [0.9, 0.5, 0.7]);
+    const queries: string[] = [];
+    const { events, outcome } = await runScripted(
+      script(),
+      { finalTopK: 2 },
+      { table: { 'alpha query': alpha }, reranker: async () => reversing(queries) },
+    );
+    expect(steps(events, 'similarity')[0]!.data).toMatchObject({
+      similarity: 'embedding',
+      reranker: 'cross-encoder:fake-ce',
+      rerankerChoice: 'auto',
+      crossEncoder: true,
+      crossEncoderUnavailable: null,
+    });
+    const rerank = rerankOf(events);
+    expect(rerank.reranker).toBe('cross-encoder:fake-ce');
+    // Embedding similarity would keep 0.9 first; the cross-encoder's scores put it last.
+    expect(rerank.order.map((o) => o.id)).toEqual([alpha[1]!.id, alpha[2]!.id, alpha[0]!.id]);
+    expect(rerank.order.map((o) => o.score)).toEqual([0.5, 0.3, 0.1].map((x) => expect.closeTo(x, 6)));
+    expect(rerank.order.map((o) => o.kept)).toEqual([true, true, false]);
+    expect(steps(events, 'program-rerank')[0]!.title).toMatch(/the cross-encoder fake-ce; kept 2 of 3/);
+    expect(queries).toEqual([QUESTION]);
+    expect(outcome.metrics.strategy).toMatchObject({
+      reranker: 'cross-encoder:fake-ce',
+      similarity: 'embedding',
+    });
+  });
+
+  it('falls back to embedding similarity when no cross-encoder is installed, and says why', async () => {
+    const alpha = docsWith('alpha', [0.9, 0.5, 0.7]);
+    const { events, outcome } = await runScripted(
+      script(),
+      {},
+      {
+        table: { 'alpha query': alpha },
+        reranker: async () => ({ unavailable: 'no cross-encoder in /m/rerankers' }),
+      },
+    );
+    const [similarity] = steps(events, 'similarity');
+    expect(similarity!.data).toMatchObject({
+      reranker: 'embedding',
+      crossEncoder: false,
+      crossEncoderUnavailable: 'no cross-encoder in /m/rerankers',
+    });
+    expect(similarity!.detail).toBe('No cross-encoder: no cross-encoder in /m/rerankers');
+    expect(rerankOf(events).order.map((o) => o.id)).toEqual([alpha[0]!.id, alpha[2]!.id, alpha[1]!.id]);
+    expect(outcome.metrics.strategy).toMatchObject({ reranker: 'embedding' });
+  });
+
+  it('uses embedding similarity when asked to, even with a cross-encoder installed', async () => {
+    const alpha = docsWith('alpha', [0.5, 0.9]);
+    const { events } = await runScripted(
+      script(),
+      { reranker: 'embedding' },
+      { table: { 'alpha query': alpha }, reranker: async () => reversing([]) },
+    );
+    expect(rerankOf(events)).toMatchObject({ reranker: 'embedding' });
+    expect(rerankOf(events).order.map((o) => o.id)).toEqual([alpha[1]!.id, alpha[0]!.id]);
+  });
+
+  const seine = {
+    'Seine river': [
+      { id: 911, title: 'Jazz', text: 'Jazz began in New Orleans.', score: 0, source: 'j.md' },
+      {
+        id: 912,
+        title: 'Seine',
+        text: 'The Seine river flows through Paris, the capital of France.',
+        score: 0,
+        source: 's.md',
+      },
+    ],
+  };
+  const seineScript = (): Line[] => [types('Simple Fact'), candidates('Seine river'), final('the Seine')];
+
+  it('keeps the order of retrieval scores with reranker=none', async () => {
+    const lexical = await runScripted(seineScript(), {}, { table: seine, embed: 'absent' });
+    expect(rerankOf(lexical.events)).toMatchObject({ reranker: 'lexical' });
+    expect(rerankOf(lexical.events).order.map((o) => o.id)).toEqual([912, 911]);
+
+    const none = await runScripted(seineScript(), { reranker: 'none' }, { table: seine, embed: 'absent' });
+    const rerank = rerankOf(none.events);
+    expect(rerank.reranker).toBe('retrieval-order');
+    expect(rerank.order.map((o) => [o.id, o.score])).toEqual([
+      [911, 2],
+      [912, 1],
+    ]);
+    expect(steps(none.events, 'program-rerank')[0]!.title).toMatch(/retrieval score \(no reranking\)/);
+    expect(none.outcome.metrics.strategy).toMatchObject({
+      similarity: 'lexical',
+      reranker: 'retrieval-order',
+    });
+  });
+
+  it('refuses, before any model call, a reranker asked for by name that the run does not have', async () => {
+    // The scripts are empty: a model call would fail with a replay error instead.
+    await expect(
+      runScripted(
+        [],
+        { reranker: 'cross-encoder' },
+        { table: seine, reranker: async () => ({ unavailable: 'no cross-encoder in /m/rerankers' }) },
+      ),
+    ).rejects.toMatchObject({
+      code: 'RERANKER_UNAVAILABLE',
+      message: expect.stringMatching(
+        /no cross-encoder in \/m\/rerankers.*reckon models pull ms-marco-MiniLM-L-6-v2/,
+      ),
+    });
+    await expect(runScripted([], { reranker: 'cross-encoder' }, { table: seine })).rejects.toMatchObject({
+      code: 'RERANKER_UNAVAILABLE',
+    });
+    await expect(
+      runScripted([], { reranker: 'embedding' }, { table: seine, embed: 'null' }),
+    ).rejects.toMatchObject({
+      code: 'RERANKER_UNAVAILABLE',
+      message: expect.stringMatching(/no embedding model/),
+    });
+  });
+});
+
 describe('program: model replies that are not the JSON asked for', () => {
   const table: Table = { 'alpha query': docsWith('alpha', [0.8, 0.7]) };
 
@@ -651,6 +793,7 @@ describe('program through startRun', () => {
   };
   const engineWith = (embed: Retriever['embed'] | undefined): Engine =>
     ({
+      reranker: async () => ({ unavailable: 'no cross-encoder in this test' }),
       openRetriever: (corpus: string): Retriever => ({
         corpus,
         search: async (query, options) =>

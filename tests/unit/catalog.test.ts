@@ -32,8 +32,8 @@ describe('shipped model catalog', () => {
         expect(file.url).toMatch(/^https:\/\/huggingface\.co\/[^/]+\/[^/]+\/resolve\/main\//);
         expect(file.url.endsWith(`/${file.path}`)).toBe(true);
       }
-      if (e.kind === 'embedder') {
-        expect(e.installDir).toBe(`embedders/${e.id}/`);
+      if (e.kind === 'embedder' || e.kind === 'reranker') {
+        expect(e.installDir).toBe(`${e.kind}s/${e.id}/`);
         expect(e.files.map((f) => f.path)).toEqual(
           expect.arrayContaining(['config.json', 'tokenizer.json', 'onnx/model_quantized.onnx']),
         );
@@ -47,6 +47,10 @@ describe('shipped model catalog', () => {
   it('finds entries by id', () => {
     expect(findCatalogEntry('all-MiniLM-L6-v2')?.kind).toBe('embedder');
     expect(findCatalogEntry('qwen2.5-coder-1.5b-instruct')?.kind).toBe('llm');
+    expect(findCatalogEntry('ms-marco-MiniLM-L-6-v2')).toMatchObject({
+      kind: 'reranker',
+      unverified: ['files', 'license'],
+    });
     expect(findCatalogEntry('nope')).toBeUndefined();
   });
 
@@ -78,7 +82,7 @@ describe('parseModelCatalog', () => {
       '..',
     ],
     ['an absolute install folder', { version: 1, models: [{ ...entry, installDir: '/etc/' }] }, 'relative'],
-    ['an unknown kind', { version: 1, models: [{ ...entry, kind: 'reranker' }] }, 'kind'],
+    ['an unknown kind', { version: 1, models: [{ ...entry, kind: 'vision' }] }, 'kind'],
     [
       'an invented size',
       { version: 1, models: [{ ...entry, files: [{ ...entry.files[0], sizeBytes: -1 }] }] },

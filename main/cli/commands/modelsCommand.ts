@@ -33,9 +33,12 @@ export function registerModels(program: Command, run: CommandRunner): void {
   models
     .command('check')
     .description(
-      "Check a model before using it: a GGUF file's header, a replay file's lines, or a server's /models. Exit 1 when it is not usable.",
+      "Check a model before using it: a GGUF file's header, a replay file's lines, a server's /models, or an embedder / reranker folder (loaded and probed). Exit 1 when it is not usable.",
     )
-    .argument('<spec>', 'a .gguf file, llama:<path>, openai:<baseURL>#<model> or replay:<file.jsonl>')
+    .argument(
+      '<spec>',
+      'a .gguf file, llama:<path>, openai:<baseURL>#<model>, replay:<file.jsonl>, or an embedder / reranker: its catalog id, embedder:<folder> or reranker:<folder>',
+    )
     .option('--generate', 'also generate one token with the real backend')
     .option('--json', 'print the result as JSON')
     .action((spec: string, options: { generate?: boolean; json?: boolean }) =>
@@ -57,7 +60,9 @@ export function registerModels(program: Command, run: CommandRunner): void {
     );
   models
     .command('path')
-    .description('Print the models folder (put .gguf files in llm/ and embedder folders in embedders/).')
+    .description(
+      'Print the models folder (put .gguf files in llm/, embedder folders in embedders/, cross-encoder folders in rerankers/).',
+    )
     .option('--json', 'print as JSON')
     .action((options: { json?: boolean }) =>
       run(async (ctx) => {
@@ -91,6 +96,7 @@ async function listModels(ctx: CliContext, options: { json?: boolean }): Promise
       installed,
       sizeBytes,
       memory: fitsFor(entry.kind, sizeBytes),
+      unverified: entry.unverified ?? [],
     };
   });
   const local = findLocalModelFiles(modelsDir).map((file) => ({
@@ -111,12 +117,14 @@ async function listModels(ctx: CliContext, options: { json?: boolean }): Promise
   for (const entry of catalog) {
     const size = entry.sizeBytes !== null ? formatBytes(entry.sizeBytes) : 'size unknown';
     ctx.out(
-      `  ${entry.installed ? '✓' : ' '} ${entry.id.padEnd(30)} ${entry.kind.padEnd(9)} ${size.padEnd(10)} ${entry.installed ? 'installed ' : '          '}${entry.title} [${entry.license}]${fitText(entry.memory)}`,
+      `  ${entry.installed ? '✓' : ' '} ${entry.id.padEnd(30)} ${entry.kind.padEnd(9)} ${size.padEnd(10)} ${entry.installed ? 'installed ' : '          '}${entry.title} [${entry.license}]${fitText(entry.memory)}${entry.unverified.length > 0 ? ` (not verified: ${entry.unverified.join(', ')})` : ''}`,
     );
   }
   ctx.out('\nFound on disk:');
   if (local.length === 0)
-    ctx.out('  nothing yet — put a .gguf file in llm/ or an ONNX embedder folder in embedders/.');
+    ctx.out(
+      '  nothing yet — put a .gguf file in llm/, an ONNX embedder folder in embedders/ or a cross-encoder folder in rerankers/.',
+    );
   for (const file of local)
     ctx.out(`  ${file.kind.padEnd(9)} ${file.path} (${formatBytes(file.sizeBytes)})${fitText(file.memory)}`);
   ctx.out(`\nThis machine has ${formatBytes(totalMemoryBytes)} of memory; ${MEMORY_ESTIMATE_NOTE}.`);
@@ -164,6 +172,13 @@ function printCheck(ctx: CliContext, result: CheckModelResult): void {
     const s = result.server;
     lines.push(
       `Server ${s.baseUrl} is reachable${s.models.length > 0 ? `; it lists ${s.models.join(', ')}` : ''}`,
+    );
+  }
+  if (result.onnx) {
+    const o = result.onnx;
+    lines.push(
+      `${result.kind === 'reranker' ? 'Cross-encoder reranker' : 'Embedder'} ${o.modelId} (${o.path}), ${o.dtype}, ` +
+        `${o.labels !== null ? `${o.labels} ${o.labels === 1 ? 'logit' : 'logits'} per pair` : `${o.dimension} dimensions`}; loaded and probed in ${o.loadMs} ms`,
     );
   }
   if (result.generation) {

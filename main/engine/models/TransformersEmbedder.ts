@@ -7,28 +7,35 @@
  * for it; `allowRemoteModels` stays off unless asked for. transformers.js is imported lazily so that
  * a library without an embedder (BM25-only search) never loads onnxruntime.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ModelError, ModelNotFoundError, throwIfAborted } from '../errors.ts';
 import type { Embedder } from './Embedder.ts';
+import {
+  checkOnnxModelFolder,
+  DEFAULT_ONNX_DTYPE,
+  findOnnxModelFolders,
+  importTransformers,
+  inLengthSortedBatches,
+  loadFailureOf,
+  ONNX_WEIGHT_FILES,
+  reasonOf,
+  type OnnxDtype,
+} from './onnxModelFolder.ts';
 
 /** Texts per forward pass; cancellation is checked between batches. */
 export const DEFAULT_EMBED_BATCH_SIZE = 32;
 /** Preferred weights on CPU: the 8-bit quantized export (`onnx/model_quantized.onnx`). */
-export const DEFAULT_EMBEDDER_DTYPE: TransformersEmbedderDtype = 'q8';
+export const DEFAULT_EMBEDDER_DTYPE: TransformersEmbedderDtype = DEFAULT_ONNX_DTYPE;
 /** The Hugging Face Hub is never contacted unless a caller opts in. */
 export const DEFAULT_ALLOW_REMOTE_MODELS = false;
 /** Subfolder of the models directory that holds embedding model folders. */
 export const EMBEDDERS_SUBDIR = 'embedders';
 
 /** Weight files transformers.js looks for, per dtype, relative to the model folder. */
-export const EMBEDDER_ONNX_FILES = {
-  q8: 'onnx/model_quantized.onnx',
-  fp32: 'onnx/model.onnx',
-} as const satisfies Record<string, string>;
+export const EMBEDDER_ONNX_FILES = ONNX_WEIGHT_FILES;
 
 /** Which exported weights to run: 8-bit quantized or full precision. */
-export type TransformersEmbedderDtype = keyof typeof EMBEDDER_ONNX_FILES;
+export type TransformersEmbedderDtype = OnnxDtype;
 
 export interface TransformersEmbedderOptions {
   /** Model folder holding config.json, tokenizer.json and onnx/model*.onnx. Required. */
@@ -67,7 +74,6 @@ const WHAT_TO_DO =
   'Put an ONNX sentence-embedding model folder (config.json, tokenizer.json, onnx/model.onnx) in ' +
   `models/${EMBEDDERS_SUBDIR}/, or download one from the model catalog. Until then search runs BM25-only.`;
 const PROBE_TEXT = 'dimension probe';
-const MAX_REASON_LENGTH = 300;
 
 /**
  * Loads the embedding model in `options.modelDir` and returns a ready Embedder whose `dimension` is
@@ -88,10 +94,12 @@ export async function loadTransformersEmbedder(
     throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
   }
 
-  const dtype = await checkModelFolder(modelDir, options.dtype);
+  const { dtype } = await checkOnnxModelFolder(modelDir, options.dtype, (problem, cause) =>
+    notFound(modelDir, problem, cause),
+  );
   const onnxFile = EMBEDDER_ONNX_FILES[dtype];
 
-  const transformers = await importTransformers();
+  const transformers = await importTransformers('the embedding model');
   transformers.env.allowRemoteModels = allowRemoteModels;
 
   let extractor: FeatureExtractor;
@@ -103,12 +111,7 @@ export async function loadTransformersEmbedder(
     });
     extractor = loaded as unknown as FeatureExtractor;
   } catch (error) {
-    const reason = reasonOf(error);
-    const culprit =
-      reason.includes(path.join(modelDir, onnxFile)) || /onnx|protobuf/i.test(reason)
-        ? `${onnxFile} is corrupt or not an ONNX model`
-        : `its files could not be loaded`;
-    throw notFound(modelDir, `${culprit} (${reason})`, error);
+    throw notFound(modelDir, loadFailureOf(modelDir, onnxFile, error), error);
   }
 
   let dimension: number;
@@ -157,18 +160,7 @@ export async function loadTransformersEmbedder(
           code: 'MODEL_DISPOSED',
         });
       }
-      // Batches of similar lengths: transformers.js pads a batch to its longest text, so batches in
-      // the caller's order pay for their longest paragraph on every row (`npm run bench -- --only
-      // embeddings`: sorting made batches of 8 real paragraphs about 2.6× faster).
-      const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length || a - b);
-      const vectors = new Array<Float32Array>(texts.length);
-      for (let start = 0; start < order.length; start += batchSize) {
-        const indices = order.slice(start, start + batchSize);
-        const batch = await embedBatch(indices.map((index) => texts[index]!));
-        indices.forEach((index, row) => (vectors[index] = batch[row]!));
-        throwIfAborted(signal);
-      }
-      return vectors;
+      return inLengthSortedBatches(texts, batchSize, signal, embedBatch);
     },
     async dispose() {
       if (disposed) return;
@@ -184,84 +176,7 @@ export async function loadTransformersEmbedder(
  * `embedders/` folder gives an empty list. Files are only looked at, not parsed or loaded.
  */
 export async function findLocalEmbedders(modelsDir: string): Promise<string[]> {
-  const embeddersDir = path.resolve(modelsDir, EMBEDDERS_SUBDIR);
-  let entries: string[];
-  try {
-    entries = await readdir(embeddersDir);
-  } catch {
-    return [];
-  }
-  const found: string[] = [];
-  for (const name of entries.sort()) {
-    const dir = path.join(embeddersDir, name);
-    // stat (not the dirent type) so symlinked model folders count too.
-    if (!(await isDirectory(dir))) continue;
-    if (!(await isFile(path.join(dir, 'config.json')))) continue;
-    if (!(await isFile(path.join(dir, 'tokenizer.json')))) continue;
-    const onnxFiles = await readdir(path.join(dir, 'onnx')).catch(() => [] as string[]);
-    const hasOnnx = await someAsync(onnxFiles, (file) =>
-      file.endsWith('.onnx') ? isFile(path.join(dir, 'onnx', file)) : Promise.resolve(false),
-    );
-    if (hasOnnx) found.push(dir);
-  }
-  return found;
-}
-
-/** Checks the folder before transformers.js sees it, so failures name the exact file. Returns the dtype to load. */
-async function checkModelFolder(
-  modelDir: string,
-  requested: TransformersEmbedderDtype | undefined,
-): Promise<TransformersEmbedderDtype> {
-  let isDir: boolean;
-  try {
-    isDir = (await stat(modelDir)).isDirectory();
-  } catch (error) {
-    throw notFound(modelDir, 'the folder does not exist', error);
-  }
-  if (!isDir) throw notFound(modelDir, 'it is a file, not a model folder');
-
-  const configPath = path.join(modelDir, 'config.json');
-  let configText: string;
-  try {
-    configText = await readFile(configPath, 'utf8');
-  } catch (error) {
-    throw notFound(modelDir, 'config.json is missing', error);
-  }
-  try {
-    JSON.parse(configText);
-  } catch (error) {
-    throw notFound(modelDir, 'config.json is not valid JSON', error);
-  }
-  if (!(await isFile(path.join(modelDir, 'tokenizer.json')))) {
-    throw notFound(modelDir, 'tokenizer.json is missing');
-  }
-
-  if (requested !== undefined) {
-    if (!(await isFile(path.join(modelDir, EMBEDDER_ONNX_FILES[requested])))) {
-      throw notFound(
-        modelDir,
-        `${EMBEDDER_ONNX_FILES[requested]} is missing (dtype ${requested} was asked for)`,
-      );
-    }
-    return requested;
-  }
-  if (await isFile(path.join(modelDir, EMBEDDER_ONNX_FILES[DEFAULT_EMBEDDER_DTYPE])))
-    return DEFAULT_EMBEDDER_DTYPE;
-  if (await isFile(path.join(modelDir, EMBEDDER_ONNX_FILES.fp32))) return 'fp32';
-  throw notFound(modelDir, `there is no ${EMBEDDER_ONNX_FILES.fp32} (nor ${EMBEDDER_ONNX_FILES.q8})`);
-}
-
-/** Imported on first load only, so BM25-only use never pays for onnxruntime. */
-async function importTransformers() {
-  try {
-    return await import('@huggingface/transformers');
-  } catch (error) {
-    throw new ModelError(
-      'The embedding runtime (@huggingface/transformers with onnxruntime-node) could not be loaded. ' +
-        'Reinstall the app or run npm install.',
-      { cause: error, code: 'EMBEDDER_RUNTIME_UNAVAILABLE' },
-    );
-  }
+  return findOnnxModelFolders(path.resolve(modelsDir, EMBEDDERS_SUBDIR));
 }
 
 /** Validates a pooled output tensor of `rows` texts and returns its vector length. */
@@ -280,28 +195,4 @@ function notFound(modelDir: string, problem: string, cause?: unknown): ModelNotF
   return new ModelNotFoundError(`No usable embedding model in "${modelDir}": ${problem}. ${WHAT_TO_DO}`, {
     cause,
   });
-}
-
-function reasonOf(error: unknown): string {
-  const message = error instanceof Error ? error.message : 'unknown error';
-  return message.length > MAX_REASON_LENGTH ? `${message.slice(0, MAX_REASON_LENGTH)}…` : message;
-}
-
-async function isFile(file: string): Promise<boolean> {
-  return stat(file).then(
-    (stats) => stats.isFile(),
-    () => false,
-  );
-}
-
-async function isDirectory(dir: string): Promise<boolean> {
-  return stat(dir).then(
-    (stats) => stats.isDirectory(),
-    () => false,
-  );
-}
-
-async function someAsync<T>(items: readonly T[], test: (item: T) => Promise<boolean>): Promise<boolean> {
-  for (const item of items) if (await test(item)) return true;
-  return false;
 }

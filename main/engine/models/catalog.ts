@@ -1,6 +1,6 @@
 /**
- * The catalog of recommended models shipped in models/catalog.json: small GGUF code/instruct models
- * and ONNX embedders, with where each file comes from and where it is installed under the models
+ * The catalog of recommended models shipped in models/catalog.json: small GGUF code/instruct models,
+ * ONNX embedders and ONNX cross-encoder rerankers, with where each file comes from and where it is installed under the models
  * folder. sizeBytes and sha256 are optional and only present when known for certain; the
  * downloader verifies whatever is there.
  */
@@ -22,6 +22,13 @@ const relativePathSchema = z
     'must not contain "." or ".." segments',
   );
 
+/**
+ * What a catalog model is for: `llm` answers (GGUF), `embedder` embeds for dense search and
+ * similarity (ONNX), `reranker` is a cross-encoder that reranks passages against a question (ONNX).
+ */
+export const MODEL_KINDS = ['llm', 'embedder', 'reranker'] as const;
+export type ModelKind = (typeof MODEL_KINDS)[number];
+
 export const modelCatalogFileSchema = z.object({
   /** Install path relative to the entry's installDir, e.g. "onnx/model_quantized.onnx". */
   path: relativePathSchema,
@@ -39,16 +46,21 @@ export const modelCatalogFileSchema = z.object({
 export const modelCatalogEntrySchema = z.object({
   /** Stable id used by the UI and CLI, e.g. "qwen2.5-coder-1.5b-instruct". */
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/),
-  kind: z.enum(['llm', 'embedder']),
+  kind: z.enum(MODEL_KINDS),
   title: z.string().min(1),
   description: z.string().min(1),
   /** SPDX id or the model's own license name ("qwen-research", "llama3.2"). */
   license: z.string().min(1),
   /** The model's page, for the user to read its card and license. */
   homepage: z.url({ protocol: /^https$/ }).optional(),
-  /** Folder under the models folder, ending in "/": "llm/" or "embedders/<id>/". */
+  /** Folder under the models folder, ending in "/": "llm/", "embedders/<id>/" or "rerankers/<id>/". */
   installDir: relativePathSchema.refine((p) => p.endsWith('/'), 'must end with "/"'),
   files: z.array(modelCatalogFileSchema).min(1),
+  /**
+   * Facts of this entry that could not be checked against the model's page when it was added
+   * (e.g. "files", "license"): shown with the entry, so nobody takes them as verified.
+   */
+  unverified: z.array(z.string().min(1)).optional(),
 });
 
 export const modelCatalogSchema = z

@@ -1,12 +1,17 @@
 /**
  * Checks a model spec when it is chosen rather than when a run fails: a GGUF file for existence and
  * a valid header (architecture, size, quantization, whether it fits in memory), a replay file for
- * readability and format, an OpenAI-compatible server for reachability (GET <baseURL>/models).
- * Optionally (`generate`) it also makes one one-token generation through the real backend.
+ * readability and format, an OpenAI-compatible server for reachability (GET <baseURL>/models), an
+ * ONNX embedder or cross-encoder reranker folder by loading it with transformers.js (which runs one
+ * probe through it). Optionally (`generate`) it also makes one one-token generation through the
+ * real LLM backend.
  */
+import { existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { ReckonError, toReckonError } from '../errors.ts';
+import { findCatalogEntry } from './catalog.ts';
 import { createLlmBackend, parseModelSpec, resolveGgufPath } from './createLlmBackend.ts';
 import type { CreateLlmBackendOptions } from './createLlmBackend.ts';
 import { readReplayScript } from './ReplayBackend.ts';
@@ -52,7 +57,7 @@ export interface ModelMemoryEstimate {
 /** The outcome of checkModel: `ok` says whether the model can be used; `problem` says why not. */
 export interface CheckModelResult {
   spec: string;
-  kind: 'llama' | 'openai' | 'replay';
+  kind: 'llama' | 'openai' | 'replay' | OnnxModelKind;
   ok: boolean;
   /** Why the model cannot be used, with what to do; null when ok. */
   problem: { code: string; message: string } | null;
@@ -68,6 +73,17 @@ export interface CheckModelResult {
     recordedFor: { question: string; strategy: string } | null;
   } | null;
   server: { baseUrl: string; model: string; models: string[] } | null;
+  /** An embedder or reranker folder that loaded (and ran its load-time probe). */
+  onnx: {
+    path: string;
+    modelId: string;
+    dtype: string;
+    /** A reranker's logits per pair (1, or 2 with the positive class second); null for an embedder. */
+    labels: number | null;
+    /** An embedder's vector length; null for a reranker. */
+    dimension: number | null;
+    loadMs: number;
+  } | null;
   /** The one-token generation, when asked for and the static check passed. */
   generation: { text: string; durationMs: number } | null;
 }
@@ -97,18 +113,10 @@ export interface CheckModelOptions {
  * server timeout, os.totalmem() for the memory estimate.
  */
 export async function checkModel(spec: string, options: CheckModelOptions = {}): Promise<CheckModelResult> {
+  const onnx = parseOnnxModelSpec(spec, options.modelsDir);
+  if (onnx) return checkOnnxModel(spec, onnx, options);
   const parsed = parseModelSpec(spec);
-  const result: CheckModelResult = {
-    spec,
-    kind: parsed.kind,
-    ok: false,
-    problem: null,
-    warnings: [],
-    gguf: null,
-    replay: null,
-    server: null,
-    generation: null,
-  };
+  const result = uncheckedResult(spec, parsed.kind);
   try {
     switch (parsed.kind) {
       case 'llama': {
@@ -159,6 +167,93 @@ export async function checkModel(spec: string, options: CheckModelOptions = {}):
   } catch (error) {
     const reckon = toReckonError(error, 'MODEL_CHECK_FAILED');
     if (reckon.code === 'BAD_MODEL_SPEC') throw reckon;
+    result.problem = { code: reckon.code, message: reckon.message };
+  }
+  return result;
+}
+
+/** A result with nothing found yet and `ok: false`, which each check fills in. */
+function uncheckedResult(spec: string, kind: CheckModelResult['kind']): CheckModelResult {
+  return {
+    spec,
+    kind,
+    ok: false,
+    problem: null,
+    warnings: [],
+    gguf: null,
+    replay: null,
+    server: null,
+    onnx: null,
+    generation: null,
+  };
+}
+
+/** The transformers.js model kinds `models check` loads. */
+export type OnnxModelKind = 'embedder' | 'reranker';
+
+/** The subfolder of the models folder each ONNX kind lives in (see EMBEDDERS_SUBDIR, RERANKERS_SUBDIR). */
+const ONNX_SUBDIRS: Record<OnnxModelKind, string> = { embedder: 'embedders', reranker: 'rerankers' };
+
+/**
+ * An ONNX model spec, or null for anything else: `reranker:<id | folder>` or
+ * `embedder:<id | folder>` — a catalog id (its install folder), a bare folder name in the models
+ * folder's rerankers/ (embedders/), or a path — or a bare catalog id of a reranker or embedder.
+ */
+export function parseOnnxModelSpec(
+  spec: string,
+  modelsDir: string | undefined,
+): { kind: OnnxModelKind; dir: string } | null {
+  const trimmed = spec.trim();
+  const prefixed = /^(embedder|reranker):(.+)$/.exec(trimmed);
+  const entry = findCatalogEntry(prefixed ? prefixed[2]! : trimmed);
+  if (!prefixed) {
+    return entry && entry.kind !== 'llm' && modelsDir !== undefined
+      ? { kind: entry.kind, dir: path.resolve(modelsDir, entry.installDir) }
+      : null;
+  }
+  const kind = prefixed[1] as OnnxModelKind;
+  const target = prefixed[2]!;
+  if (entry?.kind === kind && modelsDir !== undefined)
+    return { kind, dir: path.resolve(modelsDir, entry.installDir) };
+  const inModels = modelsDir !== undefined ? path.resolve(modelsDir, ONNX_SUBDIRS[kind], target) : undefined;
+  const isBareName = !path.isAbsolute(target) && !/[\\/]/.test(target);
+  return { kind, dir: isBareName && inModels && existsSync(inModels) ? inModels : path.resolve(target) };
+}
+
+/** Loads an embedder or reranker folder with transformers.js; a folder that will not load is `ok: false`. */
+async function checkOnnxModel(
+  spec: string,
+  target: { kind: OnnxModelKind; dir: string },
+  options: CheckModelOptions,
+): Promise<CheckModelResult> {
+  const result = uncheckedResult(spec, target.kind);
+  if (options.generate)
+    result.warnings.push(
+      'Embedders and rerankers do not generate text: the check loads the model and runs one probe.',
+    );
+  const started = performance.now();
+  try {
+    const model =
+      target.kind === 'reranker'
+        ? await (await import('./TransformersReranker.ts')).loadTransformersReranker({ modelDir: target.dir })
+        : await (
+            await import('./TransformersEmbedder.ts')
+          ).loadTransformersEmbedder({ modelDir: target.dir });
+    try {
+      result.onnx = {
+        path: model.modelDir,
+        modelId: model.modelId,
+        dtype: model.dtype,
+        labels: 'labels' in model ? model.labels : null,
+        dimension: 'dimension' in model ? model.dimension : null,
+        loadMs: Math.round(performance.now() - started),
+      };
+    } finally {
+      await model.dispose();
+    }
+    result.ok = true;
+  } catch (error) {
+    const reckon = toReckonError(error, 'MODEL_CHECK_FAILED');
     result.problem = { code: reckon.code, message: reckon.message };
   }
   return result;

@@ -1,11 +1,12 @@
 /**
  * What is on disk in the models folder, whatever put it there (a catalog download or the user by
- * hand): GGUF files for the answer model and embedder folders. Shared by `reckon models list` and
+ * hand): GGUF files for the answer model, embedder folders and cross-encoder (reranker) folders. Shared by `reckon models list` and
  * the app's Models view.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { EMBEDDERS_SUBDIR } from './TransformersEmbedder.ts';
+import { RERANKERS_SUBDIR } from './TransformersReranker.ts';
 
 /** Subfolder of embedder folders (TransformersEmbedder loads transformers.js lazily, so this import is cheap). */
 export const LOCAL_EMBEDDERS_SUBDIR = EMBEDDERS_SUBDIR;
@@ -14,8 +15,11 @@ export const MAX_GGUF_SEARCH_DEPTH = 3;
 
 /** One model found on disk. */
 export interface LocalModelFile {
-  /** `llm` for a .gguf file, `embedder` for a folder under embedders/ with a config.json. */
-  kind: 'llm' | 'embedder';
+  /**
+   * `llm` for a .gguf file, `embedder` for a folder under embedders/ with a config.json, `reranker`
+   * for one under rerankers/.
+   */
+  kind: 'llm' | 'embedder' | 'reranker';
   /** Absolute path of the file (llm) or folder (embedder). */
   path: string;
   /** Size of the file, or of everything in the folder. */
@@ -25,7 +29,7 @@ export interface LocalModelFile {
 /**
  * Lists the `.gguf` files anywhere under `modelsDir` (down to MAX_GGUF_SEARCH_DEPTH, 3, folders
  * deep; the name is matched case-insensitively) and the folders directly under
- * `<modelsDir>/embedders/` that hold a `config.json`, sorted by path. A missing or unreadable
+ * `<modelsDir>/embedders/` and `<modelsDir>/rerankers/` that hold a `config.json`, sorted by path. A missing or unreadable
  * folder contributes nothing rather than failing: an empty list means "nothing installed yet".
  * Reads the disk synchronously; the folder is small (a few model files).
  */
@@ -48,17 +52,22 @@ export function findLocalModelFiles(modelsDir: string): LocalModelFile[] {
     }
   };
   visit(path.resolve(modelsDir), 0);
-  const embeddersDir = path.resolve(modelsDir, LOCAL_EMBEDDERS_SUBDIR);
-  let embedderEntries: fs.Dirent[] = [];
-  try {
-    embedderEntries = fs.readdirSync(embeddersDir, { withFileTypes: true });
-  } catch {
-    // No embedders folder: nothing installed.
-  }
-  for (const entry of embedderEntries) {
-    const full = path.join(embeddersDir, entry.name);
-    if (entry.isDirectory() && fs.existsSync(path.join(full, 'config.json'))) {
-      found.push({ kind: 'embedder', path: full, sizeBytes: folderSize(full) });
+  for (const [kind, subdir] of [
+    ['embedder', LOCAL_EMBEDDERS_SUBDIR],
+    ['reranker', RERANKERS_SUBDIR],
+  ] as const) {
+    const parent = path.resolve(modelsDir, subdir);
+    let entries: fs.Dirent[] = [];
+    try {
+      entries = fs.readdirSync(parent, { withFileTypes: true });
+    } catch {
+      // No such folder: nothing of this kind installed.
+    }
+    for (const entry of entries) {
+      const full = path.join(parent, entry.name);
+      if (entry.isDirectory() && fs.existsSync(path.join(full, 'config.json'))) {
+        found.push({ kind, path: full, sizeBytes: folderSize(full) });
+      }
     }
   }
   return found.sort((a, b) => a.path.localeCompare(b.path));

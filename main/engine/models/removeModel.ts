@@ -1,6 +1,6 @@
 /**
- * Removes an installed model from the models folder: a catalog entry's files (an embedder's whole
- * folder), or one model file or embedder folder named by path. Nothing outside the models folder is
+ * Removes an installed model from the models folder: a catalog entry's files (an embedder's or a
+ * reranker's whole folder), or one model file or embedder folder named by path. Nothing outside the models folder is
  * ever removed, whatever the path says.
  */
 import fs from 'node:fs';
@@ -27,7 +27,7 @@ export interface RemoveModelResult {
 
 /**
  * Removes `target`: a catalog id (its installed files and any `.part` files a paused download left;
- * for an embedder, its folder), else a path — absolute, relative to `cwd`, or a bare file name in
+ * for an embedder or a reranker, its folder), else a path — absolute, relative to `cwd`, or a bare file name in
  * the models folder or its llm/ subfolder — of a file or folder inside `modelsDir`. A path outside
  * the models folder is ReckonError 'OUTSIDE_MODELS_DIR'; nothing found is ModelNotFoundError.
  */
@@ -36,7 +36,7 @@ export async function removeModel(target: string, options: RemoveModelOptions): 
   const entry = findCatalogEntry(target);
   const candidates: string[] = [];
   if (entry) {
-    if (entry.kind === 'embedder') candidates.push(path.resolve(options.modelsDir, entry.installDir));
+    if (entry.kind !== 'llm') candidates.push(path.resolve(options.modelsDir, entry.installDir));
     else {
       for (const file of entry.files) {
         const full = resolveCatalogFilePath(options.modelsDir, entry, file);

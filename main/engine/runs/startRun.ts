@@ -191,6 +191,7 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
           retrieve(retriever, query, k, request.searchMode, callSignal, warnOnce),
         hasCorpus: retriever !== undefined,
         embed: async (texts, callSignal) => (await retriever?.embed?.(texts, { signal: callSignal })) ?? null,
+        reranker: () => deps.engine.reranker(),
         topK: request.topK ?? DEFAULT_RUN_TOP_K,
         prepareProgram: (code, prepareOptions) => deps.engine.prepareProgram(code, prepareOptions),
         runProgram: limits

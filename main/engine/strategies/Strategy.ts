@@ -7,6 +7,7 @@
  */
 import type { z } from 'zod';
 import type { LlmBackend } from '../models/LlmBackend.ts';
+import type { Reranker } from '../models/Reranker.ts';
 import type { PrepareProgramOptions, PrepareProgramResult } from '../programs/prepareProgram.ts';
 import type {
   HostTools,
@@ -47,6 +48,13 @@ export interface StrategyContext<Options> {
    * treat absent like null.
    */
   embed?(texts: readonly string[], signal: AbortSignal): Promise<Float32Array[] | null>;
+  /**
+   * The installed cross-encoder reranker (a model that reads a question and a passage together and
+   * scores their relevance), loaded on first call and kept by the engine; or why there is none — no
+   * model in models/rerankers/, or one that would not load. Absent in contexts built without it
+   * (tests): treat absent like none installed.
+   */
+  reranker?(): Promise<Reranker | { unavailable: string }>;
   /** Passages per retrieval the run asks for (the run's `topK`, shared by every method). */
   topK: number;
   /** Runs a program in the sandbox, with the run's limits applied. */

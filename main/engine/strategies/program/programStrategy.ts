@@ -21,10 +21,11 @@
  *    `new-query` retrieves k with the query the judgement proposed (the next page when it proposed
  *    none). Stop after round T, when at most one program is active, or when no active program found
  *    a new document.
- * 4. Answer. The evidence of every surviving program is pooled (each chunk once), reranked by
- *    similarity to the question, and the top k answered with a few-shot chain of thought in the
- *    shared answer format. Reckon has no cross-encoder, so the reranker is embedding similarity, or
- *    the lexical fallback (TF-IDF cosine) without an embedding model; the trace says which.
+ * 4. Answer. The evidence of every surviving program is pooled (each chunk once), reranked against
+ *    the question, and the top k answered with a few-shot chain of thought in the shared answer
+ *    format. The reranker (`reranker` option, programReranker.ts) is by default the installed
+ *    cross-encoder, else embedding similarity, else the lexical fallback (TF-IDF cosine); the trace
+ *    says which (`cross-encoder:<id>`, `embedding`, `lexical`, or `retrieval-order` for none).
  *
  * Without an embedding model every similarity above is the lexical fallback (programSimilarity.ts),
  * named in the trace ("similarity" step) and in the figures.
@@ -46,6 +47,12 @@ import {
   typeSelectionSchema,
 } from './programPrompts.ts';
 import { createSimilarity, type Similarity } from './programSimilarity.ts';
+import {
+  choosePoolReranker,
+  describePoolReranker,
+  PROGRAM_RERANKER_CHOICES,
+  type PoolReranker,
+} from './programReranker.ts';
 import { evidenceKl, mean, oneSampleTTestLess, type TTestResult } from './programStatistics.ts';
 import { PROGRAM_TYPE_SETS, programTypesOf, type ProgramType } from './programTypes.ts';
 
@@ -162,6 +169,12 @@ export const programOptionsSchema = z
       .describe(
         "How an insufficient program retrieves more: next-page (the sub-query's next k passages) or new-query (the query the sufficiency judgement proposed; the next page when it proposed none). Default next-page.",
       ),
+    reranker: z
+      .enum(PROGRAM_RERANKER_CHOICES)
+      .default('auto')
+      .describe(
+        'What reranks the pooled evidence against the question: auto (the installed cross-encoder, else embedding similarity, else lexical TF-IDF similarity), cross-encoder (an error when none is installed), embedding (an error when the corpus has no embedding model) or none (keep the order of retrieval scores). Default auto.',
+      ),
     finalTopK: z
       .number()
       .int()
@@ -225,7 +238,11 @@ export const PROGRAM_METRICS = {
     label: 'Similarity',
     description: 'embedding (the corpus embedding model) or lexical (TF-IDF cosine fallback)',
   },
-  reranker: { label: 'Reranker', description: 'What reranked the pool: embedding or lexical' },
+  reranker: {
+    label: 'Reranker',
+    description:
+      'What reranked the pool: cross-encoder:<model>, embedding, lexical, or retrieval-order (reranker=none)',
+  },
   retrievals: { label: 'Retrievals', description: 'Retrieval calls, information-gain lists included' },
   documentsPooled: { label: 'Documents pooled', description: 'Distinct passages of the surviving programs' },
   documentsRead: { label: 'Documents read', description: 'Passages kept after reranking and answered over' },
@@ -278,7 +295,8 @@ export interface ProgramRoundRow {
  * Runs PROGRAM (roles: "program-types", "program-candidates", "program-sufficiency",
  * "program-answer"). Steps: "similarity", "program-types", "program-candidates" (one per type),
  * "program-retrieval", "program-round" (one per round: the program table), "program-pool",
- * "program-rerank". Throws ReckonError CORPUS_REQUIRED without a corpus; returns a failure
+ * "program-rerank". Throws ReckonError CORPUS_REQUIRED without a corpus, RERANKER_UNAVAILABLE (before
+ * any model call) when the `reranker` asked for by name is not there; returns a failure
  * (`invalid_json`) when type selection never yields valid JSON; model and retrieval errors propagate.
  */
 export async function runProgramStrategy(context: StrategyContext<ProgramOptions>): Promise<StrategyOutcome> {
@@ -297,15 +315,26 @@ export async function runProgramStrategy(context: StrategyContext<ProgramOptions
 
   // Which similarity the whole run uses, decided once and said once.
   const similarity = await timePhase(phaseMs, 'similarity', now, () => createSimilarity(context, question));
+  // The reranker too, so a reranker asked for by name that is not there fails before any model call.
+  const reranker = await timePhase(phaseMs, 'load-reranker', now, () =>
+    choosePoolReranker(context, options.reranker, similarity),
+  );
   emit({
     type: 'step',
     kind: 'similarity',
-    title:
+    title: `${
       similarity.kind === 'embedding'
         ? 'Similarity: cosine of the corpus embedding model'
-        : 'Similarity: lexical fallback (TF-IDF cosine) — this corpus has no embedding model',
-    detail: null,
-    data: { similarity: similarity.kind, reranker: similarity.kind, crossEncoder: false },
+        : 'Similarity: lexical fallback (TF-IDF cosine) — this corpus has no embedding model'
+    }; reranker: ${describePoolReranker(reranker)}`,
+    detail: reranker.crossEncoderUnavailable && `No cross-encoder: ${reranker.crossEncoderUnavailable}`,
+    data: {
+      similarity: similarity.kind,
+      reranker: reranker.label,
+      rerankerChoice: options.reranker,
+      crossEncoder: reranker.kind === 'cross-encoder',
+      crossEncoderUnavailable: reranker.crossEncoderUnavailable,
+    },
   });
 
   // 1. Program types.
@@ -332,6 +361,7 @@ export async function runProgramStrategy(context: StrategyContext<ProgramOptions
       'invalid_json',
       `The model did not pick program types as valid JSON in ${selection.attempts} tr${selection.attempts === 1 ? 'y' : 'ies'}. Try a larger model, or another strategy.`,
       similarity,
+      reranker,
       retrievals,
     );
   }
@@ -469,32 +499,30 @@ export async function runProgramStrategy(context: StrategyContext<ProgramOptions
   });
   const keep = options.finalTopK > 0 ? options.finalTopK : topK;
   const reranked = await timePhase(phaseMs, 'rerank', now, async () => {
-    const scores = await similarity.scores(
-      question,
-      pooled.map((doc) => doc.text),
-      signal,
-    );
+    const scores = await reranker.scores(question, pooled, signal);
     return pooled
-      .map((doc, i) => ({ doc, similarity: scores[i]!, poolRank: i + 1 }))
-      .sort((a, b) => b.similarity - a.similarity || a.poolRank - b.poolRank);
+      .map((doc, i) => ({ doc, score: scores[i]!, poolRank: i + 1 }))
+      .sort((a, b) => b.score - a.score || a.poolRank - b.poolRank);
   });
   const readerDocs = reranked.slice(0, keep).map((entry) => entry.doc);
   emit({
     type: 'step',
     kind: 'program-rerank',
-    title: `Reranked by ${similarity.kind === 'embedding' ? 'embedding' : 'lexical (TF-IDF)'} similarity; kept ${readerDocs.length} of ${pooled.length}`,
+    title: `Reranked by ${describePoolReranker(reranker)}; kept ${readerDocs.length} of ${pooled.length}`,
     detail: null,
     data: {
-      reranker: similarity.kind,
+      reranker: reranker.label,
       kept: readerDocs.length,
-      // The kept passages, scored by their similarity to the question (what trace printers list).
+      // The kept passages with their rerank scores (what trace printers list).
       docs: reranked
         .slice(0, keep)
-        .map((entry) => ({ ...summarizeDocs([entry.doc])[0]!, score: entry.similarity })),
+        .map((entry) => ({ ...summarizeDocs([entry.doc])[0]!, score: entry.score })),
       order: reranked.map((entry, i) => ({
         id: entry.doc.id,
         title: entry.doc.title,
-        similarity: entry.similarity,
+        score: entry.score,
+        // The same score under its earlier name, which the Ask view reads.
+        similarity: entry.score,
         poolRank: entry.poolRank,
         kept: i < keep,
       })),
@@ -526,7 +554,7 @@ export async function runProgramStrategy(context: StrategyContext<ProgramOptions
         activeAtEnd: count(programs, 'active'),
         stopReason,
         similarity: similarity.kind,
-        reranker: similarity.kind,
+        reranker: reranker.label,
         retrievals,
         documentsPooled: pooled.length,
         documentsRead: readerDocs.length,
@@ -809,6 +837,7 @@ function failed(
   code: string,
   message: string,
   similarity: Similarity,
+  reranker: PoolReranker,
   retrievals: number,
 ): StrategyOutcome {
   return {
@@ -819,7 +848,14 @@ function failed(
     metrics: {
       phaseMs,
       program: null,
-      strategy: { types: '', programs: 0, rounds: 0, similarity: similarity.kind, retrievals },
+      strategy: {
+        types: '',
+        programs: 0,
+        rounds: 0,
+        similarity: similarity.kind,
+        reranker: reranker.label,
+        retrievals,
+      },
     },
   };
 }
