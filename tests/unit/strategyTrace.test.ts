@@ -244,7 +244,7 @@ describe('programTrace', () => {
     step('program-rerank', {
       reranker: 'lexical',
       order: [
-        { id: 5, title: 'Doc 5', similarity: 0.3, poolRank: 2, kept: true },
+        { id: 5, title: 'Doc 5', score: 4.5, similarity: 0.3, poolRank: 2, kept: true },
         { id: 3, title: 'Doc 3', similarity: 0.1, poolRank: 1, kept: false },
       ],
     }),
@@ -273,6 +273,8 @@ describe('programTrace', () => {
     ]);
     expect(trace.rounds[1]!.rows[0]).toMatchObject({ pValue: 0.01, t: -1 });
     expect(trace.pool).toMatchObject({ stopReason: 'all-locked' });
+    // `score` (any reranker) wins; traces written before it existed carry only `similarity`.
+    expect(trace.rerank!.order.map((o) => o.score)).toEqual([4.5, 0.1]);
     expect(trace.rerank!.order.map((o) => [o.doc.id, o.doc.source, o.kept, o.poolRank])).toEqual([
       [5, '/c/5.txt', true, 2],
       [3, '/c/3.txt', false, 1],

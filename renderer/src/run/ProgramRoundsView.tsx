@@ -181,7 +181,7 @@ export function ProgramRoundsView(props: {
                     onClick={() => props.onOpenDoc(entry.doc)}
                   >
                     <span className="step-doc__title">{entry.doc.title || `Chunk ${entry.doc.id}`}</span>
-                    <span className="step-doc__score mono">{fixed(entry.similarity)}</span>
+                    <span className="step-doc__score mono">{fixed(entry.score)}</span>
                     {entry.poolRank !== null && <span className="muted small">pool #{entry.poolRank}</span>}
                     {entry.kept ? (
                       <span className="badge badge--ok">kept</span>
@@ -194,12 +194,21 @@ export function ProgramRoundsView(props: {
             </ol>
           )}
           {trace.rerank?.reranker && (
-            <p className="muted small">Reranked by {trace.rerank.reranker} similarity to the question.</p>
+            <p className="muted small">Reranked by {rerankerText(trace.rerank.reranker)}.</p>
           )}
         </div>
       )}
     </section>
   );
+}
+
+/** What the trace's `reranker` field (`cross-encoder:<id>`, `embedding`, `lexical`, `retrieval-order`) means. */
+function rerankerText(reranker: string): string {
+  if (reranker.startsWith('cross-encoder:'))
+    return `the cross-encoder ${reranker.slice('cross-encoder:'.length)}`;
+  if (reranker === 'retrieval-order') return 'retrieval score (no reranking)';
+  if (reranker === 'lexical') return 'lexical (TF-IDF) similarity to the question';
+  return `${reranker} similarity to the question`;
 }
 
 /** A program's scored candidate sub-queries: IG + α·similarity, the chosen one marked. */

@@ -326,7 +326,8 @@ export interface ProgramTrace {
   pool: { stopReason: string | null; docs: StepDoc[] } | null;
   rerank: {
     reranker: string | null;
-    order: { doc: StepDoc; similarity: number | null; poolRank: number | null; kept: boolean }[];
+    /** Each passage's rerank score (cross-encoder logit, similarity, or retrieval score), higher first. */
+    order: { doc: StepDoc; score: number | null; poolRank: number | null; kept: boolean }[];
   } | null;
 }
 
@@ -427,7 +428,7 @@ export function programTrace(steps: readonly StrategyStep[]): ProgramTrace {
             return [
               {
                 doc,
-                similarity: num(entry.similarity),
+                score: num(entry.score) ?? num(entry.similarity),
                 poolRank: num(entry.poolRank),
                 kept: bool(entry.kept) ?? false,
               },

@@ -10,6 +10,13 @@ import { useStore } from '../state/createStore.ts';
 import type { Download, ModelCheckState } from '../state/modelsStore.ts';
 import type { CatalogModel, Settings } from '../state/types.ts';
 
+/** What each kind of model is called in the tables. */
+const MODEL_KIND_LABEL: Record<CatalogModel['kind'], string> = {
+  llm: 'code model',
+  embedder: 'embedder',
+  reranker: 'reranker (cross-encoder)',
+};
+
 const SPEC_EXAMPLES = ['openai:http://127.0.0.1:8080/v1#qwen2.5-coder', 'replay:/path/to/run.replay.jsonl'];
 
 /** Models: the active model, its llama.cpp settings, the catalog with downloads, and the files found on disk. */
@@ -427,7 +434,7 @@ function CatalogRow(props: { entry: CatalogModel; download: Download | null }): 
             </ul>
           </details>
         </td>
-        <td className="catalog__kind">{entry.kind === 'llm' ? 'code model' : 'embedder'}</td>
+        <td className="catalog__kind">{MODEL_KIND_LABEL[entry.kind]}</td>
         <td className="mono small">{entry.license}</td>
         <td className="catalog__status">
           {entry.installed ? (
@@ -552,7 +559,7 @@ function LocalFiles(): React.JSX.Element {
             )}
             {local.map((m) => (
               <tr key={m.path}>
-                <td>{m.kind === 'llm' ? 'code model' : 'embedder'}</td>
+                <td>{MODEL_KIND_LABEL[m.kind]}</td>
                 <td className="mono path" title={m.path}>
                   {m.path}
                 </td>
