@@ -164,7 +164,14 @@ describe('reckon eval', () => {
       ['direct', 4, 1, 1, true],
     ]);
     // Paired on EM: q1 vanilla better, q3 direct better, q2 and q4 tied.
-    expect(report.comparisons).toEqual([expect.objectContaining({ aWins: 1, bWins: 1, ties: 2, pValue: 1 })]);
+    expect(report.comparisons).toEqual([
+      expect.objectContaining({
+        aWins: 1,
+        bWins: 1,
+        ties: 2,
+        mcnemar: { b: 1, c: 1, exactPValue: 1, chiSquare: null },
+      }),
+    ]);
     expect(report.missing).toBe(0);
     expect(report.records).toHaveLength(8);
 

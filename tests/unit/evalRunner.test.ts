@@ -22,11 +22,7 @@ import {
   evalFoldOf,
   evalQuestionText,
 } from '../../main/engine/eval/run/runEvaluation.ts';
-import {
-  distributionOf,
-  signTestPValue,
-  summarizeEvaluation,
-} from '../../main/engine/eval/run/summarizeEvaluation.ts';
+import { distributionOf, summarizeEvaluation } from '../../main/engine/eval/run/summarizeEvaluation.ts';
 import { questionsCsv, reportCsv } from '../../main/engine/eval/run/writeEvalReports.ts';
 import { renderEvalHtml } from '../../main/engine/eval/run/renderEvalHtml.ts';
 import { evalCorpusName } from '../../main/engine/eval/run/prepareEvalCorpus.ts';
@@ -301,19 +297,6 @@ describe('evalCorpusName', () => {
 });
 
 describe('statistics', () => {
-  it('sign test: two-sided exact binomial tail', () => {
-    expect(signTestPValue(0, 0)).toBe(1);
-    expect(signTestPValue(3, 3)).toBe(1);
-    // 5 : 0 → 2 × (1/2)^5 = 0.0625.
-    expect(signTestPValue(5, 0)).toBeCloseTo(0.0625, 12);
-    // 2 : 8 → 2 × (C(10,0) + C(10,1) + C(10,2)) / 2^10 = 2 × 56 / 1024 = 0.109375.
-    expect(signTestPValue(2, 8)).toBeCloseTo(0.109375, 12);
-    expect(signTestPValue(8, 2)).toBeCloseTo(0.109375, 12);
-    // Large n stays finite: 500 : 500 is 1, 0 : 1000 is tiny but not NaN.
-    expect(signTestPValue(500, 500)).toBe(1);
-    expect(signTestPValue(0, 1000)).toBeGreaterThanOrEqual(0);
-  });
-
   it('distribution: min, median (mean of the middle two), max, mean; null when nothing is present', () => {
     expect(distributionOf([3, null, 1, 4, 2])).toEqual({ n: 4, min: 1, median: 2.5, max: 4, mean: 2.5 });
     expect(distributionOf([5, 1, 9])).toMatchObject({ median: 5 });
@@ -478,7 +461,8 @@ describe('summarizeEvaluation', () => {
       bWins: 2,
       ties: 1,
     });
-    expect(comparison!.pValue).toBeCloseTo(0.5, 12);
+    // McNemar: b = 0, c = 2 → exact p = 2 × (1/2)² = 0.5; too few discordant questions for χ².
+    expect(comparison!.mcnemar).toEqual({ b: 0, c: 2, exactPValue: 0.5, chiSquare: null });
   });
 
   it('writes the CSV with raw values, the estimated flag, and an HTML report that holds the same numbers', () => {
@@ -521,6 +505,8 @@ describe('summarizeEvaluation', () => {
     expect(html).toContain('33.3');
     expect(html).toContain('Program complexity');
     expect(html).toContain('run-q2');
+    expect(html).toContain('McNemar exact p (two-sided)');
+    expect(html).toContain('<td>0</td><td>2</td><td>0.500</td><td>—</td>');
   });
 
   it('escapes text from the data in the HTML', () => {

@@ -16,7 +16,7 @@ import { EVAL_DATASET_FORMATS, type EvalDatasetFormat } from '../../engine/eval/
 import { loadEvalDataset } from '../../engine/eval/datasets/loadEvalDataset.ts';
 import { METRIC_INFO } from '../../engine/eval/scoring/EvalScore.ts';
 import { EvalResultsFile } from '../../engine/eval/run/EvalResultsFile.ts';
-import { evalReportColumns } from '../../engine/eval/run/evalReportColumns.ts';
+import { evalReportColumns, formatPValue } from '../../engine/eval/run/evalReportColumns.ts';
 import { prepareEvalCorpus } from '../../engine/eval/run/prepareEvalCorpus.ts';
 import {
   DEFAULT_EVAL_CONCURRENCY,
@@ -383,6 +383,6 @@ function printTable(ctx: CliContext, report: ReturnType<typeof summarizeEvaluati
     ctx.out('~ token counts estimated (the backend cannot count tokens).');
   for (const comparison of report.comparisons)
     ctx.out(
-      `${comparison.a.method}${comparison.a.model === comparison.b.model ? '' : ` (${comparison.a.model})`} vs ${comparison.b.method}${comparison.a.model === comparison.b.model ? '' : ` (${comparison.b.model})`}: ${comparison.aWins} won, ${comparison.bWins} lost, ${comparison.ties} tied on ${METRIC_INFO[comparison.metric].label}; sign test p = ${comparison.pValue.toFixed(3)}`,
+      `${comparison.a.method}${comparison.a.model === comparison.b.model ? '' : ` (${comparison.a.model})`} vs ${comparison.b.method}${comparison.a.model === comparison.b.model ? '' : ` (${comparison.b.model})`}: ${comparison.aWins} won, ${comparison.bWins} lost, ${comparison.ties} tied on ${METRIC_INFO[comparison.metric].label}; McNemar b = ${comparison.mcnemar.b}, c = ${comparison.mcnemar.c}, exact p = ${formatPValue(comparison.mcnemar.exactPValue)}${comparison.mcnemar.chiSquare ? ` (χ² ${comparison.mcnemar.chiSquare.statistic.toFixed(2)}, p = ${formatPValue(comparison.mcnemar.chiSquare.pValue)})` : ''}`,
     );
 }

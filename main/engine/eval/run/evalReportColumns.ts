@@ -98,6 +98,11 @@ export function formatShare(value: number | null): string {
   return value === null ? '—' : (value * 100).toFixed(1);
 }
 
+/** A p-value to 3 decimals, or in exponent form when it would show as 0.000. */
+export function formatPValue(value: number): string {
+  return value >= 0.001 || value === 0 ? value.toFixed(3) : value.toExponential(1);
+}
+
 function text(id: string, label: string, value: (cell: EvalCellSummary) => string): EvalReportColumn {
   return { id, label, value, format: value };
 }

@@ -5,7 +5,8 @@
  */
 import { METRIC_INFO } from '../scoring/EvalScore.ts';
 import type { EvalRecord } from './EvalRecord.ts';
-import { evalReportColumns, formatShare } from './evalReportColumns.ts';
+import { evalReportColumns, formatPValue, formatShare } from './evalReportColumns.ts';
+import { MCNEMAR_CHI_SQUARE_MIN_DISCORDANT } from '../statistics/mcnemarTest.ts';
 import type { EvalCellSummary, EvalReport } from './summarizeEvaluation.ts';
 
 const CHART_WIDTH = 560;
@@ -204,13 +205,13 @@ function comparisons(
 ): string {
   if (report.comparisons.length === 0) return '';
   const label = METRIC_INFO[report.primaryMetric].label;
-  const rows = report.comparisons.map(
-    (comparison) =>
-      `<tr><td class="text">${escapeHtml(cellName(comparison.a))}</td><td class="text">${escapeHtml(cellName(comparison.b))}</td><td>${comparison.questions}</td><td>${comparison.aWins}</td><td>${comparison.bWins}</td><td>${comparison.ties}</td><td>${comparison.pValue.toFixed(3)}</td></tr>`,
-  );
+  const rows = report.comparisons.map(({ a, b, questions, aWins, bWins, ties, mcnemar }) => {
+    const chi = mcnemar.chiSquare;
+    return `<tr><td class="text">${escapeHtml(cellName(a))}</td><td class="text">${escapeHtml(cellName(b))}</td><td>${questions}</td><td>${aWins}</td><td>${bWins}</td><td>${ties}</td><td>${mcnemar.b}</td><td>${mcnemar.c}</td><td>${formatPValue(mcnemar.exactPValue)}</td><td>${chi ? `${chi.statistic.toFixed(2)} (p ${formatPValue(chi.pValue)})` : '—'}</td></tr>`;
+  });
   return `<h2>Paired comparison (${escapeHtml(label)}, question by question)</h2>
-<table><thead><tr><th class="text">A</th><th class="text">B</th><th>questions</th><th>A better</th><th>B better</th><th>tied</th><th>sign test p (two-sided)</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>
-<p class="meta">A p-value above 0.05 means the difference could well be chance on this many questions.</p>`;
+<table><thead><tr><th class="text">A</th><th class="text">B</th><th>questions</th><th>A better</th><th>B better</th><th>tied</th><th>b (A right, B wrong)</th><th>c (B right, A wrong)</th><th>McNemar exact p (two-sided)</th><th>χ² with continuity correction (approximation)</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>
+<p class="meta">McNemar’s test uses only the questions one got right and the other wrong: the exact p is the two-sided binomial test of b against c; the χ² approximation is shown from ${MCNEMAR_CHI_SQUARE_MIN_DISCORDANT} such questions. A p-value above 0.05 means the difference could well be chance on this many questions.</p>`;
 }
 
 function drillDown(

@@ -6,6 +6,7 @@
  */
 import type { MetricKey, ScoreSummary } from '../scoring/EvalScore.ts';
 import { summarizeScores } from '../scoring/scoreQuestion.ts';
+import { mcnemarTest, type McNemarResult } from '../statistics/mcnemarTest.ts';
 import type { EvalConfig, EvalRecord } from './EvalRecord.ts';
 
 /** min / median / max / mean of the values present; null when there are none. */
@@ -53,7 +54,10 @@ export interface EvalCellSummary {
   maxStackDepth: Distribution | null;
 }
 
-/** Two cells compared question by question on the main metric. */
+/**
+ * Two cells compared question by question on the main metric (EM or accuracy: 0 or 1 per question),
+ * so the questions A won are McNemar's b and those B won its c.
+ */
 export interface EvalComparison {
   a: { method: string; model: string };
   b: { method: string; model: string };
@@ -63,8 +67,8 @@ export interface EvalComparison {
   aWins: number;
   bWins: number;
   ties: number;
-  /** Two-sided exact sign test over the untied questions (1 when all tie). */
-  pValue: number;
+  /** McNemar's test on the discordant questions: exact binomial p, and the chi-square version from 25 of them. */
+  mcnemar: McNemarResult;
 }
 
 export interface EvalReport {
@@ -210,26 +214,8 @@ function compareCells(
     aWins,
     bWins,
     ties,
-    pValue: signTestPValue(aWins, bWins),
+    mcnemar: mcnemarTest(aWins, bWins),
   };
-}
-
-/**
- * Two-sided exact sign test: the probability, under "neither is better" (each untied question a fair
- * coin), of a split at least as uneven as `wins` : `losses`. 1 when there are no untied questions.
- */
-export function signTestPValue(wins: number, losses: number): number {
-  const n = wins + losses;
-  if (n === 0) return 1;
-  const k = Math.min(wins, losses);
-  // P(X ≤ k) for X ~ Binomial(n, 1/2), summed in log space so that large n does not underflow.
-  let logChoose = 0;
-  let tail = 0;
-  for (let i = 0; i <= k; i++) {
-    if (i > 0) logChoose += Math.log(n - i + 1) - Math.log(i);
-    tail += Math.exp(logChoose - n * Math.LN2);
-  }
-  return Math.min(1, 2 * tail);
 }
 
 /** The distribution of the non-null values; null when there are none. */
