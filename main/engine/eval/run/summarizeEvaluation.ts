@@ -8,6 +8,7 @@ import type { MetricKey, ScoreSummary } from '../scoring/EvalScore.ts';
 import { summarizeScores } from '../scoring/scoreQuestion.ts';
 import { mcnemarTest, type McNemarResult } from '../statistics/mcnemarTest.ts';
 import type { EvalConfig, EvalRecord } from './EvalRecord.ts';
+import type { OracleRecallReport } from './measureOracleRecall.ts';
 
 /** min / median / max / mean of the values present; null when there are none. */
 export interface Distribution {
@@ -52,7 +53,16 @@ export interface EvalCellSummary {
   simulatedRate: number | null;
   cyclomaticComplexity: Distribution | null;
   maxStackDepth: Distribution | null;
+  /** Iterations used per question, where the method reports them (EVAL_ITERATION_FIGURES); null when none does. */
+  iterations: Distribution | null;
 }
+
+/**
+ * The figures that count a method's iterations, first present wins: ICRAG's refinement rounds
+ * (`iterations`), PROGRAM's pruning and ITER-RETGEN's retrieve-generate `rounds`, IRCoT's reasoning
+ * `steps`, Self-Ask's `followUps`.
+ */
+export const EVAL_ITERATION_FIGURES = ['iterations', 'rounds', 'steps', 'followUps'] as const;
 
 /**
  * Two cells compared question by question on the main metric (EM or accuracy: 0 or 1 per question),
@@ -81,6 +91,8 @@ export interface EvalReport {
   comparisons: EvalComparison[];
   /** Measurements of the plan not yet made (the evaluation was stopped); 0 when complete. */
   missing: number;
+  /** The retrieval ceiling of the gold decomposition (measureOracleRecall); null when not measured. */
+  oracle: OracleRecallReport | null;
 }
 
 export interface SummarizeEvaluationOptions {
@@ -91,6 +103,8 @@ export interface SummarizeEvaluationOptions {
   configs: readonly { configKey: string; config: EvalConfig }[];
   /** The sample's item ids; records of other items are ignored. */
   itemIds: readonly string[];
+  /** The oracle-decomposition ceiling, when measured. Default: null. */
+  oracle?: OracleRecallReport | null;
 }
 
 /** The report of `records` (see the module doc). */
@@ -141,6 +155,7 @@ export function summarizeEvaluation(
     cells,
     comparisons,
     missing: options.configs.length * options.itemIds.length - made,
+    oracle: options.oracle ?? null,
   };
 }
 
@@ -183,6 +198,7 @@ function summarizeCell(
     simulatedRate: figureRate('simulatedCalls'),
     cyclomaticComplexity: distributionOf(programs.map((program) => program.cyclomaticComplexity)),
     maxStackDepth: distributionOf(programs.map((program) => program.maxStackDepth)),
+    iterations: distributionOf(records.map(iterationsOf)),
   };
 }
 
@@ -216,6 +232,15 @@ function compareCells(
     ties,
     mcnemar: mcnemarTest(aWins, bWins),
   };
+}
+
+/** A record's iterations: the first EVAL_ITERATION_FIGURES figure that is a number; null when none is. */
+export function iterationsOf(record: EvalRecord): number | null {
+  for (const key of EVAL_ITERATION_FIGURES) {
+    const value = record.figures[key];
+    if (typeof value === 'number') return value;
+  }
+  return null;
 }
 
 /** The distribution of the non-null values; null when there are none. */
