@@ -332,4 +332,68 @@ describe('reckon eval', () => {
     expect(html).toContain('<th colspan="2">own2</th>');
     expect(html).toContain('<h1>Evaluation: own2</h1>');
   });
+
+  it('measures the gold-decomposition recall ceiling on MuSiQue and shows it beside the method’s recall', async () => {
+    const musique = path.resolve(path.dirname(HOTPOT_DEV), '../musique/ans_dev_200.jsonl');
+    const script = path.join(tmp, 'three.jsonl');
+    fs.writeFileSync(script, [1, 2, 3].map(() => JSON.stringify(answer('x'))).join('\n'));
+    const dir = path.join(tmp, 'oracle');
+    const run = await reckon([
+      'eval',
+      '--dataset',
+      musique,
+      '--methods',
+      'vanilla',
+      '--model',
+      `replay:${script}`,
+      '--limit',
+      '3',
+      '--k',
+      '2',
+      '--out',
+      dir,
+      '--embedder',
+      'none',
+      '--mode',
+      'bm25',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(
+      'Gold-decomposition recall ceiling of musique measured on 3 questions (bm25).',
+    );
+    expect(run.stdout).toMatch(
+      /Gold-decomposition ceiling \(bm25, 3 questions, 2 passages per sub-question\): supporting-paragraph recall \d+\.\d with the question alone vs \d+\.\d with the gold sub-questions/,
+    );
+    const suite = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')) as EvalSuiteReport;
+    const report = suite.datasets[0]!;
+    const oracle = report.oracle!;
+    expect(oracle).toMatchObject({ topK: 2, skipped: 0 });
+    expect(oracle.modes.map((mode) => [mode.mode, mode.questions])).toEqual([['bm25', 3]]);
+    const items = (await loadEvalDataset(musique, { limit: 3 })).items;
+    const [first] = oracle.modes[0]!.perQuestion;
+    expect(first!.itemId).toBe(items[0]!.id);
+    expect(first!.passages).toBe(items[0]!.gold.decomposition!.length * 2);
+    // The question-alone recall is that of the real search over the corpus the runs used.
+    const corpus = report.corpus!;
+    const searched = await reckon([
+      'search',
+      items[0]!.input.question,
+      '--corpus',
+      corpus,
+      '--mode',
+      'bm25',
+      '--k',
+      String(first!.passages),
+      '--json',
+    ]);
+    expect(searched.code, searched.stderr).toBe(0);
+    const titles = (JSON.parse(searched.stdout) as { hits: { title: string }[] }).hits.map(
+      (hit) => hit.title,
+    );
+    expect(first!.question).toEqual(paragraphRecall(items[0]!.gold.supportingTitles!, titles));
+    const html = fs.readFileSync(path.join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('Where did it go wrong? Retrieval with the gold decomposition');
+    expect(html).toContain('gold sub-questions, bm25 (2 passages each): the ceiling');
+    expect(html).toContain('vanilla (as run)');
+  });
 });
