@@ -302,6 +302,8 @@ describe('reckon eval', () => {
     const both = await reckon(args([HOTPOT_DEV, own]));
     expect(both.code, both.stderr).toBe(0);
     expect(both.stdout).toContain('4 run now, 4 already in');
+    // Progress names the dataset when there are several (the last question: own2's second).
+    expect(both.stderr).toMatch(/\[8\/8\] 100% direct · own2\/q1 EM 1\.00/);
     expect(both.stdout).toContain('Methods × datasets');
     // EM and F1 of each dataset; the right model is best in every column.
     expect(both.stdout).toMatch(/^direct +replay:\S+right\.jsonl +100\.0\* +100\.0\* +100\.0\* +100\.0\*$/m);

@@ -185,7 +185,7 @@ async function evaluate(ctx: CliContext, options: EvalRunCliOptions): Promise<nu
   for (const part of parts)
     oracles.push(options.oracle && part.corpus ? await measureOracle(ctx, options, part) : null);
 
-  const progress = new EvalProgressPrinter(ctx, options.quiet ?? false);
+  const progress = new EvalProgressPrinter(ctx, options.quiet ?? false, parts.length > 1);
   const outcome = await runEvaluations(
     {
       datasets: parts,
@@ -422,6 +422,8 @@ class EvalProgressPrinter {
   constructor(
     private readonly ctx: CliContext,
     private readonly quiet: boolean,
+    /** Several datasets: name each question's dataset (their ids may repeat). */
+    private readonly showDataset = false,
   ) {}
 
   update(event: EvalProgressEvent): void {
@@ -439,7 +441,7 @@ class EvalProgressPrinter {
       const record = event.record;
       const metric = record.score.metrics.em !== undefined ? 'em' : 'accuracy';
       const value = record.score.metrics[metric];
-      line += ` ${record.config.method} · ${record.itemId} ${METRIC_INFO[metric].label} ${value === undefined ? '—' : value.toFixed(2)} · ${record.seconds.toFixed(1)}s${record.error ? ` · ${record.error.code}` : ''}`;
+      line += ` ${record.config.method} · ${this.showDataset ? `${record.dataset}/` : ''}${record.itemId} ${METRIC_INFO[metric].label} ${value === undefined ? '—' : value.toFixed(2)} · ${record.seconds.toFixed(1)}s${record.error ? ` · ${record.error.code}` : ''}`;
       if (event.etaSeconds !== undefined) line += ` · ETA ${formatSeconds(event.etaSeconds)}`;
     }
     line = sanitizeTerminalText(line);
