@@ -569,6 +569,17 @@ describe('summarizeEvaluation', () => {
       '<tr><td class="text">pyrag</td><td class="best">75.0</td><td class="best">75.0</td><td>50.0</td></tr>',
     );
     expect(html).toContain('<h1>Evaluation: gsm8k</h1>');
+    // A column where every row scores the same marks nothing.
+    // (q1 alone: both EM 1, F1 1.)
+    const tied = summarizeEvalSuite([summarize([...vanilla, ...pyrag], ['q1'])]);
+    expect(tied.table.rows.map((row) => row.values)).toEqual([
+      [1, 1],
+      [1, 1],
+    ]);
+    expect(tied.table.columns.map((c) => [c.metric, c.best])).toEqual([
+      ['em', null],
+      ['f1', null],
+    ]);
     // Two datasets of one name are told apart by their file names.
     expect(
       summarizeEvalSuite([

@@ -18,7 +18,7 @@ export interface EvalTableColumn {
   datasetName: string;
   metric: MetricKey;
   label: string;
-  /** The column's highest value, marked in the reports; null unless at least two rows have a value. */
+  /** The column's highest value, marked in the reports; null unless at least two rows have a value and they differ. */
   best: number | null;
 }
 
@@ -79,7 +79,8 @@ export function summarizeEvalSuite(reports: readonly EvalReport[]): EvalSuiteRep
         datasetName: names[datasetIndex]!,
         metric,
         label: METRIC_INFO[metric].label,
-        best: known.length > 1 ? Math.max(...known) : null,
+        // Nothing stands out when every row scores the same.
+        best: known.length > 1 && Math.max(...known) > Math.min(...known) ? Math.max(...known) : null,
       });
     }
   });
