@@ -23,6 +23,7 @@ import { annBenchmark } from './annBenchmark.ts';
 import { bm25Benchmark } from './bm25Benchmark.ts';
 import { cliStartupBenchmark } from './cliStartupBenchmark.ts';
 import { embeddingsBenchmark } from './embeddingsBenchmark.ts';
+import { evalScaleBenchmark } from './evalScaleBenchmark.ts';
 import { ingestBenchmark } from './ingestBenchmark.ts';
 import { llmBandwidthBenchmark } from './llmBandwidthBenchmark.ts';
 import { llmParallelBenchmark } from './llmParallelBenchmark.ts';
@@ -50,6 +51,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   sandboxBenchmark,
   overheadBenchmark,
   methodsBenchmark,
+  evalScaleBenchmark,
 ];
 export const MEMORY_BENCHMARK_NAME = 'memory';
 export const RESULTS_DIR = path.join(REPO_ROOT, 'bench-results');

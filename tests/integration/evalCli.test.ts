@@ -12,7 +12,7 @@ import path from 'node:path';
 import { loadEvalDataset } from '../../main/engine/eval/datasets/loadEvalDataset.ts';
 import type { EvalRecord } from '../../main/engine/eval/run/EvalRecord.ts';
 import { retrievedTitlesOf } from '../../main/engine/eval/run/retrievedTitlesOf.ts';
-import type { EvalReport } from '../../main/engine/eval/run/summarizeEvaluation.ts';
+import type { EvalSuiteReport } from '../../main/engine/eval/run/summarizeEvalSuite.ts';
 import { paragraphRecall } from '../../main/engine/eval/scoring/supportingFactScores.ts';
 import type { RunSummary } from '../../main/engine/runs/RunStore.ts';
 import type { TraceEvent } from '../../preload/TraceEvent.ts';
@@ -145,9 +145,11 @@ describe('reckon eval', () => {
       recallSum += recall;
     }
 
-    const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as EvalReport & {
+    const suite = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as EvalSuiteReport & {
       records: EvalRecord[];
     };
+    expect(suite.datasets).toHaveLength(1);
+    const report = suite.datasets[0]!;
     const metric = (method: string, key: string) =>
       report.cells.find((c) => c.method === method)!.scores[0]!.metrics.find((m) => m.key === key)?.value;
     // vanilla: EM (1+1+0+0)/4, F1 (1+1+2/3+0)/4; direct: EM (0+1+1+0)/4, F1 the same.
@@ -164,16 +166,23 @@ describe('reckon eval', () => {
       ['direct', 4, 1, 1, true],
     ]);
     // Paired on EM: q1 vanilla better, q3 direct better, q2 and q4 tied.
-    expect(report.comparisons).toEqual([expect.objectContaining({ aWins: 1, bWins: 1, ties: 2, pValue: 1 })]);
+    expect(report.comparisons).toEqual([
+      expect.objectContaining({
+        aWins: 1,
+        bWins: 1,
+        ties: 2,
+        mcnemar: { b: 1, c: 1, exactPValue: 1, chiSquare: null },
+      }),
+    ]);
     expect(report.missing).toBe(0);
-    expect(report.records).toHaveLength(8);
+    expect(suite.records).toHaveLength(8);
 
     const csv = fs.readFileSync(path.join(out, 'report.csv'), 'utf8').split('\r\n');
-    expect(csv[0]).toMatch(/^method,model,questions,errors,em,f1,/);
+    expect(csv[0]).toMatch(/^dataset,method,model,questions,errors,em,f1,/);
     expect(csv[1]).toMatch(
-      new RegExp(`^vanilla,replay:[^,]+,4,0,0\\.5,${String((2 + 2 / 3) / 4).replace('.', '\\.')},`),
+      new RegExp(`^hotpotqa,vanilla,replay:[^,]+,4,0,0\\.5,${String((2 + 2 / 3) / 4).replace('.', '\\.')},`),
     );
-    expect(csv[2]).toMatch(/^direct,replay:[^,]+,4,1,0\.5,0\.5,/);
+    expect(csv[2]).toMatch(/^hotpotqa,direct,replay:[^,]+,4,1,0\.5,0\.5,/);
     expect(fs.readFileSync(path.join(out, 'questions.csv'), 'utf8').trim().split('\r\n')).toHaveLength(9);
     const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
     expect(html).toContain('<svg');
@@ -245,5 +254,148 @@ describe('reckon eval', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('pass --corpus <name>');
     expect(fs.existsSync(path.join(tmp, 'own', 'results.jsonl'))).toBe(false);
+  });
+
+  it('runs several --dataset files into one method × dataset table, each dataset resuming on its own', async () => {
+    // Two models, Direct only. Each model answers the first two HotpotQA questions (golds yes, Chief
+    // of Protocol), and then the two questions of `own` (golds the same): so both replay files play
+    // from their first line for HotpotQA alone, and again for `own` when HotpotQA is resumed.
+    const own = path.join(tmp, 'own2.jsonl');
+    fs.writeFileSync(
+      own,
+      [
+        { question: 'Is it so?', answer: 'yes' },
+        { question: 'Which office?', answer: 'Chief of Protocol' },
+      ]
+        .map((line) => JSON.stringify(line))
+        .join('\n'),
+    );
+    const right = path.join(tmp, 'right.jsonl');
+    const half = path.join(tmp, 'half.jsonl');
+    fs.writeFileSync(
+      right,
+      [answer('yes'), answer('Chief of Protocol')].map((l) => JSON.stringify(l)).join('\n'),
+    );
+    fs.writeFileSync(
+      half,
+      [answer('no'), answer('Chief of Protocol')].map((l) => JSON.stringify(l)).join('\n'),
+    );
+    const dir = path.join(tmp, 'multi');
+    const args = (datasets: string[]) => [
+      'eval',
+      ...datasets.flatMap((file) => ['--dataset', file]),
+      '--methods',
+      'direct',
+      '--model',
+      `replay:${right}`,
+      '--model',
+      `replay:${half}`,
+      '--limit',
+      '2',
+      '--out',
+      dir,
+    ];
+    const hotpotOnly = await reckon(args([HOTPOT_DEV]));
+    expect(hotpotOnly.code, hotpotOnly.stderr).toBe(0);
+    expect(hotpotOnly.stdout).toContain('4 run now, 0 already in');
+
+    const both = await reckon(args([HOTPOT_DEV, own]));
+    expect(both.code, both.stderr).toBe(0);
+    expect(both.stdout).toContain('4 run now, 4 already in');
+    // Progress names the dataset when there are several (the last question: own2's second).
+    expect(both.stderr).toMatch(/\[8\/8\] 100% direct · own2\/q1 EM 1\.00/);
+    expect(both.stdout).toContain('Methods × datasets');
+    // EM and F1 of each dataset; the right model is best in every column.
+    expect(both.stdout).toMatch(/^direct +replay:\S+right\.jsonl +100\.0\* +100\.0\* +100\.0\* +100\.0\*$/m);
+    expect(both.stdout).toMatch(/^direct +replay:\S+half\.jsonl +50\.0 +50\.0 +50\.0 +50\.0$/m);
+    const records = readRecords(dir);
+    expect(records).toHaveLength(8);
+    expect(new Set(records.map((r) => r.dataset))).toEqual(new Set(['hotpotqa', 'own2']));
+
+    const suite = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')) as EvalSuiteReport;
+    expect(suite.datasets.map((report) => report.dataset.name)).toEqual(['hotpotqa', 'own2']);
+    expect(suite.missing).toBe(0);
+    expect(suite.table.columns.map((c) => `${c.datasetName} ${c.metric} ${c.best}`)).toEqual([
+      'hotpotqa em 1',
+      'hotpotqa f1 1',
+      'own2 em 1',
+      'own2 f1 1',
+    ]);
+    expect(suite.table.rows.map((row) => row.values)).toEqual([
+      [1, 1, 1, 1],
+      [0.5, 0.5, 0.5, 0.5],
+    ]);
+    const table = fs.readFileSync(path.join(dir, 'table.csv'), 'utf8').trimEnd().split('\r\n');
+    expect(table[0]).toBe('method,model,hotpotqa em,hotpotqa f1,own2 em,own2 f1');
+    expect(table[2]).toMatch(/^direct,replay:\S+half\.jsonl,0\.5,0\.5,0\.5,0\.5$/);
+    expect(fs.readFileSync(path.join(dir, 'report.csv'), 'utf8').trimEnd().split('\r\n')).toHaveLength(5);
+    const html = fs.readFileSync(path.join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('<h2>Methods × datasets</h2>');
+    expect(html).toContain('<th colspan="2">own2</th>');
+    expect(html).toContain('<h1>Evaluation: own2</h1>');
+  });
+
+  it('measures the gold-decomposition recall ceiling on MuSiQue and shows it beside the method’s recall', async () => {
+    const musique = path.resolve(path.dirname(HOTPOT_DEV), '../musique/ans_dev_200.jsonl');
+    const script = path.join(tmp, 'three.jsonl');
+    fs.writeFileSync(script, [1, 2, 3].map(() => JSON.stringify(answer('x'))).join('\n'));
+    const dir = path.join(tmp, 'oracle');
+    const run = await reckon([
+      'eval',
+      '--dataset',
+      musique,
+      '--methods',
+      'vanilla',
+      '--model',
+      `replay:${script}`,
+      '--limit',
+      '3',
+      '--k',
+      '2',
+      '--out',
+      dir,
+      '--embedder',
+      'none',
+      '--mode',
+      'bm25',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(
+      'Gold-decomposition recall ceiling of musique measured on 3 questions (bm25).',
+    );
+    expect(run.stdout).toMatch(
+      /Gold-decomposition ceiling \(bm25, 3 questions, 2 passages per sub-question\): supporting-paragraph recall \d+\.\d with the question alone vs \d+\.\d with the gold sub-questions/,
+    );
+    const suite = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')) as EvalSuiteReport;
+    const report = suite.datasets[0]!;
+    const oracle = report.oracle!;
+    expect(oracle).toMatchObject({ topK: 2, skipped: 0 });
+    expect(oracle.modes.map((mode) => [mode.mode, mode.questions])).toEqual([['bm25', 3]]);
+    const items = (await loadEvalDataset(musique, { limit: 3 })).items;
+    const [first] = oracle.modes[0]!.perQuestion;
+    expect(first!.itemId).toBe(items[0]!.id);
+    expect(first!.passages).toBe(items[0]!.gold.decomposition!.length * 2);
+    // The question-alone recall is that of the real search over the corpus the runs used.
+    const corpus = report.corpus!;
+    const searched = await reckon([
+      'search',
+      items[0]!.input.question,
+      '--corpus',
+      corpus,
+      '--mode',
+      'bm25',
+      '--k',
+      String(first!.passages),
+      '--json',
+    ]);
+    expect(searched.code, searched.stderr).toBe(0);
+    const titles = (JSON.parse(searched.stdout) as { hits: { title: string }[] }).hits.map(
+      (hit) => hit.title,
+    );
+    expect(first!.question).toEqual(paragraphRecall(items[0]!.gold.supportingTitles!, titles));
+    const html = fs.readFileSync(path.join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('Where did it go wrong? Retrieval with the gold decomposition');
+    expect(html).toContain('gold sub-questions, bm25 (2 passages each): the ceiling');
+    expect(html).toContain('vanilla (as run)');
   });
 });

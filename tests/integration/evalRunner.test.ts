@@ -21,9 +21,12 @@ import { prepareEvalCorpus } from '../../main/engine/eval/run/prepareEvalCorpus.
 import {
   hashDatasetBytes,
   runEvaluation,
+  runEvaluations,
   type RunEvaluationOptions,
 } from '../../main/engine/eval/run/runEvaluation.ts';
 import { HOTPOT_DEV } from '../fixtures/runReckon.ts';
+import { startSumsChatServer } from '../fixtures/sumsChatServer.ts';
+import { createOpenAiBackend } from '../../main/engine/models/OpenAiBackend.ts';
 
 let tmp: string;
 let engine: Engine;
@@ -213,6 +216,42 @@ describe('runEvaluation', () => {
   });
 });
 
+describe('runEvaluation against an OpenAI-compatible server', () => {
+  it('sends exactly N questions at once, and the records equal a sequential run’s', async () => {
+    // Later questions answer sooner, so at concurrency 4 runs finish out of order.
+    const server = await startSumsChatServer((n) => (7 - n) * 15);
+    const provider: LlmProvider = async () => ({
+      backend: createOpenAiBackend({ baseUrl: server.baseUrl, model: 'm' }),
+      release: async () => {},
+    });
+    try {
+      const run = (dir: string, concurrency: number) =>
+        runEvaluation(
+          {
+            dataset,
+            datasetHash: hashDatasetBytes(fs.readFileSync(datasetFile)),
+            methods: [{ id: 'direct' }, { id: 'cot' }],
+            models: [`openai:${server.baseUrl}#m`],
+            corpus: null,
+            results: EvalResultsFile.open(path.join(tmp, dir)),
+            concurrency,
+          },
+          { engine, llm: provider, store },
+        );
+      const sequential = await run('one', 1);
+      expect(server.stats.maxInFlight).toBe(1);
+      server.stats.maxInFlight = 0;
+      const parallel = await run('four', 4);
+      expect(server.stats.maxInFlight).toBe(4);
+      expect(parallel.records).toHaveLength(12);
+      expect(parallel.records.every((r) => r.score.metrics.em === 1 && !r.tokensEstimated)).toBe(true);
+      expect(parallel.records.map(stable)).toEqual(sequential.records.map(stable));
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('runEvaluation with two models', () => {
   it('loads each model once, one after another, and keys their records apart', async () => {
     const loads: string[] = [];
@@ -238,6 +277,52 @@ describe('runEvaluation with two models', () => {
     expect(new Set(outcome.configs.map((c) => c.configKey)).size).toBe(2);
     expect(outcome.records).toHaveLength(12);
     expect(model.calls).toBe(12);
+  });
+});
+
+describe('runEvaluations over two datasets', () => {
+  it('loads the model once for both, keeps each dataset’s records apart, and resumes each on its own', async () => {
+    const otherFile = path.join(tmp, 'more-sums.jsonl');
+    fs.writeFileSync(
+      otherFile,
+      [7, 8]
+        .map((n) =>
+          JSON.stringify({ id: `q${n - 6}`, question: `What is ${n} plus ${n}?`, answer: String(2 * n) }),
+        )
+        .join('\n'),
+    );
+    const other = await loadEvalDataset(otherFile);
+    const results = EvalResultsFile.open(path.join(tmp, 'two-datasets'));
+    const part = (d: EvalDataset, file: string) => ({
+      dataset: d,
+      datasetHash: hashDatasetBytes(fs.readFileSync(file)),
+      corpus: null,
+    });
+    // The first dataset alone, then both: only the second one's questions run.
+    await runEvaluation(
+      { ...part(dataset, datasetFile), methods: [{ id: 'direct' }], models: ['fake'], results },
+      { engine, llm: fakeModel({ parallelism: 1 }).provider, store },
+    );
+    const model = fakeModel({ parallelism: 1 });
+    const outcome = await runEvaluations(
+      {
+        datasets: [part(dataset, datasetFile), part(other, otherFile)],
+        methods: [{ id: 'direct' }],
+        models: ['fake'],
+        results,
+      },
+      { engine, llm: model.provider, store },
+    );
+    expect(model.loads).toBe(1);
+    expect(model.calls).toBe(2);
+    expect(outcome).toMatchObject({ resumed: 6, completed: 2, cancelled: false });
+    expect(outcome.parts.map((p) => [p.dataset.name, p.records.map((r) => r.itemId)])).toEqual([
+      ['sums', QUESTIONS.map((q) => q.id)],
+      ['more-sums', ['q1', 'q2']],
+    ]);
+    // q1 and q2 are ids in both files, yet separate measurements: the dataset's hash is in the key.
+    expect(outcome.parts[1]!.records.map((r) => r.prediction)).toEqual(['14', '16']);
+    expect(outcome.parts[0]!.configs[0]!.configKey).not.toBe(outcome.parts[1]!.configs[0]!.configKey);
   });
 });
 

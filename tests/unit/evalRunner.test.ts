@@ -22,13 +22,10 @@ import {
   evalFoldOf,
   evalQuestionText,
 } from '../../main/engine/eval/run/runEvaluation.ts';
-import {
-  distributionOf,
-  signTestPValue,
-  summarizeEvaluation,
-} from '../../main/engine/eval/run/summarizeEvaluation.ts';
-import { questionsCsv, reportCsv } from '../../main/engine/eval/run/writeEvalReports.ts';
-import { renderEvalHtml } from '../../main/engine/eval/run/renderEvalHtml.ts';
+import { distributionOf, summarizeEvaluation } from '../../main/engine/eval/run/summarizeEvaluation.ts';
+import { questionsCsv, reportCsv, tableCsv } from '../../main/engine/eval/run/writeEvalReports.ts';
+import { summarizeEvalSuite } from '../../main/engine/eval/run/summarizeEvalSuite.ts';
+import { renderEvalHtml, renderEvalSuiteHtml } from '../../main/engine/eval/run/renderEvalHtml.ts';
 import { evalCorpusName } from '../../main/engine/eval/run/prepareEvalCorpus.ts';
 import { parseMethods } from '../../main/cli/commands/evalRunCommand.ts';
 import { strategyRegistry } from '../../main/engine/strategies/registry.ts';
@@ -301,19 +298,6 @@ describe('evalCorpusName', () => {
 });
 
 describe('statistics', () => {
-  it('sign test: two-sided exact binomial tail', () => {
-    expect(signTestPValue(0, 0)).toBe(1);
-    expect(signTestPValue(3, 3)).toBe(1);
-    // 5 : 0 → 2 × (1/2)^5 = 0.0625.
-    expect(signTestPValue(5, 0)).toBeCloseTo(0.0625, 12);
-    // 2 : 8 → 2 × (C(10,0) + C(10,1) + C(10,2)) / 2^10 = 2 × 56 / 1024 = 0.109375.
-    expect(signTestPValue(2, 8)).toBeCloseTo(0.109375, 12);
-    expect(signTestPValue(8, 2)).toBeCloseTo(0.109375, 12);
-    // Large n stays finite: 500 : 500 is 1, 0 : 1000 is tiny but not NaN.
-    expect(signTestPValue(500, 500)).toBe(1);
-    expect(signTestPValue(0, 1000)).toBeGreaterThanOrEqual(0);
-  });
-
   it('distribution: min, median (mean of the middle two), max, mean; null when nothing is present', () => {
     expect(distributionOf([3, null, 1, 4, 2])).toEqual({ n: 4, min: 1, median: 2.5, max: 4, mean: 2.5 });
     expect(distributionOf([5, 1, 9])).toMatchObject({ median: 5 });
@@ -478,13 +462,14 @@ describe('summarizeEvaluation', () => {
       bWins: 2,
       ties: 1,
     });
-    expect(comparison!.pValue).toBeCloseTo(0.5, 12);
+    // McNemar: b = 0, c = 2 → exact p = 2 × (1/2)² = 0.5; too few discordant questions for χ².
+    expect(comparison!.mcnemar).toEqual({ b: 0, c: 2, exactPValue: 0.5, chiSquare: null });
   });
 
   it('writes the CSV with raw values, the estimated flag, and an HTML report that holds the same numbers', () => {
     const records = [...vanilla.slice(0, 3), ...pyrag];
     const report = summarize(records);
-    const [header, vRow, pRow] = reportCsv(report)
+    const [header, vRow, pRow] = reportCsv(summarizeEvalSuite([report]))
       .trimEnd()
       .split('\r\n')
       .map((line) => line.split(','));
@@ -521,6 +506,87 @@ describe('summarizeEvaluation', () => {
     expect(html).toContain('33.3');
     expect(html).toContain('Program complexity');
     expect(html).toContain('run-q2');
+    expect(html).toContain('McNemar exact p (two-sided)');
+    expect(html).toContain('<td>0</td><td>2</td><td>0.500</td><td>—</td>');
+  });
+
+  it('puts several datasets into one method × dataset table, best per column, with iterations per cell', () => {
+    const hotpot = summarize([...vanilla.slice(0, 3), ...pyrag]);
+    // A second dataset (GSM8K, accuracy) where only pyrag ran, on two questions, with iteration figures.
+    const GSM: EvalConfig = { ...PYRAG, datasetHash: 'fedcba9876543210', datasetFormat: 'gsm8k' };
+    const accuracy = (id: string, value: number): EvalRecord['score'] => ({
+      id,
+      rule: 'gsm8k',
+      missing: false,
+      prediction: 'p',
+      golds: ['g'],
+      metrics: { accuracy: value },
+    });
+    const gsmRecords = [
+      record({ config: GSM, itemId: 'g1', score: accuracy('g1', 1), figures: { rounds: 2 } }),
+      record({ config: GSM, itemId: 'g2', score: accuracy('g2', 0), figures: { iterations: 4, rounds: 9 } }),
+    ];
+    const gsm = summarizeEvaluation(gsmRecords, {
+      dataset: { name: 'gsm8k', kind: 'gsm8k', format: 'gsm8k', path: 'g.jsonl', total: 300, notes: [] },
+      sample: { limit: 2, seed: null, questions: 2 },
+      corpus: null,
+      configs: [{ configKey: evalConfigKey(GSM), config: GSM }],
+      itemIds: ['g1', 'g2'],
+    });
+    // The first of iterations / rounds / steps / followUps present: 2 and 4.
+    expect(gsm.cells[0]!.iterations).toEqual({ n: 2, min: 2, median: 3, max: 4, mean: 3 });
+    expect(hotpot.cells[0]!.iterations).toBeNull();
+
+    const suite = summarizeEvalSuite([hotpot, gsm]);
+    expect(suite.missing).toBe(1);
+    expect(suite.table.columns.map((c) => [c.datasetName, c.metric, c.best])).toEqual([
+      ['hotpotqa', 'em', 0.75],
+      ['hotpotqa', 'f1', 0.75],
+      // One row only: nothing to mark.
+      ['gsm8k', 'accuracy', null],
+    ]);
+    // Rows in first-seen order; vanilla has no GSM8K cell. F1: vanilla (1 + 0.5 + 0)/3, pyrag 3/4.
+    expect(suite.table.rows.map((row) => [row.method, row.cells])).toEqual([
+      ['vanilla', [0, null]],
+      ['pyrag', [1, 0]],
+    ]);
+    expect(suite.table.rows[0]!.values).toEqual([1 / 3, 0.5, null]);
+    expect(suite.table.rows[1]!.values).toEqual([0.75, 0.75, 0.5]);
+
+    const [head, ...rows] = tableCsv(suite).trimEnd().split('\r\n');
+    expect(head).toBe('method,model,hotpotqa em,hotpotqa f1,gsm8k accuracy');
+    expect(rows[1]).toBe('pyrag,replay:a.jsonl,0.75,0.75,0.5');
+    const long = reportCsv(suite).trimEnd().split('\r\n');
+    expect(long).toHaveLength(1 + 3);
+    expect(long[0]).toMatch(/^dataset,method,model,/);
+    expect(long[0]).toContain('iterations_median');
+    expect(long[3]).toMatch(/^gsm8k,pyrag,/);
+
+    const html = renderEvalSuiteHtml(suite, [...vanilla, ...pyrag, ...gsmRecords], { generatedAt: 'now' });
+    expect(html).toContain('<h2>Methods × datasets</h2>');
+    expect(html).toContain('<th colspan="2">hotpotqa</th><th colspan="1">gsm8k</th>');
+    expect(html).toContain(
+      '<tr><td class="text">pyrag</td><td class="best">75.0</td><td class="best">75.0</td><td>50.0</td></tr>',
+    );
+    expect(html).toContain('<h1>Evaluation: gsm8k</h1>');
+    // A column where every row scores the same marks nothing.
+    // (q1 alone: both EM 1, F1 1.)
+    const tied = summarizeEvalSuite([summarize([...vanilla, ...pyrag], ['q1'])]);
+    expect(tied.table.rows.map((row) => row.values)).toEqual([
+      [1, 1],
+      [1, 1],
+    ]);
+    expect(tied.table.columns.map((c) => [c.metric, c.best])).toEqual([
+      ['em', null],
+      ['f1', null],
+    ]);
+    // Two datasets of one name are told apart by their file names.
+    expect(
+      summarizeEvalSuite([
+        hotpot,
+        { ...hotpot, dataset: { ...hotpot.dataset, path: 'x/other.json' } },
+      ]).table.columns.map((c) => c.datasetName),
+    ).toEqual(['hotpotqa (d.json)', 'hotpotqa (d.json)', 'hotpotqa (other.json)', 'hotpotqa (other.json)']);
   });
 
   it('escapes text from the data in the HTML', () => {

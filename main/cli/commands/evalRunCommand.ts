@@ -12,19 +12,26 @@ import { InvalidStrategyOptionsError, strategyRegistry } from '../../engine/stra
 import { DEFAULT_RUN_TOP_K } from '../../engine/runs/startRun.ts';
 import { DEFAULT_SANDBOX_LIMITS } from '../../engine/sandbox/SandboxTypes.ts';
 import { ReckonError } from '../../engine/errors.ts';
-import { EVAL_DATASET_FORMATS, type EvalDatasetFormat } from '../../engine/eval/datasets/EvalItem.ts';
+import {
+  EVAL_DATASET_FORMATS,
+  type EvalDataset,
+  type EvalDatasetFormat,
+} from '../../engine/eval/datasets/EvalItem.ts';
 import { loadEvalDataset } from '../../engine/eval/datasets/loadEvalDataset.ts';
 import { METRIC_INFO } from '../../engine/eval/scoring/EvalScore.ts';
 import { EvalResultsFile } from '../../engine/eval/run/EvalResultsFile.ts';
-import { evalReportColumns } from '../../engine/eval/run/evalReportColumns.ts';
+import { evalReportColumns, formatPValue, formatShare } from '../../engine/eval/run/evalReportColumns.ts';
 import { prepareEvalCorpus } from '../../engine/eval/run/prepareEvalCorpus.ts';
 import {
   DEFAULT_EVAL_CONCURRENCY,
   hashDatasetBytes,
-  runEvaluation,
+  runEvaluations,
+  type EvalDatasetPart,
   type EvalMethodSpec,
   type EvalProgressEvent,
 } from '../../engine/eval/run/runEvaluation.ts';
+import { summarizeEvalSuite, type EvalSuiteReport } from '../../engine/eval/run/summarizeEvalSuite.ts';
+import { measureOracleRecall, type OracleRecallReport } from '../../engine/eval/run/measureOracleRecall.ts';
 import { summarizeEvaluation } from '../../engine/eval/run/summarizeEvaluation.ts';
 import { writeEvalReports } from '../../engine/eval/run/writeEvalReports.ts';
 
@@ -36,7 +43,7 @@ export const EVAL_CORPUS_FILES_SUBDIR = 'eval-corpora';
 const PLAIN_PROGRESS_INTERVAL_MS = 2000;
 
 interface EvalRunCliOptions {
-  dataset: string;
+  dataset: string[];
   format?: EvalDatasetFormat;
   methods: string;
   model: string[];
@@ -56,6 +63,7 @@ interface EvalRunCliOptions {
   contextSize?: number;
   quiet?: boolean;
   json?: boolean;
+  oracle: boolean;
 }
 
 /**
@@ -70,7 +78,12 @@ export function registerEvalRun(evalCommand: Command, run: CommandRunner): void 
     .description(
       'Run methods with models over a dataset (resumable: re-run the same command to finish) and write JSON, CSV and HTML reports.',
     )
-    .requiredOption('-d, --dataset <file>', 'the dataset file (format recognized from its content)')
+    .requiredOption(
+      '-d, --dataset <file>',
+      'the dataset file (format recognized from its content); repeat for a method × dataset table',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .addOption(
       new Option('--format <format>', 'read the dataset as this format instead of recognizing it').choices(
         EVAL_DATASET_FORMATS,
@@ -127,6 +140,10 @@ export function registerEvalRun(evalCommand: Command, run: CommandRunner): void 
     .option('--retry-base-ms <n>', 'first backoff delay in ms (default 500)', parsePositiveInt)
     .option('--threads <n>', 'llama.cpp threads (default: physical cores less one)', parsePositiveInt)
     .option('--context-size <n>', 'llama.cpp context size in tokens', parsePositiveInt)
+    .option(
+      '--no-oracle',
+      'skip the gold-decomposition retrieval ceiling (measured by default on datasets with gold decompositions and supporting paragraphs: MuSiQue)',
+    )
     .option('-q, --quiet', 'no progress output')
     .option('--json', 'print the report as JSON')
     .action((options: EvalRunCliOptions) => run((ctx) => evaluate(ctx, options)));
@@ -144,67 +161,36 @@ async function evaluate(ctx: CliContext, options: EvalRunCliOptions): Promise<nu
     ctx.err('error: reckon eval needs at least one --model <spec>; see reckon eval run --help.');
     return ExitCode.USAGE;
   }
-  const methods = parseMethods(options.methods, options.option);
-  let bytes: Buffer;
-  try {
-    bytes = await fs.promises.readFile(options.dataset);
-  } catch (error) {
-    throw new ReckonError(
-      'FILE_NOT_FOUND',
-      `Cannot read the dataset ${options.dataset}: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
-    );
+  if (options.format && options.dataset.length > 1) {
+    ctx.err("error: --format applies to one --dataset; with several, each file's format is recognized.");
+    return ExitCode.USAGE;
   }
-  const dataset = await loadEvalDataset(options.dataset, {
-    ...(options.format ? { format: options.format } : {}),
-    ...(options.limit !== undefined ? { limit: options.limit } : {}),
-    ...(options.seed !== undefined ? { seed: options.seed } : {}),
-    signal: ctx.signal,
-  });
+  const methods = parseMethods(options.methods, options.option);
+  const loaded = await loadDatasets(ctx, options);
   const results = EvalResultsFile.open(options.out);
 
   const anyRetrieves = methods.some((method) => strategyRegistry.get(method.id).corpus !== 'none');
-  let corpus: string | null = null;
-  if (options.corpus) {
-    // Fail before loading a model.
-    ctx.engine.library.open(options.corpus).close();
-    corpus = options.corpus;
-  } else if (dataset.hasContexts && anyRetrieves) {
-    const embedder: EmbedderChoice =
-      options.embedder === undefined
-        ? 'auto'
-        : options.embedder === 'none'
-          ? 'none'
-          : { dir: path.resolve(options.embedder) };
-    const bar = new ProgressBar(ctx.io.stderr, options.quiet ?? false);
-    try {
-      const prepared = await prepareEvalCorpus(ctx.engine, {
-        dataset,
-        corpusFilesDir: path.join(ctx.settings.dataDir, EVAL_CORPUS_FILES_SUBDIR),
-        embedder,
-        signal: ctx.signal,
-        onProgress: (event) => bar.update(event),
-      });
-      corpus = prepared.name;
-      if (!options.quiet)
-        ctx.err(
-          `Corpus ${prepared.name}: ${prepared.paragraphs} paragraphs of the ${dataset.items.length} questions${prepared.ingested ? '' : ' (already built)'}.`,
-        );
-    } finally {
-      bar.finish();
-    }
-  }
-
-  const progress = new EvalProgressPrinter(ctx, options.quiet ?? false);
-  const outcome = await runEvaluation(
-    {
+  if (options.corpus) ctx.engine.library.open(options.corpus).close(); // Fail before loading a model.
+  const parts: EvalDatasetPart[] = [];
+  for (const { dataset, hash } of loaded)
+    parts.push({
       dataset,
-      datasetHash: hashDatasetBytes(bytes),
+      datasetHash: hash,
+      corpus:
+        options.corpus ??
+        (dataset.hasContexts && anyRetrieves ? await prepareCorpus(ctx, options, dataset) : null),
+    });
+
+  const oracles: (OracleRecallReport | null)[] = [];
+  for (const part of parts)
+    oracles.push(options.oracle && part.corpus ? await measureOracle(ctx, options, part) : null);
+
+  const progress = new EvalProgressPrinter(ctx, options.quiet ?? false, parts.length > 1);
+  const outcome = await runEvaluations(
+    {
+      datasets: parts,
       methods,
       models: options.model,
-      corpus,
       results,
       topK: options.k,
       searchMode: options.mode,
@@ -232,38 +218,152 @@ async function evaluate(ctx: CliContext, options: EvalRunCliOptions): Promise<nu
   );
   progress.finish();
 
-  const report = summarizeEvaluation(outcome.records, {
-    dataset: {
-      name: dataset.name,
-      kind: dataset.kind,
-      format: dataset.format,
-      path: options.dataset,
-      total: dataset.total,
-      notes: dataset.notes,
-    },
-    sample: { limit: options.limit ?? null, seed: options.seed ?? null, questions: dataset.items.length },
-    corpus,
-    configs: outcome.configs,
-    itemIds: dataset.items.map((item) => item.id),
-  });
-  const written = writeEvalReports(options.out, report, outcome.records);
+  const reports = outcome.parts.map((part, index) =>
+    summarizeEvaluation(part.records, {
+      dataset: {
+        name: part.dataset.name,
+        kind: part.dataset.kind,
+        format: part.dataset.format,
+        path: loaded[index]!.file,
+        total: part.dataset.total,
+        notes: part.dataset.notes,
+      },
+      sample: {
+        limit: options.limit ?? null,
+        seed: options.seed ?? null,
+        questions: part.dataset.items.length,
+      },
+      corpus: parts[index]!.corpus,
+      configs: part.configs,
+      itemIds: part.dataset.items.map((item) => item.id),
+      oracle: oracles[index] ?? null,
+    }),
+  );
+  const suite = summarizeEvalSuite(reports);
+  const records = outcome.parts.flatMap((part) => part.records);
+  const written = writeEvalReports(options.out, suite, records);
 
   if (options.json) {
-    ctx.json({ ...report, files: { results: results.path, ...written } });
+    ctx.json({ ...suite, files: { results: results.path, ...written } });
   } else {
-    printTable(ctx, report);
+    for (const report of reports) printTable(ctx, report);
+    if (reports.length > 1) printSuiteTable(ctx, suite);
     ctx.out(
       `\n${outcome.completed} run now, ${outcome.resumed} already in ${results.path}.` +
-        `\nReports: ${written.html}, ${written.csv}, ${written.json} (per question: ${written.questionsCsv}).`,
+        `\nReports: ${written.html}, ${written.csv}, ${written.tableCsv}, ${written.json} (per question: ${written.questionsCsv}).`,
     );
   }
   if (outcome.cancelled) {
+    const planned = outcome.parts.reduce(
+      (sum, part) => sum + part.configs.length * part.dataset.items.length,
+      0,
+    );
     ctx.err(
-      `Stopped with ${report.missing} of ${outcome.configs.length * dataset.items.length} measurements to go; run the same command again to resume.`,
+      `Stopped with ${suite.missing} of ${planned} measurements to go; run the same command again to resume.`,
     );
     return ExitCode.CANCELLED;
   }
   return ExitCode.OK;
+}
+
+/** Each --dataset, read and sampled; a file given twice (same bytes) is evaluated once. */
+async function loadDatasets(
+  ctx: CliContext,
+  options: EvalRunCliOptions,
+): Promise<{ file: string; hash: string; dataset: EvalDataset }[]> {
+  const loaded: { file: string; hash: string; dataset: EvalDataset }[] = [];
+  for (const file of options.dataset) {
+    let bytes: Buffer;
+    try {
+      bytes = await fs.promises.readFile(file);
+    } catch (error) {
+      throw new ReckonError(
+        'FILE_NOT_FOUND',
+        `Cannot read the dataset ${file}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    const hash = hashDatasetBytes(bytes);
+    const same = loaded.find((other) => other.hash === hash);
+    if (same) {
+      if (!options.quiet) ctx.err(`${file} is the same file as ${same.file}: evaluated once.`);
+      continue;
+    }
+    const dataset = await loadEvalDataset(file, {
+      ...(options.format ? { format: options.format } : {}),
+      ...(options.limit !== undefined ? { limit: options.limit } : {}),
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      signal: ctx.signal,
+    });
+    loaded.push({ file, hash, dataset });
+  }
+  return loaded;
+}
+
+/**
+ * The gold-decomposition retrieval ceiling of one dataset (measureOracleRecall) at --k: BM25, and
+ * dense too when the corpus has vectors; null when the dataset has no decomposition to measure.
+ */
+async function measureOracle(
+  ctx: CliContext,
+  options: EvalRunCliOptions,
+  part: EvalDatasetPart,
+): Promise<OracleRecallReport | null> {
+  const hasSteps = part.dataset.items.some((item) => (item.gold.decomposition?.length ?? 0) > 0);
+  if (!hasSteps || !part.corpus) return null;
+  const embedder = embedderChoice(options.embedder);
+  const retriever = ctx.engine.openRetriever(part.corpus, { embedder });
+  try {
+    const modes: SearchMode[] =
+      (await retriever.denseUnavailable?.()) === null ? ['bm25', 'dense'] : ['bm25'];
+    const oracle = await measureOracleRecall({
+      dataset: part.dataset,
+      retriever,
+      topK: options.k,
+      modes,
+      signal: ctx.signal,
+    });
+    if (oracle && !options.quiet)
+      ctx.err(
+        `Gold-decomposition recall ceiling of ${part.dataset.name} measured on ${oracle.modes[0]?.questions ?? 0} questions (${modes.join(', ')}).`,
+      );
+    return oracle;
+  } finally {
+    retriever.close();
+  }
+}
+
+/** --embedder as the engine takes it. */
+function embedderChoice(value: string | undefined): EmbedderChoice {
+  return value === undefined ? 'auto' : value === 'none' ? 'none' : { dir: path.resolve(value) };
+}
+
+/** The corpus of a dataset's own paragraphs (prepareEvalCorpus), with progress; its name. */
+async function prepareCorpus(
+  ctx: CliContext,
+  options: EvalRunCliOptions,
+  dataset: EvalDataset,
+): Promise<string> {
+  const embedder = embedderChoice(options.embedder);
+  const bar = new ProgressBar(ctx.io.stderr, options.quiet ?? false);
+  try {
+    const prepared = await prepareEvalCorpus(ctx.engine, {
+      dataset,
+      corpusFilesDir: path.join(ctx.settings.dataDir, EVAL_CORPUS_FILES_SUBDIR),
+      embedder,
+      signal: ctx.signal,
+      onProgress: (event) => bar.update(event),
+    });
+    if (!options.quiet)
+      ctx.err(
+        `Corpus ${prepared.name}: ${prepared.paragraphs} paragraphs of the ${dataset.items.length} questions${prepared.ingested ? '' : ' (already built)'}.`,
+      );
+    return prepared.name;
+  } finally {
+    bar.finish();
+  }
 }
 
 /**
@@ -322,6 +422,8 @@ class EvalProgressPrinter {
   constructor(
     private readonly ctx: CliContext,
     private readonly quiet: boolean,
+    /** Several datasets: name each question's dataset (their ids may repeat). */
+    private readonly showDataset = false,
   ) {}
 
   update(event: EvalProgressEvent): void {
@@ -339,7 +441,7 @@ class EvalProgressPrinter {
       const record = event.record;
       const metric = record.score.metrics.em !== undefined ? 'em' : 'accuracy';
       const value = record.score.metrics[metric];
-      line += ` ${record.config.method} · ${record.itemId} ${METRIC_INFO[metric].label} ${value === undefined ? '—' : value.toFixed(2)} · ${record.seconds.toFixed(1)}s${record.error ? ` · ${record.error.code}` : ''}`;
+      line += ` ${record.config.method} · ${this.showDataset ? `${record.dataset}/` : ''}${record.itemId} ${METRIC_INFO[metric].label} ${value === undefined ? '—' : value.toFixed(2)} · ${record.seconds.toFixed(1)}s${record.error ? ` · ${record.error.code}` : ''}`;
       if (event.etaSeconds !== undefined) line += ` · ETA ${formatSeconds(event.etaSeconds)}`;
     }
     line = sanitizeTerminalText(line);
@@ -381,8 +483,39 @@ function printTable(ctx: CliContext, report: ReturnType<typeof summarizeEvaluati
     );
   if (report.cells.some((cell) => cell.tokensEstimated))
     ctx.out('~ token counts estimated (the backend cannot count tokens).');
+  for (const mode of report.oracle?.modes ?? [])
+    ctx.out(
+      `Gold-decomposition ceiling (${mode.mode}, ${mode.questions} questions, ${report.oracle!.topK} passages per sub-question): supporting-paragraph recall ${formatShare(mode.question.recall)} with the question alone vs ${formatShare(mode.gold.recall)} with the gold sub-questions (all found: ${formatShare(mode.question.allFound)} vs ${formatShare(mode.gold.allFound)}).`,
+    );
   for (const comparison of report.comparisons)
     ctx.out(
-      `${comparison.a.method}${comparison.a.model === comparison.b.model ? '' : ` (${comparison.a.model})`} vs ${comparison.b.method}${comparison.a.model === comparison.b.model ? '' : ` (${comparison.b.model})`}: ${comparison.aWins} won, ${comparison.bWins} lost, ${comparison.ties} tied on ${METRIC_INFO[comparison.metric].label}; sign test p = ${comparison.pValue.toFixed(3)}`,
+      `${comparison.a.method}${comparison.a.model === comparison.b.model ? '' : ` (${comparison.a.model})`} vs ${comparison.b.method}${comparison.a.model === comparison.b.model ? '' : ` (${comparison.b.model})`}: ${comparison.aWins} won, ${comparison.bWins} lost, ${comparison.ties} tied on ${METRIC_INFO[comparison.metric].label}; McNemar b = ${comparison.mcnemar.b}, c = ${comparison.mcnemar.c}, exact p = ${formatPValue(comparison.mcnemar.exactPValue)}${comparison.mcnemar.chiSquare ? ` (χ² ${comparison.mcnemar.chiSquare.statistic.toFixed(2)}, p = ${formatPValue(comparison.mcnemar.chiSquare.pValue)})` : ''}`,
+    );
+}
+
+/** The method × dataset table (scores in %, best per column marked with *). */
+function printSuiteTable(ctx: CliContext, suite: EvalSuiteReport): void {
+  const { columns, rows } = suite.table;
+  const showModel = new Set(rows.map((row) => row.model)).size > 1;
+  const lines = [
+    ['method', ...(showModel ? ['model'] : []), ...columns.map((c) => `${c.datasetName} ${c.label}`)],
+    ...rows.map((row) => [
+      row.method,
+      ...(showModel ? [row.model] : []),
+      ...row.values.map(
+        (value, index) =>
+          `${formatShare(value)}${value !== null && columns[index]!.best === value ? '*' : ''}`,
+      ),
+    ]),
+  ];
+  const lead = showModel ? 2 : 1;
+  const widths = lines[0]!.map((_, index) => Math.max(...lines.map((line) => line[index]!.length)));
+  ctx.out(`\nMethods × datasets (scores in %, official rules; * best of the column)`);
+  for (const line of lines)
+    ctx.out(
+      line
+        .map((value, index) => (index < lead ? value.padEnd(widths[index]!) : value.padStart(widths[index]!)))
+        .join('  ')
+        .trimEnd(),
     );
 }

@@ -25,7 +25,7 @@ const RETRIEVAL_METRICS = new Set<MetricKey>(['paragraph_recall', 'paragraph_all
  * "estimated" when any count is); and the program and strategy rates and distributions, each only
  * when some cell has it.
  */
-export function evalReportColumns(report: EvalReport): EvalReportColumn[] {
+export function evalReportColumns(report: Pick<EvalReport, 'cells'>): EvalReportColumn[] {
   const columns: EvalReportColumn[] = [
     text('method', 'method', (cell) => cell.method),
     text('model', 'model', (cell) => cell.model),
@@ -87,6 +87,7 @@ export function evalReportColumns(report: EvalReport): EvalReportColumn[] {
     rate('exception_rate', 'exception', (cell) => cell.exceptionRate),
     ...distribution('cyclomatic', 'cyclomatic complexity', (cell) => cell.cyclomaticComplexity),
     ...distribution('stack_depth', 'stack depth', (cell) => cell.maxStackDepth),
+    ...distribution('iterations', 'iterations', (cell) => cell.iterations),
   ];
   for (const column of optional)
     if (report.cells.some((cell) => column.value(cell) !== null)) columns.push(column);
@@ -96,6 +97,11 @@ export function evalReportColumns(report: EvalReport): EvalReportColumn[] {
 /** A share in [0, 1] as the table shows it: "62.5" (percent, one decimal); "—" for none. */
 export function formatShare(value: number | null): string {
   return value === null ? '—' : (value * 100).toFixed(1);
+}
+
+/** A p-value to 3 decimals, or in exponent form when it would show as 0.000. */
+export function formatPValue(value: number): string {
+  return value >= 0.001 || value === 0 ? value.toFixed(3) : value.toExponential(1);
 }
 
 function text(id: string, label: string, value: (cell: EvalCellSummary) => string): EvalReportColumn {

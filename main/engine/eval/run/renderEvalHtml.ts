@@ -5,8 +5,10 @@
  */
 import { METRIC_INFO } from '../scoring/EvalScore.ts';
 import type { EvalRecord } from './EvalRecord.ts';
-import { evalReportColumns, formatShare } from './evalReportColumns.ts';
+import { evalReportColumns, formatPValue, formatShare } from './evalReportColumns.ts';
+import { MCNEMAR_CHI_SQUARE_MIN_DISCORDANT } from '../statistics/mcnemarTest.ts';
 import type { EvalCellSummary, EvalReport } from './summarizeEvaluation.ts';
+import { cellMetric, datasetLabels, type EvalSuiteReport } from './summarizeEvalSuite.ts';
 
 const CHART_WIDTH = 560;
 const CHART_HEIGHT = 300;
@@ -24,12 +26,68 @@ export function renderEvalHtml(
   records: readonly EvalRecord[],
   options: RenderEvalHtmlOptions,
 ): string {
+  return htmlDocument(`Reckon evaluation: ${report.dataset.name}`, reportSections(report, records, options));
+}
+
+/**
+ * The HTML report of an evaluation over one dataset or several: for one, renderEvalHtml; for
+ * several, the method × dataset table first, then each dataset's report.
+ */
+export function renderEvalSuiteHtml(
+  suite: EvalSuiteReport,
+  records: readonly EvalRecord[],
+  options: RenderEvalHtmlOptions,
+): string {
+  const [only] = suite.datasets;
+  if (suite.datasets.length === 1 && only) return renderEvalHtml(only, records, options);
+  const names = datasetLabels(suite.datasets);
+  return htmlDocument(`Reckon evaluation: ${names.join(', ')}`, [
+    `<h1>Evaluation: ${suite.datasets.length} datasets</h1>`,
+    `<p class="meta">${escapeHtml(names.join(', '))}; generated ${escapeHtml(options.generatedAt)}.</p>`,
+    suite.missing > 0
+      ? `<p class="warn">Incomplete: ${suite.missing} measurements are not made yet; run the same command again to finish.</p>`
+      : '',
+    '<h2>Methods × datasets</h2>',
+    datasetTable(suite),
+    ...suite.datasets.flatMap((report) => reportSections(report, records, options)),
+  ]);
+}
+
+/** The papers' layout: a row per method (× model), a column group per dataset, best per column in bold. */
+function datasetTable(suite: EvalSuiteReport): string {
+  const { columns, rows } = suite.table;
+  const groups: { name: string; span: number }[] = [];
+  for (const column of columns) {
+    const last = groups.at(-1);
+    if (last && columns[columns.indexOf(column) - 1]?.dataset === column.dataset) last.span++;
+    else groups.push({ name: column.datasetName, span: 1 });
+  }
+  const showModel = new Set(rows.map((row) => row.model)).size > 1;
+  const lead = `<th class="text" rowspan="2">method</th>${showModel ? '<th class="text" rowspan="2">model</th>' : ''}`;
+  const head = `<tr>${lead}${groups.map((group) => `<th colspan="${group.span}">${escapeHtml(group.name)}</th>`).join('')}</tr><tr>${columns.map((column) => `<th>${escapeHtml(column.label)}</th>`).join('')}</tr>`;
+  const body = rows.map((row) => {
+    const values = row.values.map((value, index) => {
+      const best = value !== null && columns[index]!.best === value;
+      return `<td${best ? ' class="best"' : ''}>${escapeHtml(formatShare(value))}</td>`;
+    });
+    return `<tr><td class="text">${escapeHtml(row.method)}</td>${showModel ? `<td class="text">${escapeHtml(shortModel(row.model))}</td>` : ''}${values.join('')}</tr>`;
+  });
+  return `<table><thead>${head}</thead><tbody>${body.join('\n')}</tbody></table>
+<p class="meta">Scores in percent under each dataset’s official rule; “—”: not evaluated there. Best of each column in bold. Each dataset’s full table (cost, repair and boost rates, executability, complexity, iterations) follows below.</p>`;
+}
+
+/** The body of one dataset's report. */
+function reportSections(
+  report: EvalReport,
+  records: readonly EvalRecord[],
+  options: RenderEvalHtmlOptions,
+): string[] {
   const primaryLabel = METRIC_INFO[report.primaryMetric].label;
   const cellName = (cell: { method: string; model: string }): string =>
     report.cells.some((other) => other.model !== cell.model)
       ? `${cell.method} · ${shortModel(cell.model)}`
       : cell.method;
-  const sections = [
+  return [
     `<h1>Evaluation: ${escapeHtml(report.dataset.name)}</h1>`,
     `<p class="meta">${escapeHtml(report.dataset.path)} (${escapeHtml(report.dataset.format)}), ${report.sample.questions} of ${report.dataset.total} questions${report.sample.limit !== null ? `, limit ${report.sample.limit}` : ''}${report.sample.seed !== null ? `, seed ${report.sample.seed}` : ''}; corpus ${escapeHtml(report.corpus ?? 'none')}; generated ${escapeHtml(options.generatedAt)}.</p>`,
     ...report.dataset.notes.map((note) => `<p class="meta">Note: ${escapeHtml(note)}</p>`),
@@ -39,6 +97,7 @@ export function renderEvalHtml(
     '<h2>Methods × models</h2>',
     table(report),
     '<p class="meta">Scores in percent under the dataset’s official rule; “—”: not applicable. Columns labelled “not the official rule” or “retrieval” are extra. “~”: token counts estimated (the backend could not count them). Best of each score column in bold.</p>',
+    oracleSection(report, cellName),
     '<h2>Charts</h2>',
     '<div class="charts">',
     barChart(
@@ -65,10 +124,13 @@ export function renderEvalHtml(
     '<h2>Questions</h2>',
     ...report.cells.map((cell) => drillDown(cell, records, report, cellName(cell))),
   ];
+}
+
+function htmlDocument(title: string, sections: readonly string[]): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Reckon evaluation: ${escapeHtml(report.dataset.name)}</title>
+<title>${escapeHtml(title)}</title>
 <style>
 body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1d1d1f;max-width:1400px}
 h1{font-size:22px}h2{font-size:17px;margin-top:28px}
@@ -204,13 +266,47 @@ function comparisons(
 ): string {
   if (report.comparisons.length === 0) return '';
   const label = METRIC_INFO[report.primaryMetric].label;
-  const rows = report.comparisons.map(
-    (comparison) =>
-      `<tr><td class="text">${escapeHtml(cellName(comparison.a))}</td><td class="text">${escapeHtml(cellName(comparison.b))}</td><td>${comparison.questions}</td><td>${comparison.aWins}</td><td>${comparison.bWins}</td><td>${comparison.ties}</td><td>${comparison.pValue.toFixed(3)}</td></tr>`,
-  );
+  const rows = report.comparisons.map(({ a, b, questions, aWins, bWins, ties, mcnemar }) => {
+    const chi = mcnemar.chiSquare;
+    return `<tr><td class="text">${escapeHtml(cellName(a))}</td><td class="text">${escapeHtml(cellName(b))}</td><td>${questions}</td><td>${aWins}</td><td>${bWins}</td><td>${ties}</td><td>${mcnemar.b}</td><td>${mcnemar.c}</td><td>${formatPValue(mcnemar.exactPValue)}</td><td>${chi ? `${chi.statistic.toFixed(2)} (p ${formatPValue(chi.pValue)})` : '—'}</td></tr>`;
+  });
   return `<h2>Paired comparison (${escapeHtml(label)}, question by question)</h2>
-<table><thead><tr><th class="text">A</th><th class="text">B</th><th>questions</th><th>A better</th><th>B better</th><th>tied</th><th>sign test p (two-sided)</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>
-<p class="meta">A p-value above 0.05 means the difference could well be chance on this many questions.</p>`;
+<table><thead><tr><th class="text">A</th><th class="text">B</th><th>questions</th><th>A better</th><th>B better</th><th>tied</th><th>b (A right, B wrong)</th><th>c (B right, A wrong)</th><th>McNemar exact p (two-sided)</th><th>χ² with continuity correction (approximation)</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>
+<p class="meta">McNemar’s test uses only the questions one got right and the other wrong: the exact p is the two-sided binomial test of b against c; the χ² approximation is shown from ${MCNEMAR_CHI_SQUARE_MIN_DISCORDANT} such questions. A p-value above 0.05 means the difference could well be chance on this many questions.</p>`;
+}
+
+/** The gold-decomposition retrieval ceiling beside each method's actual supporting-paragraph recall. */
+function oracleSection(
+  report: EvalReport,
+  cellName: (cell: { method: string; model: string }) => string,
+): string {
+  const { oracle } = report;
+  if (!oracle) return '';
+  const row = (label: string, recall: number | null, allFound: number | null): string =>
+    `<tr><td class="text">${escapeHtml(label)}</td><td>${formatShare(recall)}</td><td>${formatShare(allFound)}</td></tr>`;
+  const rows: string[] = [];
+  for (const mode of oracle.modes)
+    rows.push(
+      row(
+        `question alone, ${mode.mode} (steps × ${oracle.topK} passages)`,
+        mode.question.recall,
+        mode.question.allFound,
+      ),
+      row(
+        `gold sub-questions, ${mode.mode} (${oracle.topK} passages each): the ceiling`,
+        mode.gold.recall,
+        mode.gold.allFound,
+      ),
+    );
+  for (const cell of report.cells) {
+    const recall = cellMetric(cell, 'paragraph_recall');
+    if (recall !== null)
+      rows.push(row(`${cellName(cell)} (as run)`, recall, cellMetric(cell, 'paragraph_all_found')));
+  }
+  const questions = oracle.modes[0]?.questions ?? 0;
+  return `<h2>Where did it go wrong? Retrieval with the gold decomposition</h2>
+<table><thead><tr><th class="text">retrieval</th><th>supporting-paragraph recall</th><th>all supporting found</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>
+<p class="meta">Over the ${questions} questions with a gold decomposition and gold supporting paragraphs${oracle.skipped > 0 ? ` (${oracle.skipped} with a decomposition but no supporting paragraphs left out)` : ''}: the corpus searched with the question alone and with each gold sub-question (earlier gold answers substituted for #1, #2, …), at the same number of passages. A method’s recall below the question-alone line points to retrieval; between the lines, to decomposition. The methods’ rows are over their own questions and passage counts.</p>`;
 }
 
 function drillDown(

@@ -46,16 +46,29 @@ export interface EvalItemOptionsContext {
   strategies: StrategyRegistry;
 }
 
-export interface RunEvaluationOptions {
+/** One dataset of an evaluation and the corpus its retrieval methods search. */
+export interface EvalDatasetPart {
   /** The dataset, already sampled (loadEvalDataset with limit and seed). */
   dataset: EvalDataset;
   /** sha256 of the dataset file's bytes (hex); the first 16 characters go into the config key. */
   datasetHash: string;
+  /** Corpus retrieve() searches (the dataset's own from prepareEvalCorpus, or the user's); null: none. */
+  corpus: string | null;
+}
+
+export interface RunEvaluationOptions extends EvalDatasetPart, EvalRunSettings {}
+
+/** Several datasets evaluated in one pass: the same methods, models and settings on each. */
+export interface RunEvaluationsOptions extends EvalRunSettings {
+  /** In report order; each keeps its own records, so each resumes on its own. */
+  datasets: readonly EvalDatasetPart[];
+}
+
+/** What an evaluation runs besides its dataset(s). */
+export interface EvalRunSettings {
   methods: readonly EvalMethodSpec[];
   /** Model specs, evaluated one after another (one model loaded at a time). */
   models: readonly string[];
-  /** Corpus retrieve() searches (the dataset's own from prepareEvalCorpus, or the user's); null: none. */
-  corpus: string | null;
   /** Where records are read from and appended to. */
   results: EvalResultsFile;
   /** Passages per retrieve(). Default: DEFAULT_RUN_TOP_K (5). */
@@ -122,6 +135,14 @@ export interface RunEvaluationResult {
   cancelled: boolean;
 }
 
+export interface RunEvaluationsResult {
+  /** Per dataset, in the given order: its configs and records, as runEvaluation gives them. */
+  parts: { dataset: EvalDataset; configs: RunEvaluationResult['configs']; records: EvalRecord[] }[];
+  resumed: number;
+  completed: number;
+  cancelled: boolean;
+}
+
 /** sha256 of a dataset file's bytes, hex (use with RunEvaluationOptions.datasetHash). */
 export function hashDatasetBytes(bytes: string | Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -166,6 +187,7 @@ function labelOf(label: string): string {
 }
 
 interface Task {
+  part: EvalDatasetPart;
   configKey: string;
   config: EvalConfig;
   item: EvalItem;
@@ -173,39 +195,61 @@ interface Task {
 }
 
 /**
- * Runs the evaluation. Measurements already in `results` (same config key and item id) are not run
- * again. Models go one after another, each loaded once and shared by its runs; within a model,
- * questions go in dataset order and each question's methods in the given order, `concurrency` at
- * a time. A run that fails is a finished question (its error recorded, scored as missing). When
- * `signal` aborts, no run starts, the runs in flight are cancelled, and none of them is recorded:
- * the results file holds only whole questions, and the same call later does the rest. Before
- * anything runs, every method and its options are checked (UNKNOWN_STRATEGY,
- * INVALID_STRATEGY_OPTIONS) and so is the corpus a method needs (CORPUS_REQUIRED).
+ * Runs the evaluation of one dataset: runEvaluations with `datasets: [options]` (see there).
  */
 export async function runEvaluation(
   options: RunEvaluationOptions,
   deps: RunEvaluationDependencies,
 ): Promise<RunEvaluationResult> {
+  const { dataset, datasetHash, corpus, ...settings } = options;
+  const outcome = await runEvaluations({ ...settings, datasets: [{ dataset, datasetHash, corpus }] }, deps);
+  const [part] = outcome.parts;
+  return {
+    configs: part!.configs,
+    records: part!.records,
+    resumed: outcome.resumed,
+    completed: outcome.completed,
+    cancelled: outcome.cancelled,
+  };
+}
+
+/**
+ * Runs the evaluation of one or more datasets. Measurements already in `results` (same config key
+ * and item id) are not run again; a dataset's config key holds its file's hash, so each dataset
+ * resumes on its own. Models go one after another, each loaded once for every dataset and shared by
+ * its runs; within a model, datasets go in the given order, questions in dataset order and each
+ * question's methods in the given order, `concurrency` at a time. A run that fails is a finished
+ * question (its error recorded, scored as missing). When `signal` aborts, no run starts, the runs in
+ * flight are cancelled, and none of them is recorded: the results file holds only whole questions,
+ * and the same call later does the rest. Before anything runs, every method and its options are
+ * checked (UNKNOWN_STRATEGY, INVALID_STRATEGY_OPTIONS) and so is the corpus a method needs on every
+ * dataset (CORPUS_REQUIRED).
+ */
+export async function runEvaluations(
+  options: RunEvaluationsOptions,
+  deps: RunEvaluationDependencies,
+): Promise<RunEvaluationsResult> {
   const strategies = deps.strategies ?? strategyRegistry;
   const now = deps.now ?? Date.now;
-  const { dataset, results, signal } = options;
+  const { results, signal } = options;
   const topK = options.topK ?? DEFAULT_RUN_TOP_K;
   const searchMode = options.searchMode ?? DEFAULT_RUN_SEARCH_MODE;
   const itemOptionsOf = options.itemOptions ?? defaultItemOptions;
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_EVAL_CONCURRENCY));
 
-  if (options.methods.length === 0 || options.models.length === 0)
+  if (options.methods.length === 0 || options.models.length === 0 || options.datasets.length === 0)
     throw new ReckonError(
       'EVAL_NOTHING_TO_RUN',
-      'Choose at least one method (--methods) and one model (--model).',
+      'Choose at least one dataset (--dataset), one method (--methods) and one model (--model).',
     );
   const methods = options.methods.map((method) => {
     const descriptor = strategies.get(method.id);
-    if (descriptor.corpus === 'required' && !options.corpus)
-      throw new ReckonError(
-        'CORPUS_REQUIRED',
-        `${descriptor.label} retrieves from a corpus, and ${dataset.name} has no context paragraphs to build one from; pass --corpus <name>.`,
-      );
+    for (const { dataset, corpus } of options.datasets)
+      if (descriptor.corpus === 'required' && !corpus)
+        throw new ReckonError(
+          'CORPUS_REQUIRED',
+          `${descriptor.label} retrieves from a corpus, and ${dataset.name} has no context paragraphs to build one from; pass --corpus <name>.`,
+        );
     return {
       id: method.id,
       options: strategies.parseOptions(method.id, method.options ?? {}),
@@ -213,51 +257,58 @@ export async function runEvaluation(
     };
   });
 
-  const configs: RunEvaluationResult['configs'] = [];
+  const configsOfPart = new Map<EvalDatasetPart, RunEvaluationResult['configs']>(
+    options.datasets.map((part) => [part, []]),
+  );
   const tasksByModel = new Map<string, Task[]>();
   for (const model of options.models) {
-    const configsOfModel = methods.map((method) => {
-      const config: EvalConfig = {
-        datasetHash: options.datasetHash.slice(0, 16),
-        datasetFormat: dataset.format,
-        method: method.id,
-        model,
-        options: method.options,
-        // A method that never retrieves gives the same answers with any corpus: keep its key apart from it.
-        corpus: method.retrieves ? options.corpus : null,
-        topK,
-        searchMode,
-        ...(options.sandboxLimits ? { sandboxLimits: options.sandboxLimits } : {}),
-      };
-      return { configKey: evalConfigKey(config), config };
-    });
     const tasks: Task[] = [];
-    for (const item of dataset.items)
-      for (const { configKey, config } of configsOfModel) {
-        if (results.has(configKey, item.id)) continue;
-        const itemOptions = itemOptionsOf({
-          method: config.method,
-          options: config.options,
-          item,
-          dataset,
-          strategies,
-        });
-        // An item option that the method rejects fails here, before the first run.
-        if (itemOptions) strategies.parseOptions(config.method, { ...config.options, ...itemOptions });
-        tasks.push({ configKey, config, item, itemOptions });
-      }
+    for (const part of options.datasets) {
+      const { dataset } = part;
+      const configsOfModel = methods.map((method) => {
+        const config: EvalConfig = {
+          datasetHash: part.datasetHash.slice(0, 16),
+          datasetFormat: dataset.format,
+          method: method.id,
+          model,
+          options: method.options,
+          // A method that never retrieves gives the same answers with any corpus: keep its key apart from it.
+          corpus: method.retrieves ? part.corpus : null,
+          topK,
+          searchMode,
+          ...(options.sandboxLimits ? { sandboxLimits: options.sandboxLimits } : {}),
+        };
+        return { configKey: evalConfigKey(config), config };
+      });
+      for (const item of dataset.items)
+        for (const { configKey, config } of configsOfModel) {
+          if (results.has(configKey, item.id)) continue;
+          const itemOptions = itemOptionsOf({
+            method: config.method,
+            options: config.options,
+            item,
+            dataset,
+            strategies,
+          });
+          // An item option that the method rejects fails here, before the first run.
+          if (itemOptions) strategies.parseOptions(config.method, { ...config.options, ...itemOptions });
+          tasks.push({ part, configKey, config, item, itemOptions });
+        }
+      configsOfPart.get(part)!.push(...configsOfModel);
+    }
     tasksByModel.set(model, tasks);
-    configs.push(...configsOfModel);
   }
   // Reported in method-major order (the report's rows), whatever order the runs went in.
-  configs.sort(
-    (a, b) =>
-      methods.findIndex((m) => m.id === a.config.method) -
-        methods.findIndex((m) => m.id === b.config.method) ||
-      options.models.indexOf(a.config.model) - options.models.indexOf(b.config.model),
-  );
+  for (const configs of configsOfPart.values())
+    configs.sort(
+      (a, b) =>
+        methods.findIndex((m) => m.id === a.config.method) -
+          methods.findIndex((m) => m.id === b.config.method) ||
+        options.models.indexOf(a.config.model) - options.models.indexOf(b.config.model),
+    );
 
-  const total = configs.length * dataset.items.length;
+  let total = 0;
+  for (const [part, configs] of configsOfPart) total += configs.length * part.dataset.items.length;
   const pending = [...tasksByModel.values()].reduce((sum, tasks) => sum + tasks.length, 0);
   const resumed = total - pending;
   let done = 0;
@@ -316,13 +367,19 @@ export async function runEvaluation(
     signal?.removeEventListener('abort', cancelAll);
   }
 
-  const records: EvalRecord[] = [];
-  for (const { configKey } of configs)
-    for (const item of dataset.items) {
-      const record = results.get(configKey, item.id);
-      if (record) records.push(record);
-    }
-  return { configs, records, resumed, completed: done, cancelled: records.length < total };
+  let recorded = 0;
+  const parts = options.datasets.map((part) => {
+    const configs = configsOfPart.get(part)!;
+    const records: EvalRecord[] = [];
+    for (const { configKey } of configs)
+      for (const item of part.dataset.items) {
+        const record = results.get(configKey, item.id);
+        if (record) records.push(record);
+      }
+    recorded += records.length;
+    return { dataset: part.dataset, configs, records };
+  });
+  return { parts, resumed, completed: done, cancelled: recorded < total };
 
   /** Runs one question; undefined when it was cancelled (nothing to record). */
   async function runTask(task: Task, llm: LlmProvider): Promise<EvalRecord | undefined> {
@@ -330,7 +387,7 @@ export async function runEvaluation(
     const handle = startRun(
       {
         kind: 'question',
-        question: evalQuestionText(dataset, item),
+        question: evalQuestionText(task.part.dataset, item),
         strategy: config.method,
         options: { ...config.options, ...task.itemOptions },
         model: config.model,
@@ -356,6 +413,7 @@ export async function runEvaluation(
 
   function buildRecord(task: Task, result: RunResult): EvalRecord {
     const { config, configKey, item } = task;
+    const { dataset } = task.part;
     const retrievedTitles = retrievedTitlesOf(result.events);
     const retrieves = config.corpus !== null;
     const score = scoreQuestion(

@@ -6,7 +6,9 @@
  */
 import type { MetricKey, ScoreSummary } from '../scoring/EvalScore.ts';
 import { summarizeScores } from '../scoring/scoreQuestion.ts';
+import { mcnemarTest, type McNemarResult } from '../statistics/mcnemarTest.ts';
 import type { EvalConfig, EvalRecord } from './EvalRecord.ts';
+import type { OracleRecallReport } from './measureOracleRecall.ts';
 
 /** min / median / max / mean of the values present; null when there are none. */
 export interface Distribution {
@@ -51,9 +53,21 @@ export interface EvalCellSummary {
   simulatedRate: number | null;
   cyclomaticComplexity: Distribution | null;
   maxStackDepth: Distribution | null;
+  /** Iterations used per question, where the method reports them (EVAL_ITERATION_FIGURES); null when none does. */
+  iterations: Distribution | null;
 }
 
-/** Two cells compared question by question on the main metric. */
+/**
+ * The figures that count a method's iterations, first present wins: ICRAG's refinement rounds
+ * (`iterations`), PROGRAM's pruning and ITER-RETGEN's retrieve-generate `rounds`, IRCoT's reasoning
+ * `steps`, Self-Ask's `followUps`.
+ */
+export const EVAL_ITERATION_FIGURES = ['iterations', 'rounds', 'steps', 'followUps'] as const;
+
+/**
+ * Two cells compared question by question on the main metric (EM or accuracy: 0 or 1 per question),
+ * so the questions A won are McNemar's b and those B won its c.
+ */
 export interface EvalComparison {
   a: { method: string; model: string };
   b: { method: string; model: string };
@@ -63,8 +77,8 @@ export interface EvalComparison {
   aWins: number;
   bWins: number;
   ties: number;
-  /** Two-sided exact sign test over the untied questions (1 when all tie). */
-  pValue: number;
+  /** McNemar's test on the discordant questions: exact binomial p, and the chi-square version from 25 of them. */
+  mcnemar: McNemarResult;
 }
 
 export interface EvalReport {
@@ -77,6 +91,8 @@ export interface EvalReport {
   comparisons: EvalComparison[];
   /** Measurements of the plan not yet made (the evaluation was stopped); 0 when complete. */
   missing: number;
+  /** The retrieval ceiling of the gold decomposition (measureOracleRecall); null when not measured. */
+  oracle: OracleRecallReport | null;
 }
 
 export interface SummarizeEvaluationOptions {
@@ -87,6 +103,8 @@ export interface SummarizeEvaluationOptions {
   configs: readonly { configKey: string; config: EvalConfig }[];
   /** The sample's item ids; records of other items are ignored. */
   itemIds: readonly string[];
+  /** The oracle-decomposition ceiling, when measured. Default: null. */
+  oracle?: OracleRecallReport | null;
 }
 
 /** The report of `records` (see the module doc). */
@@ -137,6 +155,7 @@ export function summarizeEvaluation(
     cells,
     comparisons,
     missing: options.configs.length * options.itemIds.length - made,
+    oracle: options.oracle ?? null,
   };
 }
 
@@ -179,6 +198,7 @@ function summarizeCell(
     simulatedRate: figureRate('simulatedCalls'),
     cyclomaticComplexity: distributionOf(programs.map((program) => program.cyclomaticComplexity)),
     maxStackDepth: distributionOf(programs.map((program) => program.maxStackDepth)),
+    iterations: distributionOf(records.map(iterationsOf)),
   };
 }
 
@@ -210,26 +230,17 @@ function compareCells(
     aWins,
     bWins,
     ties,
-    pValue: signTestPValue(aWins, bWins),
+    mcnemar: mcnemarTest(aWins, bWins),
   };
 }
 
-/**
- * Two-sided exact sign test: the probability, under "neither is better" (each untied question a fair
- * coin), of a split at least as uneven as `wins` : `losses`. 1 when there are no untied questions.
- */
-export function signTestPValue(wins: number, losses: number): number {
-  const n = wins + losses;
-  if (n === 0) return 1;
-  const k = Math.min(wins, losses);
-  // P(X ≤ k) for X ~ Binomial(n, 1/2), summed in log space so that large n does not underflow.
-  let logChoose = 0;
-  let tail = 0;
-  for (let i = 0; i <= k; i++) {
-    if (i > 0) logChoose += Math.log(n - i + 1) - Math.log(i);
-    tail += Math.exp(logChoose - n * Math.LN2);
+/** A record's iterations: the first EVAL_ITERATION_FIGURES figure that is a number; null when none is. */
+export function iterationsOf(record: EvalRecord): number | null {
+  for (const key of EVAL_ITERATION_FIGURES) {
+    const value = record.figures[key];
+    if (typeof value === 'number') return value;
   }
-  return Math.min(1, 2 * tail);
+  return null;
 }
 
 /** The distribution of the non-null values; null when there are none. */

@@ -2,13 +2,14 @@ import path from 'node:path';
 import { atomicWriteFileSync } from '../../util/atomicWrite.ts';
 import type { EvalRecord } from './EvalRecord.ts';
 import { evalReportColumns } from './evalReportColumns.ts';
-import { renderEvalHtml } from './renderEvalHtml.ts';
-import type { EvalReport } from './summarizeEvaluation.ts';
+import { renderEvalSuiteHtml } from './renderEvalHtml.ts';
+import { datasetLabels, type EvalSuiteReport } from './summarizeEvalSuite.ts';
 
 /** The report files an evaluation writes into its output folder, beside results.jsonl. */
 export const EVAL_REPORT_FILES = {
   json: 'report.json',
   csv: 'report.csv',
+  tableCsv: 'table.csv',
   questionsCsv: 'questions.csv',
   html: 'report.html',
 } as const;
@@ -19,17 +20,20 @@ export interface WriteEvalReportsOptions {
 }
 
 /**
- * Writes the report of an evaluation into `outDir`, each file atomically (a kill leaves the old
- * report or the new one, never half of one):
- * - report.json: the report (EvalReport) plus `generatedAt` and the records of the sample;
- * - report.csv: one row per method × model, the table's columns (raw values; shares in [0, 1]);
+ * Writes the report of an evaluation (one dataset or several) into `outDir`, each file atomically
+ * (a kill leaves the old report or the new one, never half of one):
+ * - report.json: the suite report (EvalSuiteReport: one EvalReport per dataset and the method ×
+ *   dataset table) plus `generatedAt` and the records of the samples;
+ * - report.csv: one row per dataset × method × model, the table's columns (raw values; shares in [0, 1]);
+ * - table.csv: the method × dataset table in the papers' layout (one row per method × model, a
+ *   column per dataset and metric; raw values);
  * - questions.csv: one row per record (question, golds, prediction, every score, cost, run id, error);
- * - report.html: the self-contained HTML report (renderEvalHtml).
+ * - report.html: the self-contained HTML report (renderEvalSuiteHtml).
  * Returns the paths written.
  */
 export function writeEvalReports(
   outDir: string,
-  report: EvalReport,
+  suite: EvalSuiteReport,
   records: readonly EvalRecord[],
   options: WriteEvalReportsOptions = {},
 ): Record<keyof typeof EVAL_REPORT_FILES, string> {
@@ -37,21 +41,35 @@ export function writeEvalReports(
   const paths = {
     json: path.join(outDir, EVAL_REPORT_FILES.json),
     csv: path.join(outDir, EVAL_REPORT_FILES.csv),
+    tableCsv: path.join(outDir, EVAL_REPORT_FILES.tableCsv),
     questionsCsv: path.join(outDir, EVAL_REPORT_FILES.questionsCsv),
     html: path.join(outDir, EVAL_REPORT_FILES.html),
   };
-  atomicWriteFileSync(paths.json, `${JSON.stringify({ generatedAt, ...report, records }, null, 2)}\n`);
-  atomicWriteFileSync(paths.csv, reportCsv(report));
+  atomicWriteFileSync(paths.json, `${JSON.stringify({ generatedAt, ...suite, records }, null, 2)}\n`);
+  atomicWriteFileSync(paths.csv, reportCsv(suite));
+  atomicWriteFileSync(paths.tableCsv, tableCsv(suite));
   atomicWriteFileSync(paths.questionsCsv, questionsCsv(records));
-  atomicWriteFileSync(paths.html, renderEvalHtml(report, records, { generatedAt }));
+  atomicWriteFileSync(paths.html, renderEvalSuiteHtml(suite, records, { generatedAt }));
   return paths;
 }
 
-/** The method × model table as CSV (header: the column ids). */
-export function reportCsv(report: EvalReport): string {
-  const columns = evalReportColumns(report);
-  const lines = [columns.map((column) => column.id)];
-  for (const cell of report.cells) lines.push(columns.map((column) => csvValue(column.value(cell))));
+/** Every dataset's method × model rows as CSV (header: `dataset` and the column ids of all datasets' columns). */
+export function reportCsv(suite: EvalSuiteReport): string {
+  const columns = evalReportColumns({ cells: suite.datasets.flatMap((report) => report.cells) });
+  const names = datasetLabels(suite.datasets);
+  const lines = [['dataset', ...columns.map((column) => column.id)]];
+  suite.datasets.forEach((report, index) => {
+    for (const cell of report.cells)
+      lines.push([names[index]!, ...columns.map((column) => csvValue(column.value(cell)))]);
+  });
+  return toCsv(lines);
+}
+
+/** The method × dataset table as CSV: method, model, then `<dataset> <metric>` columns. */
+export function tableCsv(suite: EvalSuiteReport): string {
+  const { columns, rows } = suite.table;
+  const lines = [['method', 'model', ...columns.map((column) => `${column.datasetName} ${column.metric}`)]];
+  for (const row of rows) lines.push([row.method, row.model, ...row.values.map(csvValue)]);
   return toCsv(lines);
 }
 
