@@ -362,6 +362,54 @@ describe('SandboxHost', () => {
     expect(failure.message).toMatch(/threw null/);
   });
 
+  it('frees stopped promise chains without a QuickJS assertion and keeps the worker for the next run', async () => {
+    // Such chains grow QuickJS's WebAssembly memory while promise jobs run; with a growable memory
+    // quickjs-emscripten 0.32 then reads a detached view and leaks a whole context, and freeing the
+    // runtime aborted with `Assertion failed: list_empty(&rt->gc_obj_list)` (see sandboxWasmMemory.ts).
+    const chain = 'Promise.resolve().then(function f() { return Promise.resolve().then(f) })';
+    const never: HostTools = {
+      retrieve: retrieveTool(() => new Promise(() => {})),
+      answer: answerTool(() => new Promise(() => {})),
+    };
+    const hostile: { name: string; script: string; limits: Partial<SandboxLimits>; kind: string }[] = [
+      { name: 'a guest-only chain stopped by the deadline', script: chain, limits: LIMITS, kind: 'Timeout' },
+      {
+        name: 'a chain whose links keep data, stopped by the memory limit',
+        script:
+          'const keep = []; Promise.resolve().then(function f() { keep.push({ n: keep.length, s: "x".repeat(64) + keep.length }); return Promise.resolve().then(f) })',
+        limits: { ...LIMITS, deadlineMs: 20_000 },
+        kind: 'MemoryLimit',
+      },
+      {
+        name: 'a chain stopped by the deadline with host calls in flight',
+        script: `answer('never'); retrieve('never either'); ${chain}`,
+        limits: LIMITS,
+        kind: 'Timeout',
+      },
+    ];
+    const own = new SandboxHost();
+    const stderr: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    // The worker's stderr is piped into this process's; QuickJS's abort message is printed there.
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      stderr.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      return write(chunk, ...rest);
+    }) as typeof process.stderr.write;
+    try {
+      for (const { name, script, limits, kind } of hostile) {
+        const result = await own.run({ script, tools: never, limits });
+        expect(failureOf(result).kind, name).toBe(kind);
+        expect(valueOf(await own.run({ script: '6 * 7', tools: {}, limits: LIMITS })), name).toBe(42);
+        expect(own.stats, name).toMatchObject({ teardownFailures: 0, workersStarted: 1, workerCrashes: 0 });
+      }
+      await delay(100); // the worker's stderr arrives asynchronously
+    } finally {
+      process.stderr.write = write;
+      await own.close();
+    }
+    expect(stderr.join('')).not.toMatch(/Aborted\(|Assertion failed|list_empty/);
+  });
+
   it('reports a rejected tool as a terminal HostError with the tool message', async () => {
     const tools: HostTools = {
       retrieve: retrieveTool(() => Promise.reject(new Error('search index is locked'))),
