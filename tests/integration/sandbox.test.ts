@@ -7,6 +7,7 @@ import {
   type QuickJSRuntime,
 } from 'quickjs-emscripten-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sandboxWasmMemoryBytes } from '../../main/engine/sandbox/newSandboxQuickJsModule.ts';
 import { QuickJsExecutor, type QuickJsExecutorBridge } from '../../main/engine/sandbox/QuickJsExecutor.ts';
 import { resolveSandboxLimits } from '../../main/engine/sandbox/resolveSandboxLimits.ts';
 import {
@@ -365,14 +366,24 @@ describe('SandboxHost', () => {
   it('frees stopped promise chains without a QuickJS assertion and keeps the worker for the next run', async () => {
     // Such chains grow QuickJS's WebAssembly memory while promise jobs run; with a growable memory
     // quickjs-emscripten 0.32 then reads a detached view and leaks a whole context, and freeing the
-    // runtime aborted with `Assertion failed: list_empty(&rt->gc_obj_list)` (see sandboxWasmMemory.ts).
+    // runtime aborted with `Assertion failed: list_empty(&rt->gc_obj_list)` (see newSandboxQuickJsModule.ts).
+    // The memory grows past ~30,000 links; the first job of the last case grows it on any machine.
     const chain = 'Promise.resolve().then(function f() { return Promise.resolve().then(f) })';
+    const bigFirstJob =
+      'Promise.resolve().then(() => { globalThis.pad = Array.from({ length: 150000 }, (_, i) => ({ i })) })';
     const never: HostTools = {
       retrieve: retrieveTool(() => new Promise(() => {})),
       answer: answerTool(() => new Promise(() => {})),
     };
+    // 64 MiB leaves the deadline cases room to reach it; the memory case fills its 16 MiB quickly.
+    const byDeadline = { ...LIMITS, deadlineMs: 500, memoryBytes: 64 * 1024 * 1024 };
     const hostile: { name: string; script: string; limits: Partial<SandboxLimits>; kind: string }[] = [
-      { name: 'a guest-only chain stopped by the deadline', script: chain, limits: LIMITS, kind: 'Timeout' },
+      {
+        name: 'a guest-only chain stopped by the deadline',
+        script: chain,
+        limits: byDeadline,
+        kind: 'Timeout',
+      },
       {
         name: 'a chain whose links keep data, stopped by the memory limit',
         script:
@@ -382,8 +393,8 @@ describe('SandboxHost', () => {
       },
       {
         name: 'a chain stopped by the deadline with host calls in flight',
-        script: `answer('never'); retrieve('never either'); ${chain}`,
-        limits: LIMITS,
+        script: `answer('never'); retrieve('never either'); ${bigFirstJob}.then(function f() { return Promise.resolve().then(f) })`,
+        limits: byDeadline,
         kind: 'Timeout',
       },
     ];
@@ -397,17 +408,41 @@ describe('SandboxHost', () => {
     }) as typeof process.stderr.write;
     try {
       for (const { name, script, limits, kind } of hostile) {
+        const before = own.stats;
         const result = await own.run({ script, tools: never, limits });
-        expect(failureOf(result).kind, name).toBe(kind);
-        expect(valueOf(await own.run({ script: '6 * 7', tools: {}, limits: LIMITS })), name).toBe(42);
-        expect(own.stats, name).toMatchObject({ teardownFailures: 0, workersStarted: 1, workerCrashes: 0 });
+        expect.soft(failureOf(result).kind, name).toBe(kind);
+        expect.soft(valueOf(await own.run({ script: '6 * 7', tools: {}, limits })), name).toBe(42);
+        const after = own.stats;
+        expect.soft(after.teardownFailures - before.teardownFailures, name).toBe(0);
+        expect.soft(after.workersStarted, name).toBe(1); // never replaced
       }
       await delay(100); // the worker's stderr arrives asynchronously
     } finally {
       process.stderr.write = write;
       await own.close();
     }
+    expect(own.stats.workerCrashes).toBe(0);
     expect(stderr.join('')).not.toMatch(/Aborted\(|Assertion failed|list_empty/);
+  });
+
+  it('bounds the real memory of a program, and fails a tool result that no longer fits as MemoryLimit', async () => {
+    // QuickJS's own accounting in this build counts ~8 bytes per allocation, so 1 kB strings went far
+    // past memoryBytes; the fixed WebAssembly memory is the real bound. The 1 MB tool result then has
+    // no room: copying it in must fail cleanly instead of writing over the module's static data.
+    const limits = { ...LIMITS, deadlineMs: 20_000 };
+    const tools: HostTools = {
+      retrieve: retrieveTool(() => Promise.resolve([])),
+      answer: answerTool(() => Promise.resolve('y'.repeat(1_000_000))),
+    };
+    const fill = "const keep = []; try { for (;;) keep.push('z'.repeat(1000) + keep.length) } catch (e) {}";
+    const kept = valueOf(await host.run({ script: `${fill}; keep.length`, tools, limits }));
+    expect(kept).toBeGreaterThan(1_000);
+    expect(kept).toBeLessThan(sandboxWasmMemoryBytes(LIMITS.memoryBytes!) / 1_000);
+    const result = await host.run({ script: `${fill}; answer('q')`, tools, limits });
+    expect(failureOf(result)).toMatchObject({ kind: 'MemoryLimit' });
+    expect(failureOf(result).message).toMatch(/result of answer\(\) did not fit/);
+    expect(valueOf(await host.run({ script: '6 * 7', tools, limits }))).toBe(42);
+    expect(host.stats.teardownFailures).toBe(0);
   });
 
   it('reports a rejected tool as a terminal HostError with the tool message', async () => {

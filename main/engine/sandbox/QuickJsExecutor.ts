@@ -1,8 +1,8 @@
 /**
  * Runs one model-written program in a fresh QuickJS runtime and context, with the host tools bridged
  * through a QuickJsExecutorBridge. It is handed its QuickJS WebAssembly module (sandboxWorker.ts
- * loads the release-sync variant once per worker; tests can pass a TestQuickJSWASMModule) and knows
- * nothing about threads: the bridge decides where host calls run.
+ * loads one with a fixed memory per memoryBytes, see newSandboxQuickJsModule; tests can pass their
+ * own) and knows nothing about threads: the bridge decides where host calls run.
  */
 import type {
   QuickJSContext,
@@ -22,6 +22,7 @@ import {
   RESULT_READ_POLICY,
   type GuestReadPolicy,
 } from './guestValues.ts';
+import { WasmMemoryExhaustedError } from './newSandboxQuickJsModule.ts';
 import type { ExecutorOutcome, GuestToolSpec, HostCallReply, HostCallRequest } from './sandboxProtocol.ts';
 
 /** The file name the program is evaluated under; error locations are read from `program.js:LINE:COL`. */
@@ -93,8 +94,8 @@ export class QuickJsExecutor {
 
   /**
    * Runs `request.script` to completion and resolves with its outcome; never rejects. Every QuickJS
-   * handle is disposed before it resolves; when disposing the runtime fails (a leak, or a structure
-   * QuickJS cannot free) `teardownError` says so and the module should not be trusted any more.
+   * handle is disposed before it resolves; when disposing the runtime fails (a leaked handle)
+   * `teardownError` says so and the module should not be trusted any more.
    */
   async execute(request: QuickJsExecutorRequest, bridge: QuickJsExecutorBridge): Promise<ExecutorOutcome> {
     return new ProgramRun(this.#module, request, bridge).execute();
@@ -168,8 +169,13 @@ class ProgramRun {
       }
       maxStackDepth = this.#readMaxDepth();
     } catch (error) {
-      internalError = describeError(error);
-      result = { ok: false, error: internalFailure(internalError) };
+      if (error instanceof WasmMemoryExhaustedError) {
+        // The program filled the module's fixed memory and left no room for the sandbox's own copies.
+        result = { ok: false, error: this.#engineFailure('out of memory')! };
+      } else {
+        internalError = describeError(error);
+        result = { ok: false, error: internalFailure(internalError) };
+      }
     }
     this.#finished = true;
     this.#flush();
@@ -575,7 +581,10 @@ class ProgramRun {
     } catch (error) {
       // Only the engine stops a resolution: the interrupt (the loop reports why) or memory.
       if (deferred.alive) deferred.dispose();
-      if (error instanceof GuestHelperError && error.reason === 'out of memory') {
+      if (
+        (error instanceof GuestHelperError && error.reason === 'out of memory') ||
+        error instanceof WasmMemoryExhaustedError
+      ) {
         this.#fail({
           ...this.#engineFailure('out of memory')!,
           message: `The result of ${call.tool}() did not fit in the program's memory limit (${formatBytes(this.#limits.memoryBytes)}).`,

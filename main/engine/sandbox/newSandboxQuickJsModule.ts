@@ -29,6 +29,7 @@ import { createRequire } from 'node:module';
 import {
   newQuickJSWASMModuleFromVariant,
   newVariant,
+  type EmscriptenModuleLoaderOptions,
   type QuickJSSyncVariant,
   type QuickJSWASMModule,
 } from 'quickjs-emscripten-core';
@@ -64,15 +65,38 @@ export function sandboxWasmMemoryBytes(memoryBytes: number): number {
 }
 
 /**
+ * A failed allocation made from JavaScript (quickjs-emscripten copying a string or a pointer array into
+ * the module): the program has filled the fixed memory. Without this check `_malloc` returns 0 and
+ * the copy overwrites the module's static data.
+ */
+export class WasmMemoryExhaustedError extends Error {
+  override name = 'WasmMemoryExhaustedError';
+}
+
+/**
  * A QuickJS module (the release-sync variant) whose WebAssembly memory is fixed at
  * sandboxWasmMemoryBytes(memoryBytes) and never grows: an allocation past it fails inside QuickJS
- * with "out of memory" (the program's MemoryLimit). Its whole memory is released with the module.
+ * with "out of memory" (the program's MemoryLimit), or with WasmMemoryExhaustedError when made from
+ * JavaScript. Its whole memory is released with the module.
  */
 export async function newSandboxQuickJsModule(memoryBytes: number): Promise<QuickJSWASMModule> {
   const pages = sandboxWasmMemoryBytes(memoryBytes) / WASM_PAGE_BYTES;
+  // Emscripten calls onRuntimeInitialized on its Module object, the one the core calls `_malloc` on.
+  const emscriptenModule = {
+    onRuntimeInitialized(this: { _malloc: (bytes: number) => number }) {
+      const malloc = this._malloc;
+      this._malloc = (bytes) => {
+        const pointer = malloc(bytes);
+        if (pointer === 0 && bytes > 0)
+          throw new WasmMemoryExhaustedError(`no room left for ${bytes} bytes in the program's memory`);
+        return pointer;
+      };
+    },
+  };
   const variant = newVariant(await importReleaseSyncVariant(), {
     wasmMemory: new wasm.Memory({ initial: pages, maximum: pages }),
     wasmModule: compiledQuickJs,
+    emscriptenModule: emscriptenModule as EmscriptenModuleLoaderOptions,
   });
   return newQuickJSWASMModuleFromVariant(variant);
 }
