@@ -367,20 +367,26 @@ describe('SandboxHost', () => {
     // Such chains grow QuickJS's WebAssembly memory while promise jobs run; with a growable memory
     // quickjs-emscripten 0.32 then reads a detached view and leaks a whole context, and freeing the
     // runtime aborted with `Assertion failed: list_empty(&rt->gc_obj_list)` (see newSandboxQuickJsModule.ts).
-    // The memory grows past ~30,000 links; the first job of the last case grows it on any machine.
+    // The memory grows past ~30,000 links, which a fast machine reaches within the deadline.
     const chain = 'Promise.resolve().then(function f() { return Promise.resolve().then(f) })';
-    const bigFirstJob =
-      'Promise.resolve().then(() => { globalThis.pad = Array.from({ length: 150000 }, (_, i) => ({ i })) })';
+    // A first job that allocates 16 MB at once grows a fresh 16 MiB memory on any machine.
+    const bigFirstJob = 'Promise.resolve().then(() => { globalThis.pad = new Float64Array(2_000_000) })';
     const never: HostTools = {
       retrieve: retrieveTool(() => new Promise(() => {})),
       answer: answerTool(() => new Promise(() => {})),
     };
-    // 64 MiB leaves the deadline cases room to reach it; the memory case fills its 16 MiB quickly.
+    // With 64 MiB the deadline stops the deadline cases first; the memory case fills 16 MiB quickly.
     const byDeadline = { ...LIMITS, deadlineMs: 500, memoryBytes: 64 * 1024 * 1024 };
     const hostile: { name: string; script: string; limits: Partial<SandboxLimits>; kind: string }[] = [
       {
         name: 'a guest-only chain stopped by the deadline',
         script: chain,
+        limits: byDeadline,
+        kind: 'Timeout',
+      },
+      {
+        name: 'a guest-only chain after a big first job, stopped by the deadline',
+        script: `${bigFirstJob}.then(function f() { return Promise.resolve().then(f) })`,
         limits: byDeadline,
         kind: 'Timeout',
       },
