@@ -80,6 +80,16 @@ export interface QuickJsExecutorBridge {
   emit(events: SandboxEvent[], logBytes: number): void;
 }
 
+/** Options of a QuickJsExecutor. */
+export interface QuickJsExecutorOptions {
+  /**
+   * How often the module's memory has been found full so far (SandboxQuickJsModule.memoryFullCount):
+   * a program left waiting forever after it grew is reported as MemoryLimit, since QuickJS drops a
+   * promise job it has no memory to queue. Default: always 0 (such a program is a RuntimeError).
+   */
+  memoryFullCount?: () => number;
+}
+
 /**
  * Executes programs, one fresh QuickJS runtime + context per execute() call (so nothing a program does
  * to builtins survives into the next), under the limits of the request. Handed the WebAssembly module
@@ -87,9 +97,11 @@ export interface QuickJsExecutorBridge {
  */
 export class QuickJsExecutor {
   readonly #module: Pick<QuickJSWASMModule, 'newRuntime'>;
+  readonly #memoryFullCount: () => number;
 
-  constructor(module: Pick<QuickJSWASMModule, 'newRuntime'>) {
+  constructor(module: Pick<QuickJSWASMModule, 'newRuntime'>, options: QuickJsExecutorOptions = {}) {
     this.#module = module;
+    this.#memoryFullCount = options.memoryFullCount ?? (() => 0);
   }
 
   /**
@@ -98,7 +110,7 @@ export class QuickJsExecutor {
    * `teardownError` says so and the module should not be trusted any more.
    */
   async execute(request: QuickJsExecutorRequest, bridge: QuickJsExecutorBridge): Promise<ExecutorOutcome> {
-    return new ProgramRun(this.#module, request, bridge).execute();
+    return new ProgramRun(this.#module, this.#memoryFullCount, request, bridge).execute();
   }
 }
 
@@ -113,6 +125,8 @@ type RunResult = ExecutorOutcome['result'];
 
 class ProgramRun {
   readonly #module: Pick<QuickJSWASMModule, 'newRuntime'>;
+  readonly #memoryFullCount: () => number;
+  readonly #memoryFullAtStart: number;
   readonly #request: QuickJsExecutorRequest;
   readonly #bridge: QuickJsExecutorBridge;
   readonly #limits: SandboxLimits;
@@ -140,10 +154,13 @@ class ProgramRun {
 
   constructor(
     module: Pick<QuickJSWASMModule, 'newRuntime'>,
+    memoryFullCount: () => number,
     request: QuickJsExecutorRequest,
     bridge: QuickJsExecutorBridge,
   ) {
     this.#module = module;
+    this.#memoryFullCount = memoryFullCount;
+    this.#memoryFullAtStart = memoryFullCount();
     this.#request = request;
     this.#bridge = bridge;
     this.#limits = request.limits;
@@ -253,6 +270,12 @@ class ProgramRun {
         continue;
       }
       if (this.#pending.size === 0) {
+        if (this.#memoryFullCount() > this.#memoryFullAtStart) {
+          const failure = this.#engineFailure('out of memory')!;
+          const note =
+            'QuickJS ran out of memory while queueing its promise jobs, so it could not even create the error for the program.';
+          return { ok: false, error: { ...failure, message: `${failure.message} (${note})` } };
+        }
         return {
           ok: false,
           error: {

@@ -45,7 +45,7 @@ export const SANDBOX_WASM_OVERHEAD_BYTES = 16 * 1024 * 1024;
 const wasm = (
   globalThis as unknown as {
     WebAssembly: {
-      Memory: new (descriptor: { initial: number; maximum: number }) => object;
+      Memory: new (descriptor: { initial: number; maximum: number }) => { grow(pages: number): number };
       compile(bytes: Uint8Array): Promise<object>;
     };
   }
@@ -73,14 +73,32 @@ export class WasmMemoryExhaustedError extends Error {
   override name = 'WasmMemoryExhaustedError';
 }
 
+/** A QuickJS module with a fixed memory, and how often that memory was found full. */
+export interface SandboxQuickJsModule {
+  module: QuickJSWASMModule;
+  /**
+   * How many times so far the allocator asked for more memory and was refused. QuickJS turns most
+   * refusals into an "out of memory" error, but drops a promise job it has no memory to queue, so a
+   * program can end up waiting forever with no error at all; this count tells that case apart.
+   */
+  memoryFullCount(): number;
+}
+
 /**
  * A QuickJS module (the release-sync variant) whose WebAssembly memory is fixed at
  * sandboxWasmMemoryBytes(memoryBytes) and never grows: an allocation past it fails inside QuickJS
  * with "out of memory" (the program's MemoryLimit), or with WasmMemoryExhaustedError when made from
  * JavaScript. Its whole memory is released with the module.
  */
-export async function newSandboxQuickJsModule(memoryBytes: number): Promise<QuickJSWASMModule> {
+export async function newSandboxQuickJsModule(memoryBytes: number): Promise<SandboxQuickJsModule> {
   const pages = sandboxWasmMemoryBytes(memoryBytes) / WASM_PAGE_BYTES;
+  const memory = new wasm.Memory({ initial: pages, maximum: pages });
+  let memoryFull = 0;
+  // Emscripten's allocator grows the memory when it runs out; a refusal makes that allocation fail.
+  memory.grow = () => {
+    memoryFull += 1;
+    throw new RangeError('The sandbox memory has a fixed size.');
+  };
   // Emscripten calls onRuntimeInitialized on its Module object, the one the core calls `_malloc` on.
   const emscriptenModule = {
     onRuntimeInitialized(this: { _malloc: (bytes: number) => number }) {
@@ -94,11 +112,11 @@ export async function newSandboxQuickJsModule(memoryBytes: number): Promise<Quic
     },
   };
   const variant = newVariant(await importReleaseSyncVariant(), {
-    wasmMemory: new wasm.Memory({ initial: pages, maximum: pages }),
+    wasmMemory: memory,
     wasmModule: compiledQuickJs,
     emscriptenModule: emscriptenModule as EmscriptenModuleLoaderOptions,
   });
-  return newQuickJSWASMModuleFromVariant(variant);
+  return { module: await newQuickJSWASMModuleFromVariant(variant), memoryFullCount: () => memoryFull };
 }
 
 let compiled: Promise<object> | undefined;

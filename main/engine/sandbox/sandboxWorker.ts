@@ -29,7 +29,8 @@ async function executorFor(memoryBytes: number): Promise<QuickJsExecutor> {
   const wasmBytes = sandboxWasmMemoryBytes(memoryBytes);
   if (current?.wasmBytes !== wasmBytes) {
     current = undefined; // the old module and its whole memory become garbage
-    current = { wasmBytes, executor: new QuickJsExecutor(await newSandboxQuickJsModule(memoryBytes)) };
+    const { module, memoryFullCount } = await newSandboxQuickJsModule(memoryBytes);
+    current = { wasmBytes, executor: new QuickJsExecutor(module, { memoryFullCount }) };
   }
   return current.executor;
 }
