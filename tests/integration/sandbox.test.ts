@@ -1,13 +1,11 @@
 import { prepareProgram } from '../../main/engine/programs/prepareProgram.ts';
 import { answerTool, retrieveTool } from '../../main/engine/strategies/retrievalTools.ts';
-import {
-  newQuickJSWASMModuleFromVariant,
-  TestQuickJSWASMModule,
-  type QuickJSContext,
-  type QuickJSRuntime,
-} from 'quickjs-emscripten-core';
+import { TestQuickJSWASMModule, type QuickJSContext, type QuickJSRuntime } from 'quickjs-emscripten-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sandboxWasmMemoryBytes } from '../../main/engine/sandbox/newSandboxQuickJsModule.ts';
+import {
+  newSandboxQuickJsModule,
+  sandboxWasmMemoryBytes,
+} from '../../main/engine/sandbox/newSandboxQuickJsModule.ts';
 import { QuickJsExecutor, type QuickJsExecutorBridge } from '../../main/engine/sandbox/QuickJsExecutor.ts';
 import { resolveSandboxLimits } from '../../main/engine/sandbox/resolveSandboxLimits.ts';
 import {
@@ -556,22 +554,26 @@ describe('QuickJsExecutor', () => {
     // TestQuickJSWASMModule would be the core's leak check, but QuickJSWASMModule.newRuntime (0.32.0)
     // drops the `ownedLifetimes` it relies on, so it reports every runtime as leaked. Track them here;
     // runtime.dispose() itself asserts that no QuickJS object is left (teardownError otherwise).
-    const parent = await newQuickJSWASMModuleFromVariant(import('@jitl/quickjs-wasmfile-release-sync'));
+    // The module the worker uses: a fixed memory for LIMITS.memoryBytes.
+    const { module: parent, memoryFullCount } = await newSandboxQuickJsModule(LIMITS.memoryBytes!);
     const runtimes: QuickJSRuntime[] = [];
     const contexts: QuickJSContext[] = [];
-    const executor = new QuickJsExecutor({
-      newRuntime(options) {
-        const runtime = parent.newRuntime(options);
-        const newContext = runtime.newContext.bind(runtime);
-        runtime.newContext = (contextOptions) => {
-          const context = newContext(contextOptions);
-          contexts.push(context);
-          return context;
-        };
-        runtimes.push(runtime);
-        return runtime;
+    const executor = new QuickJsExecutor(
+      {
+        newRuntime(options) {
+          const runtime = parent.newRuntime(options);
+          const newContext = runtime.newContext.bind(runtime);
+          runtime.newContext = (contextOptions) => {
+            const context = newContext(contextOptions);
+            contexts.push(context);
+            return context;
+          };
+          runtimes.push(runtime);
+          return runtime;
+        },
       },
-    });
+      { memoryFullCount },
+    );
     const limits = resolveSandboxLimits({ ...LIMITS, maxHostCalls: 3, maxLogBytes: 64 });
     const bridge = (stall = false): QuickJsExecutorBridge => ({
       hostCall(call: HostCallRequest, respond: (reply: HostCallReply) => void) {
@@ -624,5 +626,38 @@ describe('QuickJsExecutor', () => {
     const tracked = new TestQuickJSWASMModule(parent);
     tracked.newRuntime().dispose();
     expect(() => tracked.assertNoMemoryAllocated()).toThrow(/1 runtimes leaked/);
+  });
+});
+
+describe('newSandboxQuickJsModule', () => {
+  it('sizes the fixed memory from memoryBytes within what the module accepts', () => {
+    const MiB = 1024 * 1024;
+    expect(sandboxWasmMemoryBytes(64 * MiB)).toBe(80 * MiB);
+    expect(sandboxWasmMemoryBytes(1)).toBe(16 * MiB + 64 * 1024); // rounded up to whole 64 KiB pages
+    expect(sandboxWasmMemoryBytes(2 * 1024 * MiB)).toBe(2 * 1024 * MiB); // 32-bit WebAssembly's most
+  });
+
+  it('reports a program stalled after the memory was found full as MemoryLimit, and one stalled on its own as RuntimeError', async () => {
+    // QuickJS drops a promise job it has no memory to queue; only the refused growth tells the two apart.
+    const { module } = await newSandboxQuickJsModule(LIMITS.memoryBytes!);
+    const stall = async (memoryFullCount: () => number): Promise<SandboxFailure> => {
+      const outcome = await new QuickJsExecutor(module, { memoryFullCount }).execute(
+        { script: 'new Promise(() => {})', limits: resolveSandboxLimits(LIMITS), tools: [] },
+        { hostCall() {}, emit() {} },
+      );
+      expect(outcome.teardownError).toBeUndefined();
+      if (outcome.result.ok) throw new Error('expected a failure');
+      return outcome.result.error;
+    };
+    expect(await stall(() => 3)).toMatchObject({
+      kind: 'RuntimeError',
+      message: expect.stringMatching(/never settle/),
+    });
+    let refusals = 3;
+    // As if the program's allocations had filled the memory after it started: one more refusal.
+    expect(await stall(() => refusals++)).toMatchObject({
+      kind: 'MemoryLimit',
+      message: expect.stringMatching(/queueing its promise jobs/),
+    });
   });
 });
