@@ -37,7 +37,8 @@ import { MAX_SANDBOX_MEMORY_BYTES } from './resolveSandboxLimits.ts';
 
 /**
  * WebAssembly memory given to the module on top of the program's `memoryBytes`: its C stack (5 MiB),
- * static data, the runtime and context themselves, and room to copy a host reply (up to 4 MiB) in.
+ * static data, the runtime and context themselves, and room for the sandbox's own copies (a host
+ * reply is up to 4 MiB). A program can still fill it all; see WasmMemoryExhaustedError.
  */
 export const SANDBOX_WASM_OVERHEAD_BYTES = 16 * 1024 * 1024;
 
