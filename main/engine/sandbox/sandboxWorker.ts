@@ -78,6 +78,7 @@ async function execute(
     executor = await executorFor(message.limits.memoryBytes);
   } catch (error) {
     const detail = error instanceof Error ? error.message : 'unknown error';
+    // Nothing ran, so the worker is sound; the next run tries to load a module again.
     const text = `The sandbox could not set up memory for the program (${detail}). Lower memoryBytes or free some memory.`;
     return {
       result: { ok: false, error: { kind: 'MemoryLimit', message: text } },
@@ -85,7 +86,6 @@ async function execute(
       logBytes: 0,
       guestMs: 0,
       hostWaitMs: 0,
-      teardownError: text,
     };
   }
   return executor.execute(
