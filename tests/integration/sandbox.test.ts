@@ -1,12 +1,11 @@
 import { prepareProgram } from '../../main/engine/programs/prepareProgram.ts';
 import { answerTool, retrieveTool } from '../../main/engine/strategies/retrievalTools.ts';
-import {
-  newQuickJSWASMModuleFromVariant,
-  TestQuickJSWASMModule,
-  type QuickJSContext,
-  type QuickJSRuntime,
-} from 'quickjs-emscripten-core';
+import { TestQuickJSWASMModule, type QuickJSContext, type QuickJSRuntime } from 'quickjs-emscripten-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  newSandboxQuickJsModule,
+  sandboxWasmMemoryBytes,
+} from '../../main/engine/sandbox/newSandboxQuickJsModule.ts';
 import { QuickJsExecutor, type QuickJsExecutorBridge } from '../../main/engine/sandbox/QuickJsExecutor.ts';
 import { resolveSandboxLimits } from '../../main/engine/sandbox/resolveSandboxLimits.ts';
 import {
@@ -362,6 +361,94 @@ describe('SandboxHost', () => {
     expect(failure.message).toMatch(/threw null/);
   });
 
+  it('frees stopped promise chains without a QuickJS assertion and keeps the worker for the next run', async () => {
+    // Such chains grow QuickJS's WebAssembly memory while promise jobs run; with a growable memory
+    // quickjs-emscripten 0.32 then reads a detached view and leaks a whole context, and freeing the
+    // runtime aborted with `Assertion failed: list_empty(&rt->gc_obj_list)` (see newSandboxQuickJsModule.ts).
+    // The memory grows past ~30,000 links, which a fast machine reaches within the deadline.
+    const chain = 'Promise.resolve().then(function f() { return Promise.resolve().then(f) })';
+    // A first job that allocates 16 MB at once grows a fresh 16 MiB memory on any machine.
+    const bigFirstJob = 'Promise.resolve().then(() => { globalThis.pad = new Float64Array(2_000_000) })';
+    const never: HostTools = {
+      retrieve: retrieveTool(() => new Promise(() => {})),
+      answer: answerTool(() => new Promise(() => {})),
+    };
+    // With 64 MiB the deadline stops the deadline cases first; the memory case fills 16 MiB quickly.
+    const byDeadline = { ...LIMITS, deadlineMs: 500, memoryBytes: 64 * 1024 * 1024 };
+    const hostile: { name: string; script: string; limits: Partial<SandboxLimits>; kind: string }[] = [
+      {
+        name: 'a guest-only chain stopped by the deadline',
+        script: chain,
+        limits: byDeadline,
+        kind: 'Timeout',
+      },
+      {
+        name: 'a guest-only chain after a big first job, stopped by the deadline',
+        script: `${bigFirstJob}.then(function f() { return Promise.resolve().then(f) })`,
+        limits: byDeadline,
+        kind: 'Timeout',
+      },
+      {
+        name: 'a chain whose links keep data, stopped by the memory limit',
+        script:
+          'const keep = []; Promise.resolve().then(function f() { keep.push({ n: keep.length, s: "x".repeat(64) + keep.length }); return Promise.resolve().then(f) })',
+        limits: { ...LIMITS, deadlineMs: 20_000 },
+        kind: 'MemoryLimit',
+      },
+      {
+        name: 'a chain stopped by the deadline with host calls in flight',
+        script: `answer('never'); retrieve('never either'); ${bigFirstJob}.then(function f() { return Promise.resolve().then(f) })`,
+        limits: byDeadline,
+        kind: 'Timeout',
+      },
+    ];
+    const own = new SandboxHost();
+    const stderr: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    // The worker's stderr is piped into this process's; QuickJS's abort message is printed there.
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      stderr.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      return write(chunk, ...rest);
+    }) as typeof process.stderr.write;
+    try {
+      for (const { name, script, limits, kind } of hostile) {
+        const before = own.stats;
+        const result = await own.run({ script, tools: never, limits });
+        expect.soft(failureOf(result).kind, name).toBe(kind);
+        expect.soft(valueOf(await own.run({ script: '6 * 7', tools: {}, limits })), name).toBe(42);
+        const after = own.stats;
+        expect.soft(after.teardownFailures - before.teardownFailures, name).toBe(0);
+        expect.soft(after.workersStarted, name).toBe(1); // never replaced
+      }
+      await delay(100); // the worker's stderr arrives asynchronously
+    } finally {
+      process.stderr.write = write;
+      await own.close();
+    }
+    expect(own.stats.workerCrashes).toBe(0);
+    expect(stderr.join('')).not.toMatch(/Aborted\(|Assertion failed|list_empty/);
+  });
+
+  it('bounds the real memory of a program, and fails a tool result that no longer fits as MemoryLimit', async () => {
+    // QuickJS's own accounting in this build counts ~8 bytes per allocation, so 1 kB strings went far
+    // past memoryBytes; the fixed WebAssembly memory is the real bound. The 1 MB tool result then has
+    // no room: copying it in must fail cleanly instead of writing over the module's static data.
+    const limits = { ...LIMITS, deadlineMs: 20_000 };
+    const tools: HostTools = {
+      retrieve: retrieveTool(() => Promise.resolve([])),
+      answer: answerTool(() => Promise.resolve('y'.repeat(1_000_000))),
+    };
+    const fill = "const keep = []; try { for (;;) keep.push('z'.repeat(1000) + keep.length) } catch (e) {}";
+    const kept = valueOf(await host.run({ script: `${fill}; keep.length`, tools, limits }));
+    expect(kept).toBeGreaterThan(1_000);
+    expect(kept).toBeLessThan(sandboxWasmMemoryBytes(LIMITS.memoryBytes!) / 1_000);
+    const result = await host.run({ script: `${fill}; answer('q')`, tools, limits });
+    expect(failureOf(result)).toMatchObject({ kind: 'MemoryLimit' });
+    expect(failureOf(result).message).toMatch(/result of answer\(\) did not fit/);
+    expect(valueOf(await host.run({ script: '6 * 7', tools, limits }))).toBe(42);
+    expect(host.stats.teardownFailures).toBe(0);
+  });
+
   it('reports a rejected tool as a terminal HostError with the tool message', async () => {
     const tools: HostTools = {
       retrieve: retrieveTool(() => Promise.reject(new Error('search index is locked'))),
@@ -467,22 +554,26 @@ describe('QuickJsExecutor', () => {
     // TestQuickJSWASMModule would be the core's leak check, but QuickJSWASMModule.newRuntime (0.32.0)
     // drops the `ownedLifetimes` it relies on, so it reports every runtime as leaked. Track them here;
     // runtime.dispose() itself asserts that no QuickJS object is left (teardownError otherwise).
-    const parent = await newQuickJSWASMModuleFromVariant(import('@jitl/quickjs-wasmfile-release-sync'));
+    // The module the worker uses: a fixed memory for LIMITS.memoryBytes.
+    const { module: parent, memoryFullCount } = await newSandboxQuickJsModule(LIMITS.memoryBytes!);
     const runtimes: QuickJSRuntime[] = [];
     const contexts: QuickJSContext[] = [];
-    const executor = new QuickJsExecutor({
-      newRuntime(options) {
-        const runtime = parent.newRuntime(options);
-        const newContext = runtime.newContext.bind(runtime);
-        runtime.newContext = (contextOptions) => {
-          const context = newContext(contextOptions);
-          contexts.push(context);
-          return context;
-        };
-        runtimes.push(runtime);
-        return runtime;
+    const executor = new QuickJsExecutor(
+      {
+        newRuntime(options) {
+          const runtime = parent.newRuntime(options);
+          const newContext = runtime.newContext.bind(runtime);
+          runtime.newContext = (contextOptions) => {
+            const context = newContext(contextOptions);
+            contexts.push(context);
+            return context;
+          };
+          runtimes.push(runtime);
+          return runtime;
+        },
       },
-    });
+      { memoryFullCount },
+    );
     const limits = resolveSandboxLimits({ ...LIMITS, maxHostCalls: 3, maxLogBytes: 64 });
     const bridge = (stall = false): QuickJsExecutorBridge => ({
       hostCall(call: HostCallRequest, respond: (reply: HostCallReply) => void) {
@@ -535,5 +626,38 @@ describe('QuickJsExecutor', () => {
     const tracked = new TestQuickJSWASMModule(parent);
     tracked.newRuntime().dispose();
     expect(() => tracked.assertNoMemoryAllocated()).toThrow(/1 runtimes leaked/);
+  });
+});
+
+describe('newSandboxQuickJsModule', () => {
+  it('sizes the fixed memory from memoryBytes within what the module accepts', () => {
+    const MiB = 1024 * 1024;
+    expect(sandboxWasmMemoryBytes(64 * MiB)).toBe(80 * MiB);
+    expect(sandboxWasmMemoryBytes(1)).toBe(16 * MiB + 64 * 1024); // rounded up to whole 64 KiB pages
+    expect(sandboxWasmMemoryBytes(2 * 1024 * MiB)).toBe(2 * 1024 * MiB); // 32-bit WebAssembly's most
+  });
+
+  it('reports a program stalled after the memory was found full as MemoryLimit, and one stalled on its own as RuntimeError', async () => {
+    // QuickJS drops a promise job it has no memory to queue; only the refused growth tells the two apart.
+    const { module } = await newSandboxQuickJsModule(LIMITS.memoryBytes!);
+    const stall = async (memoryFullCount: () => number): Promise<SandboxFailure> => {
+      const outcome = await new QuickJsExecutor(module, { memoryFullCount }).execute(
+        { script: 'new Promise(() => {})', limits: resolveSandboxLimits(LIMITS), tools: [] },
+        { hostCall() {}, emit() {} },
+      );
+      expect(outcome.teardownError).toBeUndefined();
+      if (outcome.result.ok) throw new Error('expected a failure');
+      return outcome.result.error;
+    };
+    expect(await stall(() => 3)).toMatchObject({
+      kind: 'RuntimeError',
+      message: expect.stringMatching(/never settle/),
+    });
+    let refusals = 3;
+    // As if the program's allocations had filled the memory after it started: one more refusal.
+    expect(await stall(() => refusals++)).toMatchObject({
+      kind: 'MemoryLimit',
+      message: expect.stringMatching(/queueing its promise jobs/),
+    });
   });
 });

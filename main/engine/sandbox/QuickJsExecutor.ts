@@ -1,8 +1,8 @@
 /**
  * Runs one model-written program in a fresh QuickJS runtime and context, with the host tools bridged
  * through a QuickJsExecutorBridge. It is handed its QuickJS WebAssembly module (sandboxWorker.ts
- * loads the release-sync variant once per worker; tests can pass a TestQuickJSWASMModule) and knows
- * nothing about threads: the bridge decides where host calls run.
+ * loads one with a fixed memory per memoryBytes, see newSandboxQuickJsModule; tests can pass their
+ * own) and knows nothing about threads: the bridge decides where host calls run.
  */
 import type {
   QuickJSContext,
@@ -22,6 +22,7 @@ import {
   RESULT_READ_POLICY,
   type GuestReadPolicy,
 } from './guestValues.ts';
+import { WasmMemoryExhaustedError } from './newSandboxQuickJsModule.ts';
 import type { ExecutorOutcome, GuestToolSpec, HostCallReply, HostCallRequest } from './sandboxProtocol.ts';
 
 /** The file name the program is evaluated under; error locations are read from `program.js:LINE:COL`. */
@@ -79,6 +80,16 @@ export interface QuickJsExecutorBridge {
   emit(events: SandboxEvent[], logBytes: number): void;
 }
 
+/** Options of a QuickJsExecutor. */
+export interface QuickJsExecutorOptions {
+  /**
+   * How often the module's memory has been found full so far (SandboxQuickJsModule.memoryFullCount):
+   * a program left waiting forever after it grew is reported as MemoryLimit, since QuickJS drops a
+   * promise job it has no memory to queue. Default: always 0 (such a program is a RuntimeError).
+   */
+  memoryFullCount?: () => number;
+}
+
 /**
  * Executes programs, one fresh QuickJS runtime + context per execute() call (so nothing a program does
  * to builtins survives into the next), under the limits of the request. Handed the WebAssembly module
@@ -86,18 +97,20 @@ export interface QuickJsExecutorBridge {
  */
 export class QuickJsExecutor {
   readonly #module: Pick<QuickJSWASMModule, 'newRuntime'>;
+  readonly #memoryFullCount: () => number;
 
-  constructor(module: Pick<QuickJSWASMModule, 'newRuntime'>) {
+  constructor(module: Pick<QuickJSWASMModule, 'newRuntime'>, options: QuickJsExecutorOptions = {}) {
     this.#module = module;
+    this.#memoryFullCount = options.memoryFullCount ?? (() => 0);
   }
 
   /**
    * Runs `request.script` to completion and resolves with its outcome; never rejects. Every QuickJS
-   * handle is disposed before it resolves; when disposing the runtime fails (a leak, or a structure
-   * QuickJS cannot free) `teardownError` says so and the module should not be trusted any more.
+   * handle is disposed before it resolves; when disposing the runtime fails (a leaked handle)
+   * `teardownError` says so and the module should not be trusted any more.
    */
   async execute(request: QuickJsExecutorRequest, bridge: QuickJsExecutorBridge): Promise<ExecutorOutcome> {
-    return new ProgramRun(this.#module, request, bridge).execute();
+    return new ProgramRun(this.#module, this.#memoryFullCount, request, bridge).execute();
   }
 }
 
@@ -112,6 +125,8 @@ type RunResult = ExecutorOutcome['result'];
 
 class ProgramRun {
   readonly #module: Pick<QuickJSWASMModule, 'newRuntime'>;
+  readonly #memoryFullCount: () => number;
+  readonly #memoryFullAtStart: number;
   readonly #request: QuickJsExecutorRequest;
   readonly #bridge: QuickJsExecutorBridge;
   readonly #limits: SandboxLimits;
@@ -139,10 +154,13 @@ class ProgramRun {
 
   constructor(
     module: Pick<QuickJSWASMModule, 'newRuntime'>,
+    memoryFullCount: () => number,
     request: QuickJsExecutorRequest,
     bridge: QuickJsExecutorBridge,
   ) {
     this.#module = module;
+    this.#memoryFullCount = memoryFullCount;
+    this.#memoryFullAtStart = memoryFullCount();
     this.#request = request;
     this.#bridge = bridge;
     this.#limits = request.limits;
@@ -168,8 +186,13 @@ class ProgramRun {
       }
       maxStackDepth = this.#readMaxDepth();
     } catch (error) {
-      internalError = describeError(error);
-      result = { ok: false, error: internalFailure(internalError) };
+      if (error instanceof WasmMemoryExhaustedError) {
+        // The program filled the module's fixed memory and left no room for the sandbox's own copies.
+        result = { ok: false, error: this.#engineFailure('out of memory')! };
+      } else {
+        internalError = describeError(error);
+        result = { ok: false, error: internalFailure(internalError) };
+      }
     }
     this.#finished = true;
     this.#flush();
@@ -247,6 +270,12 @@ class ProgramRun {
         continue;
       }
       if (this.#pending.size === 0) {
+        if (this.#memoryFullCount() > this.#memoryFullAtStart) {
+          const failure = this.#engineFailure('out of memory')!;
+          const note =
+            'QuickJS ran out of memory while queueing its promise jobs, so it could not even create the error for the program.';
+          return { ok: false, error: { ...failure, message: `${failure.message} (${note})` } };
+        }
         return {
           ok: false,
           error: {
@@ -575,7 +604,10 @@ class ProgramRun {
     } catch (error) {
       // Only the engine stops a resolution: the interrupt (the loop reports why) or memory.
       if (deferred.alive) deferred.dispose();
-      if (error instanceof GuestHelperError && error.reason === 'out of memory') {
+      if (
+        (error instanceof GuestHelperError && error.reason === 'out of memory') ||
+        error instanceof WasmMemoryExhaustedError
+      ) {
         this.#fail({
           ...this.#engineFailure('out of memory')!,
           message: `The result of ${call.tool}() did not fit in the program's memory limit (${formatBytes(this.#limits.memoryBytes)}).`,

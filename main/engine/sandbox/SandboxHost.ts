@@ -70,9 +70,9 @@ export interface SandboxHostStats {
   /** Workers terminated because a program ignored the interrupt past deadline + grace, or a cancel. */
   workersTerminated: number;
   /**
-   * Runs whose QuickJS runtime could not be disposed cleanly (a leaked handle — a bug — or a guest
-   * structure QuickJS cannot free, such as a promise chain tens of thousands deep); their worker was
-   * replaced. Tests assert 0 for ordinary programs.
+   * Runs whose QuickJS runtime could not be disposed cleanly (a leaked handle: a bug here or in
+   * quickjs-emscripten, such as the context it leaked when memory grew, see newSandboxQuickJsModule);
+   * their worker was replaced. Tests assert 0, hostile programs included.
    */
   teardownFailures: number;
   /** Workers that died on their own (crash, V8 out of memory). */

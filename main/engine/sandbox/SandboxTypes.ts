@@ -59,7 +59,11 @@ export interface HostCallContext {
 
 /** Named limits; every one can be overridden. */
 export interface SandboxLimits {
-  /** QuickJS heap limit. Default: DEFAULT_SANDBOX_LIMITS.memoryBytes (64 MiB). */
+  /**
+   * QuickJS heap limit, enforced by QuickJS and by the run's WebAssembly memory, which is fixed at this
+   * plus 16 MiB for the module's own needs (see newSandboxQuickJsModule). Default:
+   * DEFAULT_SANDBOX_LIMITS.memoryBytes (64 MiB).
+   */
   memoryBytes: number;
   /** QuickJS stack limit; keep ≤ 256 KiB (larger lets runaway recursion overflow the host stack). Default 256 KiB. */
   stackBytes: number;

@@ -47,9 +47,8 @@ export interface ExecutorOutcome {
   /** Time spent only waiting for host calls. */
   hostWaitMs: number;
   /**
-   * Set when disposing the QuickJS runtime failed (a leaked handle, or a guest structure QuickJS
-   * cannot free, such as a promise chain tens of thousands deep) or the executor itself failed. The
-   * WebAssembly module may be in a bad state afterwards, so the worker is replaced.
+   * Set when disposing the QuickJS runtime failed (a leaked handle) or the executor itself failed.
+   * The WebAssembly module may be in a bad state afterwards, so the worker is replaced.
    */
   teardownError?: string;
 }

@@ -1,13 +1,17 @@
 /**
- * Worker-thread entry of SandboxHost: loads the QuickJS WebAssembly module once, then runs one program
- * at a time with QuickJsExecutor. Host calls go to the main thread as messages (models and search never
- * run here); see sandboxProtocol.ts for the protocol. Started through createWorker; never imported.
+ * Worker-thread entry of SandboxHost: runs one program at a time with QuickJsExecutor, in a QuickJS
+ * WebAssembly module whose memory is fixed for the run's memoryBytes (newSandboxQuickJsModule; the
+ * module is kept while runs ask for the same size and replaced, its memory released, when not).
+ * Host calls go to the main thread as messages (models and search never run here); see
+ * sandboxProtocol.ts for the protocol. Started through createWorker; never imported.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { newQuickJSWASMModuleFromVariant } from 'quickjs-emscripten-core';
+import { newSandboxQuickJsModule, sandboxWasmMemoryBytes } from './newSandboxQuickJsModule.ts';
 import { QuickJsExecutor } from './QuickJsExecutor.ts';
+import { DEFAULT_SANDBOX_LIMITS } from './SandboxTypes.ts';
 import {
   CONTROL_CANCEL_RUN_ID,
+  type ExecutorOutcome,
   type HostCallReply,
   type HostToWorkerMessage,
   type SandboxWorkerData,
@@ -18,11 +22,21 @@ const port = parentPort;
 if (port === null) throw new Error('sandboxWorker.ts must run in a worker thread (use SandboxHost).');
 const control = new Int32Array((workerData as SandboxWorkerData).control);
 
-// The variant is passed as a module promise: the core unwraps its default export whichever way the
-// package resolves (its type declarations are CommonJS-flavoured).
-const executor = new QuickJsExecutor(
-  await newQuickJSWASMModuleFromVariant(import('@jitl/quickjs-wasmfile-release-sync')),
-);
+/** The executor over the current module, and that module's memory size. */
+let current: { wasmBytes: number; executor: QuickJsExecutor } | undefined;
+
+async function executorFor(memoryBytes: number): Promise<QuickJsExecutor> {
+  const wasmBytes = sandboxWasmMemoryBytes(memoryBytes);
+  if (current?.wasmBytes !== wasmBytes) {
+    current = undefined; // the old module and its whole memory become garbage
+    const { module, memoryFullCount } = await newSandboxQuickJsModule(memoryBytes);
+    current = { wasmBytes, executor: new QuickJsExecutor(module, { memoryFullCount }) };
+  }
+  return current.executor;
+}
+
+// Load the module for the default limits now, so that the first run does not wait for it.
+await executorFor(DEFAULT_SANDBOX_LIMITS.memoryBytes);
 
 interface ActiveRun {
   runId: number;
@@ -49,29 +63,49 @@ port.on('message', (message: HostToWorkerMessage) => {
   }
   const run: ActiveRun = { runId: message.runId, controller: new AbortController(), replies: new Map() };
   active = run;
-  void executor
-    .execute(
-      {
-        script: message.script,
-        limits: message.limits,
-        tools: message.tools,
-        signal: run.controller.signal,
-        isCancelRequested: () => Atomics.load(control, CONTROL_CANCEL_RUN_ID) === run.runId,
-      },
-      {
-        hostCall(call, respond) {
-          run.replies.set(call.callIndex, respond);
-          post({ type: 'host-call', runId: run.runId, call });
-        },
-        emit(events, logBytes) {
-          post({ type: 'events', runId: run.runId, events, logBytes });
-        },
-      },
-    )
-    .then((outcome) => {
-      if (active === run) active = undefined;
-      post({ type: 'done', runId: run.runId, outcome, poisoned: outcome.teardownError !== undefined });
-    });
+  void execute(message, run).then((outcome) => {
+    if (active === run) active = undefined;
+    post({ type: 'done', runId: run.runId, outcome, poisoned: outcome.teardownError !== undefined });
+  });
 });
+
+async function execute(
+  message: Extract<HostToWorkerMessage, { type: 'run' }>,
+  run: ActiveRun,
+): Promise<ExecutorOutcome> {
+  let executor: QuickJsExecutor;
+  try {
+    executor = await executorFor(message.limits.memoryBytes);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : 'unknown error';
+    // Nothing ran, so the worker is sound; the next run tries to load a module again.
+    const text = `The sandbox could not set up memory for the program (${detail}). Lower memoryBytes or free some memory.`;
+    return {
+      result: { ok: false, error: { kind: 'MemoryLimit', message: text } },
+      maxStackDepth: 0,
+      logBytes: 0,
+      guestMs: 0,
+      hostWaitMs: 0,
+    };
+  }
+  return executor.execute(
+    {
+      script: message.script,
+      limits: message.limits,
+      tools: message.tools,
+      signal: run.controller.signal,
+      isCancelRequested: () => Atomics.load(control, CONTROL_CANCEL_RUN_ID) === run.runId,
+    },
+    {
+      hostCall(call, respond) {
+        run.replies.set(call.callIndex, respond);
+        post({ type: 'host-call', runId: run.runId, call });
+      },
+      emit(events, logBytes) {
+        post({ type: 'events', runId: run.runId, events, logBytes });
+      },
+    },
+  );
+}
 
 post({ type: 'ready' });
