@@ -53,6 +53,16 @@ export function App(): React.JSX.Element {
     return () => started.dispose();
   }, [model]);
 
+  // A run named in the address (`#/ask/run/<id>`, a reload or a deep link) is loaded from History;
+  // one that is not there any more leaves Ask on its form.
+  const askRunId = useStore(model.ask.store, (s) => s.currentRunId);
+  useEffect(() => {
+    if (askRunId === null || model.runs.store.get().runs[askRunId]) return;
+    model.runs.load(askRunId).catch(() => {
+      if (model.ask.store.get().currentRunId === askRunId) model.ask.setCurrentRun(null);
+    });
+  }, [model, askRunId]);
+
   // Leaving with unsaved edits (Settings) asks the browser's own question first.
   useEffect(() => {
     const onBeforeUnload = (e: BeforeUnloadEvent): void => {
