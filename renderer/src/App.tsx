@@ -63,6 +63,19 @@ export function App(): React.JSX.Element {
     });
   }, [model, askRunId]);
 
+  // Files dropped outside "Add documents" must not make the browser leave the app to show them.
+  useEffect(() => {
+    const keep = (e: DragEvent): void => {
+      if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
+    };
+    window.addEventListener('dragover', keep);
+    window.addEventListener('drop', keep);
+    return () => {
+      window.removeEventListener('dragover', keep);
+      window.removeEventListener('drop', keep);
+    };
+  }, []);
+
   // Leaving with unsaved edits (Settings) asks the browser's own question first.
   useEffect(() => {
     const onBeforeUnload = (e: BeforeUnloadEvent): void => {

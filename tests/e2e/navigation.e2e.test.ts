@@ -28,10 +28,15 @@ import {
 import { startReckonServer, type ReckonServer } from './startReckonServer.ts';
 
 const UI_TIMEOUT_MS = 30_000;
-/** The Direct run's answer: long enough that the status pill has to cut it. */
-const LONG_ANSWER = `Paris, ${'the city of light and of many long sentences that go on, '.repeat(6)}end.`;
+/** The Direct run's error (a recorded HTTP 400): long enough that the status pill has to cut it. */
+const LONG_ERROR = `The model server refused the request: ${'the prompt named a parameter it does not know, '.repeat(8)}end.`;
 const DROPPED_NOTE = 'The lighthouse keeper counted forty ships passing the northern cape in one night.';
 const CHOSEN_NOTE = 'Tide tables are printed every spring for the harbour master.';
+
+/** expect.poll with the UI's ceiling rather than vitest's one second. */
+function poll<T>(probe: () => T | Promise<T>): ReturnType<typeof expect.poll<T>> {
+  return expect.poll(probe, { timeout: UI_TIMEOUT_MS, interval: 100 });
+}
 
 const status = chromiumStatus();
 if (!status.available) {
@@ -62,7 +67,7 @@ describe.skipIf(!status.available)('Navigation, layout and adding documents in t
     const replayFile = path.join(tmp, 'direct.jsonl');
     fs.writeFileSync(
       replayFile,
-      `${JSON.stringify({ role: 'answer', output: `<answer>${LONG_ANSWER}</answer>` })}\n`,
+      `${JSON.stringify({ role: 'answer', output: '', error: { status: 400, message: LONG_ERROR } })}\n`,
     );
 
     // A generous start: the E2E machines are often shared and busy.
@@ -74,7 +79,7 @@ describe.skipIf(!status.available)('Navigation, layout and adding documents in t
     });
     cleanups.push(() => bridge.close());
 
-    // One saved run to link to: Direct (no corpus) with a scripted answer.
+    // One saved run to link to: Direct (no corpus), failed by a scripted, long, non-retryable error.
     runId = (
       await bridge.invoke('startRun', {
         question: 'What is the capital of France?',
@@ -113,45 +118,43 @@ describe.skipIf(!status.available)('Navigation, layout and adding documents in t
     await page.getByTestId('nav-library').click();
     expect(hash()).toBe('#/library');
     await page.reload();
-    await expect.poll(() => page.getByTestId('nav-library').getAttribute('aria-current')).toBe('page');
+    await poll(() => page.getByTestId('nav-library').getAttribute('aria-current')).toBe('page');
     await page.getByTestId('nav-models').click();
     expect(hash()).toBe('#/models');
     await page.goBack();
-    await expect.poll(() => page.getByTestId('nav-library').getAttribute('aria-current')).toBe('page');
+    await poll(() => page.getByTestId('nav-library').getAttribute('aria-current')).toBe('page');
     expect(hash()).toBe('#/library');
     // The token stays in the query through all of it.
     expect(new URL(page.url()).searchParams.get('token')).toBe(server.token);
     // The wide window is used.
-    const width = await page
-      .locator('.view')
-      .first()
-      .evaluate((el) => el.getBoundingClientRect().width);
-    expect(width).toBeGreaterThan(1600);
+    const box = await page.locator('.view').first().boundingBox();
+    expect(box?.width).toBeGreaterThan(1600);
   });
 
   it('opens a run from a deep link, keeps it through a reload, and the nav item returns to the list', async () => {
     await page.goto(`${server.url}#/history/run/${encodeURIComponent(runId)}`);
     const pill = page.getByTestId('run-status');
-    await expect.poll(() => pill.getAttribute('data-run-id')).toBe(runId);
+    await poll(() => pill.getAttribute('data-run-id')).toBe(runId);
     await page.reload();
-    await expect.poll(() => pill.getAttribute('data-status')).toBe('succeeded');
+    await poll(() => pill.getAttribute('data-status')).toBe('failed');
 
     // The pill is cut to one line; its title and description carry the whole text, and focus unfolds it.
     const full = await pill.getAttribute('title');
-    expect(full).toContain(LONG_ANSWER);
+    expect(full).toContain(LONG_ERROR);
     const describedBy = await pill.getAttribute('aria-describedby');
     expect(await page.locator(`[id="${describedBy}"]`).textContent()).toBe(full);
-    expect(await pill.evaluate((el) => el.scrollWidth > el.clientWidth + 1)).toBe(true);
+    // (Page-side code is written as strings: the tests' tsconfig has no DOM types.)
+    expect(await pill.evaluate('(el) => el.scrollWidth > el.clientWidth + 1')).toBe(true);
     await pill.focus();
-    expect(await pill.evaluate((el) => getComputedStyle(el).whiteSpace)).toBe('normal');
-    expect(await pill.evaluate((el) => el.scrollWidth <= el.clientWidth + 1)).toBe(true);
+    expect(await pill.evaluate('(el) => getComputedStyle(el).whiteSpace')).toBe('normal');
+    expect(await pill.evaluate('(el) => el.scrollWidth <= el.clientWidth + 1')).toBe(true);
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'nav-run-deep-link.png') });
 
     await page.getByTestId('nav-history').click();
     expect(hash()).toBe('#/history');
     await page.getByTestId('history-list').waitFor();
     await page.goBack();
-    await expect.poll(() => pill.getAttribute('data-run-id')).toBe(runId);
+    await poll(() => pill.getAttribute('data-run-id')).toBe(runId);
     expect(hash()).toBe(`#/history/run/${encodeURIComponent(runId)}`);
   });
 
@@ -168,7 +171,7 @@ describe.skipIf(!status.available)('Navigation, layout and adding documents in t
       void dialog.dismiss();
     });
     await page.getByTestId('nav-ask').click();
-    await expect.poll(() => questions.length).toBe(1);
+    await poll(() => questions.length).toBe(1);
     expect(questions[0]).toMatch(/unsaved changes/);
     expect(hash()).toBe('#/settings');
     expect(await page.getByTestId('settings-deadline').inputValue()).toBe('5000');
@@ -179,13 +182,13 @@ describe.skipIf(!status.available)('Navigation, layout and adding documents in t
       void dialog.dismiss();
     });
     await page.goBack();
-    await expect.poll(() => questions.length).toBe(2);
-    await expect.poll(hash).toBe('#/settings');
+    await poll(() => questions.length).toBe(2);
+    await poll(hash).toBe('#/settings');
     expect(await page.getByTestId('settings-deadline').inputValue()).toBe('5000');
 
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByTestId('nav-ask').click();
-    await expect.poll(hash).toMatch(/^#\/ask/);
+    await poll(hash).toMatch(/^#\/ask/);
   });
 
   it('uploads dropped and chosen files to the server and indexes them; a search hit opens the passage drawer', async () => {
@@ -199,20 +202,21 @@ describe.skipIf(!status.available)('Navigation, layout and adding documents in t
       mimeType: 'text/markdown',
       buffer: Buffer.from(CHOSEN_NOTE),
     });
-    await page.evaluate((note) => {
+    // A drop as the browser delivers it: a DataTransfer holding a File, dispatched on the form.
+    await page.evaluate(`(() => {
       const transfer = new DataTransfer();
-      transfer.items.add(new File([note], 'dropped-note.md', { type: 'text/markdown' }));
-      const zone = document.querySelector('[data-testid="add-documents"]')!;
+      transfer.items.add(new File([${JSON.stringify(DROPPED_NOTE)}], 'dropped-note.md', { type: 'text/markdown' }));
+      const zone = document.querySelector('[data-testid="add-documents"]');
       for (const type of ['dragenter', 'dragover', 'drop'])
         zone.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
-    }, DROPPED_NOTE);
+    })()`);
     const staged = page.getByTestId('staged-uploads');
-    await expect.poll(() => staged.textContent()).toMatch(/2 files to upload/);
+    await poll(() => staged.textContent()).toMatch(/2 files to upload/);
     expect(await staged.textContent()).toContain('dropped-note.md');
 
     await page.getByTestId('corpus-name').fill('dropped');
     await page.getByTestId('ingest-button').click();
-    await expect.poll(() => page.getByTestId('ingest-status').textContent()).toMatch(/finished/);
+    await poll(() => page.getByTestId('ingest-status').textContent()).toMatch(/finished/);
     expect(await staged.count()).toBe(0);
 
     const uploadsDir = path.join(dataDir, 'uploads');
@@ -235,14 +239,14 @@ describe.skipIf(!status.available)('Navigation, layout and adding documents in t
     expect(await page.getByTestId('passage-open-file').count()).toBe(0);
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'nav-library-hit-drawer.png') });
     await page.keyboard.press('Escape');
-    await expect.poll(() => drawer.count()).toBe(0);
+    await poll(() => drawer.count()).toBe(0);
 
     // A nav item goes to its view's top, even when that view is showing.
     await page.setViewportSize({ width: 2200, height: 400 });
-    await page.evaluate(() => window.scrollTo({ top: document.body.scrollHeight }));
-    expect(await page.evaluate(() => window.scrollY)).toBeGreaterThan(0);
+    await page.evaluate('window.scrollTo({ top: document.body.scrollHeight })');
+    expect(await page.evaluate('window.scrollY')).toBeGreaterThan(0);
     await page.getByTestId('nav-library').click();
-    await expect.poll(() => page.evaluate(() => window.scrollY)).toBe(0);
+    await poll(() => page.evaluate('window.scrollY')).toBe(0);
     expect(pageErrors).toEqual([]);
   });
 });

@@ -169,8 +169,8 @@ const FIELDS: readonly FieldSpec[] = [
 /** The question asked before unsaved edits are dropped. */
 export const UNSAVED_SETTINGS_QUESTION = 'Settings has unsaved changes. Leave without saving them?';
 
-/** A field's valid range as the settings schema states it, in the field's unit: "Between 32 and 256 KiB.". */
-export function rangeOf(spec: FieldSpec): { min: number; max: number; text: string } {
+/** A field's valid range as the settings schema states it, in the field's unit ("32–256 KiB"). */
+function rangeOf(spec: FieldSpec): { min: number; max: number; text: string } {
   const schema = spec.group === 'sandbox' ? sandboxSettingsSchema : retrySettingsSchema;
   const number = (schema.shape as Record<string, z.ZodNumber>)[spec.setting];
   const min = (number?.minValue ?? Number.NEGATIVE_INFINITY) / spec.scale;
