@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createAppStore } from '../../renderer/src/state/appStore.ts';
 import { createStore } from '../../renderer/src/state/createStore.ts';
 import {
   DEFAULT_ROUTE,
@@ -112,5 +113,34 @@ describe('startRouter', () => {
     leave = true;
     win.goTo('#/models');
     expect(s.app.get().view).toBe('models');
+  });
+});
+
+describe('leave guards (createAppStore)', () => {
+  it('asks the installed guard before leaving a view, and stops asking once it is removed', () => {
+    const asked: string[] = [];
+    let answer = false;
+    const bridge = { invoke: () => Promise.reject(new Error('unused')), on: () => () => {} };
+    const app = createAppStore(bridge, {
+      confirm: (question) => {
+        asked.push(question);
+        return answer;
+      },
+    });
+    app.store.set({ view: 'settings' });
+    const remove = app.setLeaveGuard(() => 'Leave without saving?');
+    expect(app.hasUnsavedChanges()).toBe(true);
+    expect(app.navigate('ask')).toBe(false);
+    expect(app.store.get().view).toBe('settings');
+    // Staying on the same view asks nothing.
+    expect(app.navigate('settings')).toBe(true);
+    answer = true;
+    expect(app.navigate('ask')).toBe(true);
+    expect(asked).toEqual(['Leave without saving?', 'Leave without saving?']);
+    remove();
+    expect(app.hasUnsavedChanges()).toBe(false);
+    answer = false;
+    expect(app.navigate('library')).toBe(true);
+    expect(asked).toHaveLength(2);
   });
 });
