@@ -196,9 +196,21 @@ describe.skipIf(!status.available)('Navigation, layout and adding documents in t
     await poll(hash).toBe('#/settings');
     expect(await page.getByTestId('settings-deadline').inputValue()).toBe('5000');
 
-    page.once('dialog', (dialog) => void dialog.accept());
+    // Reloading asks the browser's own question (beforeunload); leaving drops the edit.
+    const kinds: string[] = [];
+    page.once('dialog', (dialog) => {
+      kinds.push(dialog.type());
+      void dialog.accept();
+    });
+    await page.reload();
+    expect(kinds).toEqual(['beforeunload']);
+    await poll(() => page.getByTestId('settings-deadline').inputValue()).not.toBe('5000');
+    expect(hash()).toBe('#/settings');
+
+    // With nothing to lose, leaving asks nothing.
     await page.getByTestId('nav-ask').click();
     await poll(hash).toMatch(/^#\/ask/);
+    expect(questions).toHaveLength(2);
   });
 
   it('uploads dropped and chosen files to the server and indexes them; a search hit opens the passage drawer', async () => {

@@ -25,7 +25,11 @@ export interface AppStoreOptions {
 
 export function createAppStore(bridge: ReckonBridge, options: AppStoreOptions = {}) {
   const store = createStore<AppState>({ view: 'ask', info: null, settings: null, loadError: null });
-  const confirm = options.confirm ?? ((question: string) => globalThis.confirm(question));
+  // Typed structurally: the store is also compiled (in tests) without the DOM's types.
+  const confirm =
+    options.confirm ??
+    ((question: string) =>
+      (globalThis as unknown as { confirm(question: string): boolean }).confirm(question));
   const guards = new Set<LeaveGuard>();
 
   /** Asks every leave guard that has something to lose; true when there is nothing or the user agrees. */
