@@ -15,7 +15,8 @@ import { useAppModel } from '../state/AppModel.ts';
 import { useStore } from '../state/createStore.ts';
 import { latestJob, type IngestJob } from '../state/libraryStore.ts';
 import type { CorpusSummary, DocumentSummary, SearchMode, SearchResult } from '../state/types.ts';
-import { chosenFiles, droppedFiles, uploadFiles, type UploadItem } from '../state/uploadFiles.ts';
+import { chosenFiles, droppedFiles } from '../state/droppedFiles.ts';
+import { uploadFiles, type UploadItem } from '../state/uploadFiles.ts';
 
 /** Documents listed at most (the rest are counted). Default 500. */
 export const MAX_DOCUMENT_ROWS = 500;
