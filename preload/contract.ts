@@ -259,6 +259,18 @@ export const runSummarySchema = z.object({
 const empty = z.object({}).strict();
 const ok = z.object({ ok: z.literal(true) });
 
+/** Largest upload the engine accepts by default, all files together (1 GiB). */
+export const DEFAULT_MAX_UPLOAD_BYTES = 1024 * 1024 * 1024;
+/** Largest single uploaded file the engine accepts by default (256 MiB). */
+export const DEFAULT_MAX_UPLOAD_FILE_BYTES = 256 * 1024 * 1024;
+/** Largest piece of an uploaded file one writeUploadChunk carries, in bytes (1 MiB). */
+export const UPLOAD_CHUNK_BYTES = 1024 * 1024;
+/** A file of an upload: its path relative to the dropped folder (or its bare name), and its size. */
+export const uploadFileSchema = z.object({
+  path: z.string().min(1).max(1024),
+  size: z.number().int().min(0),
+});
+
 export const commands = {
   getAppInfo: {
     input: empty,
@@ -329,6 +341,64 @@ export const commands = {
       context: z.array(z.object({ chunkId: z.number().int(), text: z.string() })),
     }),
   },
+  /**
+   * Desktop app only: the system's file or folder picker; `paths` is empty when the user cancels.
+   * The browser host answers DESKTOP_ONLY (a web page cannot read paths from the server's disk).
+   */
+  showOpenDialog: {
+    input: z.object({ select: z.enum(['files', 'folder']) }).strict(),
+    output: z.object({ paths: z.array(z.string()) }),
+  },
+  /**
+   * Desktop app only: opens a document of a corpus in the system's default application (or, for a
+   * kind that could run as a program, such as source code, shows it in its folder). Only paths the
+   * corpus recorded are accepted (DOCUMENT_NOT_FOUND otherwise); the browser host answers DESKTOP_ONLY.
+   */
+  openDocument: {
+    input: z.object({ corpus: corpusNameSchema, path: z.string().min(1).max(4096) }).strict(),
+    output: z.object({ path: z.string(), action: z.enum(['open', 'reveal']) }),
+  },
+  /**
+   * Starts an upload of files from the page (the browser host's drag-and-drop): the engine keeps
+   * them under `<data dir>/uploads/`, and finishUpload ingests them. Sizes are checked against the
+   * upload limits first (UPLOAD_TOO_LARGE), paths against traversal (BAD_UPLOAD_PATH).
+   */
+  startUpload: {
+    input: z.object({ files: z.array(uploadFileSchema).min(1).max(10_000) }).strict(),
+    output: z.object({ uploadId: z.string(), totalBytes: z.number().int() }),
+  },
+  /** One piece of one file of an upload, base64; pieces of a file arrive in order (offset = bytes so far). */
+  writeUploadChunk: {
+    input: z
+      .object({
+        uploadId: z.string().min(1).max(100),
+        file: z.number().int().min(0),
+        offset: z.number().int().min(0),
+        data: z
+          .string()
+          .max(Math.ceil(UPLOAD_CHUNK_BYTES / 3) * 4)
+          .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64'),
+      })
+      .strict(),
+    output: z.object({ receivedBytes: z.number().int() }),
+  },
+  /**
+   * Ingests a complete upload into a corpus (with any server-side `paths` in the same job); like
+   * ingestPaths, returns the ingestion job. An incomplete upload is UPLOAD_INCOMPLETE.
+   */
+  finishUpload: {
+    input: z
+      .object({
+        uploadId: z.string().min(1).max(100),
+        corpus: corpusNameSchema,
+        paths: z.array(z.string().min(1).max(4096)).max(10_000).optional(),
+        embedder: z.enum(['auto', 'none']).optional(),
+      })
+      .strict(),
+    output: z.object({ jobId: z.string(), dir: z.string() }),
+  },
+  /** Stops an upload and deletes what it stored. */
+  cancelUpload: { input: z.object({ uploadId: z.string().min(1).max(100) }).strict(), output: ok },
   listModels: {
     input: empty,
     output: z.object({
@@ -460,10 +530,22 @@ export function isEventName(name: unknown): name is EventName {
   return typeof name === 'string' && Object.hasOwn(events, name);
 }
 
+/**
+ * What only the desktop app's preload can do: name the path of a file dropped onto the page
+ * (Electron's webUtils.getPathForFile). Its presence on the bridge is how the UI tells the desktop
+ * app (native picker, dropped paths, open file) from the browser host (uploads).
+ */
+export interface DesktopBridge {
+  /** The absolute path of a dropped file or folder; '' when it has none (e.g. made by the page). */
+  pathForFile(file: File): string;
+}
+
 /** What the preload bridge (desktop) and the WebSocket client (browser) both expose to the UI. */
 export interface ReckonBridge {
   invoke<N extends CommandName>(name: N, input: CommandInput<N>): Promise<CommandOutput<N>>;
   on<N extends EventName>(event: N, listener: (payload: EventPayload<N>) => void): () => void;
+  /** Present only in the desktop app. */
+  desktop?: DesktopBridge;
 }
 
 /** The shape a failed command takes over either bridge. */

@@ -1,12 +1,13 @@
 /**
  * The preload bridge (sandboxed, CommonJS): exposes exactly `window.reckon.invoke(name, input)` and
  * `window.reckon.on(event, listener) → unsubscribe` over the contract — never ipcRenderer itself,
- * never a generic send. Main checks the sender and parses every input; failures come back as an
+ * never a generic send — plus `desktop.pathForFile(file)`, the path of a file dropped onto the page
+ * (webUtils.getPathForFile; it reads a File the page already holds and sends nothing). Main checks the sender and parses every input; failures come back as an
  * InvokeResult and are rejected here as a plain {name, code, message}, because Error objects lose
  * their properties crossing the context bridge (renderer/src/bridge.ts turns them back into Errors).
  * Imports only types from the contract, so nothing but `electron` is required at run time.
  */
-import { contextBridge, ipcRenderer } from 'electron';
+import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import type { InvokeResult, ReckonBridge } from './contract.ts';
 
 // One IPC listener fans events out, however many components subscribe.
@@ -34,6 +35,9 @@ const bridge: ReckonBridge = {
     return () => {
       set.delete(listener);
     };
+  },
+  desktop: {
+    pathForFile: (file) => webUtils.getPathForFile(file),
   },
 };
 

@@ -2,7 +2,7 @@
  * The IPC side of the preload bridge: one handler for `reckon:invoke` that checks who is asking
  * before anything runs, and event delivery to our own windows only.
  */
-import { ipcMain, webContents as allWebContents, type IpcMainInvokeEvent } from 'electron';
+import { ipcMain, webContents as allWebContents, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import type { EventName, InvokeResult } from '../../preload/contract.ts';
 import { isAppUrl, isTrustedSender, type OriginPolicyOptions } from '../engine/app/senderPolicy.ts';
 
@@ -13,8 +13,8 @@ export const EVENT_CHANNEL = 'reckon:event';
 
 /** Options of registerIpcBridge; all required. */
 export interface IpcBridgeOptions {
-  /** Runs a command (in the engine process); never rejects. */
-  invoke: (name: unknown, input: unknown) => Promise<InvokeResult>;
+  /** Runs a command (in the engine process, or here for desktop-only ones) for `sender`; never rejects. */
+  invoke: (name: unknown, input: unknown, sender: WebContents) => Promise<InvokeResult>;
   /** Ids of the webContents of windows the app created; kept up to date by the caller. */
   trustedIds: ReadonlySet<number>;
   /** The origins that count as the app (see isAppUrl). */
@@ -43,7 +43,7 @@ export function registerIpcBridge(options: IpcBridgeOptions): (name: EventName, 
       console.warn(`Refused an IPC call from an untrusted frame (${frame?.url.slice(0, 200) ?? 'gone'}).`);
       throw new Error('Refused: this frame is not the Reckon app.');
     }
-    return options.invoke(name, input);
+    return options.invoke(name, input, event.sender);
   });
 
   return (name, payload) => {

@@ -13,6 +13,7 @@ import { electronRendererDevUrl, resolveSettings } from '../engine/config.ts';
 import { APP_ORIGIN, type OriginPolicyOptions } from '../engine/app/senderPolicy.ts';
 import { handleAppProtocol, registerAppScheme } from './appProtocol.ts';
 import { startEngineProcess, type EngineProcess } from './engineProcess.ts';
+import { invokeWithDesktopCommands } from './desktopCommands.ts';
 import { denyAllPermissions, hardenAllWebContents } from './hardening.ts';
 import { registerIpcBridge } from './ipcBridge.ts';
 
@@ -68,7 +69,10 @@ function start(): void {
   });
   engine = started;
   sendEvent = registerIpcBridge({
-    invoke: (name, input) => started.invoke(name, input),
+    invoke: (name, input, sender) =>
+      invokeWithDesktopCommands(name, input, sender, (engineName, engineInput) =>
+        started.invoke(engineName, engineInput),
+      ),
     trustedIds,
     origins,
   });

@@ -1,13 +1,24 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { ErrorNote } from './components/ErrorNote.tsx';
-import { useAppModel } from './state/AppModel.ts';
+import { useAppModel, type AppModel } from './state/AppModel.ts';
 import { useStore } from './state/createStore.ts';
+import { startRouter, type Router } from './state/router.ts';
 import { VIEW_IDS, type ViewId } from './state/types.ts';
 import { AskView } from './views/AskView.tsx';
 import { HistoryView } from './views/HistoryView.tsx';
 import { LibraryView } from './views/LibraryView.tsx';
 import { ModelsView } from './views/ModelsView.tsx';
 import { SettingsView } from './views/SettingsView.tsx';
+
+/**
+ * What a navigation item (or its shortcut) does: the view at its top — History's list rather than a
+ * run open in it — once the leave guards agree (router.openView); before the router has started, a
+ * plain guarded navigate.
+ */
+function openViewAtTop(id: ViewId, router: Router | null, model: AppModel): void {
+  const opened = router ? router.openView(id) : model.app.navigate(id);
+  if (opened) window.scrollTo({ top: 0 });
+}
 
 const NAV: Record<ViewId, { label: string; icon: string }> = {
   ask: { label: 'Ask', icon: '?' },
@@ -19,7 +30,8 @@ const NAV: Record<ViewId, { label: string; icon: string }> = {
 
 /**
  * The shell: left navigation and the current view. Views are reachable with Tab, with the arrow keys
- * inside the navigation, and with Alt+1…Alt+5 from anywhere.
+ * inside the navigation, and with Alt+1…Alt+5 from anywhere. The view and its open run are in the
+ * URL's hash (state/router.ts); a navigation item always opens its view at the top.
  */
 export function App(): React.JSX.Element {
   const model = useAppModel();
@@ -29,6 +41,54 @@ export function App(): React.JSX.Element {
   const navRefs = useRef<Partial<Record<ViewId, HTMLButtonElement | null>>>({});
   const mainRef = useRef<HTMLElement>(null);
   const hasRun = useStore(model.runs.store, (s) => Object.values(s.runs).some((r) => r.status === 'running'));
+  const [router, setRouter] = useState<Router | null>(null);
+
+  useEffect(() => {
+    const started = startRouter(
+      { app: model.app.store, history: model.history.store, ask: model.ask.store },
+      window,
+      { confirmLeave: () => model.app.confirmLeave() },
+    );
+    setRouter(started);
+    return () => started.dispose();
+  }, [model]);
+
+  // A run named in the address (`#/ask/run/<id>`, a reload or a deep link) is loaded from History;
+  // one that is not there any more leaves Ask on its form.
+  const askRunId = useStore(model.ask.store, (s) => s.currentRunId);
+  useEffect(() => {
+    if (askRunId === null || model.runs.store.get().runs[askRunId]) return;
+    model.runs.load(askRunId).catch(() => {
+      if (model.ask.store.get().currentRunId === askRunId) model.ask.setCurrentRun(null);
+    });
+  }, [model, askRunId]);
+
+  // Files dropped outside "Add documents" must not make the browser leave the app to show them.
+  useEffect(() => {
+    const keep = (e: DragEvent): void => {
+      if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
+    };
+    window.addEventListener('dragover', keep);
+    window.addEventListener('drop', keep);
+    return () => {
+      window.removeEventListener('dragover', keep);
+      window.removeEventListener('drop', keep);
+    };
+  }, []);
+
+  // Leaving with unsaved edits (Settings) asks the browser's own question first.
+  useEffect(() => {
+    const onBeforeUnload = (e: BeforeUnloadEvent): void => {
+      if (!model.app.hasUnsavedChanges()) return;
+      e.preventDefault();
+      // Older browsers (and Electron) want returnValue set as well.
+      e.returnValue = '';
+    };
+    window.addEventListener('beforeunload', onBeforeUnload);
+    return () => window.removeEventListener('beforeunload', onBeforeUnload);
+  }, [model]);
+
+  const openView = (id: ViewId): void => openViewAtTop(id, router, model);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
@@ -37,13 +97,13 @@ export function App(): React.JSX.Element {
       const target = VIEW_IDS[index];
       if (target) {
         e.preventDefault();
-        model.app.navigate(target);
+        openViewAtTop(target, router, model);
         navRefs.current[target]?.focus();
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [model]);
+  }, [model, router]);
 
   useEffect(() => {
     window.scrollTo({ top: 0 });
@@ -89,7 +149,7 @@ export function App(): React.JSX.Element {
                 aria-current={view === id ? 'page' : undefined}
                 aria-keyshortcuts={`Alt+${index + 1}`}
                 title={`${NAV[id].label} (Alt+${index + 1})`}
-                onClick={() => model.app.navigate(id)}
+                onClick={() => openView(id)}
                 onKeyDown={(e) => onNavKey(e, id)}
                 data-testid={`nav-${id}`}
               >

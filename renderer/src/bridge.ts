@@ -274,6 +274,7 @@ export function createWebSocketBridge(options: WebSocketBridgeOptions): WebSocke
 /**
  * Wraps the preload bridge so that failures are BridgeErrors: Errors lose their own properties when
  * they cross Electron's context bridge, so the preload rejects with a plain {name, code, message}.
+ * The desktop-only part (`desktop`) is passed on as it is.
  */
 export function wrapPreloadBridge(raw: ReckonBridge): ReckonBridge {
   return {
@@ -282,6 +283,7 @@ export function wrapPreloadBridge(raw: ReckonBridge): ReckonBridge {
         throw toBridgeError(error);
       }),
     on: (event, listener) => raw.on(event, listener),
+    ...(raw.desktop ? { desktop: raw.desktop } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * The app service's corpus commands: list, documents, ingest (a job streaming progress), re-index,
- * remove, search and a cited chunk with its neighbours.
+ * remove, search, a cited chunk with its neighbours, uploads from the page (the browser host's
+ * drag-and-drop) and the engine's half of the desktop app's picker and "open file".
  */
 import path from 'node:path';
 import type { ErrorPayload, EventPayload } from '../../../preload/contract.ts';
@@ -10,6 +11,7 @@ import type { EngineIngestResult } from '../createEngine.ts';
 import { ReckonError } from '../errors.ts';
 import type { Handlers, ServiceContext } from './ServiceContext.ts';
 import { toErrorPayload } from './toErrorPayload.ts';
+import { UploadStore } from './UploadStore.ts';
 
 /** Neighbouring chunks getChunk returns on each side of the cited one (same document and section). */
 export const DEFAULT_CHUNK_CONTEXT = 2;
@@ -21,10 +23,48 @@ type CorpusCommands =
   | 'reindexCorpus'
   | 'removeCorpus'
   | 'search'
-  | 'getChunk';
+  | 'getChunk'
+  | 'showOpenDialog'
+  | 'openDocument'
+  | 'startUpload'
+  | 'writeUploadChunk'
+  | 'finishUpload'
+  | 'cancelUpload';
+
+/**
+ * Document kinds openDocument lets the desktop app open in their default application; anything else
+ * (source code, which the system might run as a program) is shown in its folder instead.
+ */
+export const OPENABLE_EXTENSIONS: ReadonlySet<string> = new Set([
+  '.txt',
+  '.md',
+  '.markdown',
+  '.pdf',
+  '.docx',
+  '.html',
+  '.htm',
+  '.json',
+  '.jsonl',
+]);
 
 export function createCorpusHandlers(ctx: ServiceContext): Pick<Handlers, CorpusCommands> {
   const { engine, jobs, emit, now, progressIntervalMs } = ctx;
+  const desktop = ctx.options.host === 'electron';
+  const uploads = new UploadStore({ dataDir: ctx.options.dataDir });
+
+  /** Refuses a path that is not absolute, naming the controls of the interface in use. */
+  function checkAbsolute(paths: readonly string[]): void {
+    for (const p of paths) {
+      if (!path.isAbsolute(p)) {
+        throw new ReckonError(
+          'BAD_PATH',
+          desktop
+            ? `"${p}" is not a full path. Choose files or folders with "Choose files…" or "Choose folder…", or type a path that starts at the root of the disk.`
+            : `"${p}" is not a full path. Type a path on the server's disk that starts at its root, or drop the files onto "Add documents" to upload them.`,
+        );
+      }
+    }
+  }
 
   function ingestJob(corpus: string, paths: string[], embedder: 'auto' | 'none'): string {
     return jobs.start('ingest', corpus, async (job) => {
@@ -94,14 +134,7 @@ export function createCorpusHandlers(ctx: ServiceContext): Pick<Handlers, Corpus
     },
 
     ingestPaths({ corpus, paths, embedder }) {
-      for (const p of paths) {
-        if (!path.isAbsolute(p)) {
-          throw new ReckonError(
-            'BAD_PATH',
-            `"${p}" is not a full path. Choose files or folders with the picker, or type a path that starts at the root of the disk.`,
-          );
-        }
-      }
+      checkAbsolute(paths);
       // Refused now rather than as a failed job: nothing is created for a path that is not there.
       checkIngestPaths(engine.library, corpus, paths);
       return { jobId: ingestJob(corpus, paths, embedder ?? 'auto') };
@@ -149,6 +182,56 @@ export function createCorpusHandlers(ctx: ServiceContext): Pick<Handlers, Corpus
         })),
         warnings: result.warnings,
       };
+    },
+
+    showOpenDialog() {
+      // The desktop app answers this in its main process; only a browser page gets here.
+      throw new ReckonError(
+        'DESKTOP_ONLY',
+        'The file picker is part of the desktop app. In the browser, drop files or folders onto "Add documents" to upload them, or type paths on the server\'s disk.',
+      );
+    },
+
+    openDocument({ corpus, path: documentPath }) {
+      if (!desktop) {
+        throw new ReckonError(
+          'DESKTOP_ONLY',
+          'Opening a document in its application is part of the desktop app; the browser cannot open files on the server.',
+        );
+      }
+      const opened = engine.library.open(corpus);
+      try {
+        const document = opened.store.getDocument(documentPath);
+        if (!document) {
+          throw new ReckonError(
+            'DOCUMENT_NOT_FOUND',
+            `"${documentPath}" is not a document of corpus "${corpus}", so it is not opened. Open documents from the corpus's own search results or citations.`,
+          );
+        }
+        const action = OPENABLE_EXTENSIONS.has(path.extname(document.path).toLowerCase()) ? 'open' : 'reveal';
+        return { path: document.path, action };
+      } finally {
+        opened.close();
+      }
+    },
+
+    startUpload: ({ files }) => uploads.start(files),
+
+    writeUploadChunk: ({ uploadId, file, offset, data }) => uploads.write(uploadId, file, offset, data),
+
+    async finishUpload({ uploadId, corpus, paths, embedder }) {
+      const others = paths ?? [];
+      checkAbsolute(others);
+      // The corpus name and the other paths are checked before the upload is completed, so a
+      // mistake can be fixed and the same upload finished again.
+      checkIngestPaths(engine.library, corpus, others);
+      const dir = await uploads.finish(uploadId);
+      return { jobId: ingestJob(corpus, [dir, ...others], embedder ?? 'auto'), dir };
+    },
+
+    async cancelUpload({ uploadId }) {
+      await uploads.cancel(uploadId);
+      return { ok: true as const };
     },
 
     getChunk({ corpus, chunkId }) {

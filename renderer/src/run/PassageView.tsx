@@ -17,13 +17,16 @@ export interface PassageRequest {
 /**
  * A cited or retrieved passage opened in its document: the chunk highlighted within the text of
  * its neighbouring chunks, with title, path, page and score. A side drawer; Escape closes it and
- * focus returns to what opened it.
+ * focus returns to what opened it. In the desktop app an "Open file" action opens the source
+ * document in its application (only documents the corpus recorded; see openDocument).
  */
 export function PassageView(props: { request: PassageRequest; onClose: () => void }): React.JSX.Element {
   const { request, onClose } = props;
   const { bridge } = useAppModel();
   const [data, setData] = useState<ChunkWithContext | null>(null);
   const [error, setError] = useState<UiError | null>(null);
+  const [openError, setOpenError] = useState<UiError | null>(null);
+  const [opened, setOpened] = useState<string | null>(null);
   const closeRef = useRef<HTMLButtonElement>(null);
 
   useEffect(() => {
@@ -58,6 +61,23 @@ export function PassageView(props: { request: PassageRequest; onClose: () => voi
   }, [bridge, request.corpus, request.chunkId]);
 
   const chunk = data?.chunk;
+  const canOpenFile = bridge.desktop !== undefined && request.corpus !== null && chunk !== undefined;
+
+  async function openFile(): Promise<void> {
+    if (request.corpus === null || !chunk) return;
+    setOpenError(null);
+    setOpened(null);
+    try {
+      const result = await bridge.invoke('openDocument', { corpus: request.corpus, path: chunk.path });
+      setOpened(
+        result.action === 'open'
+          ? 'Opened in its application.'
+          : 'Shown in its folder (files of this kind are not opened directly, as they could run as programs).',
+      );
+    } catch (caught) {
+      setOpenError(toUiError(caught));
+    }
+  }
   return (
     <aside
       className="drawer"
@@ -81,12 +101,36 @@ export function PassageView(props: { request: PassageRequest; onClose: () => voi
             {request.score !== null ? ` · score ${request.score.toFixed(3)}` : ''}
           </p>
         </div>
-        <button type="button" className="button" ref={closeRef} onClick={onClose} aria-label="Close passage">
-          Close
-        </button>
+        <div className="toolbar">
+          {canOpenFile && (
+            <button
+              type="button"
+              className="button"
+              onClick={() => void openFile()}
+              data-testid="passage-open-file"
+            >
+              Open file
+            </button>
+          )}
+          <button
+            type="button"
+            className="button"
+            ref={closeRef}
+            onClick={onClose}
+            aria-label="Close passage"
+          >
+            Close
+          </button>
+        </div>
       </header>
       <div className="drawer__body">
         <ErrorNote error={error} />
+        <ErrorNote error={openError} />
+        {opened && (
+          <p className="note note--ok small" role="status">
+            {opened}
+          </p>
+        )}
         {!data && !error && <p className="muted">Loading the passage…</p>}
         {data && (
           <div className="passage" data-testid="passage-text">

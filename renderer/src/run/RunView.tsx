@@ -113,6 +113,7 @@ function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.El
   }
 
   const liveCall = run.lastToolCall && run.status === 'running' ? run.lastToolCall : null;
+  const statusText = runStatusText(run);
 
   return (
     <article className="run" aria-label="Run">
@@ -131,15 +132,22 @@ function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.El
           </p>
         </div>
         <div className="run__controls">
+          {/* The pill is cut to one line; hover or focus shows all of it (title, and CSS unfolds it). */}
           <span
             className={`status status--${run.status}`}
             role="status"
             aria-live="polite"
+            tabIndex={0}
+            title={statusText}
+            aria-describedby={`run-status-full-${run.runId}`}
             data-testid="run-status"
             data-status={run.status}
             data-run-id={run.runId}
           >
-            {runStatusText(run)}
+            {statusText}
+          </span>
+          <span id={`run-status-full-${run.runId}`} className="visually-hidden">
+            {statusText}
           </span>
           <Elapsed run={run} />
           {run.status === 'running' && (

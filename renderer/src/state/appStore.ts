@@ -14,8 +14,32 @@ export interface AppState {
 
 export type AppStore = ReturnType<typeof createAppStore>;
 
-export function createAppStore(bridge: ReckonBridge) {
+/** Says why leaving the view now would lose something (the question to ask), or null when nothing would. */
+export type LeaveGuard = () => string | null;
+
+/** Options of createAppStore. */
+export interface AppStoreOptions {
+  /** Asks the user a yes/no question. Default: the browser's `confirm()`. */
+  confirm?: (question: string) => boolean;
+}
+
+export function createAppStore(bridge: ReckonBridge, options: AppStoreOptions = {}) {
   const store = createStore<AppState>({ view: 'ask', info: null, settings: null, loadError: null });
+  // Typed structurally: the store is also compiled (in tests) without the DOM's types.
+  const confirm =
+    options.confirm ??
+    ((question: string) =>
+      (globalThis as unknown as { confirm(question: string): boolean }).confirm(question));
+  const guards = new Set<LeaveGuard>();
+
+  /** Asks every leave guard that has something to lose; true when there is nothing or the user agrees. */
+  function confirmLeave(): boolean {
+    for (const guard of guards) {
+      const question = guard();
+      if (question !== null && !confirm(question)) return false;
+    }
+    return true;
+  }
 
   async function refreshInfo(): Promise<void> {
     try {
@@ -45,7 +69,25 @@ export function createAppStore(bridge: ReckonBridge) {
 
   return {
     store,
-    navigate: (view: ViewId) => store.set({ view }),
+    /** Shows another view once the leave guards agree; false when the user chose to stay. */
+    navigate(view: ViewId): boolean {
+      if (view !== store.get().view && !confirmLeave()) return false;
+      store.set({ view });
+      return true;
+    },
+    confirmLeave,
+    /** Whether a leave guard has something to lose now (for the page's beforeunload). */
+    hasUnsavedChanges: (): boolean => [...guards].some((guard) => guard() !== null),
+    /**
+     * Installs a view's leave guard (Settings with unsaved edits): navigating away, in the app or
+     * with back/forward, asks its question first. Returns the function that removes it.
+     */
+    setLeaveGuard(guard: LeaveGuard): () => void {
+      guards.add(guard);
+      return () => {
+        guards.delete(guard);
+      };
+    },
     refreshInfo,
     refreshSettings,
     updateSettings,

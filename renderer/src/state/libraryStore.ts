@@ -105,6 +105,22 @@ export function createLibraryStore(bridge: ReckonBridge) {
     return jobId;
   }
 
+  /**
+   * Ingests a finished upload (uploadFiles) into a corpus, with any server-side `paths` in the same
+   * job. Throws the bridge's error.
+   */
+  async function ingestUpload(
+    corpus: string,
+    uploadId: string,
+    paths: string[],
+    embedder: 'auto' | 'none',
+  ): Promise<string> {
+    const { jobId } = await bridge.invoke('finishUpload', { uploadId, corpus, paths, embedder });
+    addJob(jobId, corpus, 'ingest');
+    store.set({ selected: corpus });
+    return jobId;
+  }
+
   async function reindex(corpus: string): Promise<string> {
     const { jobId } = await bridge.invoke('reindexCorpus', { corpus });
     addJob(jobId, corpus, 'reindex');
@@ -145,7 +161,18 @@ export function createLibraryStore(bridge: ReckonBridge) {
     }
   }
 
-  return { store, refreshCorpora, loadDocuments, select, ingest, reindex, cancel, remove, onProgress };
+  return {
+    store,
+    refreshCorpora,
+    loadDocuments,
+    select,
+    ingest,
+    ingestUpload,
+    reindex,
+    cancel,
+    remove,
+    onProgress,
+  };
 }
 
 /** The newest job of a corpus, if any. */

@@ -1,15 +1,22 @@
-import { useMemo, useState } from 'react';
-import { corpusNameSchema, searchModeSchema } from '../../../preload/contract.ts';
+import { useMemo, useRef, useState } from 'react';
+import {
+  corpusNameSchema,
+  DEFAULT_MAX_UPLOAD_FILE_BYTES,
+  searchModeSchema,
+} from '../../../preload/contract.ts';
 import { Callout } from '../components/Callout.tsx';
 import { ConfirmButton } from '../components/ConfirmButton.tsx';
 import { ErrorNote } from '../components/ErrorNote.tsx';
 import { ProgressBar } from '../components/ProgressBar.tsx';
 import { toUiError, type UiError } from '../errors.ts';
 import { formatBytes, formatCount, formatMs, formatSeconds, percent } from '../format.ts';
+import { PassageView, type PassageRequest } from '../run/PassageView.tsx';
 import { useAppModel } from '../state/AppModel.ts';
 import { useStore } from '../state/createStore.ts';
 import { latestJob, type IngestJob } from '../state/libraryStore.ts';
 import type { CorpusSummary, DocumentSummary, SearchMode, SearchResult } from '../state/types.ts';
+import { chosenFiles, droppedFiles } from '../state/droppedFiles.ts';
+import { uploadFiles, type UploadItem } from '../state/uploadFiles.ts';
 
 /** Documents listed at most (the rest are counted). Default 500. */
 export const MAX_DOCUMENT_ROWS = 500;
@@ -20,6 +27,7 @@ export function LibraryView(): React.JSX.Element {
   const corporaError = useStore(model.library.store, (s) => s.corporaError);
   const selected = useStore(model.library.store, (s) => s.selected);
   const selectedCorpus = corpora?.find((c) => c.name === selected) ?? null;
+  const desktop = model.bridge.desktop !== undefined;
 
   return (
     <div className="view">
@@ -33,8 +41,10 @@ export function LibraryView(): React.JSX.Element {
       {corpora !== null && corpora.length === 0 && (
         <Callout title="No documents yet" testId="library-empty">
           <p>
-            Add documents below: type the absolute paths of files or folders (one per line) and press Add. Or
-            press “Add sample corpus” to fill in the bundled HotpotQA sample.
+            {desktop
+              ? 'Add documents below: press “Choose files…” or “Choose folder…”, drop files or folders onto “Add documents”, or type their absolute paths (one per line), then press “Add to corpus”.'
+              : 'Add documents below: drop files or folders onto “Add documents” (or press “Upload files…” or “Upload folder…”) to upload them to the Reckon server, or type absolute paths on the server’s disk (one per line), then press “Add to corpus”.'}{' '}
+            Or press “Add sample corpus” to fill in the bundled HotpotQA sample.
           </p>
         </Callout>
       )}
@@ -122,6 +132,8 @@ function CorporaTable(props: { corpora: CorpusSummary[]; selected: string | null
 
 function AddDocuments(): React.JSX.Element {
   const model = useAppModel();
+  const { bridge } = model;
+  const desktop = bridge.desktop;
   const info = useStore(model.app.store, (s) => s.info);
   const selected = useStore(model.library.store, (s) => s.selected);
   const jobs = useStore(model.library.store, (s) => s.jobs);
@@ -130,6 +142,14 @@ function AddDocuments(): React.JSX.Element {
   const [embeddings, setEmbeddings] = useState(true);
   const [error, setError] = useState<UiError | null>(null);
   const [busy, setBusy] = useState(false);
+  /** Files dropped or chosen in the browser host, to be uploaded when the form is submitted. */
+  const [staged, setStaged] = useState<UploadItem[]>([]);
+  const [upload, setUpload] = useState<{ sent: number; total: number; controller: AbortController } | null>(
+    null,
+  );
+  const [dragging, setDragging] = useState(false);
+  const filesInput = useRef<HTMLInputElement>(null);
+  const folderInput = useRef<HTMLInputElement>(null);
 
   const corpusName = name.trim() || selected || '';
   const nameCheck = corpusName ? corpusNameSchema.safeParse(corpusName) : null;
@@ -143,6 +163,7 @@ function AddDocuments(): React.JSX.Element {
     .filter(Boolean);
   const job = latestJob(jobs, null);
   const running = job !== null && !job.finished;
+  const stagedBytes = staged.reduce((sum, item) => sum + item.file.size, 0);
 
   // The main side knows where the app's sample corpus is (null when this build does not ship it).
   const sampleDir = info?.sampleCorpusDir ?? null;
@@ -153,23 +174,86 @@ function AddDocuments(): React.JSX.Element {
     if (!name.trim()) setName('sample');
   }
 
+  /** Adds paths to the text field, one per line, leaving out those already there. */
+  function addPaths(added: readonly string[]): void {
+    const fresh = added.filter((p) => p && !pathList.includes(p));
+    if (fresh.length > 0) setPaths([...pathList, ...fresh].join('\n'));
+  }
+
+  function stage(items: readonly UploadItem[]): void {
+    setStaged((current) => {
+      const known = new Set(current.map((item) => item.path));
+      return [...current, ...items.filter((item) => !known.has(item.path))];
+    });
+  }
+
+  async function choose(select: 'files' | 'folder'): Promise<void> {
+    setError(null);
+    try {
+      const result = await bridge.invoke('showOpenDialog', { select });
+      addPaths(result.paths);
+    } catch (caught) {
+      setError(toUiError(caught));
+    }
+  }
+
+  async function onDrop(e: React.DragEvent): Promise<void> {
+    e.preventDefault();
+    setDragging(false);
+    setError(null);
+    if (desktop) {
+      const dropped = [...e.dataTransfer.files].map((file) => desktop.pathForFile(file));
+      if (dropped.some((p) => p === '')) {
+        setError({
+          message: 'Some of what was dropped is not a file on this computer, so it was left out.',
+          code: null,
+        });
+      }
+      addPaths(dropped);
+      return;
+    }
+    try {
+      stage(await droppedFiles(e.dataTransfer));
+    } catch (caught) {
+      setError(toUiError(caught));
+    }
+  }
+
   async function ingest(): Promise<void> {
     if (!corpusName) {
       setError({ message: 'Give the corpus a name.', code: null });
       return;
     }
     if (nameError) return;
-    if (pathList.length === 0) {
-      setError({ message: 'Type at least one absolute file or folder path, one per line.', code: null });
+    if (pathList.length === 0 && staged.length === 0) {
+      setError({
+        message: desktop
+          ? 'Choose files or a folder, drop them here, or type at least one absolute path (one per line).'
+          : 'Drop files or folders here (or press “Upload files…”), or type at least one absolute path on the server’s disk (one per line).',
+        code: null,
+      });
       return;
     }
     setBusy(true);
     setError(null);
+    const embedder = embeddings ? 'auto' : 'none';
     try {
-      await model.library.ingest(corpusName, pathList, embeddings ? 'auto' : 'none');
+      if (staged.length > 0) {
+        const controller = new AbortController();
+        setUpload({ sent: 0, total: stagedBytes, controller });
+        const uploadId = await uploadFiles(bridge, staged, {
+          signal: controller.signal,
+          onProgress: (sent, total) => setUpload({ sent, total, controller }),
+        });
+        await model.library.ingestUpload(corpusName, uploadId, pathList, embedder);
+        setStaged([]);
+      } else {
+        await model.library.ingest(corpusName, pathList, embedder);
+      }
     } catch (caught) {
       setError(toUiError(caught));
     } finally {
+      setUpload(null);
       setBusy(false);
     }
   }
@@ -182,12 +266,28 @@ function AddDocuments(): React.JSX.Element {
         </h2>
       </header>
       <form
-        className="add-form"
+        className={`add-form drop-zone${dragging ? ' is-dragging' : ''}`}
         onSubmit={(e) => {
           e.preventDefault();
           void ingest();
         }}
+        onDragOver={(e) => {
+          if (![...e.dataTransfer.types].includes('Files')) return;
+          e.preventDefault();
+          e.dataTransfer.dropEffect = 'copy';
+          setDragging(true);
+        }}
+        onDragLeave={(e) => {
+          if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDragging(false);
+        }}
+        onDrop={(e) => void onDrop(e)}
+        data-testid="add-documents"
       >
+        <p className="drop-zone__hint muted small" data-testid="drop-hint">
+          {desktop
+            ? 'Drop files or folders here to add their paths.'
+            : `Drop files or folders here to upload them to the Reckon server (up to ${formatBytes(DEFAULT_MAX_UPLOAD_FILE_BYTES)} a file); they are kept in its data folder and indexed from there.`}
+        </p>
         <div className="form-row">
           <label className="field">
             <span className="field__label">Corpus</span>
@@ -205,7 +305,11 @@ function AddDocuments(): React.JSX.Element {
             </span>
           </label>
           <label className="field field--grow">
-            <span className="field__label">Files or folders (absolute paths, one per line)</span>
+            <span className="field__label">
+              {desktop
+                ? 'Files or folders (absolute paths, one per line)'
+                : 'Files or folders on the server’s disk (absolute paths, one per line)'}
+            </span>
             <textarea
               className="input mono"
               rows={3}
@@ -216,6 +320,48 @@ function AddDocuments(): React.JSX.Element {
             />
           </label>
         </div>
+        {staged.length > 0 && (
+          <div className="staged" data-testid="staged-uploads">
+            <p className="small">
+              <strong>
+                {staged.length} file{staged.length === 1 ? '' : 's'} to upload
+              </strong>{' '}
+              · {formatBytes(stagedBytes)}:{' '}
+              <span className="mono">
+                {staged
+                  .slice(0, 5)
+                  .map((item) => item.path)
+                  .join(', ')}
+                {staged.length > 5 ? `, … and ${staged.length - 5} more` : ''}
+              </span>
+            </p>
+            <button
+              type="button"
+              className="button button--small"
+              onClick={() => setStaged([])}
+              disabled={busy}
+              data-testid="staged-clear"
+            >
+              Clear
+            </button>
+          </div>
+        )}
+        {upload && (
+          <div className="ingest__head" data-testid="upload-progress">
+            <span role="status" className="small">
+              Uploading {formatBytes(upload.sent)} of {formatBytes(upload.total)}…
+            </span>
+            <ProgressBar label="Uploading files" value={percent(upload.sent, Math.max(upload.total, 1))} />
+            <button
+              type="button"
+              className="button button--small"
+              onClick={() => upload.controller.abort()}
+              data-testid="upload-cancel"
+            >
+              Cancel upload
+            </button>
+          </div>
+        )}
         <div className="toolbar">
           <button
             type="submit"
@@ -223,8 +369,71 @@ function AddDocuments(): React.JSX.Element {
             disabled={busy || running}
             data-testid="ingest-button"
           >
-            {busy ? 'Starting…' : 'Add to corpus'}
+            {upload ? 'Uploading…' : busy ? 'Starting…' : 'Add to corpus'}
           </button>
+          {desktop ? (
+            <>
+              <button
+                type="button"
+                className="button"
+                onClick={() => void choose('files')}
+                data-testid="choose-files"
+              >
+                Choose files…
+              </button>
+              <button
+                type="button"
+                className="button"
+                onClick={() => void choose('folder')}
+                data-testid="choose-folder"
+              >
+                Choose folder…
+              </button>
+            </>
+          ) : (
+            <>
+              <button
+                type="button"
+                className="button"
+                onClick={() => filesInput.current?.click()}
+                disabled={busy}
+                data-testid="upload-files"
+              >
+                Upload files…
+              </button>
+              <button
+                type="button"
+                className="button"
+                onClick={() => folderInput.current?.click()}
+                disabled={busy}
+                data-testid="upload-folder"
+              >
+                Upload folder…
+              </button>
+              <input
+                ref={filesInput}
+                type="file"
+                multiple
+                hidden
+                onChange={(e) => {
+                  stage(chosenFiles(e.target.files));
+                  e.target.value = '';
+                }}
+                data-testid="upload-files-input"
+              />
+              <input
+                ref={folderInput}
+                type="file"
+                hidden
+                {...{ webkitdirectory: '' }}
+                onChange={(e) => {
+                  stage(chosenFiles(e.target.files));
+                  e.target.value = '';
+                }}
+                data-testid="upload-folder-input"
+              />
+            </>
+          )}
           <button
             type="button"
             className="button"
@@ -433,7 +642,7 @@ function SearchBox(props: { corpus: string }): React.JSX.Element {
   const [result, setResult] = useState<SearchResult | null>(null);
   const [error, setError] = useState<UiError | null>(null);
   const [busy, setBusy] = useState(false);
-  const [open, setOpen] = useState<number | null>(null);
+  const [passage, setPassage] = useState<PassageRequest | null>(null);
 
   async function search(): Promise<void> {
     if (!query.trim()) return;
@@ -441,7 +650,7 @@ function SearchBox(props: { corpus: string }): React.JSX.Element {
     setError(null);
     try {
       setResult(await bridge.invoke('search', { corpus, query: query.trim(), k: 10, mode }));
-      setOpen(null);
+      setPassage(null);
     } catch (caught) {
       setError(toUiError(caught));
     } finally {
@@ -504,11 +713,21 @@ function SearchBox(props: { corpus: string }): React.JSX.Element {
           <ol className="hits">
             {result.hits.map((hit) => (
               <li key={hit.chunkId} className="hit">
+                {/* Opens the passage drawer, as a citation does: the hit within its surrounding text. */}
                 <button
                   type="button"
-                  className="hit__head"
-                  aria-expanded={open === hit.chunkId}
-                  onClick={() => setOpen(open === hit.chunkId ? null : hit.chunkId)}
+                  className={`hit__head${passage?.chunkId === hit.chunkId ? ' is-open' : ''}`}
+                  aria-haspopup="dialog"
+                  onClick={() =>
+                    setPassage({
+                      corpus,
+                      chunkId: hit.chunkId,
+                      title: hit.title,
+                      source: hit.path,
+                      score: hit.score,
+                    })
+                  }
+                  data-testid="search-hit"
                 >
                   <span className="strong">{hit.title || `chunk ${hit.chunkId}`}</span>
                   <span className="mono small">{hit.score.toFixed(3)}</span>
@@ -517,12 +736,13 @@ function SearchBox(props: { corpus: string }): React.JSX.Element {
                     {hit.page !== null ? ` · p. ${hit.page}` : ''}
                   </span>
                 </button>
-                <p className={`hit__text${open === hit.chunkId ? ' is-open' : ''}`}>{hit.text}</p>
+                <p className="hit__text">{hit.text}</p>
               </li>
             ))}
           </ol>
         </div>
       )}
+      {passage && <PassageView request={passage} onClose={() => setPassage(null)} />}
     </div>
   );
 }

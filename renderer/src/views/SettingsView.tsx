@@ -1,4 +1,5 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
+import type { z } from 'zod';
 import { retrySettingsSchema, sandboxSettingsSchema } from '../../../preload/contract.ts';
 import { ErrorNote } from '../components/ErrorNote.tsx';
 import { NumberField } from '../components/NumberField.tsx';
@@ -64,7 +65,7 @@ export function SettingsView(): React.JSX.Element {
   );
 }
 
-type Fields = Record<
+type FieldKey =
   | 'memoryMiB'
   | 'stackKiB'
   | 'deadlineMs'
@@ -72,29 +73,144 @@ type Fields = Record<
   | 'maxAttempts'
   | 'baseDelayMs'
   | 'maxDelayMs'
-  | 'timeoutMs',
-  string
->;
+  | 'timeoutMs';
+type Fields = Record<FieldKey, string>;
+
+/** One form field over one numeric setting, shown in `unit` (`scale` bytes or ms per unit). */
+interface FieldSpec {
+  key: FieldKey;
+  group: 'sandbox' | 'retry';
+  setting: keyof Settings['sandbox'] | keyof Settings['retry'];
+  label: string;
+  unit: string;
+  scale: number;
+  what?: string;
+  testId: string;
+}
+
+const FIELDS: readonly FieldSpec[] = [
+  {
+    key: 'memoryMiB',
+    group: 'sandbox',
+    setting: 'memoryBytes',
+    label: 'Memory (MiB)',
+    unit: 'MiB',
+    scale: MIB,
+    testId: 'settings-memory',
+  },
+  {
+    key: 'stackKiB',
+    group: 'sandbox',
+    setting: 'stackBytes',
+    label: 'Stack (KiB)',
+    unit: 'KiB',
+    scale: KIB,
+    what: 'larger stacks let runaway recursion crash the host',
+    testId: 'settings-stack',
+  },
+  {
+    key: 'deadlineMs',
+    group: 'sandbox',
+    setting: 'deadlineMs',
+    label: 'Deadline (ms)',
+    unit: 'ms',
+    scale: 1,
+    what: 'per program run',
+    testId: 'settings-deadline',
+  },
+  {
+    key: 'maxHostCalls',
+    group: 'sandbox',
+    setting: 'maxHostCalls',
+    label: 'Max host calls',
+    unit: '',
+    scale: 1,
+    what: 'retrieve() + answer()',
+    testId: 'settings-max-host-calls',
+  },
+  {
+    key: 'maxAttempts',
+    group: 'retry',
+    setting: 'maxAttempts',
+    label: 'Attempts',
+    unit: '',
+    scale: 1,
+    testId: 'settings-attempts',
+  },
+  {
+    key: 'baseDelayMs',
+    group: 'retry',
+    setting: 'baseDelayMs',
+    label: 'Base delay (ms)',
+    unit: 'ms',
+    scale: 1,
+    testId: 'settings-base-delay',
+  },
+  {
+    key: 'maxDelayMs',
+    group: 'retry',
+    setting: 'maxDelayMs',
+    label: 'Max delay (ms)',
+    unit: 'ms',
+    scale: 1,
+    testId: 'settings-max-delay',
+  },
+  {
+    key: 'timeoutMs',
+    group: 'retry',
+    setting: 'timeoutMs',
+    label: 'Timeout per call (ms)',
+    unit: 'ms',
+    scale: 1,
+    testId: 'settings-timeout',
+  },
+];
+
+/** The question asked before unsaved edits are dropped. */
+export const UNSAVED_SETTINGS_QUESTION = 'Settings has unsaved changes. Leave without saving them?';
+
+/** A field's valid range as the settings schema states it, in the field's unit ("32–256 KiB"). */
+function rangeOf(spec: FieldSpec): { min: number; max: number; text: string } {
+  const schema = spec.group === 'sandbox' ? sandboxSettingsSchema : retrySettingsSchema;
+  const number = (schema.shape as Record<string, z.ZodNumber>)[spec.setting];
+  const min = (number?.minValue ?? Number.NEGATIVE_INFINITY) / spec.scale;
+  const max = (number?.maxValue ?? Number.POSITIVE_INFINITY) / spec.scale;
+  const unit = spec.unit ? ` ${spec.unit}` : '';
+  return { min, max, text: `${formatNumber(min)}–${formatNumber(max)}${unit}` };
+}
+
+function formatNumber(value: number): string {
+  return Number.isFinite(value) ? value.toLocaleString('en-US') : String(value);
+}
+
+function initialFields(settings: Settings): Fields {
+  const value = (spec: FieldSpec): number =>
+    spec.group === 'sandbox'
+      ? settings.sandbox[spec.setting as keyof Settings['sandbox']]
+      : settings.retry[spec.setting as keyof Settings['retry']];
+  return Object.fromEntries(
+    FIELDS.map((spec) => [spec.key, String(Math.round((value(spec) / spec.scale) * 100) / 100)]),
+  ) as Fields;
+}
 
 function LimitsForm(props: { settings: Settings }): React.JSX.Element {
   const { settings } = props;
   const model = useAppModel();
-  const [fields, setFields] = useState<Fields>({
-    memoryMiB: String(Math.round((settings.sandbox.memoryBytes / MIB) * 100) / 100),
-    stackKiB: String(Math.round((settings.sandbox.stackBytes / KIB) * 100) / 100),
-    deadlineMs: String(settings.sandbox.deadlineMs),
-    maxHostCalls: String(settings.sandbox.maxHostCalls),
-    maxAttempts: String(settings.retry.maxAttempts),
-    baseDelayMs: String(settings.retry.baseDelayMs),
-    maxDelayMs: String(settings.retry.maxDelayMs),
-    timeoutMs: String(settings.retry.timeoutMs),
-  });
+  const [initial] = useState<Fields>(() => initialFields(settings));
+  const [fields, setFields] = useState<Fields>(initial);
   const [error, setError] = useState<UiError | null>(null);
   const [saved, setSaved] = useState(false);
   const set = (key: keyof Fields) => (value: string) => {
     setSaved(false);
     setFields((f) => ({ ...f, [key]: value }));
   };
+  const dirty = FIELDS.some((spec) => fields[spec.key].trim() !== initial[spec.key]);
+
+  // Navigating away (in the app, back/forward, reload, closing) with unsaved edits asks first.
+  useEffect(() => {
+    if (!dirty) return;
+    return model.app.setLeaveGuard(() => UNSAVED_SETTINGS_QUESTION);
+  }, [model, dirty]);
 
   const num = (value: string): number => (value.trim() === '' ? Number.NaN : Number(value));
   const sandbox = {
@@ -112,22 +228,43 @@ function LimitsForm(props: { settings: Settings }): React.JSX.Element {
   const sandboxCheck = sandboxSettingsSchema.safeParse(sandbox);
   const retryCheck = retrySettingsSchema.safeParse(retry);
   const issues = new Map<string, string>();
-  // The schema speaks bytes; the form speaks MiB / KiB, so its limits are restated in those units.
-  const explain: Record<string, string> = {
-    memoryBytes: 'Between 1 and 1024 MiB.',
-    stackBytes: 'Between 16 and 256 KiB (larger stacks let runaway recursion crash the host).',
+  // The schema speaks bytes; the form speaks MiB / KiB, so an out-of-range value is explained with
+  // the range restated in the field's unit.
+  const explain = (setting: string, message: string): string => {
+    const spec = FIELDS.find((f) => f.setting === setting);
+    if (!spec) return message;
+    const value = num(fields[spec.key]);
+    return Number.isFinite(value) ? `Must be ${rangeOf(spec).text}.` : 'Type a number.';
   };
   if (!sandboxCheck.success) {
     for (const issue of sandboxCheck.error.issues) {
       const key = String(issue.path[0]);
-      issues.set(key, explain[key] ?? issue.message);
+      issues.set(key, explain(key, issue.message));
     }
   }
   if (!retryCheck.success)
-    for (const issue of retryCheck.error.issues) issues.set(String(issue.path[0]), issue.message);
+    for (const issue of retryCheck.error.issues) {
+      const key = String(issue.path[0]);
+      issues.set(key, explain(key, issue.message));
+    }
   if (retryCheck.success && retry.maxDelayMs < retry.baseDelayMs)
     issues.set('maxDelayMs', 'Must be at least the base delay.');
   const valid = issues.size === 0 && sandboxCheck.success && retryCheck.success;
+
+  const field = (key: FieldKey): React.JSX.Element => {
+    const spec = FIELDS.find((f) => f.key === key)!;
+    const range = rangeOf(spec);
+    return (
+      <NumberField
+        label={spec.label}
+        value={fields[key]}
+        onChange={set(key)}
+        hint={spec.what ? `${range.text}; ${spec.what}` : range.text}
+        error={issues.get(spec.setting)}
+        testId={spec.testId}
+      />
+    );
+  };
 
   async function save(): Promise<void> {
     if (!sandboxCheck.success || !retryCheck.success || !valid) return;
@@ -159,38 +296,10 @@ function LimitsForm(props: { settings: Settings }): React.JSX.Element {
           Every program the model writes runs in a fresh QuickJS sandbox with these limits.
         </p>
         <div className="form-row">
-          <NumberField
-            label="Memory (MiB)"
-            value={fields.memoryMiB}
-            onChange={set('memoryMiB')}
-            hint="1–1024 MiB"
-            error={issues.get('memoryBytes')}
-            testId="settings-memory"
-          />
-          <NumberField
-            label="Stack (KiB)"
-            value={fields.stackKiB}
-            onChange={set('stackKiB')}
-            hint="32–256 KiB"
-            error={issues.get('stackBytes')}
-            testId="settings-stack"
-          />
-          <NumberField
-            label="Deadline (ms)"
-            value={fields.deadlineMs}
-            onChange={set('deadlineMs')}
-            hint="Per program run, 100–600000"
-            error={issues.get('deadlineMs')}
-            testId="settings-deadline"
-          />
-          <NumberField
-            label="Max host calls"
-            value={fields.maxHostCalls}
-            onChange={set('maxHostCalls')}
-            hint="retrieve() + answer(), 1–10000"
-            error={issues.get('maxHostCalls')}
-            testId="settings-max-host-calls"
-          />
+          {field('memoryMiB')}
+          {field('stackKiB')}
+          {field('deadlineMs')}
+          {field('maxHostCalls')}
         </div>
       </section>
       <section className="panel" aria-labelledby="retry-settings-heading">
@@ -203,38 +312,10 @@ function LimitsForm(props: { settings: Settings }): React.JSX.Element {
           Exponential backoff with jitter; each retry shows in the run’s retry timeline.
         </p>
         <div className="form-row">
-          <NumberField
-            label="Attempts"
-            value={fields.maxAttempts}
-            onChange={set('maxAttempts')}
-            hint="1–20"
-            error={issues.get('maxAttempts')}
-            testId="settings-attempts"
-          />
-          <NumberField
-            label="Base delay (ms)"
-            value={fields.baseDelayMs}
-            onChange={set('baseDelayMs')}
-            hint="0–60000"
-            error={issues.get('baseDelayMs')}
-            testId="settings-base-delay"
-          />
-          <NumberField
-            label="Max delay (ms)"
-            value={fields.maxDelayMs}
-            onChange={set('maxDelayMs')}
-            hint="0–600000"
-            error={issues.get('maxDelayMs')}
-            testId="settings-max-delay"
-          />
-          <NumberField
-            label="Timeout per call (ms)"
-            value={fields.timeoutMs}
-            onChange={set('timeoutMs')}
-            hint="1000–3600000"
-            error={issues.get('timeoutMs')}
-            testId="settings-timeout"
-          />
+          {field('maxAttempts')}
+          {field('baseDelayMs')}
+          {field('maxDelayMs')}
+          {field('timeoutMs')}
         </div>
       </section>
       <div className="toolbar">
@@ -247,6 +328,11 @@ function LimitsForm(props: { settings: Settings }): React.JSX.Element {
           Save settings
         </button>
         {!valid && <span className="field__error">Fix the fields marked above.</span>}
+        {valid && dirty && !saved && (
+          <span className="muted small" data-testid="settings-unsaved">
+            Unsaved changes.
+          </span>
+        )}
         {saved && (
           <span className="note note--ok" role="status">
             Saved.
