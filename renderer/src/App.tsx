@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { ErrorNote } from './components/ErrorNote.tsx';
 import { useAppModel, type AppModel } from './state/AppModel.ts';
-import { useStore } from './state/createStore.ts';
+import { useStore } from './state/useStore.ts';
 import { startRouter, type Router } from './state/router.ts';
 import { VIEW_IDS, type ViewId } from './state/types.ts';
 import { AskView } from './views/AskView.tsx';

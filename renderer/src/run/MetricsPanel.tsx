@@ -1,7 +1,7 @@
 import { BarChart } from '../components/BarChart.tsx';
 import { formatCount, formatMs } from '../format.ts';
 import { useAppModel } from '../state/AppModel.ts';
-import { useStore } from '../state/createStore.ts';
+import { useStore } from '../state/useStore.ts';
 import { findStrategy } from '../state/strategiesStore.ts';
 import { formatCallSites, strategyFigures, tokensLabel } from './metricsText.ts';
 import { liveCounts, type RunState } from './runState.ts';

@@ -3,7 +3,7 @@ import { toUiError } from '../errors.ts';
 import { ErrorNote } from '../components/ErrorNote.tsx';
 import { formatMs } from '../format.ts';
 import { useAppModel } from '../state/AppModel.ts';
-import { useStore } from '../state/createStore.ts';
+import { useStore } from '../state/useStore.ts';
 import { strategyLabel } from '../state/strategiesStore.ts';
 import { AnswerPanel } from './AnswerPanel.tsx';
 import { BindingsTable } from './BindingsTable.tsx';

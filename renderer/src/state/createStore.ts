@@ -1,8 +1,8 @@
 /**
- * A tiny external store for React: one state object, replaced (never mutated) on every change, read
- * through useSyncExternalStore so components re-render only when the slice they select changes.
+ * A tiny external store: one state object, replaced (never mutated) on every change. Components read
+ * it through useStore (useStore.ts); this module imports no React, so the stores and the router can
+ * be unit-tested under the Node typecheck without React's DOM type stubs.
  */
-import { useSyncExternalStore } from 'react';
 
 export interface Store<T> {
   get(): T;
@@ -27,12 +27,4 @@ export function createStore<T extends object>(initial: T): Store<T> {
       return () => listeners.delete(listener);
     },
   };
-}
-
-/**
- * Reads a slice of a store. The selector must return a value already held in the state (or a
- * primitive), not a new object per call, or React would re-render forever.
- */
-export function useStore<T, S>(store: Store<T>, selector: (state: T) => S): S {
-  return useSyncExternalStore(store.subscribe, () => selector(store.get()));
 }

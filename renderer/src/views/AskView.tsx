@@ -6,7 +6,7 @@ import { toUiError, type UiError } from '../errors.ts';
 import { joinPath } from '../format.ts';
 import { RunView } from '../run/RunView.tsx';
 import { useAppModel } from '../state/AppModel.ts';
-import { useStore } from '../state/createStore.ts';
+import { useStore } from '../state/useStore.ts';
 import { collectOptions } from '../state/strategyOptions.ts';
 import type { SearchMode, StartRunInput } from '../state/types.ts';
 import { StrategyOptionsForm } from './StrategyOptionsForm.tsx';

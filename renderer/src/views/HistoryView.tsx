@@ -5,7 +5,7 @@ import { formatCount, formatDateTime, formatMs, inline } from '../format.ts';
 import { RunView } from '../run/RunView.tsx';
 import { useAppModel } from '../state/AppModel.ts';
 import { tokensLabel } from '../run/metricsText.ts';
-import { useStore } from '../state/createStore.ts';
+import { useStore } from '../state/useStore.ts';
 import { findStrategy, strategyLabel } from '../state/strategiesStore.ts';
 import type { RunSummary } from '../state/types.ts';
 

@@ -12,7 +12,7 @@ import { toUiError, type UiError } from '../errors.ts';
 import { formatBytes, formatCount, formatMs, formatSeconds, percent } from '../format.ts';
 import { PassageView, type PassageRequest } from '../run/PassageView.tsx';
 import { useAppModel } from '../state/AppModel.ts';
-import { useStore } from '../state/createStore.ts';
+import { useStore } from '../state/useStore.ts';
 import { latestJob, type IngestJob } from '../state/libraryStore.ts';
 import type { CorpusSummary, DocumentSummary, SearchMode, SearchResult } from '../state/types.ts';
 import { chosenFiles, droppedFiles } from '../state/droppedFiles.ts';

@@ -6,7 +6,7 @@ import { ProgressBar } from '../components/ProgressBar.tsx';
 import { toUiError, type UiError } from '../errors.ts';
 import { formatBytes, formatSeconds, percent } from '../format.ts';
 import { useAppModel } from '../state/AppModel.ts';
-import { useStore } from '../state/createStore.ts';
+import { useStore } from '../state/useStore.ts';
 import type { Download, ModelCheckState } from '../state/modelsStore.ts';
 import type { CatalogModel, Settings } from '../state/types.ts';
 

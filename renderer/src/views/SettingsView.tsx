@@ -5,7 +5,7 @@ import { ErrorNote } from '../components/ErrorNote.tsx';
 import { NumberField } from '../components/NumberField.tsx';
 import { toUiError, type UiError } from '../errors.ts';
 import { useAppModel } from '../state/AppModel.ts';
-import { useStore } from '../state/createStore.ts';
+import { useStore } from '../state/useStore.ts';
 import type { Settings } from '../state/types.ts';
 
 const KIB = 1024;
