@@ -110,12 +110,12 @@ describe('TraceRecorder', () => {
     expect(recorder.events()).toHaveLength(1);
   });
 
-  it('persists each event to the store before listeners see it', () => {
+  it('persists each event that ends a step to the store before listeners see it', () => {
     const store = new FakeRunWriter();
     const recorder = new TraceRecorder({ runId: 'run-2', store, now: () => 7 });
     const storedWhenNotified: number[] = [];
     recorder.on(() => storedWhenNotified.push(store.events.length));
-    recorder.emit(started);
+    recorder.emit({ type: 'decomposition', subQuestions: ['Who?'], attempts: 1, fallback: false });
     recorder.emit(finished);
     expect(store.events).toEqual(recorder.events());
     expect(storedWhenNotified).toEqual([1, 2]);
@@ -128,10 +128,10 @@ describe('TraceRecorder', () => {
     const seen: TraceEvent[] = [];
     recorder.on((event) => seen.push(event));
     store.failNext = new ReckonError('DISK_FULL', 'disk full');
-    expect(() => recorder.emit(started)).toThrow('disk full');
+    expect(() => recorder.emit(llmCall)).toThrow('disk full');
     expect(recorder.events()).toEqual([]);
     expect(seen).toEqual([]);
-    expect(recorder.emit(started).seq).toBe(0);
+    expect(recorder.emit(llmCall).seq).toBe(0);
   });
 
   it('rejects an invalid event with INVALID_TRACE_EVENT and keeps the seq free', () => {
@@ -236,12 +236,16 @@ describe('TraceRecorder', () => {
       recorder.emit(started);
       recorder.emit(toolCall(0));
       recorder.emit(toolCall(1));
-      expect(store.events).toHaveLength(1);
+      expect(store.events).toHaveLength(0);
       recorder.emit(llmCall);
+      recorder.emit({ type: 'final-answer', answer: '42', reasoning: null, citations: [] });
       recorder.emit(finished);
-      expect(store.batches).toEqual([[0], [1, 2, 3], [4]]);
+      expect(store.batches).toEqual([
+        [0, 1, 2, 3],
+        [4, 5],
+      ]);
       expect(store.events).toEqual(recorder.events());
-      expect(storedWhenNotified).toEqual([1, 1, 1, 4, 5]);
+      expect(storedWhenNotified).toEqual([0, 0, 0, 4, 4, 6]);
     });
 
     it('writes held events after flushIntervalMs even when no step ends', () => {

@@ -26,10 +26,10 @@ export const DEFAULT_VALIDATE_TRACE_EVENTS = true;
 /**
  * Event types that end a step: emitting one writes it and every event held before it in one
  * transaction, before listeners see it. The others (tool calls and results, bindings, logs,
- * retries, warnings…) are held until then.
+ * retries, warnings…) are held until then. run-started, final-answer and metrics are not on the
+ * list: the first model call follows the first at once, and run-finished the other two.
  */
 export const TRACE_STEP_BOUNDARIES: ReadonlySet<TraceEvent['type']> = new Set<TraceEvent['type']>([
-  'run-started',
   'decomposition',
   'llm-call',
   'program-generated',
@@ -38,8 +38,6 @@ export const TRACE_STEP_BOUNDARIES: ReadonlySet<TraceEvent['type']> = new Set<Tr
   'repair-requested',
   'retrieval-boosted',
   'step',
-  'final-answer',
-  'metrics',
   'run-finished',
 ]);
 
