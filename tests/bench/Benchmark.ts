@@ -18,6 +18,8 @@ export interface BenchRow {
 export interface BenchContext {
   /** Smaller sizes for a smoke run (`--quick`). */
   readonly quick: boolean;
+  /** `--passages N`: the corpus size of the `scale` benchmark. Default: undefined (its own default). */
+  readonly passages?: number;
   /** Writes a progress line to stderr, prefixed with the benchmark's name and the elapsed time. */
   progress(message: string): void;
   /** Creates a fresh temp dir that the runner deletes after the benchmark (also on Ctrl-C). */
@@ -28,6 +30,8 @@ export interface Benchmark {
   /** The name `--only` selects and the table's first column shows. */
   readonly name: string;
   readonly description: string;
+  /** Runs only when named with `--only` (it takes too long for every `npm run bench`). Default: false. */
+  readonly optIn?: boolean;
   run(context: BenchContext): Promise<BenchRow[]>;
 }
 

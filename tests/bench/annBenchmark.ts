@@ -348,7 +348,7 @@ function normalize(vector: Float32Array): void {
  * Writes the indices of the TOP_K rows of `data` (n × d, unit vectors) with the highest dot product
  * with `query` into `out` at `outOffset`, best first. Four accumulators let V8 pipeline the loop.
  */
-function bruteForceTopK(
+export function bruteForceTopK(
   data: Float32Array,
   n: number,
   d: number,
@@ -387,7 +387,7 @@ function bruteForceTopK(
 }
 
 /** Mean and worst per-query recall@TOP_K of `found` against `truth` (both queries × TOP_K). */
-function recallAtK(
+export function recallAtK(
   found: Int32Array,
   truth: Int32Array,
   queries: number,

@@ -202,12 +202,23 @@ export const bm25Benchmark: Benchmark = {
   },
 };
 
-/**
- * Chunk `n`: paragraph n (cycling), its sentences rotated by how many times the cycle came round,
- * with 1–3 sentences of random other paragraphs inserted at random places; cut to whole sentences
- * within DEFAULT_MAX_CHUNK_CHARS, like the chunker's output.
- */
+/** Chunk `n`: variedText(n) as a chunk of section 0. */
 function makeChunk(n: number, paragraphs: readonly QaParagraph[], random: () => number): ChunkInput {
+  const { title, text } = variedText(n, paragraphs, random);
+  return { section: 0, title, text, start: 0, end: text.length };
+}
+
+/**
+ * Passage `n` made from real text: paragraph n (cycling), its sentences rotated by how many times
+ * the cycle came round, with 1–3 sentences of random other paragraphs inserted at random places;
+ * cut to whole sentences within DEFAULT_MAX_CHUNK_CHARS, like the chunker's output. Deterministic
+ * for a given `random` sequence (mulberry32).
+ */
+export function variedText(
+  n: number,
+  paragraphs: readonly QaParagraph[],
+  random: () => number,
+): { title: string; text: string } {
   const base = paragraphs[n % paragraphs.length]!;
   const round = Math.floor(n / paragraphs.length);
   const shift = round % base.sentences.length;
@@ -224,7 +235,7 @@ function makeChunk(n: number, paragraphs: readonly QaParagraph[], random: () => 
     if (next.length > DEFAULT_MAX_CHUNK_CHARS && text !== '') break;
     text = next.slice(0, DEFAULT_MAX_CHUNK_CHARS);
   }
-  return { section: 0, title: base.title, text, start: 0, end: text.length };
+  return { title: base.title, text };
 }
 
 /** Every word of the query as an OR-ed FTS5 term (the engine's query before it dropped function words). */
@@ -233,7 +244,7 @@ function everyWordQuery(query: string): string {
   return words.map((word) => `"${word}"`).join(' OR ');
 }
 
-function directoryBytes(dir: string): number {
+export function directoryBytes(dir: string): number {
   return fs.readdirSync(dir).reduce((sum, name) => sum + fs.statSync(path.join(dir, name)).size, 0);
 }
 

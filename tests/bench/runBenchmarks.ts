@@ -34,6 +34,7 @@ import { overheadBenchmark } from './overheadBenchmark.ts';
 import { programGrammarBenchmark } from './programGrammarBenchmark.ts';
 import { pyragReuseBenchmark } from './pyragReuseBenchmark.ts';
 import { sandboxBenchmark } from './sandboxBench.ts';
+import { scaleBenchmark } from './scaleBenchmark.ts';
 
 /** In the order they run. */
 export const BENCHMARKS: readonly Benchmark[] = [
@@ -52,6 +53,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
   overheadBenchmark,
   methodsBenchmark,
   evalScaleBenchmark,
+  scaleBenchmark,
 ];
 export const MEMORY_BENCHMARK_NAME = 'memory';
 export const RESULTS_DIR = path.join(REPO_ROOT, 'bench-results');
@@ -63,8 +65,10 @@ export interface BenchResultRow extends BenchRow {
 export interface BenchRunOptions {
   /** Smaller sizes for a smoke run. Default: false. */
   quick?: boolean;
-  /** Names of the benchmarks to run. Default: all of BENCHMARKS. */
+  /** Names of the benchmarks to run. Default: all of BENCHMARKS but the opt-in ones (`scale`). */
   only?: readonly string[];
+  /** Corpus size of the `scale` benchmark (`--passages`). Default: its own (1,000,000; quick 20,000). */
+  passages?: number;
 }
 
 export interface BenchRunResult {
@@ -73,13 +77,14 @@ export interface BenchRunResult {
   durations: Record<string, number>;
 }
 
-const USAGE = `Usage: npm run bench -- [--quick] [--only <name>[,<name>…]]
+const USAGE = `Usage: npm run bench -- [--quick] [--only <name>[,<name>…]] [--passages N]
 
   --quick        shrink sizes for a smoke run (about a minute)
   --only <name>  run only these benchmarks: ${BENCHMARKS.map((b) => b.name).join(', ')}
-                 (memory is measured alongside whichever run)
+                 (memory is measured alongside whichever run; opt-in ones run only when named)
+  --passages N   corpus size of the scale benchmark (default 1000000, quick 20000)
 
-${BENCHMARKS.map((b) => `  ${b.name.padEnd(12)} ${b.description}`).join('\n')}
+${BENCHMARKS.map((b) => `  ${b.name.padEnd(12)} ${b.optIn ? '(opt-in) ' : ''}${b.description}`).join('\n')}
   ${MEMORY_BENCHMARK_NAME.padEnd(12)} peak RSS (sampled), RSS, heap used and maxRSS per benchmark
 `;
 
@@ -98,7 +103,9 @@ function removeTempDirs(): void {
 
 /** Runs the selected benchmarks one after the other, each followed by its memory rows. */
 export async function runBenchmarks(options: BenchRunOptions = {}): Promise<BenchRunResult> {
-  const selected = options.only ? BENCHMARKS.filter((b) => options.only?.includes(b.name)) : BENCHMARKS;
+  const selected = options.only
+    ? BENCHMARKS.filter((b) => options.only?.includes(b.name))
+    : BENCHMARKS.filter((b) => b.optIn !== true);
   const monitor = MemoryMonitor.start();
   const runStarted = performance.now();
   const result: BenchRunResult = { rows: [], failures: [], durations: {} };
@@ -114,6 +121,7 @@ export async function runBenchmarks(options: BenchRunOptions = {}): Promise<Benc
       const started = performance.now();
       const context: BenchContext = {
         quick: options.quick ?? false,
+        ...(options.passages !== undefined ? { passages: options.passages } : {}),
         progress: (message) => {
           const total = ((performance.now() - runStarted) / 1000).toFixed(0).padStart(4);
           process.stderr.write(`[bench ${total}s] ${benchmark.name}: ${message}\n`);
@@ -223,12 +231,14 @@ function roundForJson(value: number): number {
 async function main(argv: readonly string[]): Promise<number> {
   let quick: boolean;
   let only: string[] | undefined;
+  let passages: number | undefined;
   try {
     const { values } = parseArgs({
       args: [...argv],
       options: {
         quick: { type: 'boolean', default: false },
         only: { type: 'string', multiple: true },
+        passages: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -239,6 +249,11 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     quick = values.quick;
+    if (values.passages !== undefined) {
+      passages = Number(values.passages.replace(/_/g, ''));
+      if (!Number.isInteger(passages) || passages < 1000)
+        throw new Error(`--passages needs a whole number of at least 1000, got "${values.passages}".`);
+    }
     only = values.only
       ?.flatMap((value) => value.split(','))
       .map((name) => name.trim())
@@ -275,7 +290,11 @@ async function main(argv: readonly string[]): Promise<number> {
     `[bench] ${quick ? 'quick' : 'full'} run on ${String(machine.cpus)} CPUs (${String(machine.physicalCores)} physical), ` +
       `${String(machine.totalMemoryGiB)} GiB, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(2)}\n`,
   );
-  const result = await runBenchmarks({ quick, ...(only ? { only } : {}) });
+  const result = await runBenchmarks({
+    quick,
+    ...(only ? { only } : {}),
+    ...(passages !== undefined ? { passages } : {}),
+  });
   const finishedAt = new Date();
 
   process.stdout.write(`\n${formatTable(result.rows)}\n`);
@@ -293,6 +312,7 @@ async function main(argv: readonly string[]): Promise<number> {
     durationSeconds: roundForJson((finishedAt.getTime() - startedAt.getTime()) / 1000),
     mode: quick ? 'quick' : 'full',
     only: only ?? null,
+    passages: passages ?? null,
     machine,
     loadAverageAtEnd: os.loadavg().map((load) => Math.round(load * 100) / 100),
     durations: Object.fromEntries(

@@ -3,18 +3,25 @@
  * that resolve at once), measured side by side in the same process:
  *
  *   - warm: SandboxHost with its worker already started (fresh QuickJS runtime + context per run);
- *   - cold: runSandboxedProgram on a new SandboxHost each run (worker start-up, run, close);
+ *   - cold: runSandboxedProgram on a new SandboxHost each run (worker start-up, run, close), once
+ *     with the worker as TypeScript compiled by tsx on start (how the sources run) and once with the
+ *     built worker (dist/cli/sandboxWorker.js, what `npm install` builds and the CLI starts);
  *   - node:vm: a new context per run running the same script with the same fake tools — the
  *     baseline with no isolation of memory, CPU or host objects.
  *
  * Run alone: `node bin/run-ts.mjs tests/bench/sandboxBench.ts [--quick]`.
  */
 import { answerTool, retrieveTool } from '../../main/engine/strategies/retrievalTools.ts';
+import fs from 'node:fs';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import vm from 'node:vm';
 import { runSandboxedProgram, SandboxHost } from '../../main/engine/sandbox/runSandboxedProgram.ts';
 import type { HostTools, RetrievedDoc, SandboxRunResult } from '../../main/engine/sandbox/SandboxTypes.ts';
-import { median, type BenchRow as BaseBenchRow, type Benchmark } from './Benchmark.ts';
+import { median, REPO_ROOT, type BenchRow as BaseBenchRow, type Benchmark } from './Benchmark.ts';
+
+/** The sandbox worker as built by `npm run build:cli` (scripts/buildCli.mjs). */
+export const BUILT_SANDBOX_WORKER = path.join(REPO_ROOT, 'dist', 'cli', 'sandboxWorker.js');
 
 /** One measurement, with the benchmark it belongs to. */
 export interface BenchRow {
@@ -119,8 +126,10 @@ export async function sandboxBench(options: { quick: boolean }): Promise<BenchRo
     await host.close();
   }
 
-  const cold = await sample(coldRuns, async () => {
-    const coldHost = new SandboxHost();
+  if (!fs.existsSync(BUILT_SANDBOX_WORKER))
+    throw new Error(`${BUILT_SANDBOX_WORKER} is missing: run \`npm run build:cli\` first`);
+  const coldRun = (workerUrl?: URL) => async (): Promise<void> => {
+    const coldHost = new SandboxHost(workerUrl ? { workerUrl } : {});
     try {
       check(
         valueOf(
@@ -135,7 +144,9 @@ export async function sandboxBench(options: { quick: boolean }): Promise<BenchRo
     } finally {
       await coldHost.close();
     }
-  });
+  };
+  const cold = await sample(coldRuns, coldRun());
+  const coldBuilt = await sample(coldRuns, coldRun(pathToFileURL(BUILT_SANDBOX_WORKER)));
 
   const script = new vm.Script(SANDBOX_BENCH_PROGRAM, { filename: 'program.js' });
   const runInVm = async (): Promise<unknown> => {
@@ -155,6 +166,7 @@ export async function sandboxBench(options: { quick: boolean }): Promise<BenchRo
 
   const warmMs = mean(warm);
   const coldMs = mean(cold);
+  const coldBuiltMs = mean(coldBuilt);
   const vmMs = mean(inVm);
   const program = '40-line program, 6 host calls, fake tools';
   return [
@@ -168,7 +180,19 @@ export async function sandboxBench(options: { quick: boolean }): Promise<BenchRo
       'quickjs cold worker',
       coldMs,
       'ms/run',
-      `new SandboxHost per run (worker start, run, close); n=${coldRuns}, p50 ${median(cold).toFixed(1)} ms`,
+      `new SandboxHost per run (worker start, run, close), worker compiled by tsx; n=${coldRuns}, p50 ${median(cold).toFixed(1)} ms`,
+    ),
+    row(
+      'quickjs cold worker, built',
+      coldBuiltMs,
+      'ms/run',
+      `same, worker from dist/cli (npm run build:cli); n=${coldRuns}, p50 ${median(coldBuilt).toFixed(1)} ms`,
+    ),
+    row(
+      'cold built / cold tsx',
+      coldBuiltMs / coldMs,
+      'x',
+      'sandbox cold start with the built worker (issue 12 item 6: it was 438 ms compiling TypeScript)',
     ),
     row(
       'node:vm',

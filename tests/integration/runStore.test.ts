@@ -237,6 +237,30 @@ describe('RunStore', () => {
     store.close();
   });
 
+  it('appends a batch of events in one transaction: all of them, or none when one is refused', () => {
+    const store = RunStore.open(dir);
+    store.createRun(meta('run-b'));
+    const events = toEvents('run-b', REALISTIC_BODIES);
+    const bad = { ...events[2]!, type: 'final-answer', answer: 42 } as unknown as TraceEvent;
+    expect(codeOf(() => store.appendEvents([events[0]!, events[1]!, bad]))).toBe('INVALID_TRACE_EVENT');
+    expect(codeOf(() => store.appendEvents([events[0]!, events[0]!]))).toBe('DUPLICATE_TRACE_EVENT');
+    expect(store.getRun('run-b')?.events).toEqual([]);
+
+    // A batch that finishes the run and then goes on is refused whole.
+    const finishedEarly = { ...events.at(-1)!, seq: 1 };
+    expect(codeOf(() => store.appendEvents([events[0]!, finishedEarly, { ...events[1]!, seq: 2 }]))).toBe(
+      'RUN_FINISHED',
+    );
+    expect(store.getRun('run-b')?.run.status).toBe('running');
+
+    store.appendEvents(events.slice(0, 5));
+    store.appendEvents(events.slice(5));
+    const found = store.getRun('run-b');
+    expect(found?.events).toEqual(events);
+    expect(found?.run.status).toBe('succeeded');
+    store.close();
+  });
+
   it('rejects invalid events and events for unknown, finished or already-recorded positions', () => {
     const store = RunStore.open(dir);
     store.createRun(meta('run-v'));

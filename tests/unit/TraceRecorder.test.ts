@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ReckonError } from '../../main/engine/errors.ts';
 import type { ModelOutputInput, RunWriter } from '../../main/engine/runs/RunStore.ts';
 import type { TraceEvent, TraceEventBody } from '../../preload/TraceEvent.ts';
-import { TraceRecorder } from '../../main/engine/runs/TraceRecorder.ts';
+import { TRACE_STEP_BOUNDARIES, TraceRecorder } from '../../main/engine/runs/TraceRecorder.ts';
 
 /** A clock that advances by `step` ms on every read. */
 function steppingClock(start = 1_000, step = 5): () => number {
@@ -39,6 +39,38 @@ const started: TraceEventBody = {
   model: 'replay:a.jsonl',
 };
 const finished: TraceEventBody = { type: 'run-finished', status: 'succeeded', error: null };
+/** An event held until the step ends. */
+const toolCall = (callIndex: number): TraceEventBody => ({
+  type: 'tool-call',
+  execution: 1,
+  callIndex,
+  tool: 'retrieve',
+  args: ['q'],
+  line: callIndex + 1,
+});
+const llmCall: TraceEventBody = {
+  type: 'llm-call',
+  callIndex: 0,
+  role: 'answer',
+  promptTokens: 3,
+  completionTokens: 2,
+  durationMs: 1,
+};
+
+/** A store with appendEvents, keeping each batch it was given. */
+class FakeBatchWriter extends FakeRunWriter {
+  readonly batches: number[][] = [];
+
+  appendEvents(events: readonly TraceEvent[]): void {
+    if (this.failNext) {
+      const error = this.failNext;
+      this.failNext = undefined;
+      throw error;
+    }
+    this.batches.push(events.map((event) => event.seq));
+    this.events.push(...events);
+  }
+}
 
 describe('TraceRecorder', () => {
   it('numbers events from 0, stamps them with the injected clock and buffers them', () => {
@@ -78,12 +110,12 @@ describe('TraceRecorder', () => {
     expect(recorder.events()).toHaveLength(1);
   });
 
-  it('persists each event to the store before listeners see it', () => {
+  it('persists each event that ends a step to the store before listeners see it', () => {
     const store = new FakeRunWriter();
     const recorder = new TraceRecorder({ runId: 'run-2', store, now: () => 7 });
     const storedWhenNotified: number[] = [];
     recorder.on(() => storedWhenNotified.push(store.events.length));
-    recorder.emit(started);
+    recorder.emit({ type: 'decomposition', subQuestions: ['Who?'], attempts: 1, fallback: false });
     recorder.emit(finished);
     expect(store.events).toEqual(recorder.events());
     expect(storedWhenNotified).toEqual([1, 2]);
@@ -96,10 +128,10 @@ describe('TraceRecorder', () => {
     const seen: TraceEvent[] = [];
     recorder.on((event) => seen.push(event));
     store.failNext = new ReckonError('DISK_FULL', 'disk full');
-    expect(() => recorder.emit(started)).toThrow('disk full');
+    expect(() => recorder.emit(llmCall)).toThrow('disk full');
     expect(recorder.events()).toEqual([]);
     expect(seen).toEqual([]);
-    expect(recorder.emit(started).seq).toBe(0);
+    expect(recorder.emit(llmCall).seq).toBe(0);
   });
 
   it('rejects an invalid event with INVALID_TRACE_EVENT and keeps the seq free', () => {
@@ -187,5 +219,71 @@ describe('TraceRecorder', () => {
       [0, 'final-answer'],
       [1, 'run-finished'],
     ]);
+  });
+
+  describe('writes a step at a time', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('holds events until one that ends a step, then writes them in one batch before listeners see it', () => {
+      expect(TRACE_STEP_BOUNDARIES.has('llm-call')).toBe(true);
+      expect(TRACE_STEP_BOUNDARIES.has('tool-call')).toBe(false);
+      const store = new FakeBatchWriter();
+      const recorder = new TraceRecorder({ runId: 'run-10', store, now: () => 1 });
+      const storedWhenNotified: number[] = [];
+      recorder.on(() => storedWhenNotified.push(store.events.length));
+      recorder.emit(started);
+      recorder.emit(toolCall(0));
+      recorder.emit(toolCall(1));
+      expect(store.events).toHaveLength(0);
+      recorder.emit(llmCall);
+      recorder.emit({ type: 'final-answer', answer: '42', reasoning: null, citations: [] });
+      recorder.emit(finished);
+      expect(store.batches).toEqual([
+        [0, 1, 2, 3],
+        [4, 5],
+      ]);
+      expect(store.events).toEqual(recorder.events());
+      expect(storedWhenNotified).toEqual([0, 0, 0, 4, 4, 6]);
+    });
+
+    it('writes held events after flushIntervalMs even when no step ends', () => {
+      vi.useFakeTimers();
+      const store = new FakeBatchWriter();
+      const recorder = new TraceRecorder({ runId: 'run-11', store, now: () => 1, flushIntervalMs: 50 });
+      recorder.emit(toolCall(0));
+      recorder.emit(toolCall(1));
+      vi.advanceTimersByTime(49);
+      expect(store.batches).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(store.batches).toEqual([[0, 1]]);
+      recorder.flush();
+      expect(store.batches).toHaveLength(1);
+    });
+
+    it('rethrows a failed timed write from the next emit and writes the held events later', () => {
+      vi.useFakeTimers();
+      const store = new FakeBatchWriter();
+      const recorder = new TraceRecorder({ runId: 'run-12', store, now: () => 1, flushIntervalMs: 10 });
+      recorder.emit(toolCall(0));
+      store.failNext = new ReckonError('DISK_FULL', 'disk full');
+      vi.advanceTimersByTime(10);
+      expect(() => recorder.emit(llmCall)).toThrow('disk full');
+      expect(recorder.events().map((event) => event.seq)).toEqual([0]);
+      recorder.emit(llmCall);
+      expect(store.batches).toEqual([[0, 1]]);
+    });
+
+    it('keeps the held events when the store refuses a step, and drops only the event that ended it', () => {
+      const store = new FakeBatchWriter();
+      const recorder = new TraceRecorder({ runId: 'run-13', store, now: () => 1 });
+      recorder.emit(toolCall(0));
+      store.failNext = new ReckonError('DISK_FULL', 'disk full');
+      expect(() => recorder.emit(llmCall)).toThrow('disk full');
+      expect(recorder.events().map((event) => event.type)).toEqual(['tool-call']);
+      expect(recorder.emit(llmCall).seq).toBe(1);
+      expect(store.batches).toEqual([[0, 1]]);
+    });
   });
 });

@@ -22,8 +22,13 @@ import {
   type OnnxDtype,
 } from './onnxModelFolder.ts';
 
-/** Texts per forward pass; cancellation is checked between batches. */
-export const DEFAULT_EMBED_BATCH_SIZE = 32;
+/**
+ * Texts per forward pass; cancellation is checked between batches. 1, because `npm run bench --
+ * --only embeddings` found it fastest on the 2-core machine it ran on, at q8 and fp32 alike
+ * (texts/s with batch 1 > 8 > 32 in two runs, on a shared machine under heavy load). Re-measure
+ * on other hardware; callers can pass batchSize.
+ */
+export const DEFAULT_EMBED_BATCH_SIZE = 1;
 /** Preferred weights on CPU: the 8-bit quantized export (`onnx/model_quantized.onnx`). */
 export const DEFAULT_EMBEDDER_DTYPE: TransformersEmbedderDtype = DEFAULT_ONNX_DTYPE;
 /** The Hugging Face Hub is never contacted unless a caller opts in. */
@@ -47,7 +52,7 @@ export interface TransformersEmbedderOptions {
    * exists, otherwise 'fp32'. An explicitly requested dtype whose file is missing is an error.
    */
   dtype?: TransformersEmbedderDtype;
-  /** Texts per forward pass. Default: DEFAULT_EMBED_BATCH_SIZE (32). */
+  /** Texts per forward pass. Default: DEFAULT_EMBED_BATCH_SIZE (1). */
   batchSize?: number;
   /** Sets transformers.js' global `env.allowRemoteModels`. Default: DEFAULT_ALLOW_REMOTE_MODELS (false). */
   allowRemoteModels?: boolean;
@@ -79,7 +84,7 @@ const PROBE_TEXT = 'dimension probe';
  * Loads the embedding model in `options.modelDir` and returns a ready Embedder whose `dimension` is
  * read from the model's first output (one short probe text is embedded at load, which also proves
  * the graph runs). Runs on CPU with mean pooling and L2 normalization. Defaults: dtype 'q8' when
- * the quantized file exists, else 'fp32'; batchSize 32; allowRemoteModels false; modelId = folder
+ * the quantized file exists, else 'fp32'; batchSize 1; allowRemoteModels false; modelId = folder
  * base name. A missing folder, a folder without config.json, tokenizer.json or the ONNX file, or a
  * file that will not load rejects with ModelNotFoundError naming the folder and the file.
  */

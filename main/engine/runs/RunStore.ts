@@ -9,7 +9,7 @@
  * it (host, pid, process start time); a run still 'running' whose owner has gone is marked
  * interrupted (see markInterruptedRuns).
  */
-import type { Database as SqliteDatabase } from 'better-sqlite3';
+import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { ReckonError } from '../errors.ts';
 import { formatReplayFailureLine, formatReplayHeader, formatReplayLine } from '../models/ReplayBackend.ts';
 import type { TokenProbability } from '../models/LlmBackend.ts';
-import { formatZodIssues, parseTraceEvent } from './parseTraceEvent.ts';
+import { formatZodIssues, parseTraceEventOnce } from './parseTraceEvent.ts';
 import type { RunMetrics, TraceEvent, TraceEventOf } from '../../../preload/TraceEvent.ts';
 import { runMetricsSchema, traceEventSchema } from '../../../preload/TraceEvent.ts';
 import { openSqlite } from '../util/openSqlite.ts';
@@ -218,7 +218,7 @@ export interface RunExport {
  * rather than the whole store, so tests can hand them a small fake.
  */
 export type RunWriter = Pick<RunStore, 'appendEvent' | 'recordModelOutput'> &
-  Partial<Pick<RunStore, 'recordModelFailure'>>;
+  Partial<Pick<RunStore, 'recordModelFailure' | 'appendEvents'>>;
 
 /** The process that owns a running run; used to tell a live run from one whose process died. */
 interface RunOwner {
@@ -338,6 +338,8 @@ interface ModelFailureRow {
 export class RunStore {
   readonly dbPath: string;
   private readonly db: SqliteDatabase;
+  /** Prepared statements of the write path, by SQL text: a run writes dozens of rows per question. */
+  readonly #statements = new Map<string, Statement>();
 
   private constructor(dbPath: string, db: SqliteDatabase) {
     this.dbPath = dbPath;
@@ -456,38 +458,24 @@ export class RunStore {
    * 'INVALID_TRACE_EVENT'), and in the same transaction keeps the run row in sync: 'final-answer'
    * sets the answer, 'metrics' the metrics, 'run-finished' the status, error and finishedAt (the
    * event's `at`). The run must exist ('RUN_NOT_FOUND') and still be running ('RUN_FINISHED'); a
-   * second event with the same seq is 'DUPLICATE_TRACE_EVENT'.
+   * second event with the same seq is 'DUPLICATE_TRACE_EVENT'. Same as appendEvents([event]).
    */
   appendEvent(event: TraceEvent): void {
-    const valid = parseTraceEvent(event);
-    const { runId, seq, at, ...body } = valid;
+    this.appendEvents([event]);
+  }
+
+  /**
+   * Appends several events, in order, in one transaction: all of them or, when any is refused
+   * (for the reasons of appendEvent), none. TraceRecorder writes a run's trace this way, one batch
+   * per step, because a transaction per event is most of what persisting a trace costs. Events that
+   * parseTraceEvent returned already (the recorder validated them) are not parsed again.
+   */
+  appendEvents(events: readonly TraceEvent[]): void {
+    if (events.length === 0) return;
+    const valid = events.map((event) => parseTraceEventOnce(event));
     this.db
       .transaction(() => {
-        this.requireRunning(runId, `add a "${valid.type}" event`);
-        const exists = this.db
-          .prepare(`SELECT 1 FROM run_events WHERE run_id = ? AND seq = ?`)
-          .pluck()
-          .get(runId, seq);
-        if (exists !== undefined) {
-          throw new ReckonError(
-            'DUPLICATE_TRACE_EVENT',
-            `Run ${runId} already has an event with seq ${seq}; each event needs its own seq.`,
-          );
-        }
-        this.db
-          .prepare(`INSERT INTO run_events(run_id, seq, type, at, body_json) VALUES (?, ?, ?, ?, ?)`)
-          .run(runId, seq, valid.type, at, JSON.stringify(body));
-        if (valid.type === 'final-answer') {
-          this.db.prepare(`UPDATE runs SET answer = ? WHERE id = ?`).run(valid.answer, runId);
-        } else if (valid.type === 'metrics') {
-          this.db
-            .prepare(`UPDATE runs SET metrics_json = ? WHERE id = ?`)
-            .run(JSON.stringify(valid.metrics), runId);
-        } else if (valid.type === 'run-finished') {
-          this.db
-            .prepare(`UPDATE runs SET status = ?, error_json = ?, finished_at = ? WHERE id = ?`)
-            .run(valid.status, valid.error === null ? null : JSON.stringify(valid.error), at, runId);
-        }
+        for (const event of valid) this.insertEvent(event);
       })
       .immediate();
   }
@@ -506,12 +494,10 @@ export class RunStore {
         this.requireRunning(runId, 'record a model output');
         const callIndex =
           valid.callIndex ??
-          (this.db
-            .prepare(`SELECT coalesce(max(seq) + 1, 0) FROM model_outputs WHERE run_id = ?`)
+          (this.statement(`SELECT coalesce(max(seq) + 1, 0) FROM model_outputs WHERE run_id = ?`)
             .pluck()
             .get(runId) as number);
-        const exists = this.db
-          .prepare(`SELECT 1 FROM model_outputs WHERE run_id = ? AND seq = ?`)
+        const exists = this.statement(`SELECT 1 FROM model_outputs WHERE run_id = ? AND seq = ?`)
           .pluck()
           .get(runId, callIndex);
         if (exists !== undefined) {
@@ -520,21 +506,19 @@ export class RunStore {
             `Run ${runId} already has a model output for call ${callIndex}.`,
           );
         }
-        this.db
-          .prepare(
-            `INSERT INTO model_outputs(run_id, seq, role, output, prompt_tokens, completion_tokens, tokens_json, prompt_sha256)
+        this.statement(
+          `INSERT INTO model_outputs(run_id, seq, role, output, prompt_tokens, completion_tokens, tokens_json, prompt_sha256)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(
-            runId,
-            callIndex,
-            valid.role,
-            valid.output,
-            valid.promptTokens,
-            valid.completionTokens,
-            valid.tokens !== undefined ? JSON.stringify(valid.tokens) : null,
-            valid.promptSha256 ?? null,
-          );
+        ).run(
+          runId,
+          callIndex,
+          valid.role,
+          valid.output,
+          valid.promptTokens,
+          valid.completionTokens,
+          valid.tokens !== undefined ? JSON.stringify(valid.tokens) : null,
+          valid.promptSha256 ?? null,
+        );
         return callIndex;
       })
       .immediate();
@@ -551,8 +535,9 @@ export class RunStore {
     this.db
       .transaction(() => {
         this.requireRunning(runId, 'record a model failure');
-        const exists = this.db
-          .prepare(`SELECT 1 FROM model_failures WHERE run_id = ? AND call_index = ? AND attempt = ?`)
+        const exists = this.statement(
+          `SELECT 1 FROM model_failures WHERE run_id = ? AND call_index = ? AND attempt = ?`,
+        )
           .pluck()
           .get(runId, valid.callIndex, valid.attempt);
         if (exists !== undefined) {
@@ -561,21 +546,19 @@ export class RunStore {
             `Run ${runId} already has a failure for attempt ${valid.attempt} of call ${valid.callIndex}.`,
           );
         }
-        this.db
-          .prepare(
-            `INSERT INTO model_failures(run_id, call_index, attempt, role, status, message, retry_after_ms, prompt_sha256)
+        this.statement(
+          `INSERT INTO model_failures(run_id, call_index, attempt, role, status, message, retry_after_ms, prompt_sha256)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(
-            runId,
-            valid.callIndex,
-            valid.attempt,
-            valid.role,
-            valid.status,
-            valid.message,
-            valid.retryAfterMs ?? null,
-            valid.promptSha256 ?? null,
-          );
+        ).run(
+          runId,
+          valid.callIndex,
+          valid.attempt,
+          valid.role,
+          valid.status,
+          valid.message,
+          valid.retryAfterMs ?? null,
+          valid.promptSha256 ?? null,
+        );
       })
       .immediate();
   }
@@ -766,8 +749,55 @@ export class RunStore {
       .immediate();
   }
 
+  /** One event of appendEvents, inside its transaction. */
+  private insertEvent(event: TraceEvent): void {
+    const { runId, seq, at, ...body } = event;
+    this.requireRunning(runId, `add a "${event.type}" event`);
+    const exists = this.statement(`SELECT 1 FROM run_events WHERE run_id = ? AND seq = ?`)
+      .pluck()
+      .get(runId, seq);
+    if (exists !== undefined) {
+      throw new ReckonError(
+        'DUPLICATE_TRACE_EVENT',
+        `Run ${runId} already has an event with seq ${seq}; each event needs its own seq.`,
+      );
+    }
+    this.statement(`INSERT INTO run_events(run_id, seq, type, at, body_json) VALUES (?, ?, ?, ?, ?)`).run(
+      runId,
+      seq,
+      event.type,
+      at,
+      JSON.stringify(body),
+    );
+    if (event.type === 'final-answer') {
+      this.statement(`UPDATE runs SET answer = ? WHERE id = ?`).run(event.answer, runId);
+    } else if (event.type === 'metrics') {
+      this.statement(`UPDATE runs SET metrics_json = ? WHERE id = ?`).run(
+        JSON.stringify(event.metrics),
+        runId,
+      );
+    } else if (event.type === 'run-finished') {
+      this.statement(`UPDATE runs SET status = ?, error_json = ?, finished_at = ? WHERE id = ?`).run(
+        event.status,
+        event.error === null ? null : JSON.stringify(event.error),
+        at,
+        runId,
+      );
+    }
+  }
+
+  /** The prepared statement for `sql`, prepared once per store (a reader's pluck reset to off). */
+  private statement(sql: string): Statement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement.reader ? statement.pluck(false) : statement;
+  }
+
   private findRow(id: string): RunRow | undefined {
-    return this.db.prepare(`SELECT * FROM runs WHERE id = ?`).get(id) as RunRow | undefined;
+    return this.statement(`SELECT * FROM runs WHERE id = ?`).get(id) as RunRow | undefined;
   }
 
   private requireRun(id: string): RunSummary {
@@ -777,7 +807,7 @@ export class RunStore {
   }
 
   private requireRunning(id: string, action: string): void {
-    const status = this.db.prepare(`SELECT status FROM runs WHERE id = ?`).pluck().get(id) as
+    const status = this.statement(`SELECT status FROM runs WHERE id = ?`).pluck().get(id) as
       | RunStatus
       | undefined;
     if (status === undefined) throw runNotFound(id);

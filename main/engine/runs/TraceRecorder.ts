@@ -3,6 +3,13 @@
  * numbers the events, stamps them with its clock, checks them against the schema, persists them
  * and fans them out to listeners (the IPC bridge, the CLI's progress output), so every consumer sees
  * the same events in the same order.
+ *
+ * Persistence is batched by step (issue 12): a transaction per event was most of a question's
+ * framework overhead. Events are held in memory until an event that ends a step (a model call, a
+ * program, the final answer… see TRACE_STEP_BOUNDARIES) is emitted, and then written with it in
+ * one transaction; a timer (DEFAULT_TRACE_FLUSH_INTERVAL_MS) and the process's 'exit' event write
+ * whatever is still held. A process killed outright loses at most the events of its current step;
+ * what was written is a consistent prefix of the trace, and the run reads back as interrupted.
  */
 import { ReckonError } from '../errors.ts';
 import { parseTraceEvent } from './parseTraceEvent.ts';
@@ -11,10 +18,45 @@ import type { TraceEvent, TraceEventBody } from '../../../preload/TraceEvent.ts'
 
 /**
  * Whether emit() parses each event with the zod schema by default. On, because a malformed event
- * should fail where it is built, not later in a listener; the run store validates what it writes
- * regardless, so production wiring with a store may turn this off to parse once.
+ * should fail where it is built, not later in a listener or at a later write. The run store does
+ * not parse again what the recorder parsed (parseTraceEventOnce), so this is the one schema pass.
  */
 export const DEFAULT_VALIDATE_TRACE_EVENTS = true;
+
+/**
+ * Event types that end a step: emitting one writes it and every event held before it in one
+ * transaction, before listeners see it. The others (tool calls and results, bindings, logs,
+ * retries, warnings…) are held until then. run-started, final-answer and metrics are not on the
+ * list: the first model call follows the first at once, and run-finished the other two.
+ */
+export const TRACE_STEP_BOUNDARIES: ReadonlySet<TraceEvent['type']> = new Set<TraceEvent['type']>([
+  'decomposition',
+  'llm-call',
+  'program-generated',
+  'syntax-error',
+  'runtime-error',
+  'repair-requested',
+  'retrieval-boosted',
+  'step',
+  'run-finished',
+]);
+
+/** Longest an event is held in memory before it is written even though no step ended, in ms. */
+export const DEFAULT_TRACE_FLUSH_INTERVAL_MS = 200;
+
+/** Recorders holding events not yet written; the process's 'exit' event writes them. */
+const holding = new Set<TraceRecorder>();
+let exitHookInstalled = false;
+
+function flushOnExit(): void {
+  for (const recorder of holding) {
+    try {
+      recorder.flush();
+    } catch {
+      // The store is closed or failing: the process is ending, and the run reads back as interrupted.
+    }
+  }
+}
 
 /** Receives each event once, in seq order, right after it was recorded. */
 export type TraceListener = (event: TraceEvent) => void;
@@ -22,20 +64,24 @@ export type TraceListener = (event: TraceEvent) => void;
 export interface TraceRecorderOptions {
   /** The run the events belong to; written into each event. */
   runId: string;
-  /** Persists every event (RunStore.appendEvent) before listeners see it. Default: none (memory only). */
+  /** Persists the events, a step at a time (RunStore.appendEvents). Default: none (memory only). */
   store?: RunWriter;
   /** Clock for each event's `at`, epoch ms. Default: Date.now. */
   now?: () => number;
   /** Parse each event with traceEventSchema in emit(). Default: DEFAULT_VALIDATE_TRACE_EVENTS (true). */
   validate?: boolean;
+  /** Longest an event waits to be written when no step ends, in ms. Default: DEFAULT_TRACE_FLUSH_INTERVAL_MS (200). */
+  flushIntervalMs?: number;
 }
 
 /**
  * Records the trace of one run (create one per run). emit() assigns `seq` (0, 1, 2, …) and `at`
- * (from `now`, default Date.now), validates the event (default on), appends it to the store when
- * there is one, buffers it, and then calls every listener. With an injected clock the trace is
- * fully deterministic. The 'run-finished' event closes the trace: any later emit() is a bug and
- * throws ReckonError 'TRACE_FINISHED'.
+ * (from `now`, default Date.now), validates the event (default on), keeps it, and then calls every
+ * listener. With a store, an event that ends a step (TRACE_STEP_BOUNDARIES) is written together
+ * with the events held before it, before its listeners are called; other events are held until
+ * then, or until flushIntervalMs (default 200 ms) has passed, or the process exits (see the module
+ * comment). With an injected clock the trace is fully deterministic. The 'run-finished' event
+ * closes the trace: any later emit() is a bug and throws ReckonError 'TRACE_FINISHED'.
  */
 export class TraceRecorder {
   readonly runId: string;
@@ -43,7 +89,13 @@ export class TraceRecorder {
   readonly store: RunWriter | undefined;
   private readonly now: () => number;
   private readonly validate: boolean;
+  private readonly flushIntervalMs: number;
   private readonly buffer: TraceEvent[] = [];
+  /** Recorded events not yet written to the store, in seq order. */
+  private pending: TraceEvent[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  /** Why a timer's flush failed; the next emit() throws it. */
+  private flushFailure: { error: unknown } | undefined;
   private readonly listeners = new Set<TraceListener>();
   private finishedBy: TraceEvent | undefined;
 
@@ -52,6 +104,7 @@ export class TraceRecorder {
     this.store = options.store;
     this.now = options.now ?? Date.now;
     this.validate = options.validate ?? DEFAULT_VALIDATE_TRACE_EVENTS;
+    this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_TRACE_FLUSH_INTERVAL_MS;
   }
 
   /** True once a 'run-finished' event has been emitted. */
@@ -62,8 +115,10 @@ export class TraceRecorder {
   /**
    * Records one event and returns it with its runId, seq and at. Throws before anything is recorded
    * (and without using up a seq) when the trace is finished ('TRACE_FINISHED'), the event is
-   * invalid ('INVALID_TRACE_EVENT') or the store fails. A listener that throws does not stop the
-   * others; after all were called, the first listener error is rethrown (the event stays recorded).
+   * invalid ('INVALID_TRACE_EVENT'), the store refuses the step this event ends, or an earlier
+   * timed write failed (that error; the held events are tried again with the next write). A
+   * listener that throws does not stop the others; after all were called, the first listener error
+   * is rethrown (the event stays recorded).
    */
   emit(body: TraceEventBody): TraceEvent {
     if (this.finishedBy !== undefined) {
@@ -75,7 +130,25 @@ export class TraceRecorder {
     }
     const candidate: TraceEvent = { runId: this.runId, seq: this.buffer.length, at: this.now(), ...body };
     const event = this.validate ? parseTraceEvent(candidate) : candidate;
-    this.store?.appendEvent(event);
+    if (this.flushFailure !== undefined) {
+      const { error } = this.flushFailure;
+      this.flushFailure = undefined;
+      throw error;
+    }
+    if (this.store !== undefined) {
+      this.pending.push(event);
+      if (TRACE_STEP_BOUNDARIES.has(event.type)) {
+        try {
+          this.flush();
+        } catch (error) {
+          // Not written, so not recorded: the held events before it stay held.
+          if (this.pending[this.pending.length - 1] === event) this.pending.pop();
+          throw error;
+        }
+      } else {
+        this.holdPending();
+      }
+    }
     this.buffer.push(event);
     if (event.type === 'run-finished') this.finishedBy = event;
     this.notify(event);
@@ -93,9 +166,56 @@ export class TraceRecorder {
     };
   }
 
+  /**
+   * Writes the events held so far to the store, in one transaction when the store has
+   * appendEvents (else one appendEvent each). Throws what the store throws; what was not written
+   * stays held. Nothing to do without a store or held events.
+   */
+  flush(): void {
+    if (this.flushTimer !== undefined) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+    }
+    const store = this.store;
+    if (store === undefined || this.pending.length === 0) {
+      holding.delete(this);
+      return;
+    }
+    if (store.appendEvents !== undefined) {
+      store.appendEvents(this.pending);
+      this.pending = [];
+    } else {
+      while (this.pending.length > 0) {
+        store.appendEvent(this.pending[0]!);
+        this.pending.shift();
+      }
+    }
+    holding.delete(this);
+  }
+
   /** A copy of every event recorded so far, in seq order (the CLI's --json output). */
   events(): TraceEvent[] {
     return [...this.buffer];
+  }
+
+  /** Arms the timer that writes held events, and the process-exit hook. */
+  private holdPending(): void {
+    holding.add(this);
+    if (!exitHookInstalled) {
+      process.on('exit', flushOnExit);
+      exitHookInstalled = true;
+    }
+    if (this.flushTimer !== undefined) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      try {
+        this.flush();
+      } catch (error) {
+        this.flushFailure ??= { error };
+      }
+    }, this.flushIntervalMs);
+    // A held write never keeps the process alive: the 'exit' hook writes it.
+    this.flushTimer.unref();
   }
 
   private notify(event: TraceEvent): void {

@@ -18,7 +18,10 @@ export const MAX_REPORTED_ISSUES = 5;
  */
 export function parseTraceEvent(value: unknown): TraceEvent {
   const parsed = traceEventSchema.safeParse(value);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    validated.add(parsed.data);
+    return parsed.data;
+  }
   const type = describeType(value);
   throw new ReckonError(
     'INVALID_TRACE_EVENT',
@@ -26,6 +29,24 @@ export function parseTraceEvent(value: unknown): TraceEvent {
       `This is a bug in the code that emitted it; the event was not recorded.`,
     { cause: parsed.error },
   );
+}
+
+/**
+ * Events that parseTraceEvent returned. Weak, so a recorded trace is freed with its run; an event
+ * is an object the parser built, so nothing else can put one here.
+ */
+const validated = new WeakSet<object>();
+
+/**
+ * parseTraceEvent, except that an event parseTraceEvent itself returned is passed through as is:
+ * the recorder validates each event where it is built and the store then writes it without a
+ * second schema pass (issue 12: parsing every event twice was a large part of a question's overhead).
+ * Anything else (an event from an import, a hand-built object) is parsed in full.
+ */
+export function parseTraceEventOnce(value: unknown): TraceEvent {
+  return typeof value === 'object' && value !== null && validated.has(value)
+    ? (value as TraceEvent)
+    : parseTraceEvent(value);
 }
 
 /**
