@@ -113,6 +113,34 @@ function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.El
   }
 
   const liveCall = run.lastToolCall && run.status === 'running' ? run.lastToolCall : null;
+  const children = useStore(model.runs.store, (s) => s.children[run.runId]) ?? [];
+
+  /** Opens another run in History (the run an edited one came from, or one made from this). */
+  const openRun = useCallback(
+    (runId: string) => {
+      model.history.open(runId);
+      model.app.navigate('history');
+    },
+    [model],
+  );
+
+  const editing = useMemo(
+    () => ({
+      unavailable:
+        run.status === 'running'
+          ? 'The run is still running; wait for it to finish (or cancel it), then run an edited program.'
+          : null,
+      run: async (code: string, execution: number | null) => {
+        const newRunId = await model.runs.rerunProgram({
+          fromRunId: run.runId,
+          program: code,
+          ...(execution !== null ? { execution } : {}),
+        });
+        openRun(newRunId);
+      },
+    }),
+    [model, run.runId, run.status, openRun],
+  );
 
   return (
     <article className="run" aria-label="Run">
@@ -129,6 +157,41 @@ function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.El
               .join(' · ')}
             <span className="mono muted"> · {run.runId}</span>
           </p>
+          {(run.parentRunId !== null || children.length > 0) && (
+            <p className="run__meta run__lineage" data-testid="run-lineage">
+              {run.parentRunId !== null && (
+                <span>
+                  Edited from{' '}
+                  <button
+                    type="button"
+                    className="link mono"
+                    onClick={() => openRun(run.parentRunId!)}
+                    data-testid="run-parent"
+                  >
+                    {run.parentRunId}
+                  </button>
+                </span>
+              )}
+              {children.length > 0 && (
+                <span>
+                  {run.parentRunId !== null ? ' · ' : ''}Edited into{' '}
+                  {children.map((child, index) => (
+                    <span key={child}>
+                      {index > 0 ? ', ' : ''}
+                      <button
+                        type="button"
+                        className="link mono"
+                        onClick={() => openRun(child)}
+                        data-testid="run-child"
+                      >
+                        {child}
+                      </button>
+                    </span>
+                  ))}
+                </span>
+              )}
+            </p>
+          )}
         </div>
         <div className="run__controls">
           <span
@@ -229,6 +292,12 @@ function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.El
                 executing={executingHere}
                 focusLine={focusLine}
                 executionsOf={executionsOf}
+                cachedFrom={
+                  run.parentRunId !== null
+                    ? `run ${run.parentRunId} (this program was edited from it)`
+                    : 'an earlier execution of this run'
+                }
+                editing={editing}
               />
               <BindingsTable
                 executions={run.executions}
