@@ -483,7 +483,7 @@ describe.skipIf(!status.available)('Reckon in Chromium, served by `reckon serve`
       cachedResults.map(() => 'cached'),
     );
     expect(await text(page.getByTestId('execution-cached'))).toBe(
-      `${cachedResults.length} of ${events.filter((e) => e.type === 'tool-call' && e.execution === lastExecution).length} tool calls served from the previous execution (inputs unchanged), not run again.`,
+      `${cachedResults.length} of ${events.filter((e) => e.type === 'tool-call' && e.execution === lastExecution).length} tool calls served from the previous execution of this run (inputs unchanged), not run again.`,
     );
     await page
       .getByTestId('tool-timeline')

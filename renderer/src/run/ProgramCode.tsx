@@ -3,7 +3,7 @@ import { Compartment, EditorState, StateEffect, StateField, type Range } from '@
 import { Decoration, EditorView, WidgetType, lineNumbers, type DecorationSet } from '@codemirror/view';
 import { javascript } from '@codemirror/lang-javascript';
 import { minimalSetup } from 'codemirror';
-import { programDecorations, type ProgramDecorations } from './programDecorations.ts';
+import { DEFAULT_CACHED_FROM, programDecorations, type ProgramDecorations } from './programDecorations.ts';
 import type { ExecutionEntry, ProgramAttempt } from './runState.ts';
 
 /**
@@ -24,7 +24,7 @@ export function ProgramCode(props: {
   execution: ExecutionEntry | null;
   executing: { line: number; inFlight: boolean } | null;
   focusLine: number | null;
-  /** Where cached results came from, for their tooltips. Default: "an earlier execution of this run". */
+  /** Where cached results came from, for their tooltips. Default: DEFAULT_CACHED_FROM. */
   cachedFrom?: string;
   /** The code can be edited (the trace's decorations are then hidden). Default: false. */
   editable?: boolean;
@@ -32,7 +32,7 @@ export function ProgramCode(props: {
   onEdit?: (code: string) => void;
 }): React.JSX.Element {
   const { program, execution, executing, focusLine, editable = false, onEdit } = props;
-  const cachedFrom = props.cachedFrom ?? 'an earlier execution of this run';
+  const cachedFrom = props.cachedFrom ?? DEFAULT_CACHED_FROM;
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const onEditRef = useRef(onEdit);

@@ -10,6 +10,7 @@ import { BindingsTable } from './BindingsTable.tsx';
 import { MetricsPanel } from './MetricsPanel.tsx';
 import { PassageView, type PassageRequest } from './PassageView.tsx';
 import { ProgramPanel } from './ProgramPanel.tsx';
+import { DEFAULT_CACHED_FROM } from './programDecorations.ts';
 import { RetryTimeline } from './RetryTimeline.tsx';
 import { executingLine, runStatusText, type RunState } from './runState.ts';
 import { StepTimeline } from './StepTimeline.tsx';
@@ -114,6 +115,10 @@ function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.El
 
   const liveCall = run.lastToolCall && run.status === 'running' ? run.lastToolCall : null;
   const children = useStore(model.runs.store, (s) => s.children[run.runId]) ?? [];
+  const cachedFrom =
+    run.parentRunId !== null
+      ? `run ${run.parentRunId}, which this program was edited from`
+      : DEFAULT_CACHED_FROM;
 
   /** Opens another run in History (the run an edited one came from, or one made from this). */
   const openRun = useCallback(
@@ -292,11 +297,7 @@ function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.El
                 executing={executingHere}
                 focusLine={focusLine}
                 executionsOf={executionsOf}
-                cachedFrom={
-                  run.parentRunId !== null
-                    ? `run ${run.parentRunId} (this program was edited from it)`
-                    : 'an earlier execution of this run'
-                }
+                cachedFrom={cachedFrom}
                 editing={editing}
               />
               <BindingsTable
@@ -315,6 +316,7 @@ function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.El
         <div className="run__col">
           <RetryTimeline retries={run.retries} startedAt={run.startedAt} />
           <ToolTimeline
+            cachedFrom={cachedFrom}
             executions={run.executions}
             liveCall={liveCall}
             onShowLine={showLine}

@@ -10,6 +10,8 @@ import type { ExecutionEntry, ProgramAttempt } from './runState.ts';
 
 /** The host tool Chain-of-Code and ICRAG route undefined helper calls to. */
 export const SIMULATE_TOOL = 'simulate';
+/** Where a cached result came from in most runs (PyRAG's boosted re-run). */
+export const DEFAULT_CACHED_FROM = 'the previous execution of this run';
 /** Characters of one binding's value shown inline; the whole value is its tooltip. Default 60. */
 export const INLINE_VALUE_CHARS = 60;
 
