@@ -17,6 +17,9 @@ import { StepTimeline } from './StepTimeline.tsx';
 import { StrategyTrace } from './StrategyTrace.tsx';
 import { ToolTimeline } from './ToolTimeline.tsx';
 
+/** The host tools an edited program runs with (those of `reckon run-program`). */
+const EDITED_PROGRAM_TOOLS: ReadonlySet<string> = new Set(['retrieve', 'answer']);
+
 /**
  * One run, live or saved: question and status, the answer with citations, sub-questions, the
  * program (all attempts), bindings, tool calls, retries with backoff, every step, and the metrics.
@@ -129,12 +132,26 @@ function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.El
     [model],
   );
 
+  // An edited program runs with the tools of `reckon run-program`: a run whose programs used others
+  // (Chain-of-Code's simulated helpers, …) cannot be re-run that way.
+  const otherTools = useMemo(
+    () => [
+      ...new Set(
+        run.executions
+          .flatMap((e) => e.toolCalls.map((c) => c.tool))
+          .filter((t) => !EDITED_PROGRAM_TOOLS.has(t)),
+      ),
+    ],
+    [run.executions],
+  );
   const editing = useMemo(
     () => ({
       unavailable:
         run.status === 'running'
           ? 'The run is still running; wait for it to finish (or cancel it), then run an edited program.'
-          : null,
+          : otherTools.length > 0
+            ? `This run's program called ${otherTools.map((t) => `${t}()`).join(', ')}, which an edited program cannot call: it runs with retrieve() and answer() only.`
+            : null,
       run: async (code: string, execution: number | null) => {
         const newRunId = await model.runs.rerunProgram({
           fromRunId: run.runId,
@@ -144,7 +161,7 @@ function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.El
         openRun(newRunId);
       },
     }),
-    [model, run.runId, run.status, openRun],
+    [model, run.runId, run.status, otherTools, openRun],
   );
 
   return (
