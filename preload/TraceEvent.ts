@@ -116,6 +116,8 @@ const bodies = [
     corpus: z.string().nullable(),
     strategy: z.string(),
     model: z.string(),
+    /** The run whose program this run's was edited from (an edited program re-run). */
+    parentRunId: z.string().optional(),
   }),
   z.object({
     type: z.literal('decomposition'),

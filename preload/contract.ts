@@ -250,6 +250,8 @@ export const runSummarySchema = z.object({
   mode: searchModeSchema.nullable(),
   /** Model calls with a recorded output or failure; 0 means there is nothing to replay. */
   recordedCalls: z.number().int().nonnegative(),
+  /** The run this one's program was edited from (rerunProgram); null or absent for other runs. */
+  parentRunId: z.string().nullable().optional(),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -464,6 +466,26 @@ export const commands = {
     input: z.object({ runId: z.string() }).strict(),
     output: z.object({ runId: z.string() }),
   },
+  /**
+   * Runs an edited version of a saved run's program in the sandbox, on the run's corpus, model, k
+   * and search mode: tool calls whose inputs are unchanged are served from the results that run
+   * recorded (marked cached), new ones go to the retriever and the model. The new run records
+   * `fromRunId` as its parent; streams like startRun.
+   */
+  rerunProgram: {
+    input: z
+      .object({
+        fromRunId: z.string().min(1),
+        /** The edited program (at most 64 KiB, as any program). */
+        program: z.string().max(64 * 1024),
+        /** The execution whose recorded results are reused. Default: the run's last successful one. */
+        execution: z.number().int().positive().optional(),
+        /** The model new answer() calls go to. Default: the run's own model. */
+        model: z.string().min(1).max(4096).optional(),
+      })
+      .strict(),
+    output: z.object({ runId: z.string() }),
+  },
   cancelRun: { input: z.object({ runId: z.string() }).strict(), output: ok },
   listRuns: {
     input: z
@@ -473,7 +495,12 @@ export const commands = {
   },
   getRun: {
     input: z.object({ runId: z.string() }).strict(),
-    output: z.object({ run: runSummarySchema, events: z.array(traceEventSchema) }),
+    output: z.object({
+      run: runSummarySchema,
+      events: z.array(traceEventSchema),
+      /** The runs made from this one (edited program re-runs), oldest first. */
+      childRunIds: z.array(z.string()).optional(),
+    }),
   },
   exportRun: {
     input: z.object({ runId: z.string(), format: z.enum(['json', 'replay']) }).strict(),

@@ -12,6 +12,8 @@ const INLINE_CHARS = 120;
 
 export class TracePrinter {
   readonly #metricLabels: Readonly<Record<string, string>>;
+  /** Where cached results came from: an earlier execution, or the run an edited program came from. */
+  #cachedFrom = 'the previous execution';
 
   /** `metricLabels`: labels of the strategy's own figures by key (default: the keys themselves). */
   constructor(
@@ -31,6 +33,10 @@ export class TracePrinter {
           `Run ${event.runId} · ${event.strategy} · model ${event.model}${event.corpus ? ` · corpus ${event.corpus}` : ''}`,
         );
         w(`Question: ${event.question}`);
+        if (event.parentRunId !== undefined) {
+          w(`Edited from run ${event.parentRunId} (its results are reused where the calls are unchanged)`);
+          this.#cachedFrom = `run ${event.parentRunId}`;
+        }
         break;
       case 'decomposition':
         w(`\nSub-questions${event.fallback ? ' (decomposition failed; using the question itself)' : ''}:`);
@@ -57,9 +63,7 @@ export class TracePrinter {
         break;
       }
       case 'tool-result': {
-        const took = event.cached
-          ? 'cached from the previous execution'
-          : `${event.durationMs.toFixed(0)} ms`;
+        const took = event.cached ? `cached from ${this.#cachedFrom}` : `${event.durationMs.toFixed(0)} ms`;
         if (event.error) w(`  ← ${event.tool} failed: ${event.error}`);
         else if (event.chunks) {
           w(`  ← ${event.summary} (${took})`);

@@ -10,10 +10,13 @@ import type { ReckonError } from '../engine/errors.ts';
 export const USAGE_ERROR_CODES: ReadonlySet<string> = new Set([
   'BAD_CORPUS_NAME',
   'BAD_MODEL_SPEC',
+  'CONFLICTING_OPTIONS',
   'CORPUS_REQUIRED',
   'CORPUS_NOT_FOUND',
   'DENSE_UNAVAILABLE',
+  'EMPTY_PROGRAM',
   'EMPTY_QUESTION',
+  'EXECUTION_NOT_FOUND',
   'FILE_NOT_FOUND',
   'INVALID_STRATEGY_OPTIONS',
   'MODEL_NOT_FOUND',

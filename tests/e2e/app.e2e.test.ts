@@ -107,9 +107,20 @@ async function text(locator: Locator): Promise<string> {
   return ((await locator.textContent()) ?? '').replace(/\s+/g, ' ').trim();
 }
 
-/** The program as the code view shows it, one string per line (no line numbers or annotations). */
+/** The program as the code view shows it, one string per line (no line numbers, values or badges). */
 async function programLines(page: Page): Promise<string[]> {
-  return page.getByTestId('program-view').locator('[data-testid^="program-line-"] code').allTextContents();
+  return page
+    .getByTestId('program-view')
+    .locator('.cm-line')
+    .evaluateAll((lines) =>
+      lines.map((line) =>
+        [...line.childNodes]
+          // Widgets (values, badges) are not editable text: leave them out.
+          .filter((node) => (node as { contentEditable?: string }).contentEditable !== 'false')
+          .map((node) => node.textContent ?? '')
+          .join(''),
+      ),
+    );
 }
 
 /** The value of one metric tile. */
@@ -145,6 +156,8 @@ describe.skipIf(!status.available)('Reckon in Chromium, served by `reckon serve`
   let page: Page;
   let bridge: WebSocketBridge;
   const pageErrors: string[] = [];
+  /** Console errors about the Content-Security-Policy (CodeMirror mounts its styles as <style>). */
+  const cspViolations: string[] = [];
   const cleanups: (() => unknown)[] = [];
   /** The program the Ask view showed when the run finished, to compare with History. */
   let askedProgram: string[] = [];
@@ -171,6 +184,10 @@ describe.skipIf(!status.available)('Reckon in Chromium, served by `reckon serve`
     page = await context.newPage();
     page.setDefaultTimeout(UI_TIMEOUT_MS);
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content Security Policy/i.test(message.text()))
+        cspViolations.push(message.text());
+    });
     page.on('websocket', (socket) =>
       socket.on('framesent', ({ payload }) => {
         if (typeof payload !== 'string') return;
@@ -466,7 +483,7 @@ describe.skipIf(!status.available)('Reckon in Chromium, served by `reckon serve`
       cachedResults.map(() => 'cached'),
     );
     expect(await text(page.getByTestId('execution-cached'))).toBe(
-      `${cachedResults.length} of ${events.filter((e) => e.type === 'tool-call' && e.execution === lastExecution).length} tool calls served from the previous execution (inputs unchanged), not run again.`,
+      `${cachedResults.length} of ${events.filter((e) => e.type === 'tool-call' && e.execution === lastExecution).length} tool calls served from the previous execution of this run (inputs unchanged), not run again.`,
     );
     await page
       .getByTestId('tool-timeline')
@@ -578,6 +595,63 @@ describe.skipIf(!status.available)('Reckon in Chromium, served by `reckon serve`
     expect(exported.run.options.options[CHANGED_OPTION.key]).toBe(CHANGED_OPTION.value);
     expect(await page.getByTestId('tool-cached').count()).toBeGreaterThan(0);
     await screenshot(page, 'history-replay');
+  });
+
+  it('edits a run’s program in the editor and re-runs it, reusing the recorded calls, linked to its source', async () => {
+    const sourceId = (await page.getByTestId('run-status').getAttribute('data-run-id'))!;
+    // The editor's own styles applied under the CSP: read-only code, long lines wrapped.
+    const content = page.getByTestId('program-view').locator('.cm-content');
+    expect(await content.getAttribute('contenteditable')).toBe('false');
+    expect(
+      await content.evaluate(
+        (el) =>
+          (
+            globalThis as unknown as { getComputedStyle(e: unknown): { whiteSpace: string } }
+          ).getComputedStyle(el).whiteSpace,
+      ),
+    ).toMatch(/pre-wrap|break-spaces/);
+    // Reuse the repaired program's first execution (all its calls at the run's k).
+    await page.getByTestId('bindings-execution').selectOption('2');
+    expect(await programLines(page)).toEqual(REPAIRED_PROGRAM_LINES);
+
+    await page.getByTestId('program-edit').click();
+    expect(await content.getAttribute('contenteditable')).toBe('true');
+    await content.click();
+    await page.keyboard.press('Control+Home');
+    const added = 'const extra = await retrieve("Ed Wood filmography");';
+    await page.keyboard.type(added);
+    await page.keyboard.press('Enter');
+    expect(await programLines(page)).toEqual([added, ...REPAIRED_PROGRAM_LINES]);
+    await screenshot(page, 'program-editing');
+    await page.getByTestId('program-run-edited').click();
+
+    const fresh = page.locator(`[data-testid="run-status"][data-run-id]:not([data-run-id="${sourceId}"])`);
+    await fresh.waitFor();
+    const runId = (await fresh.getAttribute('data-run-id'))!;
+    await page
+      .locator(`[data-testid="run-status"][data-run-id="${runId}"][data-status="succeeded"]`)
+      .waitFor({ timeout: RUN_TIMEOUT_MS });
+    await page.getByTestId('program-line-1').waitFor();
+    expect(await programLines(page)).toEqual([added, ...REPAIRED_PROGRAM_LINES]);
+
+    // The server's record: only the new call ran; every unchanged call came from the source run.
+    const { events, run } = await bridge.invoke('getRun', { runId });
+    expect(run).toMatchObject({ parentRunId: sourceId, strategy: 'program-edit', status: 'succeeded' });
+    const results = events.flatMap((e) => (e.type === 'tool-result' ? [e] : []));
+    expect(results.map((r) => r.cached === true)).toEqual([false, ...results.slice(1).map(() => true)]);
+    expect(results.length).toBeGreaterThan(2);
+    expect(run.metrics).toMatchObject({ llmCalls: 0 });
+    // …and the editor marks those calls as cached, saying where from.
+    const cachedCalls = page.getByTestId('program-view').locator('[data-call="cached"]');
+    expect(await cachedCalls.count()).toBe(results.length - 1);
+    expect(await cachedCalls.first().getAttribute('title')).toContain(sourceId);
+    await screenshot(page, 'program-edited-run');
+
+    // The link back, and from the source to what was made from it.
+    expect(await text(page.getByTestId('run-lineage'))).toBe(`Edited from ${sourceId}`);
+    await page.getByTestId('run-parent').click();
+    await page.locator(`[data-testid="run-status"][data-run-id="${sourceId}"]`).waitFor();
+    expect(await page.getByTestId('run-child').allTextContents()).toEqual([runId]);
   });
 
   it('shows Settings with the folders the server was started with', async () => {
@@ -835,6 +909,7 @@ describe.skipIf(!status.available)('Reckon in Chromium, served by `reckon serve`
 
   it('threw no uncaught errors in the page', () => {
     expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
   });
 
   describe('without the token', () => {

@@ -208,6 +208,7 @@ describe('RunStore', () => {
       metrics: METRICS,
       options: { k: 5, maxRepairs: 2 },
       recordedCalls: 0,
+      parentRunId: null,
     });
     expect(store.getRun('run-missing')).toBeUndefined();
     store.close();
@@ -605,6 +606,27 @@ describe('RunStore', () => {
     fs.writeFileSync(truncated, replay.split('\n').slice(0, -2).join('\n'));
     await expect(createReplayBackend({ file: truncated })).rejects.toMatchObject({ code: 'BAD_REPLAY_FILE' });
     reopened.close();
+  });
+});
+
+describe('RunStore run links', () => {
+  it('links a run to the run it was made from, also in a store written before links existed', () => {
+    let store = RunStore.open(dir);
+    store.createRun(meta('run-old'));
+    store.close();
+    // A store from before the link: no parent_run_id column.
+    const db = new Database(path.join(dir, RUNS_DB_FILE));
+    db.exec('DROP INDEX runs_by_parent; ALTER TABLE runs DROP COLUMN parent_run_id');
+    db.close();
+
+    store = RunStore.open(dir);
+    expect(store.getRun('run-old')?.run.parentRunId).toBeNull();
+    store.createRun(meta('run-child-2', { parentRunId: 'run-old', createdAt: 1_790_000_000_002 }));
+    store.createRun(meta('run-child-1', { parentRunId: 'run-old', createdAt: 1_790_000_000_001 }));
+    expect(store.getRun('run-child-1')?.run.parentRunId).toBe('run-old');
+    expect(store.childRunIds('run-old')).toEqual(['run-child-1', 'run-child-2']);
+    expect(store.childRunIds('run-child-1')).toEqual([]);
+    store.close();
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { highlightJs, tokenizeJs } from '../../renderer/src/run/highlightJs.ts';
+import { INLINE_VALUE_CHARS, programDecorations } from '../../renderer/src/run/programDecorations.ts';
+import type { ExecutionEntry, ProgramAttempt, ToolResult } from '../../renderer/src/run/runState.ts';
 import {
   formatCallSites,
   formatFigure,
@@ -16,64 +17,103 @@ import {
 } from '../../renderer/src/state/strategyOptions.ts';
 import type { StrategyInfo } from '../../renderer/src/state/types.ts';
 
-describe('highlightJs', () => {
-  const source = [
+describe('programDecorations', () => {
+  const code = [
     'const docs = await retrieve("Ed Wood");',
-    '/* two',
-    'lines */ const q = `Given: ${docs.map((d) => `${d.title}`).join(", ")}.`;',
-    'if (docs.length > 1.5e3) console.log(/a+b/g, 0x1f, docs.length / 2);',
-    'return await answer(q);',
+    'const who = await answer("Who?", docs); const again = await answer("Who?", docs);',
+    'const rate = hourlyRate("Ed");',
+    'return who;',
   ].join('\n');
-
-  it('covers the source exactly, so no character of a program is lost or added', () => {
-    expect(
-      tokenizeJs(source)
-        .map((t) => t.text)
-        .join(''),
-    ).toBe(source);
+  const program: ProgramAttempt = { attempt: 1, purpose: 'user', code, at: 0, syntaxError: null };
+  const result = (cached: boolean): ToolResult => ({
+    durationMs: 1,
+    summary: 'x',
+    cached,
+    chunks: null,
+    answer: null,
+    error: null,
+  });
+  const execution: ExecutionEntry = {
+    execution: 2,
+    programAttempt: 1,
+    boosted: [],
+    at: 0,
+    toolCalls: [
+      {
+        execution: 2,
+        callIndex: 0,
+        tool: 'retrieve',
+        args: ['Ed Wood'],
+        line: 1,
+        at: 0,
+        result: result(true),
+      },
+      { execution: 2, callIndex: 1, tool: 'answer', args: ['Who?'], line: 2, at: 0, result: result(false) },
+      { execution: 2, callIndex: 2, tool: 'answer', args: ['Who?'], line: 2, at: 0, result: result(true) },
+      {
+        execution: 2,
+        callIndex: 3,
+        tool: 'simulate',
+        args: ['hourlyRate', ['Ed']],
+        line: 3,
+        at: 0,
+        result: null,
+      },
+    ],
+    bindings: [
+      { name: 'docs', preview: '[3 documents]', line: 1, seq: 1 },
+      { name: 'who', preview: 'x'.repeat(200), line: 2, seq: 2 },
+      { name: 'again', preview: '"Ed"', line: 2, seq: 3 },
+      { name: 'ghost', preview: '1', line: 40, seq: 4 },
+    ],
+    logs: [],
+    runtimeError: { kind: 'RuntimeError', errorName: 'TypeError', message: 'boom', line: 4 },
+  };
+  const marks = programDecorations({
+    program,
+    execution,
+    executing: { line: 2, inFlight: false },
+    focusLine: 3,
+    cachedFrom: 'run r-1',
   });
 
-  it('splits into numbered lines, block comments included', () => {
-    const lines = highlightJs(source);
-    expect(lines).toHaveLength(5);
-    expect(lines.map((line) => line.map((t) => t.text).join(''))).toEqual(source.split('\n'));
-    expect(lines[1]).toEqual([{ kind: 'comment', text: '/* two' }]);
-  });
-
-  it('tells the tools, keywords, strings, template interpolations, numbers and regexes apart', () => {
-    const kinds = (text: string) =>
-      tokenizeJs(source)
-        .filter((t) => t.text === text)
-        .map((t) => t.kind);
-    expect(kinds('retrieve')).toEqual(['tool']);
-    expect(kinds('answer')).toEqual(['tool']);
-    expect(kinds('await')).toEqual(['keyword', 'keyword']);
-    expect(kinds('"Ed Wood"')).toEqual(['string']);
-    expect(kinds('1.5e3')).toEqual(['number']);
-    expect(kinds('/a+b/g')).toEqual(['regex']);
-    expect(kinds('title')).toEqual(['property']);
-    // Inside ${…} the code is code again, not string.
-    expect(tokenizeJs('`a ${x + 1} b`').map((t) => [t.kind, t.text])).toEqual([
-      ['string', '`a '],
-      ['punct', '${'],
-      ['plain', 'x '],
-      ['punct', '+'],
-      ['plain', ' '],
-      ['number', '1'],
-      ['punct', '}'],
-      ['string', ' b`'],
+  it('marks every line of the program, and only those', () => {
+    expect(marks.lines.map((l) => [l.line, l.executing, l.error, l.focus, l.hasCall])).toEqual([
+      [1, null, false, false, true],
+      [2, 'last', false, false, true],
+      [3, null, false, true, true],
+      [4, null, true, false, false],
     ]);
-    // Division is not a regex.
-    expect(tokenizeJs('a / 2 / b').some((t) => t.kind === 'regex')).toBe(false);
   });
 
-  it('keeps going on code that does not parse', () => {
-    const broken = 'const x = await retrieve("a;\n`unterminated ${';
-    expect(
-      tokenizeJs(broken)
-        .map((t) => t.text)
-        .join(''),
-    ).toBe(broken);
+  it('marks cached and simulated calls where they are on their line, the second of two on a line after the first', () => {
+    const line2 = code.split('\n')[1]!;
+    expect(marks.calls.map(({ line, from, to, kind }) => [line, from, to, kind])).toEqual([
+      [1, 19, 28, 'cached'],
+      [2, line2.lastIndexOf('answer('), line2.lastIndexOf('answer(') + 7, 'cached'],
+      [3, 13, 24, 'simulated'],
+    ]);
+    expect(marks.calls[0]!.title).toContain('run r-1');
+  });
+
+  it('puts binding values at the end of their lines, truncated, with the whole values as the title', () => {
+    expect(marks.values.map((v) => v.line)).toEqual([1, 2]);
+    const [, two] = marks.values;
+    expect(two!.text).toBe(`who = ${'x'.repeat(INLINE_VALUE_CHARS)}…  ·  again = "Ed"`);
+    expect(two!.title).toBe(`who = ${'x'.repeat(200)}\nagain = "Ed"`);
+  });
+
+  it('notes errors under their line, or under the code when they have none', () => {
+    expect(marks.notes).toEqual([{ line: 4, text: 'RuntimeError (TypeError): boom', column: null }]);
+    const broken = programDecorations({
+      program: { ...program, syntaxError: { message: 'Unexpected token', line: null, column: null } },
+      execution: null,
+      executing: null,
+      focusLine: null,
+      cachedFrom: 'x',
+    });
+    expect(broken.notes).toEqual([{ line: null, text: 'SyntaxError: Unexpected token', column: null }]);
+    expect(broken.calls).toEqual([]);
   });
 });
 

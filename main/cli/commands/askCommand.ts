@@ -17,6 +17,7 @@ import {
 import { DEFAULT_SANDBOX_LIMITS } from '../../engine/sandbox/SandboxTypes.ts';
 import { ReckonError } from '../../engine/errors.ts';
 import { checkRunArguments } from './checkRunArguments.ts';
+import { programRerunRequest } from '../../engine/app/programRerunRequest.ts';
 
 interface RunCliOptions {
   corpus?: string;
@@ -130,8 +131,17 @@ export function registerAsk(program: Command, run: CommandRunner): void {
       .description(COMMAND_SUMMARIES['run-program'].description)
       .argument('<file>', 'JavaScript file')
       .option('-c, --corpus <name>', 'corpus searched by retrieve()')
-      .option('-m, --model <spec>', 'model used by answer()'),
-  ).action((file: string, options: RunCliOptions) =>
+      .option('-m, --model <spec>', "model used by answer() (with --from-run: default that run's model)")
+      .option(
+        '--from-run <id>',
+        "run the file as an edited version of a saved run's program: on that run's corpus, model, k and search mode, reusing its recorded results for unchanged calls",
+      )
+      .option(
+        '--execution <n>',
+        'with --from-run, the execution whose results are reused (default: its last successful one)',
+        parsePositiveInt,
+      ),
+  ).action((file: string, options: RunCliOptions & { fromRun?: string; execution?: number }) =>
     run((ctx) => {
       let code: string;
       try {
@@ -139,9 +149,34 @@ export function registerAsk(program: Command, run: CommandRunner): void {
       } catch (error) {
         throw new ReckonError('FILE_NOT_FOUND', `Cannot read ${file}: ${(error as Error).message}`);
       }
+      if (options.fromRun === undefined) {
+        if (options.execution !== undefined)
+          throw new ReckonError('CONFLICTING_OPTIONS', '--execution only applies with --from-run <id>.');
+        return executeRun(
+          ctx,
+          { kind: 'program', code, model: options.model ?? null, ...common(options) },
+          options,
+        );
+      }
+      if (options.corpus !== undefined) {
+        throw new ReckonError(
+          'CONFLICTING_OPTIONS',
+          `--from-run reuses run ${options.fromRun}'s corpus (its recorded passages come from it); leave out --corpus.`,
+        );
+      }
+      const edited = programRerunRequest(
+        {
+          fromRunId: options.fromRun,
+          code,
+          ...(options.execution !== undefined ? { execution: options.execution } : {}),
+          ...(options.model !== undefined ? { model: options.model } : {}),
+        },
+        { engine: ctx.engine, store: ctx.runStore },
+      );
+      const { sandboxLimits, retry } = common(options);
       return executeRun(
         ctx,
-        { kind: 'program', code, model: options.model ?? null, ...common(options) },
+        { ...edited, ...(sandboxLimits ? { sandboxLimits } : {}), ...(retry ? { retry } : {}) },
         options,
       );
     }),
@@ -207,7 +242,7 @@ async function executeRun(ctx: CliContext, request: RunRequest, options: RunCliO
               m.label,
             ]),
           )
-        : {};
+        : { cachedCalls: 'Cached calls' };
     const printer = new TracePrinter((line) => ctx.out(line), { metricLabels });
     handle.on((event) => printer.print(event));
   }

@@ -9,9 +9,10 @@ import type { CommandOutput } from '../../../preload/contract.ts';
 import { ReckonError, toReckonError } from '../errors.ts';
 import { parseModelSpec } from '../models/createLlmBackend.ts';
 import type { RunSummary } from '../runs/RunStore.ts';
-import { startRun } from '../runs/startRun.ts';
+import { startRun, type RunHandle } from '../runs/startRun.ts';
 import { strategyRegistry } from '../strategies/registry.ts';
 import { atomicWriteFileSync } from '../util/atomicWrite.ts';
+import { programRerunRequest } from './programRerunRequest.ts';
 import { recordedRunSettings, replayRequestFor, type ReplayRequest } from './replayRequestFor.ts';
 import type { Handlers, ServiceContext } from './ServiceContext.ts';
 
@@ -29,6 +30,7 @@ type RunCommands =
   | 'listStrategies'
   | 'startRun'
   | 'replayRun'
+  | 'rerunProgram'
   | 'cancelRun'
   | 'listRuns'
   | 'getRun'
@@ -70,6 +72,11 @@ export function createRunHandlers(ctx: ServiceContext): Pick<Handlers, RunComman
       },
       { engine, llm: llmProvider, store: runs(), now },
     );
+    return follow(handle);
+  }
+
+  /** Streams a started run's events and tracks it for cancelRun and close(). */
+  function follow(handle: RunHandle): { runId: string } {
     const unsubscribe = handle.on((event) => emit('onDidRecordTraceStep', event));
     const done = handle.done
       .catch((error: unknown) =>
@@ -115,6 +122,26 @@ export function createRunHandlers(ctx: ServiceContext): Pick<Handlers, RunComman
       return launchRun({ ...request, model: `replay:${file}` });
     },
 
+    rerunProgram({ fromRunId, program, execution, model }) {
+      const request = programRerunRequest(
+        {
+          fromRunId,
+          code: program,
+          ...(execution !== undefined ? { execution } : {}),
+          ...(model !== undefined ? { model } : {}),
+        },
+        { engine, store: runs() },
+      );
+      if (request.model !== null) parseModelSpec(request.model);
+      const current = settings.get();
+      return follow(
+        startRun(
+          { ...request, retry: current.retry, sandboxLimits: current.sandbox },
+          { engine, llm: llmProvider, store: runs(), now },
+        ),
+      );
+    },
+
     cancelRun({ runId }) {
       const active = activeRuns.get(runId);
       if (active) active.handle.cancel();
@@ -136,7 +163,11 @@ export function createRunHandlers(ctx: ServiceContext): Pick<Handlers, RunComman
     getRun({ runId }) {
       const found = runs().getRun(runId);
       if (!found) throw runNotFound(runId);
-      return { run: toRunSummary(found.run), events: found.events };
+      return {
+        run: toRunSummary(found.run),
+        events: found.events,
+        childRunIds: runs().childRunIds(runId),
+      };
     },
 
     exportRun({ runId, format }) {
@@ -170,6 +201,7 @@ function toRunSummary(run: RunSummary): CommandOutput<'getRun'>['run'] {
     error: run.error,
     metrics: run.metrics,
     recordedCalls: run.recordedCalls,
+    parentRunId: run.parentRunId,
     ...summarySettings(run),
   };
 }

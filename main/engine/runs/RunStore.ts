@@ -69,6 +69,8 @@ export interface RunMeta {
   model: string;
   /** The strategy's settings, kept as JSON for re-running with edits. Default: none (null). */
   options?: unknown;
+  /** The run this one was made from (an edited program re-run). Default: none (null). */
+  parentRunId?: string;
   /** Epoch ms. */
   createdAt: number;
 }
@@ -80,6 +82,7 @@ const runMetaSchema = z.object({
   strategy: z.string().min(1),
   model: z.string(),
   options: z.unknown().optional(),
+  parentRunId: z.string().min(1).optional(),
   createdAt: z.number(),
 });
 
@@ -107,6 +110,8 @@ export interface RunSummary {
   options: unknown;
   /** Model calls with a recorded output or failure; a run with none has nothing to replay. */
   recordedCalls: number;
+  /** The run this one was made from (RunMeta.parentRunId); null for most runs. */
+  parentRunId: string | null;
 }
 
 /** One model output to keep for replay. */
@@ -303,6 +308,7 @@ interface RunRow {
   owner_host: string;
   owner_pid: number;
   owner_started_at: number;
+  parent_run_id: string | null;
 }
 
 interface EventRow {
@@ -374,6 +380,10 @@ export class RunStore {
         db.exec(`ALTER TABLE model_outputs ADD COLUMN tokens_json TEXT`);
       if (!outputColumns.some((column) => column.name === 'prompt_sha256'))
         db.exec(`ALTER TABLE model_outputs ADD COLUMN prompt_sha256 TEXT`);
+      const runColumns = db.prepare(`PRAGMA table_info(runs)`).all() as { name: string }[];
+      if (!runColumns.some((column) => column.name === 'parent_run_id'))
+        db.exec(`ALTER TABLE runs ADD COLUMN parent_run_id TEXT`);
+      db.exec(`CREATE INDEX IF NOT EXISTS runs_by_parent ON runs(parent_run_id)`);
       const version = db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).pluck().get() as
         | string
         | undefined;
@@ -432,9 +442,9 @@ export class RunStore {
         this.db
           .prepare(
             `INSERT INTO runs(id, created_at, question, corpus, strategy, model, status, options_json,
-               owner_host, owner_pid, owner_started_at)
+               owner_host, owner_pid, owner_started_at, parent_run_id)
              VALUES (@id, @createdAt, @question, @corpus, @strategy, @model, 'running', @optionsJson,
-               @host, @pid, @startedAt)`,
+               @host, @pid, @startedAt, @parentRunId)`,
           )
           .run({
             id: valid.id,
@@ -444,6 +454,7 @@ export class RunStore {
             strategy: valid.strategy,
             model: valid.model,
             optionsJson,
+            parentRunId: valid.parentRunId ?? null,
             host: CURRENT_OWNER.host,
             pid: CURRENT_OWNER.pid,
             startedAt: CURRENT_OWNER.startedAt,
@@ -608,6 +619,14 @@ export class RunStore {
     const row = this.findRow(id);
     if (row === undefined) return undefined;
     return { run: this.toSummary(row), events: this.readEvents(id) };
+  }
+
+  /** The ids of the runs made from run `id` (edited program re-runs), oldest first. */
+  childRunIds(id: string): string[] {
+    return this.db
+      .prepare(`SELECT id FROM runs WHERE parent_run_id = ? ORDER BY created_at, id`)
+      .pluck()
+      .all(id) as string[];
   }
 
   /**
@@ -885,6 +904,7 @@ export class RunStore {
         )
         .pluck()
         .get({ id: row.id }) as number,
+      parentRunId: row.parent_run_id,
     };
   }
 

@@ -10,7 +10,8 @@ import { withRetry, type RetryPolicyOptions } from '../models/RetryPolicy.ts';
 import { denseUnavailableError, type SearchMode } from '../corpus/search/searchCorpus.ts';
 import type { SolvedExampleMemory } from '../corpus/memory/SolvedExampleMemory.ts';
 import type { RetrievedDoc, SandboxLimits } from '../sandbox/SandboxTypes.ts';
-import { runUserProgram } from '../strategies/userProgram.ts';
+import { runUserProgram, type UserProgramToolResult } from '../strategies/userProgram.ts';
+import type { ToolResultsByKey } from '../strategies/ToolResultCache.ts';
 import type { ProgramRunner, StrategyContext, StrategyOutcome } from '../strategies/Strategy.ts';
 import { strategyRegistry, type StrategyRegistry } from '../strategies/registry.ts';
 import { CancelledError, ReckonError, toReckonError } from '../errors.ts';
@@ -33,6 +34,8 @@ export const DEFAULT_RUN_TOP_K = 5;
  * by their recorded request kind).
  */
 export const USER_PROGRAM_STRATEGY = 'user-program';
+/** What a run of a program edited from a saved run's (rerunProgram) records as its strategy. */
+export const PROGRAM_EDIT_STRATEGY = 'program-edit';
 /** Search mode behind retrieve(). */
 export const DEFAULT_RUN_SEARCH_MODE: SearchMode = 'hybrid';
 
@@ -46,7 +49,17 @@ export type RunRequest =
       options?: Record<string, unknown>;
       model: string;
     })
-  | (CommonRunRequest & { kind: 'program'; code: string; model: string | null });
+  | (CommonRunRequest & {
+      kind: 'program';
+      code: string;
+      model: string | null;
+      /** The question the program answers, shown in History. Default: "(user program)". */
+      question?: string;
+      /** The run this program was edited from; the run is then recorded as PROGRAM_EDIT_STRATEGY. Default: none. */
+      parentRunId?: string;
+      /** Recorded tool results that unchanged calls are served from (not stored with the run). Default: none. */
+      reuse?: ToolResultsByKey<UserProgramToolResult>;
+    });
 
 interface CommonRunRequest {
   /** Corpus searched by retrieve(); null runs without one (retrieve() returns nothing). */
@@ -112,15 +125,22 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
   const controller = new AbortController();
   const recorder = new TraceRecorder({ runId, ...(deps.store ? { store: deps.store } : {}), now });
   const modelSpec = request.model ?? 'none';
-  const question = request.kind === 'question' ? request.question : '(user program)';
-  const strategy = request.kind === 'question' ? request.strategy : USER_PROGRAM_STRATEGY;
+  const question = request.kind === 'question' ? request.question : (request.question ?? '(user program)');
+  const parentRunId = request.kind === 'program' ? request.parentRunId : undefined;
+  const strategy =
+    request.kind === 'question'
+      ? request.strategy
+      : parentRunId !== undefined
+        ? PROGRAM_EDIT_STRATEGY
+        : USER_PROGRAM_STRATEGY;
   deps.store?.createRun({
     id: runId,
     question,
     corpus: request.corpus,
     strategy,
     model: modelSpec,
-    options: request.kind === 'question' ? { ...request, options: strategyOptions } : request,
+    options: request.kind === 'question' ? { ...request, options: strategyOptions } : withoutReuse(request),
+    ...(parentRunId !== undefined ? { parentRunId } : {}),
     createdAt: now(),
   });
   // Let the caller subscribe before the first event: the work starts on the next tick.
@@ -150,7 +170,14 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
       warned.add(message);
       recorder.emit({ type: 'warning', message });
     };
-    recorder.emit({ type: 'run-started', question, corpus: request.corpus, strategy, model: modelSpec });
+    recorder.emit({
+      type: 'run-started',
+      question,
+      corpus: request.corpus,
+      strategy,
+      model: modelSpec,
+      ...(parentRunId !== undefined ? { parentRunId } : {}),
+    });
     try {
       if (request.corpus) retriever = deps.engine.openRetriever(request.corpus);
       // Dense asked for by name never quietly becomes BM25: the run stops before its first call.
@@ -208,7 +235,9 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
       };
       outcome = descriptor
         ? await descriptor.run(context)
-        : await runUserProgram(request.kind === 'program' ? request.code : '', context);
+        : request.kind === 'program'
+          ? await runUserProgram(request.code, context, request.reuse ? { reuse: request.reuse } : {})
+          : await runUserProgram('', context);
       if (signal.aborted) throw new CancelledError();
     } catch (caught) {
       error = signal.aborted ? new CancelledError('The run was cancelled.') : toReckonError(caught);
@@ -265,6 +294,12 @@ export function startRun(request: RunRequest, deps: RunDependencies): RunHandle 
       events: recorder.events(),
     };
   }
+}
+
+/** A program request as stored with its run: the recorded results it reuses are the parent's, not its own. */
+function withoutReuse(request: Extract<RunRequest, { kind: 'program' }>): Record<string, unknown> {
+  const { reuse: _reuse, ...stored } = request;
+  return stored;
 }
 
 async function retrieve(

@@ -1,7 +1,5 @@
+import { SIMULATE_TOOL } from './programDecorations.ts';
 import type { ExecutionEntry } from './runState.ts';
-
-/** The host tool Chain-of-Code and ICRAG route undefined helper calls to. */
-const SIMULATE_TOOL = 'simulate';
 
 /** Lines of an execution where a helper call was simulated by the model (Chain-of-Code, ICRAG). */
 function simulatedLines(execution: ExecutionEntry): Set<number> {

@@ -3,7 +3,7 @@ import { formatCount, formatMs } from '../format.ts';
 import { useAppModel } from '../state/AppModel.ts';
 import { useStore } from '../state/useStore.ts';
 import { findStrategy } from '../state/strategiesStore.ts';
-import { formatCallSites, strategyFigures, tokensLabel } from './metricsText.ts';
+import { formatCallSites, strategyFigures, tokensLabel, USER_PROGRAM_FIGURES } from './metricsText.ts';
 import { liveCounts, type RunState } from './runState.ts';
 
 /** AST node types charted at most (the rest are summed into one bar). Default 30. */
@@ -36,7 +36,7 @@ export function MetricsPanel(props: { run: RunState }): React.JSX.Element {
   // Live, the program part shows as soon as the run has written or run a program.
   const showProgram = m ? program !== null : run.programs.length > 0 || run.executions.length > 0;
   const profile = program?.nodeTypeProfile ? profileBars(program.nodeTypeProfile) : [];
-  const figures = m ? strategyFigures(m.strategy, strategy?.metrics) : [];
+  const figures = m ? strategyFigures(m.strategy, strategy?.metrics ?? USER_PROGRAM_FIGURES) : [];
   const estimated = m?.tokensEstimated ?? false;
   const elapsed =
     m?.totalMs ??

@@ -10,11 +10,15 @@ import { BindingsTable } from './BindingsTable.tsx';
 import { MetricsPanel } from './MetricsPanel.tsx';
 import { PassageView, type PassageRequest } from './PassageView.tsx';
 import { ProgramPanel } from './ProgramPanel.tsx';
+import { DEFAULT_CACHED_FROM } from './programDecorations.ts';
 import { RetryTimeline } from './RetryTimeline.tsx';
 import { executingLine, runStatusText, type RunState } from './runState.ts';
 import { StepTimeline } from './StepTimeline.tsx';
 import { StrategyTrace } from './StrategyTrace.tsx';
 import { ToolTimeline } from './ToolTimeline.tsx';
+
+/** The host tools an edited program runs with (those of `reckon run-program`). */
+const EDITED_PROGRAM_TOOLS: ReadonlySet<string> = new Set(['retrieve', 'answer']);
 
 /**
  * One run, live or saved: question and status, the answer with citations, sub-questions, the
@@ -114,6 +118,52 @@ function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.El
 
   const liveCall = run.lastToolCall && run.status === 'running' ? run.lastToolCall : null;
   const statusText = runStatusText(run);
+  const children = useStore(model.runs.store, (s) => s.children[run.runId]) ?? [];
+  const cachedFrom =
+    run.parentRunId !== null
+      ? `run ${run.parentRunId}, which this program was edited from`
+      : DEFAULT_CACHED_FROM;
+
+  /** Opens another run in History (the run an edited one came from, or one made from this). */
+  const openRun = useCallback(
+    (runId: string) => {
+      model.history.open(runId);
+      model.app.navigate('history');
+    },
+    [model],
+  );
+
+  // An edited program runs with the tools of `reckon run-program`: a run whose programs used others
+  // (Chain-of-Code's simulated helpers, …) cannot be re-run that way.
+  const otherTools = useMemo(
+    () => [
+      ...new Set(
+        run.executions
+          .flatMap((e) => e.toolCalls.map((c) => c.tool))
+          .filter((t) => !EDITED_PROGRAM_TOOLS.has(t)),
+      ),
+    ],
+    [run.executions],
+  );
+  const editing = useMemo(
+    () => ({
+      unavailable:
+        run.status === 'running'
+          ? 'The run is still running; wait for it to finish (or cancel it), then run an edited program.'
+          : otherTools.length > 0
+            ? `This run's program called ${otherTools.map((t) => `${t}()`).join(', ')}, which an edited program cannot call: it runs with retrieve() and answer() only.`
+            : null,
+      run: async (code: string, execution: number | null) => {
+        const newRunId = await model.runs.rerunProgram({
+          fromRunId: run.runId,
+          program: code,
+          ...(execution !== null ? { execution } : {}),
+        });
+        openRun(newRunId);
+      },
+    }),
+    [model, run.runId, run.status, otherTools, openRun],
+  );
 
   return (
     <article className="run" aria-label="Run">
@@ -130,6 +180,41 @@ function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.El
               .join(' · ')}
             <span className="mono muted"> · {run.runId}</span>
           </p>
+          {(run.parentRunId !== null || children.length > 0) && (
+            <p className="run__meta run__lineage" data-testid="run-lineage">
+              {run.parentRunId !== null && (
+                <span>
+                  Edited from{' '}
+                  <button
+                    type="button"
+                    className="link mono"
+                    onClick={() => openRun(run.parentRunId!)}
+                    data-testid="run-parent"
+                  >
+                    {run.parentRunId}
+                  </button>
+                </span>
+              )}
+              {children.length > 0 && (
+                <span>
+                  {run.parentRunId !== null ? ' · ' : ''}Edited into{' '}
+                  {children.map((child, index) => (
+                    <span key={child}>
+                      {index > 0 ? ', ' : ''}
+                      <button
+                        type="button"
+                        className="link mono"
+                        onClick={() => openRun(child)}
+                        data-testid="run-child"
+                      >
+                        {child}
+                      </button>
+                    </span>
+                  ))}
+                </span>
+              )}
+            </p>
+          )}
         </div>
         <div className="run__controls">
           {/* The pill is cut to one line; hover or focus shows all of it (title, and CSS unfolds it). */}
@@ -237,6 +322,8 @@ function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.El
                 executing={executingHere}
                 focusLine={focusLine}
                 executionsOf={executionsOf}
+                cachedFrom={cachedFrom}
+                editing={editing}
               />
               <BindingsTable
                 executions={run.executions}
@@ -254,6 +341,7 @@ function RunDetails(props: { run: RunState; actions?: ReactNode }): React.JSX.El
         <div className="run__col">
           <RetryTimeline retries={run.retries} startedAt={run.startedAt} />
           <ToolTimeline
+            cachedFrom={cachedFrom}
             executions={run.executions}
             liveCall={liveCall}
             onShowLine={showLine}

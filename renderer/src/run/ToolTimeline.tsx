@@ -1,5 +1,6 @@
 import { formatArgs, formatMs, inline, shortPath } from '../format.ts';
 import { executionLabel } from './BindingsTable.tsx';
+import { DEFAULT_CACHED_FROM } from './programDecorations.ts';
 import type { ExecutionEntry, RetrievedChunk } from './runState.ts';
 
 /**
@@ -12,8 +13,11 @@ export function ToolTimeline(props: {
   liveCall: { execution: number; callIndex: number } | null;
   onOpenChunk: (chunk: RetrievedChunk) => void;
   onShowLine: (line: number, execution: number) => void;
+  /** Where cached results came from. Default: DEFAULT_CACHED_FROM (the previous execution of this run). */
+  cachedFrom?: string;
 }): React.JSX.Element {
   const { executions, liveCall, onOpenChunk, onShowLine } = props;
+  const cachedFrom = props.cachedFrom ?? DEFAULT_CACHED_FROM;
   const total = executions.reduce((sum, e) => sum + e.toolCalls.length, 0);
   return (
     <section className="panel" aria-labelledby="tools-heading">
@@ -34,8 +38,8 @@ export function ToolTimeline(props: {
             )}
             {cachedCount(execution) > 0 && (
               <p className="tool-group__note" data-testid="execution-cached">
-                {cachedCount(execution)} of {execution.toolCalls.length} tool calls served from the previous
-                execution (inputs unchanged), not run again.
+                {cachedCount(execution)} of {execution.toolCalls.length} tool calls served from {cachedFrom}{' '}
+                (inputs unchanged), not run again.
               </p>
             )}
             <ol className="tool-list">
@@ -67,7 +71,7 @@ export function ToolTimeline(props: {
                           {result?.cached && (
                             <span
                               className="badge badge--cached"
-                              title="Served from the previous execution of this run: same inputs, not run again"
+                              title={`Served from ${cachedFrom}: same inputs, not run again`}
                               data-testid="tool-cached"
                             >
                               cached
@@ -109,7 +113,7 @@ export function ToolTimeline(props: {
                           {result?.cached && (
                             <>
                               <dt>Source</dt>
-                              <dd>The previous execution’s call with the same inputs (not run again).</dd>
+                              <dd>The call with the same inputs in {cachedFrom} (not run again).</dd>
                             </>
                           )}
                           {result && result.answer === null && result.chunks === null && !result.error && (

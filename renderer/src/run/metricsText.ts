@@ -28,6 +28,19 @@ export function formatFigure(value: number | string | boolean | null): string {
  * The strategy figures of a run: first those the strategy declares, in its order (figures it
  * declares but did not report are left out), then any others the run reported, labelled by key.
  */
+/**
+ * The figures of a run of a user's program (run-program, or an edited program re-run), which no
+ * registered strategy declares.
+ */
+export const USER_PROGRAM_FIGURES: StrategyInfo['metrics'] = [
+  {
+    key: 'cachedCalls',
+    label: 'Cached calls',
+    description:
+      'Tool calls served from the results of the run the program was edited from (inputs unchanged)',
+  },
+];
+
 export function strategyFigures(
   figures: RunMetrics['strategy'],
   declared: StrategyInfo['metrics'] | undefined,

@@ -124,6 +124,8 @@ export interface RunState {
   corpus: string | null;
   strategy: string | null;
   model: string | null;
+  /** The run whose program this run's was edited from (an edited program re-run). */
+  parentRunId: string | null;
   status: RunStatus;
   error: ErrorPayload | null;
   /** `at` of the first and of the run-finished event (ms since epoch). */
@@ -160,6 +162,7 @@ export function createRunState(runId: string): RunState {
     corpus: null,
     strategy: null,
     model: null,
+    parentRunId: null,
     status: 'running',
     error: null,
     startedAt: null,
@@ -238,6 +241,7 @@ function applyEvent(state: RunState, event: TraceEvent): RunState {
         corpus: event.corpus,
         strategy: event.strategy,
         model: event.model,
+        parentRunId: event.parentRunId ?? null,
         startedAt: event.at,
         timeline: [...s.timeline, event],
       };

@@ -21,12 +21,14 @@ export interface RunsState {
   runs: Record<string, RunState>;
   /** Saved-run summaries (from getRun), for runs opened from History. */
   summaries: Record<string, RunSummary>;
+  /** The runs made from a saved run (its edited program re-runs), from getRun, oldest first. */
+  children: Record<string, string[]>;
 }
 
 export type RunsStore = ReturnType<typeof createRunsStore>;
 
 export function createRunsStore(bridge: ReckonBridge, onRunFinished: (runId: string) => void) {
-  const store = createStore<RunsState>({ runs: {}, summaries: {} });
+  const store = createStore<RunsState>({ runs: {}, summaries: {}, children: {} });
   let queue: TraceEvent[] = [];
   let timer: ReturnType<typeof setTimeout> | null = null;
 
@@ -79,14 +81,33 @@ export function createRunsStore(bridge: ReckonBridge, onRunFinished: (runId: str
     return track(newRunId);
   }
 
+  /**
+   * Runs an edited version of a saved run's program, reusing the results the run recorded for
+   * unchanged calls (of `execution`, default its last successful one); returns the new run's id,
+   * whose events stream in like any run's. Throws the bridge's error.
+   */
+  async function rerunProgram(input: {
+    fromRunId: string;
+    program: string;
+    execution?: number;
+  }): Promise<string> {
+    const { runId: newRunId } = await bridge.invoke('rerunProgram', input);
+    store.set((s) => ({
+      ...s,
+      children: { ...s.children, [input.fromRunId]: [...(s.children[input.fromRunId] ?? []), newRunId] },
+    }));
+    return track(newRunId);
+  }
+
   /** Loads a saved run and feeds its events through the same reducer as the live stream. */
   async function load(runId: string): Promise<void> {
-    const { run, events } = await bridge.invoke('getRun', { runId });
+    const { run, events, childRunIds } = await bridge.invoke('getRun', { runId });
     store.set((s) => {
       const current = reduceRunEvents(s.runs[runId], events);
       return {
         runs: current ? { ...s.runs, [runId]: current } : s.runs,
         summaries: { ...s.summaries, [runId]: run },
+        children: { ...s.children, [runId]: childRunIds ?? [] },
       };
     });
   }
@@ -95,5 +116,5 @@ export function createRunsStore(bridge: ReckonBridge, onRunFinished: (runId: str
     await bridge.invoke('cancelRun', { runId });
   }
 
-  return { store, start, replay, load, cancel, onTraceEvent, flush };
+  return { store, start, replay, rerunProgram, load, cancel, onTraceEvent, flush };
 }

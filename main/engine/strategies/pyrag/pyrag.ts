@@ -20,6 +20,7 @@ import { callAnswerModel, type ParsedAnswer } from '../answerFormat.ts';
 import { matchSentinel } from '../sentinel.ts';
 import { answerTool, retrieveTool } from '../retrievalTools.ts';
 import { ProgramLoop } from '../ProgramLoop.ts';
+import { answerCallKey, retrieveCallKey, ToolResultCache } from '../ToolResultCache.ts';
 import { citationOf, timePhase, type StrategyContext, type StrategyOutcome } from '../Strategy.ts';
 import type { Citation } from '../../../../preload/TraceEvent.ts';
 import {
@@ -152,9 +153,8 @@ interface AnswerRecord {
 interface ExecutionLog {
   retrieves: RetrieveRecord[];
   answers: AnswerRecord[];
-  /** Results by call key, in call order. */
-  results: Map<string, (RetrievedDoc[] | ParsedAnswer)[]>;
-  cached: Set<number>;
+  /** Results by call inputs, and the calls served from the previous execution's. */
+  calls: ToolResultCache<RetrievedDoc[] | ParsedAnswer>;
 }
 
 interface Boost {
@@ -216,7 +216,7 @@ export async function runPyrag(context: StrategyContext<PyragOptions>): Promise<
   const first = await loop.executeWithRepairs(program, {
     tools: () => {
       log = newLog();
-      return { tools: pyragTools(context, log, new Map(), undefined) };
+      return { tools: pyragTools(context, log, new Map()) };
     },
     repair: fix,
     maxRepairs: options.maxRepairs,
@@ -247,17 +247,18 @@ export async function runPyrag(context: StrategyContext<PyragOptions>): Promise<
       const before = { program, execution, log: finalLog };
       const boosted = await loop.executeWithRepairs(program, {
         tools: () => {
-          log = newLog();
+          log = newLog(previous);
+          const calls = log.calls;
           return {
-            tools: pyragTools(context, log, boostedK, previous),
+            tools: pyragTools(context, log, boostedK),
             boosted: boosts.map((boost) => ({ callIndex: boost.callIndex, k: options.boostedTopK })),
-            isCached: (callIndex) => log.cached.has(callIndex),
+            isCached: (callIndex) => calls.isCached(callIndex),
           };
         },
         repair: fix,
         maxRepairs: options.maxRepairs,
       });
-      figures.cachedCalls = log.cached.size;
+      figures.cachedCalls = log.calls.cached.size;
       if (boosted.execution.failure) {
         // A boosted run that still fails after its repairs keeps the earlier, working result.
         loop.settle(before.program, before.execution);
@@ -294,8 +295,9 @@ export async function runPyrag(context: StrategyContext<PyragOptions>): Promise<
   };
 }
 
-function newLog(): ExecutionLog {
-  return { retrieves: [], answers: [], results: new Map(), cached: new Set() };
+/** A fresh log; with `previous`, calls whose inputs equal one of its calls are served from it. */
+function newLog(previous?: ExecutionLog): ExecutionLog {
+  return { retrieves: [], answers: [], calls: new ToolResultCache(previous?.calls.results) };
 }
 
 /** The program's value as the answer text. */
@@ -305,29 +307,15 @@ function answerText(value: JsonValue | undefined): string {
 
 /**
  * The retrieve() and answer() tools of one execution. `boostedK` raises the k of retrieve calls by
- * ordinal; with `previous`, a call whose inputs equal one of the previous execution's is served from
- * it (in order) and marked cached.
+ * ordinal; a call whose inputs equal one of the previous execution's (the log's cache) is served
+ * from it (in order) and marked cached.
  */
 function pyragTools(
   context: StrategyContext<PyragOptions>,
   log: ExecutionLog,
   boostedK: ReadonlyMap<number, number>,
-  previous: ExecutionLog | undefined,
 ): HostTools {
-  const served = new Map<string, number>();
-  const reuse = <T extends RetrievedDoc[] | ParsedAnswer>(key: string, callIndex: number): T | undefined => {
-    const results = previous?.results.get(key);
-    const used = served.get(key) ?? 0;
-    if (!results || used >= results.length) return undefined;
-    served.set(key, used + 1);
-    log.cached.add(callIndex);
-    return results[used] as T;
-  };
-  const remember = (key: string, result: RetrievedDoc[] | ParsedAnswer): void => {
-    const list = log.results.get(key) ?? [];
-    list.push(result);
-    log.results.set(key, list);
-  };
+  const { calls } = log;
   return {
     retrieve: retrieveTool(async ({ query, k }, call: HostCallContext) => {
       const ordinal = log.retrieves.length;
@@ -335,24 +323,25 @@ function pyragTools(
       const effective = Math.max(boostedK.get(ordinal) ?? 0, requested);
       const record: RetrieveRecord = { ordinal, callIndex: call.callIndex, k: requested, docs: [] };
       log.retrieves.push(record);
-      const key = JSON.stringify(['retrieve', query, effective]);
+      const key = retrieveCallKey(query, effective);
       const docs =
-        reuse<RetrievedDoc[]>(key, call.callIndex) ?? (await context.retrieve(query, effective, call.signal));
+        (calls.reuse(key, call.callIndex) as RetrievedDoc[] | undefined) ??
+        (await context.retrieve(query, effective, call.signal));
       record.docs = docs;
-      remember(key, docs);
+      calls.remember(key, docs);
       return docs;
     }),
     answer: answerTool(async ({ question, docs }, call: HostCallContext) => {
       const given = docs ?? [];
-      const key = JSON.stringify(['answer', question, given.map((doc) => [doc.id, doc.text])]);
+      const key = answerCallKey(question, given);
       const parsed =
-        reuse<ParsedAnswer>(key, call.callIndex) ??
+        (calls.reuse(key, call.callIndex) as ParsedAnswer | undefined) ??
         (await callAnswerModel(context.llm, question, docs, {
           maxTokens: context.options.answerMaxTokens,
           signal: call.signal,
         }));
       log.answers.push({ callIndex: call.callIndex, docs: given, parsed });
-      remember(key, parsed);
+      calls.remember(key, parsed);
       return parsed.answer;
     }),
   };
