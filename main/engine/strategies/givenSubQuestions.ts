@@ -16,6 +16,10 @@ export const MAX_GIVEN_SUB_QUESTION_LENGTH = 1000;
 export const GIVEN_SUB_QUESTION_SOURCES = ['user', 'gold-decomposition'] as const;
 export type GivenSubQuestionSource = (typeof GIVEN_SUB_QUESTION_SOURCES)[number];
 
+// The registry prefixes the option's name and lower-cases the message, so it names no key and quotes nothing.
+const NOT_A_LIST =
+  'write the sub-questions as a JSON array of strings, for example ["first sub-question", "second, about #1"]';
+
 /**
  * The sub-questions as a list: a JSON array of strings (what `--option` and the options form pass) or
  * the array itself (what a parsed options object carries, so parsing twice gives the same). Empty
@@ -28,15 +32,12 @@ function readSubQuestions(value: string | string[], ctx: z.RefinementCtx): strin
     try {
       list = JSON.parse(value);
     } catch {
-      ctx.addIssue({
-        code: 'custom',
-        message: `givenSubQuestions takes a JSON array of strings, like ["Who directed Jaws?","When was #1 born?"]; got ${JSON.stringify(value.slice(0, 80))}.`,
-      });
+      ctx.addIssue({ code: 'custom', message: `is not JSON: ${NOT_A_LIST}` });
       return z.NEVER;
     }
   }
   const problem = !Array.isArray(list)
-    ? 'must be a JSON array of strings'
+    ? `is not an array: ${NOT_A_LIST}`
     : list.length > MAX_GIVEN_SUB_QUESTIONS
       ? `takes at most ${MAX_GIVEN_SUB_QUESTIONS} sub-questions; got ${list.length}`
       : list.some((item) => typeof item !== 'string' || item.trim() === '')
@@ -45,7 +46,7 @@ function readSubQuestions(value: string | string[], ctx: z.RefinementCtx): strin
           ? `takes sub-questions of at most ${MAX_GIVEN_SUB_QUESTION_LENGTH} characters`
           : null;
   if (problem) {
-    ctx.addIssue({ code: 'custom', message: `givenSubQuestions ${problem}.` });
+    ctx.addIssue({ code: 'custom', message: problem });
     return z.NEVER;
   }
   return (list as string[]).map((item) => item.trim());
