@@ -8,6 +8,8 @@
 import { z } from 'zod';
 import type { StrategyContext } from './Strategy.ts';
 
+/** The option that hands a method its sub-questions (what evaluation's oracle mode sets). */
+export const GIVEN_SUB_QUESTIONS_OPTION = 'givenSubQuestions';
 /** Most sub-questions a run may be given (MuSiQue's deepest questions have 4, StrategyQA's 5). */
 export const MAX_GIVEN_SUB_QUESTIONS = 10;
 /** Longest given sub-question, in characters. */
