@@ -12,6 +12,7 @@ import path from 'node:path';
 import { loadEvalDataset } from '../../main/engine/eval/datasets/loadEvalDataset.ts';
 import type { EvalRecord } from '../../main/engine/eval/run/EvalRecord.ts';
 import { retrievedTitlesOf } from '../../main/engine/eval/run/retrievedTitlesOf.ts';
+import { goldSubQuestions } from '../../main/engine/eval/run/measureOracleRecall.ts';
 import type { EvalSuiteReport } from '../../main/engine/eval/run/summarizeEvalSuite.ts';
 import { paragraphRecall } from '../../main/engine/eval/scoring/supportingFactScores.ts';
 import type { RunSummary } from '../../main/engine/runs/RunStore.ts';
@@ -397,5 +398,118 @@ describe('reckon eval', () => {
     expect(html).toContain('Where did it go wrong? Retrieval with the gold decomposition');
     expect(html).toContain('gold sub-questions, bm25 (2 passages each): the ceiling');
     expect(html).toContain('vanilla (as run)');
+  });
+
+  it('gives PyRAG the gold sub-questions with --oracle-decomposition, under a key and label of its own beside its own run', async () => {
+    // Three MuSiQue questions; the third loses its decomposition, so it runs as usual.
+    const lines = fs
+      .readFileSync(path.resolve(path.dirname(HOTPOT_DEV), '../musique/ans_dev_200.jsonl'), 'utf8')
+      .split('\n')
+      .slice(0, 3)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    delete lines[2]!.question_decomposition;
+    const musique = path.join(tmp, 'musique3.jsonl');
+    fs.writeFileSync(musique, lines.map((line) => JSON.stringify(line)).join('\n'));
+    const items = (await loadEvalDataset(musique, {})).items;
+    expect(items.map((item) => item.gold.decomposition?.length ?? 0)).toEqual([2, 2, 0]);
+
+    const program = (query: string) => ({
+      role: 'plan',
+      output: `\`\`\`javascript\nconst d = await retrieve(${JSON.stringify(query)});\nreturn await answer(${JSON.stringify(query)}, d);\n\`\`\``,
+    });
+    const decompose = { role: 'decompose', output: '["Who is it?"]' };
+    const dir = path.join(tmp, 'oracle-decomposition');
+    const args = (script: string[], oracle: boolean, methods = 'pyrag'): string[] => {
+      // One file, rewritten: the model spec (its path) is part of the config key.
+      const file = path.join(tmp, 'pyrag.jsonl');
+      fs.writeFileSync(file, script.join('\n'));
+      return [
+        'eval',
+        '--dataset',
+        musique,
+        '--methods',
+        methods,
+        '--model',
+        `replay:${file}`,
+        '--out',
+        dir,
+        '--embedder',
+        'none',
+        '--mode',
+        'bm25',
+        '--no-oracle',
+        ...(oracle ? ['--oracle-decomposition'] : []),
+      ];
+    };
+    const line = (value: object): string => JSON.stringify(value);
+    // The method's own run: it decomposes every question.
+    const own = await reckon(
+      args(
+        [1, 2, 3].flatMap(() => [line(decompose), line(program('q')), line(answer('x'))]),
+        false,
+      ),
+    );
+    expect(own.code, own.stderr).toBe(0);
+    // The oracle run: no decomposition call where the gold one is given; the third question decomposes.
+    const oracleScript = [
+      line(program('first')),
+      line(answer('x')),
+      line(program('second')),
+      line(answer('x')),
+      line(decompose),
+      line(program('third')),
+      line(answer('x')),
+    ];
+    const oracle = await reckon(args(oracleScript, true));
+    expect(oracle.code, oracle.stderr).toBe(0);
+
+    const records = readRecords(dir);
+    const oracleRecords = records.filter((record) => record.config.oracle === 'decomposition');
+    const ownRecords = records.filter((record) => record.config.oracle === undefined);
+    expect(ownRecords).toHaveLength(3);
+    expect(oracleRecords.map((record) => record.itemId)).toEqual(items.map((item) => item.id));
+    expect(oracleRecords[0]!.configKey).not.toBe(ownRecords[0]!.configKey);
+    // The gold sub-questions, earlier gold answers substituted, went to the method as its options.
+    expect(oracleRecords.map((record) => record.itemOptions)).toEqual([
+      {
+        givenSubQuestions: goldSubQuestions(items[0]!.gold.decomposition!),
+        givenSubQuestionsSource: 'gold-decomposition',
+      },
+      {
+        givenSubQuestions: goldSubQuestions(items[1]!.gold.decomposition!),
+        givenSubQuestionsSource: 'gold-decomposition',
+      },
+      undefined,
+    ]);
+    expect(items[0]!.gold.decomposition![1]!.question).toContain('#1');
+    expect(oracleRecords[0]!.itemOptions!.givenSubQuestions).not.toContain(
+      items[0]!.gold.decomposition![1]!.question,
+    );
+    expect(oracleRecords.map((record) => record.figures.givenSubQuestions)).toEqual([2, 2, 0]);
+    expect(ownRecords.map((record) => record.figures.givenSubQuestions)).toEqual([0, 0, 0]);
+
+    // The report: the own run beside the oracle run, labelled, with the count of questions given.
+    const suite = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')) as EvalSuiteReport;
+    const cells = suite.datasets[0]!.cells;
+    expect(cells.map((cell) => [cell.label, cell.questions, cell.oracle])).toEqual([
+      ['pyrag', 3, null],
+      ['pyrag (oracle decomposition)', 3, { given: 2, without: 1 }],
+    ]);
+    expect(suite.table.rows.map((row) => row.label)).toEqual(['pyrag', 'pyrag (oracle decomposition)']);
+    expect(oracle.stdout).toMatch(/^pyrag \(oracle decomposition\) +replay:\S+ +3 +0 +2 of 3 /m);
+    expect(oracle.stdout).toMatch(/^pyrag +replay:\S+ +3 +0 +— /m);
+    expect(fs.readFileSync(path.join(dir, 'report.html'), 'utf8')).toContain('pyrag (oracle decomposition)');
+
+    // Resumes: the same command runs nothing.
+    const again = await reckon(args(oracleScript, true));
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('0 run now, 3 already in');
+
+    // A method that takes no given sub-questions cannot be run in oracle mode alone.
+    const refused = await reckon(args([], true, 'vanilla'));
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(
+      /--oracle-decomposition feeds gold sub-questions to the methods that take givenSubQuestions \(.*pyrag.*\); none of the chosen methods does/,
+    );
   });
 });

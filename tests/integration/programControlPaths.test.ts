@@ -7,7 +7,8 @@
  * stop at T / at one active / when all are locked / when nothing new is found, next-page and
  * new-query retrieval, pooling and rerank (cross-encoder, embedding, lexical, retrieval order, and a
  * reranker asked for that is not there), the lexical fallback without an embedder, JSON retries and
- * fallbacks, no corpus, and the whole run through startRun.
+ * fallbacks, no corpus, given sub-questions in place of types and candidates, and the whole run
+ * through startRun.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
@@ -747,6 +748,58 @@ describe('program: model replies that are not the JSON asked for', () => {
       judgementFailures: 1,
       locked: 1,
     });
+  });
+});
+
+describe('program: given sub-questions (oracle decomposition)', () => {
+  const [c1, c2] = docsWith('capital', [0.9, 0.8]);
+  const [r1, r2] = docsWith('river', [0.9, 0.8]);
+  const table: Table = {
+    'What is the capital of France?': [c1!, c2!],
+    'Which river flows through Paris?': [r1!, r2!],
+  };
+  const given = ['What is the capital of France?', 'Which river flows through Paris?'];
+
+  it('makes one program per given sub-question, with no type selection or candidates, then prunes, locks and answers as usual', async () => {
+    const { events, requests, retrieves, outcome } = await runScripted(
+      [judge(true), judge(true), final('the Seine')],
+      // maxPrograms does not cut a given decomposition short.
+      { givenSubQuestions: given, givenSubQuestionsSource: 'gold-decomposition', maxPrograms: 1 },
+      { table },
+    );
+    // No "program-types" and no "program-candidates" call: only the judgements and the answer.
+    expect(requests.map((request) => request.role)).toEqual([
+      'program-sufficiency',
+      'program-sufficiency',
+      'program-answer',
+    ]);
+    expect(requests[0]!.messages[0]!.content).toContain(
+      'a "Given sub-question" program (answer one step of a decomposition given with the question) searching for: What is the capital of France?',
+    );
+    // No information-gain lists: each sub-question retrieves the run's k as its program's evidence.
+    expect(retrieves).toEqual(given.map((query) => ({ query, k: 3 })));
+    expect(steps(events, 'program-candidates')).toEqual([]);
+    expect(steps(events, 'program-types')[0]!.data).toMatchObject({
+      types: ['Given sub-question', 'Given sub-question'],
+      given: true,
+      source: 'gold-decomposition',
+    });
+    expect(steps(events, 'given-sub-questions')[0]!.title).toMatch(/^2 sub-questions given by the oracle/);
+    expect(rounds(events)[0]!.programs.map((row) => [row.subQuery, row.status])).toEqual([
+      [given[0], 'locked'],
+      [given[1], 'locked'],
+    ]);
+    expect(outcome.metrics.strategy).toMatchObject({
+      types: 'Given sub-question, Given sub-question',
+      givenSubQuestions: 2,
+      programs: 2,
+      rounds: 1,
+      locked: 2,
+      stopReason: 'all-locked',
+      retrievals: 2,
+      documentsPooled: 4,
+    });
+    expect(outcome.answer).toBe('the Seine');
   });
 });
 

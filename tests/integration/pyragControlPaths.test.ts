@@ -3,7 +3,8 @@
  * real sandbox (retrieval is a small hand-written fake): decomposition fallback, the fallback
  * program, sentinels in intermediate and final answers, two sentinels in one re-run with cached
  * calls, repair exhaustion with a non-JavaScript reply, a host error, adaptive retrieval off, the
- * returned value as the answer, documents passed as strings, and options from the registry.
+ * returned value as the answer, documents passed as strings, options from the registry, and
+ * sub-questions given instead of decomposed (the oracle-decomposition mode of evaluation).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
@@ -12,6 +13,8 @@ import path from 'node:path';
 import { closeDefaultSandboxHost } from '../../main/engine/sandbox/runSandboxedProgram.ts';
 import type { RetrievedDoc } from '../../main/engine/sandbox/SandboxTypes.ts';
 import type { PyragOptions } from '../../main/engine/strategies/pyrag/pyrag.ts';
+import { strategyRegistry } from '../../main/engine/strategies/registry.ts';
+import { goldSubQuestions } from '../../main/engine/eval/run/measureOracleRecall.ts';
 import type { TraceEventBody, TraceEventOf } from '../../preload/TraceEvent.ts';
 import {
   answerLine as answer,
@@ -19,6 +22,7 @@ import {
   finalSentinelScript,
   js,
   runScriptedPyrag,
+  SCRIPTED_QUESTION,
   twoSentinelScript,
   type ScriptedRun,
   type ScriptLine,
@@ -266,5 +270,67 @@ describe('PyRAG control paths', () => {
     expect(outcome.answer).toBe('Seine');
     // The cited string is the chunk it came from.
     expect(outcome.citations.map((c) => c.chunkId)).toEqual([2]);
+  });
+});
+
+describe('PyRAG with given sub-questions (oracle decomposition)', () => {
+  // What `reckon eval --oracle-decomposition` passes for a MuSiQue-style gold decomposition.
+  const given = goldSubQuestions([
+    { question: 'What is the capital of France?', answers: ['Paris'] },
+    { question: 'Which river flows through #1?', answers: ['Seine'] },
+  ]);
+
+  it('writes its program over the given sub-questions, earlier gold answers substituted, without decomposing', async () => {
+    const { outcome, events, requests } = await runScripted(
+      [{ role: 'plan', output: TWO_HOP }, answer('Paris'), answer('Seine'), answer('Seine')],
+      { givenSubQuestions: given, givenSubQuestionsSource: 'gold-decomposition' },
+    );
+    // No decomposition call: the first model call writes the program.
+    expect(requests.map((request) => request.role)).toEqual(['plan', 'answer', 'answer', 'answer']);
+    expect(requests[0]!.messages.at(-1)!.content).toBe(
+      `Question: ${SCRIPTED_QUESTION}\nSub-questions: 1. What is the capital of France? 2. Which river flows through Paris?`,
+    );
+    // The plan's rules are the method's own: one retrieve() and one answer() per sub-question.
+    expect(requests[0]!.messages[0]!.content).toMatch(/one retrieve\(\) and one answer\(\) per sub-question/);
+    const [step] = ofType(events, 'step').filter((event) => event.kind === 'given-sub-questions');
+    expect(step!.title).toMatch(/^2 sub-questions given by the oracle \(the gold decomposition/);
+    expect(step!.data).toEqual({ subQuestions: given, source: 'gold-decomposition' });
+    expect(ofType(events, 'decomposition')).toEqual([
+      { type: 'decomposition', subQuestions: given, attempts: 0, fallback: false },
+    ]);
+    expect(outcome).toMatchObject({ answer: 'Seine', failure: null });
+    expect(outcome.metrics.strategy).toMatchObject({ givenSubQuestions: 2, decompositionFallback: false });
+  });
+
+  it('decomposes as the paper does by default, and says a user gave the list when the user did', async () => {
+    const own = await runScripted([
+      decompose('What river flows through the capital of France?'),
+      { role: 'plan', output: js('return await answer("Which river?");') },
+      answer('Seine'),
+    ]);
+    expect(own.outcome.metrics.strategy.givenSubQuestions).toBe(0);
+    const user = await runScripted(
+      [{ role: 'plan', output: js('return await answer("Which river?");') }, answer('Seine')],
+      { givenSubQuestions: '["Which river flows through Paris?"]' as unknown as string[] },
+    );
+    const [step] = ofType(user.events, 'step').filter((event) => event.kind === 'given-sub-questions');
+    expect(step!.title).toMatch(/^1 sub-question given by the user;/);
+  });
+
+  it('refuses a given list that is not a JSON array of 1–10 non-empty strings, saying what to write', () => {
+    const parse = (value: unknown) => strategyRegistry.parseOptions('pyrag', { givenSubQuestions: value });
+    expect(parse('["a", "b"]')).toMatchObject({ givenSubQuestions: ['a', 'b'] });
+    expect(parse(['a'])).toMatchObject({ givenSubQuestions: ['a'] });
+    expect(parse('')).toMatchObject({ givenSubQuestions: [] });
+    expect(() => parse('Who? When?')).toThrow(
+      /"givenSubQuestions" is not json: write the sub-questions as a json array of strings/,
+    );
+    expect(() => parse('["a", ""]')).toThrow(/non-empty strings only/);
+    expect(() => parse('[1]')).toThrow(/non-empty strings only/);
+    expect(() => parse('{"a": 1}')).toThrow(/is not an array/);
+    expect(() => parse(JSON.stringify(Array.from({ length: 11 }, (_, i) => `q${i}`)))).toThrow(
+      /at most 10 sub-questions; got 11/,
+    );
+    expect(() => strategyRegistry.parseOptions('pyrag', { givenSubQuestionsSource: 'model' })).toThrow();
   });
 });

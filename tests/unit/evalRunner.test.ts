@@ -17,10 +17,12 @@ import {
 import { EVAL_RESULTS_FILE, EvalResultsFile } from '../../main/engine/eval/run/EvalResultsFile.ts';
 import { retrievedTitlesOf } from '../../main/engine/eval/run/retrievedTitlesOf.ts';
 import {
+  composeItemOptions,
   DEFAULT_EVAL_FOLDS,
   defaultItemOptions,
   evalFoldOf,
   evalQuestionText,
+  oracleDecompositionItemOptions,
 } from '../../main/engine/eval/run/runEvaluation.ts';
 import { distributionOf, summarizeEvaluation } from '../../main/engine/eval/run/summarizeEvaluation.ts';
 import { questionsCsv, reportCsv, tableCsv } from '../../main/engine/eval/run/writeEvalReports.ts';
@@ -261,6 +263,61 @@ describe('evalQuestionText and the k-fold hook', () => {
         declaresFold ? { fold: evalFoldOf('q1', DEFAULT_EVAL_FOLDS) } : undefined,
       );
     }
+  });
+});
+
+describe('the oracle-decomposition hook', () => {
+  const steps = [
+    { question: 'Who founded the label?', answers: ['Ann Lee'] },
+    { question: 'Where was #1 born?', answers: ['Leeds'] },
+  ];
+  const item: EvalItem = {
+    id: 'q1',
+    dataset: 'musique',
+    input: { question: 'Q?' },
+    gold: { answers: ['Leeds'], decomposition: steps },
+  };
+  const context = { options: {}, item, dataset: {} as never, strategies: strategyRegistry };
+  const hook = composeItemOptions(defaultItemOptions, oracleDecompositionItemOptions);
+
+  it('gives the gold sub-questions, answers substituted, only to the methods that take givenSubQuestions', () => {
+    const given = {
+      givenSubQuestions: ['Who founded the label?', 'Where was Ann Lee born?'],
+      givenSubQuestionsSource: 'gold-decomposition',
+    };
+    for (const id of strategyRegistry.ids()) {
+      const takes = strategyRegistry
+        .list()
+        .find((s) => s.id === id)!
+        .options.some((o) => o.key === 'givenSubQuestions');
+      expect(oracleDecompositionItemOptions({ ...context, method: id })).toEqual(takes ? given : undefined);
+    }
+    expect(oracleDecompositionItemOptions({ ...context, method: 'program' })).toEqual(given);
+    // Nothing for a question without a decomposition, or one longer than a method takes.
+    const without = { ...item, gold: { answers: ['x'] } };
+    expect(oracleDecompositionItemOptions({ ...context, item: without, method: 'pyrag' })).toBeUndefined();
+    const long = {
+      ...item,
+      gold: { answers: ['x'], decomposition: Array.from({ length: 11 }, () => steps[0]!) },
+    };
+    expect(oracleDecompositionItemOptions({ ...context, item: long, method: 'pyrag' })).toBeUndefined();
+  });
+
+  it('composes with the k-fold hook instead of replacing it', () => {
+    // No registered method declares "fold" today; a stand-in k-fold hook keeps its option.
+    const withFold = composeItemOptions(() => ({ fold: 3 }), oracleDecompositionItemOptions);
+    expect(withFold({ ...context, method: 'pyrag' })).toEqual({
+      fold: 3,
+      givenSubQuestions: ['Who founded the label?', 'Where was Ann Lee born?'],
+      givenSubQuestionsSource: 'gold-decomposition',
+    });
+    expect(withFold({ ...context, method: 'vanilla' })).toEqual({ fold: 3 });
+    expect(hook({ ...context, method: 'vanilla' })).toBeUndefined();
+    const later = composeItemOptions(
+      () => ({ fold: 1, a: 1 }),
+      () => ({ a: 2 }),
+    );
+    expect(later({ ...context, method: 'x' })).toEqual({ fold: 1, a: 2 });
   });
 });
 

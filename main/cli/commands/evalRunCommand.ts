@@ -20,6 +20,7 @@ import {
 import { loadEvalDataset } from '../../engine/eval/datasets/loadEvalDataset.ts';
 import { METRIC_INFO } from '../../engine/eval/scoring/EvalScore.ts';
 import { EvalResultsFile } from '../../engine/eval/run/EvalResultsFile.ts';
+import { evalConfigKey, evalMethodLabel, type EvalConfig } from '../../engine/eval/run/EvalRecord.ts';
 import { evalReportColumns, formatPValue, formatShare } from '../../engine/eval/run/evalReportColumns.ts';
 import { prepareEvalCorpus } from '../../engine/eval/run/prepareEvalCorpus.ts';
 import {
@@ -64,6 +65,7 @@ interface EvalRunCliOptions {
   quiet?: boolean;
   json?: boolean;
   oracle: boolean;
+  oracleDecomposition?: boolean;
 }
 
 /**
@@ -144,6 +146,10 @@ export function registerEvalRun(evalCommand: Command, run: CommandRunner): void 
       '--no-oracle',
       'skip the gold-decomposition retrieval ceiling (measured by default on datasets with gold decompositions and supporting paragraphs: MuSiQue)',
     )
+    .option(
+      '--oracle-decomposition',
+      'give the methods that take givenSubQuestions (pyrag, program) each question’s gold sub-questions (MuSiQue, Bamboogle, StrategyQA; earlier gold answers substituted), reported as "<method> (oracle decomposition)" beside the method’s own run when --out holds it; questions without a gold decomposition run as usual',
+    )
     .option('-q, --quiet', 'no progress output')
     .option('--json', 'print the report as JSON')
     .action((options: EvalRunCliOptions) => run((ctx) => evaluate(ctx, options)));
@@ -181,6 +187,12 @@ async function evaluate(ctx: CliContext, options: EvalRunCliOptions): Promise<nu
         (dataset.hasContexts && anyRetrieves ? await prepareCorpus(ctx, options, dataset) : null),
     });
 
+  if (options.oracleDecomposition && !options.quiet)
+    for (const { dataset } of parts)
+      if (!dataset.items.some((item) => (item.gold.decomposition?.length ?? 0) > 0))
+        ctx.err(
+          `${dataset.name} has no gold decompositions: with --oracle-decomposition its questions run as usual (gold sub-questions come with MuSiQue, Bamboogle and StrategyQA).`,
+        );
   const oracles: (OracleRecallReport | null)[] = [];
   for (const part of parts)
     oracles.push(options.oracle && part.corpus ? await measureOracle(ctx, options, part) : null);
@@ -195,6 +207,7 @@ async function evaluate(ctx: CliContext, options: EvalRunCliOptions): Promise<nu
       topK: options.k,
       searchMode: options.mode,
       concurrency: options.concurrency,
+      ...(options.oracleDecomposition ? { oracleDecomposition: true } : {}),
       ...(options.deadlineMs ? { sandboxLimits: { deadlineMs: options.deadlineMs } } : {}),
       ...(options.retryAttempts || options.retryBaseMs
         ? {
@@ -218,7 +231,15 @@ async function evaluate(ctx: CliContext, options: EvalRunCliOptions): Promise<nu
   );
   progress.finish();
 
-  const reports = outcome.parts.map((part, index) =>
+  // The plan's configs, and before each oracle-decomposition one the method's own run where --out holds it.
+  const shownParts = outcome.parts.map((part) => {
+    const configs = withOwnRuns(part.configs, part.dataset, results);
+    const records = configs.flatMap(({ configKey }) =>
+      part.dataset.items.flatMap((item) => results.get(configKey, item.id) ?? []),
+    );
+    return { ...part, configs, records };
+  });
+  const reports = shownParts.map((part, index) =>
     summarizeEvaluation(part.records, {
       dataset: {
         name: part.dataset.name,
@@ -240,7 +261,7 @@ async function evaluate(ctx: CliContext, options: EvalRunCliOptions): Promise<nu
     }),
   );
   const suite = summarizeEvalSuite(reports);
-  const records = outcome.parts.flatMap((part) => part.records);
+  const records = shownParts.flatMap((part) => part.records);
   const written = writeEvalReports(options.out, suite, records);
 
   if (options.json) {
@@ -264,6 +285,25 @@ async function evaluate(ctx: CliContext, options: EvalRunCliOptions): Promise<nu
     return ExitCode.CANCELLED;
   }
   return ExitCode.OK;
+}
+
+/**
+ * The plan's configs with, before each oracle-decomposition config, the method's own run (the same
+ * config without `oracle`) where the results file holds it for every question of the sample, so
+ * the report shows "pyrag" beside "pyrag (oracle decomposition)". A partial own run is left out.
+ */
+function withOwnRuns(
+  configs: readonly { configKey: string; config: EvalConfig }[],
+  dataset: EvalDataset,
+  results: EvalResultsFile,
+): { configKey: string; config: EvalConfig }[] {
+  return configs.flatMap((entry) => {
+    if (entry.config.oracle !== 'decomposition') return [entry];
+    const { oracle: _oracle, ...config } = entry.config;
+    const configKey = evalConfigKey(config);
+    const complete = dataset.items.every((item) => results.has(configKey, item.id));
+    return complete ? [{ configKey, config }, entry] : [entry];
+  });
 }
 
 /** Each --dataset, read and sampled; a file given twice (same bytes) is evaluated once. */
@@ -441,7 +481,7 @@ class EvalProgressPrinter {
       const record = event.record;
       const metric = record.score.metrics.em !== undefined ? 'em' : 'accuracy';
       const value = record.score.metrics[metric];
-      line += ` ${record.config.method} · ${this.showDataset ? `${record.dataset}/` : ''}${record.itemId} ${METRIC_INFO[metric].label} ${value === undefined ? '—' : value.toFixed(2)} · ${record.seconds.toFixed(1)}s${record.error ? ` · ${record.error.code}` : ''}`;
+      line += ` ${evalMethodLabel(record.config)} · ${this.showDataset ? `${record.dataset}/` : ''}${record.itemId} ${METRIC_INFO[metric].label} ${value === undefined ? '—' : value.toFixed(2)} · ${record.seconds.toFixed(1)}s${record.error ? ` · ${record.error.code}` : ''}`;
       if (event.etaSeconds !== undefined) line += ` · ETA ${formatSeconds(event.etaSeconds)}`;
     }
     line = sanitizeTerminalText(line);
@@ -489,7 +529,7 @@ function printTable(ctx: CliContext, report: ReturnType<typeof summarizeEvaluati
     );
   for (const comparison of report.comparisons)
     ctx.out(
-      `${comparison.a.method}${comparison.a.model === comparison.b.model ? '' : ` (${comparison.a.model})`} vs ${comparison.b.method}${comparison.a.model === comparison.b.model ? '' : ` (${comparison.b.model})`}: ${comparison.aWins} won, ${comparison.bWins} lost, ${comparison.ties} tied on ${METRIC_INFO[comparison.metric].label}; McNemar b = ${comparison.mcnemar.b}, c = ${comparison.mcnemar.c}, exact p = ${formatPValue(comparison.mcnemar.exactPValue)}${comparison.mcnemar.chiSquare ? ` (χ² ${comparison.mcnemar.chiSquare.statistic.toFixed(2)}, p = ${formatPValue(comparison.mcnemar.chiSquare.pValue)})` : ''}`,
+      `${comparison.a.label}${comparison.a.model === comparison.b.model ? '' : ` (${comparison.a.model})`} vs ${comparison.b.label}${comparison.a.model === comparison.b.model ? '' : ` (${comparison.b.model})`}: ${comparison.aWins} won, ${comparison.bWins} lost, ${comparison.ties} tied on ${METRIC_INFO[comparison.metric].label}; McNemar b = ${comparison.mcnemar.b}, c = ${comparison.mcnemar.c}, exact p = ${formatPValue(comparison.mcnemar.exactPValue)}${comparison.mcnemar.chiSquare ? ` (χ² ${comparison.mcnemar.chiSquare.statistic.toFixed(2)}, p = ${formatPValue(comparison.mcnemar.chiSquare.pValue)})` : ''}`,
     );
 }
 
@@ -500,7 +540,7 @@ function printSuiteTable(ctx: CliContext, suite: EvalSuiteReport): void {
   const lines = [
     ['method', ...(showModel ? ['model'] : []), ...columns.map((c) => `${c.datasetName} ${c.label}`)],
     ...rows.map((row) => [
-      row.method,
+      row.label,
       ...(showModel ? [row.model] : []),
       ...row.values.map(
         (value, index) =>

@@ -35,6 +35,17 @@ export interface EvalConfig {
   searchMode: SearchMode;
   /** Sandbox limits set for the runs (a shorter deadline can turn answers into timeouts); absent when the defaults apply. */
   sandboxLimits?: Partial<SandboxLimits>;
+  /**
+   * 'decomposition': an oracle-decomposition run (`reckon eval --oracle-decomposition`) of a method
+   * that takes `givenSubQuestions`, so its records never mix with the method's own decomposition.
+   * Absent otherwise, which leaves the keys of ordinary runs as they were.
+   */
+  oracle?: 'decomposition';
+}
+
+/** How reports name a config's method: its id, with "(oracle decomposition)" for an oracle run. */
+export function evalMethodLabel(config: Pick<EvalConfig, 'method' | 'oracle'>): string {
+  return config.oracle === 'decomposition' ? `${config.method} (oracle decomposition)` : config.method;
 }
 
 /**

@@ -19,7 +19,9 @@ export interface EvalReportColumn {
 const RETRIEVAL_METRICS = new Set<MetricKey>(['paragraph_recall', 'paragraph_all_found']);
 
 /**
- * The columns of `report`'s table: method, model, questions, errors; every official metric present
+ * The columns of `report`'s table: method (its label: "(oracle decomposition)" marks an oracle
+ * run), model, questions, errors, the questions given gold sub-questions when a cell is an oracle
+ * run; every official metric present
  * (prefixed with its rule when the dataset mixes rules), then the non-official ones (GSM8K's
  * numeric equality, retrieval recall), each labelled as such; cost per question (tokens marked
  * "estimated" when any count is); and the program and strategy rates and distributions, each only
@@ -27,11 +29,19 @@ const RETRIEVAL_METRICS = new Set<MetricKey>(['paragraph_recall', 'paragraph_all
  */
 export function evalReportColumns(report: Pick<EvalReport, 'cells'>): EvalReportColumn[] {
   const columns: EvalReportColumn[] = [
-    text('method', 'method', (cell) => cell.method),
+    text('method', 'method', (cell) => cell.label),
     text('model', 'model', (cell) => cell.model),
     count('questions', 'questions', (cell) => cell.questions),
     count('errors', 'errors', (cell) => cell.errors),
   ];
+  // An oracle-decomposition run says on how many questions the gold sub-questions were given.
+  if (report.cells.some((cell) => cell.oracle !== null))
+    columns.push({
+      id: 'oracle_given',
+      label: 'gold sub-questions given',
+      value: (cell) => cell.oracle?.given ?? null,
+      format: (cell) => (cell.oracle ? `${cell.oracle.given} of ${cell.questions}` : '—'),
+    });
 
   const rules: ScoringRule[] = [];
   for (const cell of report.cells)

@@ -70,7 +70,7 @@ function datasetTable(suite: EvalSuiteReport): string {
       const best = value !== null && columns[index]!.best === value;
       return `<td${best ? ' class="best"' : ''}>${escapeHtml(formatShare(value))}</td>`;
     });
-    return `<tr><td class="text">${escapeHtml(row.method)}</td>${showModel ? `<td class="text">${escapeHtml(shortModel(row.model))}</td>` : ''}${values.join('')}</tr>`;
+    return `<tr><td class="text">${escapeHtml(row.label)}</td>${showModel ? `<td class="text">${escapeHtml(shortModel(row.model))}</td>` : ''}${values.join('')}</tr>`;
   });
   return `<table><thead>${head}</thead><tbody>${body.join('\n')}</tbody></table>
 <p class="meta">Scores in percent under each dataset’s official rule; “—”: not evaluated there. Best of each column in bold. Each dataset’s full table (cost, repair and boost rates, executability, complexity, iterations) follows below.</p>`;
@@ -83,10 +83,10 @@ function reportSections(
   options: RenderEvalHtmlOptions,
 ): string[] {
   const primaryLabel = METRIC_INFO[report.primaryMetric].label;
-  const cellName = (cell: { method: string; model: string }): string =>
+  const cellName = (cell: { label: string; model: string }): string =>
     report.cells.some((other) => other.model !== cell.model)
-      ? `${cell.method} · ${shortModel(cell.model)}`
-      : cell.method;
+      ? `${cell.label} · ${shortModel(cell.model)}`
+      : cell.label;
   return [
     `<h1>Evaluation: ${escapeHtml(report.dataset.name)}</h1>`,
     `<p class="meta">${escapeHtml(report.dataset.path)} (${escapeHtml(report.dataset.format)}), ${report.sample.questions} of ${report.dataset.total} questions${report.sample.limit !== null ? `, limit ${report.sample.limit}` : ''}${report.sample.seed !== null ? `, seed ${report.sample.seed}` : ''}; corpus ${escapeHtml(report.corpus ?? 'none')}; generated ${escapeHtml(options.generatedAt)}.</p>`,
@@ -262,7 +262,7 @@ function complexityChart(
 
 function comparisons(
   report: EvalReport,
-  cellName: (cell: { method: string; model: string }) => string,
+  cellName: (cell: { label: string; model: string }) => string,
 ): string {
   if (report.comparisons.length === 0) return '';
   const label = METRIC_INFO[report.primaryMetric].label;
@@ -278,7 +278,7 @@ function comparisons(
 /** The gold-decomposition retrieval ceiling beside each method's actual supporting-paragraph recall. */
 function oracleSection(
   report: EvalReport,
-  cellName: (cell: { method: string; model: string }) => string,
+  cellName: (cell: { label: string; model: string }) => string,
 ): string {
   const { oracle } = report;
   if (!oracle) return '';

@@ -20,6 +20,8 @@ import {
 import type { SandboxLimits } from '../../sandbox/SandboxTypes.ts';
 import { strategyRegistry, type StrategyRegistry } from '../../strategies/registry.ts';
 import type { EvalDataset, EvalItem } from '../datasets/EvalItem.ts';
+import { GIVEN_SUB_QUESTIONS_OPTION, MAX_GIVEN_SUB_QUESTIONS } from '../../strategies/givenSubQuestions.ts';
+import { goldSubQuestions } from './measureOracleRecall.ts';
 import { scoreQuestion } from '../scoring/scoreQuestion.ts';
 import { EVAL_RECORD_VERSION, evalConfigKey, type EvalConfig, type EvalRecord } from './EvalRecord.ts';
 import type { EvalResultsFile } from './EvalResultsFile.ts';
@@ -90,6 +92,14 @@ export interface EvalRunSettings {
    * the config key (they must follow from the item alone). Default: defaultItemOptions (k-fold).
    */
   itemOptions?: (context: EvalItemOptionsContext) => Record<string, unknown> | undefined;
+  /**
+   * Oracle-decomposition mode: every method that takes `givenSubQuestions` (PyRAG, PROGRAM) runs
+   * under its own config (`oracle: 'decomposition'`, a key of its own) and is given each question's
+   * gold decomposition by oracleDecompositionItemOptions, composed after `itemOptions`; a question
+   * without one runs as usual. Other methods run as they always do. EVAL_ORACLE_UNSUPPORTED when no
+   * method takes `givenSubQuestions`, or one is given its own `givenSubQuestions` already. Default false.
+   */
+  oracleDecomposition?: boolean;
   signal?: AbortSignal;
   onProgress?: (event: EvalProgressEvent) => void;
 }
@@ -160,6 +170,40 @@ export function defaultItemOptions(context: EvalItemOptionsContext): Record<stri
   const declared = context.options.folds;
   const folds = typeof declared === 'number' && declared >= 1 ? declared : DEFAULT_EVAL_FOLDS;
   return { fold: evalFoldOf(context.item.id, folds) };
+}
+
+/** Whether a registry method takes given sub-questions (GIVEN_SUB_QUESTIONS_OPTION). */
+export function takesGivenSubQuestions(strategies: StrategyRegistry, method: string): boolean {
+  const info = strategies.list().find((strategy) => strategy.id === method);
+  return info?.options.some((option) => option.key === GIVEN_SUB_QUESTIONS_OPTION) ?? false;
+}
+
+/**
+ * The oracle-decomposition hook: a method that takes `givenSubQuestions` gets the item's gold
+ * sub-questions, earlier gold answers substituted for #1, #2 … (goldSubQuestions), marked as the
+ * gold decomposition. Nothing for other methods, for an item without a decomposition, and for one
+ * longer than MAX_GIVEN_SUB_QUESTIONS steps (those run as usual).
+ */
+export function oracleDecompositionItemOptions(
+  context: EvalItemOptionsContext,
+): Record<string, unknown> | undefined {
+  const steps = context.item.gold.decomposition ?? [];
+  if (steps.length === 0 || steps.length > MAX_GIVEN_SUB_QUESTIONS) return undefined;
+  if (!takesGivenSubQuestions(context.strategies, context.method)) return undefined;
+  return {
+    [GIVEN_SUB_QUESTIONS_OPTION]: goldSubQuestions(steps),
+    givenSubQuestionsSource: 'gold-decomposition',
+  };
+}
+
+/** Per-question hooks applied in order, later ones' options over earlier ones'; undefined when none gives any. */
+export function composeItemOptions(
+  ...hooks: readonly ((context: EvalItemOptionsContext) => Record<string, unknown> | undefined)[]
+): (context: EvalItemOptionsContext) => Record<string, unknown> | undefined {
+  return (context) => {
+    const given = hooks.map((hook) => hook(context)).filter((options) => options !== undefined);
+    return given.length === 0 ? undefined : Object.assign({}, ...given);
+  };
 }
 
 /** The fold (0 … folds−1) of an item: from a hash of its id, so the same on every run and machine. */
@@ -234,7 +278,10 @@ export async function runEvaluations(
   const { results, signal } = options;
   const topK = options.topK ?? DEFAULT_RUN_TOP_K;
   const searchMode = options.searchMode ?? DEFAULT_RUN_SEARCH_MODE;
-  const itemOptionsOf = options.itemOptions ?? defaultItemOptions;
+  const oracle = options.oracleDecomposition ?? false;
+  const itemOptionsOf = oracle
+    ? composeItemOptions(options.itemOptions ?? defaultItemOptions, oracleDecompositionItemOptions)
+    : (options.itemOptions ?? defaultItemOptions);
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_EVAL_CONCURRENCY));
 
   if (options.methods.length === 0 || options.models.length === 0 || options.datasets.length === 0)
@@ -250,12 +297,24 @@ export async function runEvaluations(
           'CORPUS_REQUIRED',
           `${descriptor.label} retrieves from a corpus, and ${dataset.name} has no context paragraphs to build one from; pass --corpus <name>.`,
         );
-    return {
-      id: method.id,
-      options: strategies.parseOptions(method.id, method.options ?? {}),
-      retrieves: descriptor.corpus !== 'none',
-    };
+    const parsed = strategies.parseOptions(method.id, method.options ?? {});
+    const oracleRun = oracle && takesGivenSubQuestions(strategies, method.id);
+    const own = parsed[GIVEN_SUB_QUESTIONS_OPTION];
+    if (oracleRun && Array.isArray(own) && own.length > 0)
+      throw new ReckonError(
+        'EVAL_ORACLE_UNSUPPORTED',
+        `--oracle-decomposition gives ${method.id} each question's gold sub-questions; drop its ${GIVEN_SUB_QUESTIONS_OPTION} option, or drop --oracle-decomposition to use your own.`,
+      );
+    return { id: method.id, options: parsed, retrieves: descriptor.corpus !== 'none', oracleRun };
   });
+  if (oracle && !methods.some((method) => method.oracleRun))
+    throw new ReckonError(
+      'EVAL_ORACLE_UNSUPPORTED',
+      `--oracle-decomposition feeds gold sub-questions to the methods that take ${GIVEN_SUB_QUESTIONS_OPTION} (${strategies
+        .ids()
+        .filter((id) => takesGivenSubQuestions(strategies, id))
+        .join(', ')}); none of the chosen methods does. Add one to --methods.`,
+    );
 
   const configsOfPart = new Map<EvalDatasetPart, RunEvaluationResult['configs']>(
     options.datasets.map((part) => [part, []]),
@@ -277,6 +336,7 @@ export async function runEvaluations(
           topK,
           searchMode,
           ...(options.sandboxLimits ? { sandboxLimits: options.sandboxLimits } : {}),
+          ...(method.oracleRun ? { oracle: 'decomposition' as const } : {}),
         };
         return { configKey: evalConfigKey(config), config };
       });

@@ -25,6 +25,8 @@ export interface EvalTableColumn {
 /** One row: a method with a model. */
 export interface EvalTableRow {
   method: string;
+  /** The method as reports name it ("pyrag (oracle decomposition)" for an oracle run). */
+  label: string;
   model: string;
   /** Per column, the row's value in [0, 1]; null where the row was not evaluated or has no such metric. */
   values: (number | null)[];
@@ -49,9 +51,16 @@ export interface EvalSuiteReport {
 export function summarizeEvalSuite(reports: readonly EvalReport[]): EvalSuiteReport {
   const rows: EvalTableRow[] = [];
   const rowOf = (cell: EvalCellSummary): EvalTableRow => {
-    let row = rows.find((other) => other.method === cell.method && other.model === cell.model);
+    // By label: an oracle-decomposition run is a row of its own, beside the method's own run.
+    let row = rows.find((other) => other.label === cell.label && other.model === cell.model);
     if (!row) {
-      row = { method: cell.method, model: cell.model, values: [], cells: reports.map(() => null) };
+      row = {
+        method: cell.method,
+        label: cell.label,
+        model: cell.model,
+        values: [],
+        cells: reports.map(() => null),
+      };
       rows.push(row);
     }
     return row;

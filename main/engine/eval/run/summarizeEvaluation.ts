@@ -7,8 +7,9 @@
 import type { MetricKey, ScoreSummary } from '../scoring/EvalScore.ts';
 import { summarizeScores } from '../scoring/scoreQuestion.ts';
 import { mcnemarTest, type McNemarResult } from '../statistics/mcnemarTest.ts';
-import type { EvalConfig, EvalRecord } from './EvalRecord.ts';
+import { evalMethodLabel, type EvalConfig, type EvalRecord } from './EvalRecord.ts';
 import type { OracleRecallReport } from './measureOracleRecall.ts';
+import { GIVEN_SUB_QUESTIONS_OPTION } from '../../strategies/givenSubQuestions.ts';
 
 /** min / median / max / mean of the values present; null when there are none. */
 export interface Distribution {
@@ -23,10 +24,17 @@ export interface Distribution {
 export interface EvalCellSummary {
   configKey: string;
   method: string;
+  /** The method as reports name it: its id, with "(oracle decomposition)" for an oracle run (evalMethodLabel). */
+  label: string;
   model: string;
   options: Record<string, unknown>;
   /** Questions of the sample with a record. */
   questions: number;
+  /**
+   * An oracle-decomposition run: of its questions, those given the gold sub-questions and those run
+   * as usual (no gold decomposition). Null for an ordinary run.
+   */
+  oracle: { given: number; without: number } | null;
   /** Runs that failed (their error recorded; scored as missing). */
   errors: number;
   /** The official scores (summarizeScores), one summary per scoring rule present. */
@@ -69,8 +77,9 @@ export const EVAL_ITERATION_FIGURES = ['iterations', 'rounds', 'steps', 'followU
  * so the questions A won are McNemar's b and those B won its c.
  */
 export interface EvalComparison {
-  a: { method: string; model: string };
-  b: { method: string; model: string };
+  /** `label` as in EvalCellSummary. */
+  a: { method: string; label: string; model: string };
+  b: { method: string; label: string; model: string };
   metric: MetricKey;
   /** Questions both have a record for. */
   questions: number;
@@ -174,12 +183,18 @@ function summarizeCell(
   const rateOf = <T>(items: readonly T[], test: (item: T) => boolean): number | null =>
     items.length === 0 ? null : items.filter(test).length / items.length;
   const withExecutable = programs.filter((program) => program.executable !== null);
+  const given = records.filter((record) => record.itemOptions?.[GIVEN_SUB_QUESTIONS_OPTION] !== undefined);
   return {
     configKey,
     method: config.method,
+    label: evalMethodLabel(config),
     model: config.model,
     options: config.options,
     questions: records.length,
+    oracle:
+      config.oracle === 'decomposition'
+        ? { given: given.length, without: records.length - given.length }
+        : null,
     errors: records.filter((record) => record.error !== null).length,
     scores: summarizeScores(records.map((record) => record.score)),
     primary: null,
@@ -223,8 +238,8 @@ function compareCells(
     else ties++;
   }
   return {
-    a: { method: a.method, model: a.model },
-    b: { method: b.method, model: b.model },
+    a: { method: a.method, label: evalMethodLabel(a), model: a.model },
+    b: { method: b.method, label: evalMethodLabel(b), model: b.model },
     metric,
     questions: aWins + bWins + ties,
     aWins,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { atomicWriteFileSync } from '../../util/atomicWrite.ts';
-import type { EvalRecord } from './EvalRecord.ts';
+import { evalMethodLabel, type EvalRecord } from './EvalRecord.ts';
 import { evalReportColumns } from './evalReportColumns.ts';
 import { renderEvalSuiteHtml } from './renderEvalHtml.ts';
 import { datasetLabels, type EvalSuiteReport } from './summarizeEvalSuite.ts';
@@ -69,7 +69,7 @@ export function reportCsv(suite: EvalSuiteReport): string {
 export function tableCsv(suite: EvalSuiteReport): string {
   const { columns, rows } = suite.table;
   const lines = [['method', 'model', ...columns.map((column) => `${column.datasetName} ${column.metric}`)]];
-  for (const row of rows) lines.push([row.method, row.model, ...row.values.map(csvValue)]);
+  for (const row of rows) lines.push([row.label, row.model, ...row.values.map(csvValue)]);
   return toCsv(lines);
 }
 
@@ -105,7 +105,7 @@ export function questionsCsv(records: readonly EvalRecord[]): string {
   for (const record of records) {
     const metrics = record.score.metrics as Record<string, number | undefined>;
     lines.push([
-      record.config.method,
+      evalMethodLabel(record.config),
       record.config.model,
       record.itemId,
       record.category ?? '',

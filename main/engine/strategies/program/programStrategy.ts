@@ -4,6 +4,11 @@
  *
  * 1. Types. The model picks the program types that apply to the question from the configured set
  *    (programTypes.ts), as JSON under a schema; at most `maxPrograms`, each one program.
+ *    With `givenSubQuestions` (givenSubQuestions.ts) steps 1 and 2 are skipped: each given
+ *    sub-question, in order, is one program of type "Given sub-question" (GIVEN_SUB_QUESTION_TYPE)
+ *    whose sub-query is that sub-question — all of them, `maxPrograms` does not apply — and steps 3
+ *    and 4 run unchanged. Evaluation's oracle mode gives the gold decomposition (earlier gold answers
+ *    substituted for #1, #2 …), so decomposition is the oracle's and retrieval and reading the method's.
  * 2. Sub-query. Per type the model writes M candidate sub-queries (JSON). Each is scored
  *    IG + α·sim: IG is the KL divergence between the evidence distribution retrieved for
  *    "<type>: <candidate>" and for the type alone (programStatistics.evidenceKl over the top-n of
@@ -54,7 +59,13 @@ import {
   type PoolReranker,
 } from './programReranker.ts';
 import { evidenceKl, mean, oneSampleTTestLess, type TTestResult } from './programStatistics.ts';
-import { PROGRAM_TYPE_SETS, programTypesOf, type ProgramType } from './programTypes.ts';
+import {
+  GIVEN_SUB_QUESTION_TYPE,
+  PROGRAM_TYPE_SETS,
+  programTypesOf,
+  type ProgramType,
+} from './programTypes.ts';
+import { emitGivenSubQuestions, givenSubQuestionsOptions } from '../givenSubQuestions.ts';
 
 /** Candidate sub-queries per type (the paper's M). */
 export const DEFAULT_PROGRAM_CANDIDATES = 3;
@@ -219,12 +230,21 @@ export const programOptionsSchema = z
       .max(8192)
       .default(DEFAULT_ANSWER_MAX_TOKENS)
       .describe(`Token budget of the chain-of-thought answer. Default ${DEFAULT_ANSWER_MAX_TOKENS}.`),
+    ...givenSubQuestionsOptions,
   })
   .strict();
 export type ProgramOptions = z.output<typeof programOptionsSchema>;
 
 export const PROGRAM_METRICS = {
-  types: { label: 'Program types', description: 'The types the model picked, in its order' },
+  types: {
+    label: 'Program types',
+    description: 'The types the model picked, in its order ("Given sub-question" for given ones)',
+  },
+  givenSubQuestions: {
+    label: 'Given sub-questions',
+    description:
+      'Sub-questions given as programs instead of picked types and candidates (givenSubQuestions; the gold ones in an oracle evaluation); 0 when the model chose',
+  },
   programs: { label: 'Programs', description: 'Programs run (one per picked type)' },
   rounds: { label: 'Rounds', description: 'Pruning rounds run' },
   pruned: { label: 'Pruned', description: 'Programs pruned by the t-test' },
@@ -337,68 +357,97 @@ export async function runProgramStrategy(context: StrategyContext<ProgramOptions
     },
   });
 
-  // 1. Program types.
-  const offered = programTypesOf(options.typeSet);
-  const selection = await timePhase(phaseMs, 'select-types', now, () =>
-    requestJson(context, {
-      role: 'program-types',
-      messages: typeSelectionMessages(question, offered),
-      schema: typeSelectionSchema(offered, options.maxPrograms),
-      maxTokens: options.typesMaxTokens,
-      read: (value) => readTypes(value, offered),
-    }),
-  );
-  if (!selection.value) {
-    emit({
-      type: 'step',
-      kind: 'program-types',
-      title: 'Program types: no valid choice',
-      detail: selection.lastOutput,
-      data: { typeSet: options.typeSet, offered: offered.length, attempts: selection.attempts, types: [] },
-    });
-    return failed(
-      phaseMs,
-      'invalid_json',
-      `The model did not pick program types as valid JSON in ${selection.attempts} tr${selection.attempts === 1 ? 'y' : 'ies'}. Try a larger model, or another strategy.`,
-      similarity,
-      reranker,
-      retrievals,
-    );
-  }
-  const types = selection.value.slice(0, options.maxPrograms);
-  emit({
-    type: 'step',
-    kind: 'program-types',
-    title: `Program types: ${types.map((type) => type.name).join(', ')}`,
-    detail: null,
-    data: {
-      typeSet: options.typeSet,
-      offered: offered.length,
-      attempts: selection.attempts,
-      types: types.map((type) => type.name),
-      dropped: selection.value.slice(options.maxPrograms).map((type) => type.name),
-    },
-  });
-
-  // 2. Candidate sub-queries, scored; the argmax becomes the program's sub-query.
+  // 1–2. Programs: the given sub-questions, or picked types and their best candidate sub-queries.
+  let types: ProgramType[];
   const programs: ProgramState[] = [];
   let candidateFallbacks = 0;
-  for (const [index, type] of types.entries()) {
-    const chosen = await timePhase(phaseMs, 'candidates', now, () =>
-      chooseSubQuery(context, { index, type, similarity, search }),
-    );
-    if (chosen.fallback) candidateFallbacks++;
+  const addProgram = (type: ProgramType, subQuery: string): void => {
     programs.push({
-      index,
+      index: programs.length,
       type,
-      subQuery: chosen.subQuery,
+      subQuery,
       pool: new DocumentPool(),
       status: 'active',
       page: 1,
-      queries: new Set([chosen.subQuery]),
+      queries: new Set([subQuery]),
       similarities: new Map(),
       nextQuery: '',
     });
+  };
+  if (options.givenSubQuestions.length > 0) {
+    const given = options.givenSubQuestions;
+    types = given.map(() => GIVEN_SUB_QUESTION_TYPE);
+    emitGivenSubQuestions(context, {
+      subQuestions: given,
+      source: options.givenSubQuestionsSource,
+      detail: `Each is one program of type "${GIVEN_SUB_QUESTION_TYPE.name}" in place of type selection and candidate sub-queries; pruning, locking, rerank and answer are unchanged.`,
+    });
+    emit({
+      type: 'step',
+      kind: 'program-types',
+      title: `Program types: none picked — ${given.length} given sub-question${given.length === 1 ? '' : 's'}, one program each`,
+      detail: null,
+      data: {
+        typeSet: options.typeSet,
+        offered: 0,
+        attempts: 0,
+        types: types.map((type) => type.name),
+        given: true,
+        source: options.givenSubQuestionsSource,
+      },
+    });
+    for (const subQuestion of given) addProgram(GIVEN_SUB_QUESTION_TYPE, subQuestion);
+  } else {
+    const offered = programTypesOf(options.typeSet);
+    const selection = await timePhase(phaseMs, 'select-types', now, () =>
+      requestJson(context, {
+        role: 'program-types',
+        messages: typeSelectionMessages(question, offered),
+        schema: typeSelectionSchema(offered, options.maxPrograms),
+        maxTokens: options.typesMaxTokens,
+        read: (value) => readTypes(value, offered),
+      }),
+    );
+    if (!selection.value) {
+      emit({
+        type: 'step',
+        kind: 'program-types',
+        title: 'Program types: no valid choice',
+        detail: selection.lastOutput,
+        data: { typeSet: options.typeSet, offered: offered.length, attempts: selection.attempts, types: [] },
+      });
+      return failed(
+        phaseMs,
+        'invalid_json',
+        `The model did not pick program types as valid JSON in ${selection.attempts} tr${selection.attempts === 1 ? 'y' : 'ies'}. Try a larger model, or another strategy.`,
+        similarity,
+        reranker,
+        retrievals,
+      );
+    }
+    types = selection.value.slice(0, options.maxPrograms);
+    emit({
+      type: 'step',
+      kind: 'program-types',
+      title: `Program types: ${types.map((type) => type.name).join(', ')}`,
+      detail: null,
+      data: {
+        typeSet: options.typeSet,
+        offered: offered.length,
+        attempts: selection.attempts,
+        types: types.map((type) => type.name),
+        dropped: selection.value.slice(options.maxPrograms).map((type) => type.name),
+      },
+    });
+
+    // 2. Candidate sub-queries, scored; the argmax becomes the program's sub-query.
+    for (const [index, type] of types.entries()) {
+      const chosen = await timePhase(phaseMs, 'candidates', now, () =>
+        chooseSubQuery(context, { index, type, similarity, search }),
+      );
+      if (chosen.fallback) candidateFallbacks++;
+      addProgram(type, chosen.subQuery);
+    }
   }
   for (const program of programs) {
     retrievals++;
@@ -547,6 +596,7 @@ export async function runProgramStrategy(context: StrategyContext<ProgramOptions
       program: null,
       strategy: {
         types: types.map((type) => type.name).join(', '),
+        givenSubQuestions: options.givenSubQuestions.length,
         programs: programs.length,
         rounds,
         pruned: count(programs, 'pruned'),

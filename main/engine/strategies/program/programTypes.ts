@@ -9,8 +9,11 @@ export interface ProgramType {
   name: string;
   /** What the type asks for, in one line (prompt text and the type-alone query). */
   description: string;
-  /** Basic: the paper's basic set. Advanced-general / advanced-domain: the paper's advanced set, split (see PROGRAM_TYPE_SETS). */
-  tier: 'basic' | 'advanced-general' | 'advanced-domain';
+  /**
+   * Basic: the paper's basic set. Advanced-general / advanced-domain: the paper's advanced set, split
+   * (see PROGRAM_TYPE_SETS). Given: not in the library, the type of a given sub-question.
+   */
+  tier: 'basic' | 'advanced-general' | 'advanced-domain' | 'given';
 }
 
 export const PROGRAM_TYPES: readonly ProgramType[] = [
@@ -104,6 +107,17 @@ export const PROGRAM_TYPES: readonly ProgramType[] = [
     description: 'apply the rules or terminology of a specialist field',
   },
 ];
+
+/**
+ * The type of a program made from a given sub-question (the `givenSubQuestions` option): not one the
+ * model can pick. None of the library's types fits every given step (a gold decomposition mixes
+ * look-ups, comparisons and yes/no checks), so it is its own, and the sufficiency prompt shows it.
+ */
+export const GIVEN_SUB_QUESTION_TYPE: ProgramType = {
+  name: 'Given sub-question',
+  tier: 'given',
+  description: 'answer one step of a decomposition given with the question',
+};
 
 /**
  * Which types the model may pick:

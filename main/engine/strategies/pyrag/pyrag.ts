@@ -2,7 +2,11 @@
  * PyRAG ("Retrieval is Cheap, Show Me the Code"): multi-hop QA as program synthesis and execution.
  *
  * 1. Decompose the question into single-hop sub-questions (JSON; after `maxDecomposeAttempts`
- *    failures, the question itself).
+ *    failures, the question itself). With `givenSubQuestions` (givenSubQuestions.ts) there is no
+ *    decomposition call: the given list, in order, is the decomposition (evaluation's oracle mode
+ *    gives the gold one, earlier gold answers substituted for #1, #2 …); the plan, its one
+ *    retrieve() and answer() per sub-question, repair and boosting are unchanged, so retrieval and
+ *    reading stay the method's own.
  * 2. Plan: the code model writes a program over retrieve() and answer(); it must parse — a syntax
  *    error goes back to the model with its line and the code (`maxProgramAttempts` tries), else the
  *    built-in one-hop program is used.
@@ -23,6 +27,7 @@ import { ProgramLoop } from '../ProgramLoop.ts';
 import { answerCallKey, retrieveCallKey, ToolResultCache } from '../ToolResultCache.ts';
 import { citationOf, timePhase, type StrategyContext, type StrategyOutcome } from '../Strategy.ts';
 import type { Citation } from '../../../../preload/TraceEvent.ts';
+import { emitGivenSubQuestions, givenSubQuestionsOptions } from '../givenSubQuestions.ts';
 import {
   DECOMPOSITION_SCHEMA,
   decomposeMessages,
@@ -105,6 +110,7 @@ export const pyragOptionsSchema = z
       .max(8192)
       .default(256)
       .describe('Token budget of one answer() call. Default 256.'),
+    ...givenSubQuestionsOptions,
   })
   .strict();
 export type PyragOptions = z.output<typeof pyragOptionsSchema>;
@@ -123,6 +129,11 @@ export const PYRAG_METRICS = {
   decompositionFallback: {
     label: 'Decomposition fallback',
     description: 'Whether decomposition failed and the question itself was used',
+  },
+  givenSubQuestions: {
+    label: 'Given sub-questions',
+    description:
+      'Sub-questions given instead of decomposed (givenSubQuestions; the gold ones in an oracle evaluation); 0 when the model decomposed',
   },
   constrainedPrograms: {
     label: 'Grammar-constrained programs',
@@ -186,12 +197,16 @@ export async function runPyrag(context: StrategyContext<PyragOptions>): Promise<
     boostPath: 'none',
     cachedCalls: 0,
     decompositionFallback: false,
+    givenSubQuestions: options.givenSubQuestions.length,
     fallbackProgram: false,
     constrainedPrograms: loop.constrained,
   };
 
   // 1. Decompose.
-  const decomposition = await timePhase(phaseMs, 'decompose', now, () => decompose(context));
+  const decomposition =
+    options.givenSubQuestions.length > 0
+      ? useGivenSubQuestions(context)
+      : await timePhase(phaseMs, 'decompose', now, () => decompose(context));
   const subQuestions = decomposition.subQuestions;
   figures.decompositionFallback = decomposition.fallback;
   const fix = (code: string, problem: Parameters<typeof fixMessages>[3]): ReturnType<typeof fixMessages> =>
@@ -419,6 +434,22 @@ function citationsOf(log: ExecutionLog): Citation[] {
     }
   }
   return [...seen.values()];
+}
+
+/** The given sub-questions as the decomposition, said in the trace (no model call). */
+function useGivenSubQuestions(context: StrategyContext<PyragOptions>): {
+  subQuestions: string[];
+  fallback: boolean;
+} {
+  const { givenSubQuestions: subQuestions, givenSubQuestionsSource: source } = context.options;
+  emitGivenSubQuestions(context, {
+    subQuestions,
+    source,
+    detail: 'The program is written over them: one retrieve() and one answer() per sub-question.',
+  });
+  // attempts 0: no decomposition call was made.
+  context.emit({ type: 'decomposition', subQuestions, attempts: 0, fallback: false });
+  return { subQuestions, fallback: false };
 }
 
 async function decompose(
