@@ -4,6 +4,7 @@ import { useAppModel } from './state/AppModel.ts';
 import { useStore } from './state/createStore.ts';
 import { VIEW_IDS, type ViewId } from './state/types.ts';
 import { AskView } from './views/AskView.tsx';
+import { EvaluateView } from './views/EvaluateView.tsx';
 import { HistoryView } from './views/HistoryView.tsx';
 import { LibraryView } from './views/LibraryView.tsx';
 import { ModelsView } from './views/ModelsView.tsx';
@@ -14,12 +15,13 @@ const NAV: Record<ViewId, { label: string; icon: string }> = {
   library: { label: 'Library', icon: '▤' },
   models: { label: 'Models', icon: '◈' },
   history: { label: 'History', icon: '↺' },
+  evaluate: { label: 'Evaluate', icon: '▦' },
   settings: { label: 'Settings', icon: '⚙' },
 };
 
 /**
  * The shell: left navigation and the current view. Views are reachable with Tab, with the arrow keys
- * inside the navigation, and with Alt+1…Alt+5 from anywhere.
+ * inside the navigation, and with Alt+1…Alt+6 from anywhere.
  */
 export function App(): React.JSX.Element {
   const model = useAppModel();
@@ -138,6 +140,7 @@ export function App(): React.JSX.Element {
         {view === 'library' && <LibraryView />}
         {view === 'models' && <ModelsView />}
         {view === 'history' && <HistoryView />}
+        {view === 'evaluate' && <EvaluateView />}
         {view === 'settings' && <SettingsView />}
       </main>
     </div>
