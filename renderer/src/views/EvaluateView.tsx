@@ -628,7 +628,7 @@ function FocusedRuns(props: { focus: Exclude<EvaluateFocus, { kind: 'none' }> })
           ← Results
         </button>
       </div>
-      <div className={panes.length > 1 ? 'run__grid' : undefined} data-testid={`eval-${focus.kind}`}>
+      <div className={panes.length > 1 ? 'run__grid' : undefined} data-testid={`eval-focus-${focus.kind}`}>
         {panes.map((pane) => (
           <div key={pane.runId} className="run__col">
             <h2 className="subpanel__title">{pane.title}</h2>
