@@ -78,6 +78,19 @@ function record(method: string, itemId: string, em: number, program?: [number, n
   };
 }
 
+/** Summarizes `records` for the methods' configs and writes the reports into `<tmp>/<folder>`. */
+function writeReport(folder: string, records: EvalRecord[], methods: string[], itemIds: string[]) {
+  const report = summarizeEvaluation(records, {
+    dataset: { name: 'hotpotqa', kind: 'hotpotqa', format: 'hotpotqa', path: '/d.json', total: 2, notes: [] },
+    sample: { limit: null, seed: null, questions: itemIds.length },
+    corpus: 'eval-x',
+    configs: methods.map((method) => ({ configKey: evalConfigKey(config(method)), config: config(method) })),
+    itemIds,
+  });
+  fs.mkdirSync(path.join(tmp, folder));
+  return writeEvalReports(path.join(tmp, folder), report, records);
+}
+
 let tmp: string;
 let browser: Browser | undefined;
 
@@ -125,26 +138,7 @@ describe.skipIf(!status.available)('the HTML report in Chromium, offline from fi
       record('pyrag', 'q2', 1, [5, 4]),
       // A third method with no record yet: a row with no score, hence no dot.
     ];
-    const configs = ['vanilla', 'pyrag', 'direct'].map((method) => ({
-      configKey: evalConfigKey(config(method)),
-      config: config(method),
-    }));
-    const report = summarizeEvaluation(records, {
-      dataset: {
-        name: 'hotpotqa',
-        kind: 'hotpotqa',
-        format: 'hotpotqa',
-        path: '/d.json',
-        total: 2,
-        notes: [],
-      },
-      sample: { limit: null, seed: null, questions: 2 },
-      corpus: 'eval-x',
-      configs,
-      itemIds: ['q1', 'q2'],
-    });
-    fs.mkdirSync(path.join(tmp, 'out'));
-    const written = writeEvalReports(path.join(tmp, 'out'), report, records);
+    const written = writeReport('out', records, ['vanilla', 'pyrag', 'direct'], ['q1', 'q2']);
     const html = fs.readFileSync(written.html, 'utf8');
     expect(html).not.toContain('<b>not markup</b>');
 
@@ -156,25 +150,7 @@ describe.skipIf(!status.available)('the HTML report in Chromium, offline from fi
 
   it('leaves the complexity chart out when no method wrote a program', async () => {
     const records = [record('vanilla', 'q1', 1), record('direct', 'q1', 0)];
-    const report = summarizeEvaluation(records, {
-      dataset: {
-        name: 'hotpotqa',
-        kind: 'hotpotqa',
-        format: 'hotpotqa',
-        path: '/d.json',
-        total: 1,
-        notes: [],
-      },
-      sample: { limit: null, seed: null, questions: 1 },
-      corpus: 'eval-x',
-      configs: ['vanilla', 'direct'].map((method) => ({
-        configKey: evalConfigKey(config(method)),
-        config: config(method),
-      })),
-      itemIds: ['q1'],
-    });
-    fs.mkdirSync(path.join(tmp, 'out2'));
-    const written = writeEvalReports(path.join(tmp, 'out2'), report, records);
+    const written = writeReport('out2', records, ['vanilla', 'direct'], ['q1']);
     const { dots, errors } = await openReport(written.html);
     expect(errors).toEqual([]);
     expect(dots).toEqual({ accuracy: 2 });

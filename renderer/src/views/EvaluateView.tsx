@@ -69,10 +69,10 @@ function NewEvaluation(): React.JSX.Element {
       <fieldset className="field">
         <legend className="field__label">Datasets</legend>
         {datasets?.length === 0 && <p className="muted small">No dataset files yet: type one below.</p>}
-        <ul className="stack" data-testid="eval-datasets">
+        <ul className="eval-datasets" data-testid="eval-datasets">
           {datasets?.map((dataset) => (
             <li key={dataset.path}>
-              <label className="option-field--check">
+              <label>
                 <input
                   type="checkbox"
                   checked={draft.datasets.includes(dataset.path)}
@@ -92,22 +92,15 @@ function NewEvaluation(): React.JSX.Element {
             </li>
           ))}
         </ul>
-        <label className="field">
-          <span className="field__label">
-            Other dataset files (absolute paths, one per line
-            {host === 'browser' ? ', on the machine running `reckon serve`' : ''})
-          </span>
-          <textarea
-            className="input mono"
-            rows={2}
-            value={draft.otherPaths}
-            onChange={(e) => model.evaluate.setDraft({ otherPaths: e.target.value })}
-            data-testid="eval-paths"
-          />
-        </label>
+        <LinesField
+          label={`Other dataset files (absolute paths, one per line${host === 'browser' ? ', on the machine running `reckon serve`' : ''})`}
+          value={draft.otherPaths}
+          onChange={(otherPaths) => model.evaluate.setDraft({ otherPaths })}
+          testId="eval-paths"
+        />
         <button
           type="button"
-          className="button button--small"
+          className="button button--small eval-read"
           onClick={() => void model.evaluate.refreshDatasets()}
           disabled={loading}
           data-testid="eval-check-paths"
@@ -132,18 +125,15 @@ function NewEvaluation(): React.JSX.Element {
         </div>
       </fieldset>
       <div className="form-row">
-        <label className="field field--grow">
-          <span className="field__label">Models (one spec per line: a .gguf file, openai:…, replay:…)</span>
-          <textarea
-            className="input mono"
-            rows={2}
-            value={draft.models}
-            onChange={(e) => model.evaluate.setDraft({ models: e.target.value })}
-            data-testid="eval-models"
-          />
-        </label>
+        <LinesField
+          label="Models (one spec per line: a .gguf file, openai:…, replay:…)"
+          value={draft.models}
+          onChange={(models) => model.evaluate.setDraft({ models })}
+          testId="eval-models"
+          grow
+        />
         {(['limit', 'seed', 'concurrency'] as const).map((key) => (
-          <label key={key} className="field field--narrow">
+          <label key={key} className="field eval-number">
             <span className="field__label">
               {key === 'limit'
                 ? 'Questions per dataset'
@@ -172,6 +162,28 @@ function NewEvaluation(): React.JSX.Element {
         {starting ? 'Starting…' : 'Start evaluation'}
       </button>
     </section>
+  );
+}
+
+/** A text box of one entry per line (paths, model specs). */
+function LinesField(props: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  testId: string;
+  grow?: boolean;
+}): React.JSX.Element {
+  return (
+    <label className={`field${props.grow ? ' field--grow' : ''}`}>
+      <span className="field__label">{props.label}</span>
+      <textarea
+        className="input mono"
+        rows={2}
+        value={props.value}
+        onChange={(e) => props.onChange(e.target.value)}
+        data-testid={props.testId}
+      />
+    </label>
   );
 }
 
@@ -400,12 +412,16 @@ function DatasetResults(props: { dataset: EvalDatasetResult; index: number }): R
   const model = useAppModel();
   const drill = useStore(model.evaluate.store, (s) => s.drill);
   const drilled = drill?.dataset === index ? drill.configKey : null;
+  // With one model, its (long) spec is said once above the table rather than in every row.
+  const oneModel = new Set(dataset.rows.map((row) => row.model)).size === 1 ? dataset.rows[0]!.model : null;
+  const shown = dataset.columns.flatMap((column, at) => (oneModel && column.id === 'model' ? [] : [at]));
   return (
     <section className="subpanel" aria-label={`${dataset.name} results`} data-testid="eval-dataset-results">
       <h3 className="subpanel__title">
         {dataset.name}: {dataset.questions} of {dataset.total} questions
         {dataset.corpus ? `, corpus ${dataset.corpus}` : ''}
       </h3>
+      {oneModel && <p className="small mono path">model {oneModel}</p>}
       {dataset.missing > 0 && (
         <p className="small text-error">
           {dataset.missing} measurements not made yet; resume to finish them.
@@ -420,18 +436,21 @@ function DatasetResults(props: { dataset: EvalDatasetResult; index: number }): R
         <table className="table table--compact" data-testid="eval-table">
           <thead>
             <tr>
-              {dataset.columns.map((column) => (
-                <th key={column.id} scope="col" className={isText(column.id) ? undefined : 'num'}>
-                  {column.label}
-                </th>
-              ))}
+              {shown
+                .map((at) => dataset.columns[at]!)
+                .map((column) => (
+                  <th key={column.id} scope="col" className={isText(column.id) ? undefined : 'num'}>
+                    {column.label}
+                  </th>
+                ))}
             </tr>
           </thead>
           <tbody>
             {dataset.rows.map((row) => (
               <tr key={row.configKey} className={row.configKey === drilled ? 'is-selected' : undefined}>
-                {row.cells.map((cell, column) =>
-                  column === 0 ? (
+                {shown.map((column) => {
+                  const cell = row.cells[column]!;
+                  return column === 0 ? (
                     <th key={column} scope="row">
                       <button
                         type="button"
@@ -455,8 +474,8 @@ function DatasetResults(props: { dataset: EvalDatasetResult; index: number }): R
                     >
                       {cell.text}
                     </td>
-                  ),
-                )}
+                  );
+                })}
               </tr>
             ))}
           </tbody>
