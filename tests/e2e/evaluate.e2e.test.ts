@@ -144,6 +144,9 @@ describe.skipIf(!status.available)('Evaluate in Chromium, served by `reckon serv
       )
       .toEqual(['Vanilla RAG100.0 (best)', expect.stringMatching(/^Direct.*0\.0$/)]);
     expect(await matrix.locator('[data-best]').count()).toBe(1);
+    // The HTML report of the dataset is written where the view says.
+    expect(await text(page.getByTestId('eval-report-path'))).toBe(datasets[0]!.reportPath);
+    expect(fs.existsSync(datasets[0]!.reportPath!)).toBe(true);
     // The charts: one dot per method with a score; no program chart (neither method writes programs).
     await expect
       .poll(() => page.getByTestId('eval-chart-accuracy').locator('svg g[aria-label="dot"] circle').count())

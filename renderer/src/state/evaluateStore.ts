@@ -29,6 +29,8 @@ export interface EvaluateDraft {
   limit: string;
   seed: string;
   concurrency: string;
+  /** A corpus of the Library for datasets without context paragraphs; '' for none. */
+  corpus: string;
 }
 
 /** What the results area shows besides the tables: nothing, one run, or two side by side. */
@@ -65,6 +67,7 @@ export function createEvaluateStore(bridge: ReckonBridge) {
       limit: String(DEFAULT_EVAL_LIMIT),
       seed: '',
       concurrency: '1',
+      corpus: '',
     },
     datasets: null,
     datasetsLoading: false,
@@ -168,6 +171,7 @@ export function createEvaluateStore(bridge: ReckonBridge) {
         ...(limit !== undefined ? { limit } : {}),
         ...(seed !== undefined ? { seed } : {}),
         ...(concurrency !== undefined ? { concurrency } : {}),
+        ...(draft.corpus ? { corpus: draft.corpus } : {}),
       });
       store.set({ starting: false });
       open(evaluationId);

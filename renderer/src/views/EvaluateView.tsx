@@ -60,6 +60,7 @@ function NewEvaluation(): React.JSX.Element {
   const starting = useStore(model.evaluate.store, (s) => s.starting);
   const strategies = useStore(model.strategies.store, (s) => s.strategies);
   const host = useStore(model.app.store, (s) => s.info?.host);
+  const corpora = useStore(model.library.store, (s) => s.corpora);
 
   return (
     <section className="panel" aria-labelledby="new-evaluation">
@@ -151,6 +152,22 @@ function NewEvaluation(): React.JSX.Element {
             />
           </label>
         ))}
+        <label className="field">
+          <span className="field__label">Corpus for datasets without paragraphs</span>
+          <select
+            className="input"
+            value={draft.corpus}
+            onChange={(e) => model.evaluate.setDraft({ corpus: e.target.value })}
+            data-testid="eval-corpus"
+          >
+            <option value="">none</option>
+            {corpora?.map((corpus) => (
+              <option key={corpus.name} value={corpus.name}>
+                {corpus.name}
+              </option>
+            ))}
+          </select>
+        </label>
       </div>
       <button
         type="button"
@@ -422,6 +439,14 @@ function DatasetResults(props: { dataset: EvalDatasetResult; index: number }): R
         {dataset.corpus ? `, corpus ${dataset.corpus}` : ''}
       </h3>
       {oneModel && <p className="small mono path">model {oneModel}</p>}
+      {dataset.reportPath && (
+        <p className="small">
+          HTML report (tables, charts, every question; opens offline):{' '}
+          <span className="mono path" data-testid="eval-report-path">
+            {dataset.reportPath}
+          </span>
+        </p>
+      )}
       {dataset.missing > 0 && (
         <p className="small text-error">
           {dataset.missing} measurements not made yet; resume to finish them.
