@@ -13,7 +13,13 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { CommandOutput, ErrorPayload, EvalRequest, EventPayload } from '../../../preload/contract.ts';
+import type {
+  CommandOutput,
+  ErrorPayload,
+  EvalRequest,
+  EventPayload,
+  Settings,
+} from '../../../preload/contract.ts';
 import { APP_ROOT } from '../config.ts';
 import { ReckonError } from '../errors.ts';
 import type { EvalDataset } from '../eval/datasets/EvalItem.ts';
@@ -64,7 +70,7 @@ interface SavedEvaluation {
   status: 'running' | 'done' | 'cancelled' | 'failed';
   request: EvalRequest;
   /** The settings in force when it started; a resume uses these, so its config keys match. */
-  settings: { sandbox: Record<string, number>; retry: Record<string, number> };
+  settings: Pick<Settings, 'sandbox' | 'retry'>;
   datasetNames: string[];
   error: ErrorPayload | null;
 }
