@@ -181,4 +181,32 @@ describe.skipIf(!status.available)('Evaluate in Chromium, served by `reckon serv
     await page.screenshot({ path: path.join(ARTIFACTS_DIR, 'evaluate-compare.png'), fullPage: true });
     expect(problems).toEqual([]);
   });
+
+  it('cancels a running evaluation and resumes it without asking a question twice', async () => {
+    await page.getByTestId('eval-back').click();
+    // The second answer waits long enough to be cancelled; the resumed run gets the three left.
+    const lines = SCRIPT.map((line) => JSON.stringify(line));
+    fs.writeFileSync(
+      replayFile,
+      [lines[0], JSON.stringify({ ...SCRIPT[1], delayMs: 60_000 }), ...lines.slice(2)].join('\n'),
+    );
+    await page.getByTestId('eval-start').click();
+    await expect.poll(() => text(page.getByTestId('eval-status'))).toBe('running');
+    await expect.poll(() => text(page.getByTestId('eval-progress-text'))).toMatch(/1 of 4 questions/);
+    await page.getByTestId('eval-cancel').click();
+    await expect.poll(() => text(page.getByTestId('eval-status'))).toBe('cancelled');
+    const { evaluations } = await bridge.invoke('listEvaluations', {});
+    expect(evaluations.map((e) => e.status)).toEqual(['cancelled', 'done']);
+    const stopped = await bridge.invoke('getEvaluation', { evaluationId: evaluations[0]!.id });
+    expect(stopped.datasets[0]!.missing).toBe(3);
+
+    fs.writeFileSync(replayFile, lines.slice(1).join('\n'));
+    await page.getByTestId('eval-resume').click();
+    await expect.poll(() => text(page.getByTestId('eval-status')), { timeout: 60_000 }).toBe('done');
+    const { datasets } = await bridge.invoke('getEvaluation', { evaluationId: evaluations[0]!.id });
+    expect(datasets[0]!.missing).toBe(0);
+    expect(datasets[0]!.rows.map((row) => row.primary)).toEqual([1, 0]);
+    expect(new Set(datasets[0]!.questionRows.map((row) => row.runId)).size).toBe(4);
+    expect(problems).toEqual([]);
+  });
 });
