@@ -12,8 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { WebSocket } from 'ws';
-import { createWebSocketBridge, type BridgeSocket, type WebSocketBridge } from '../../renderer/src/bridge.ts';
+import type { WebSocketBridge } from '../../renderer/src/bridge.ts';
 import {
   ARTIFACTS_DIR,
   CHROMIUM_ARGS,
@@ -23,6 +22,7 @@ import {
   loudNotice,
   REPO_ROOT,
 } from './e2eEnvironment.ts';
+import { connectBridge, runCleanups, screenshotOnFailure } from './e2eSession.ts';
 import { startReckonServer, type ReckonServer } from './startReckonServer.ts';
 
 const SAMPLE_FILE = path.join(REPO_ROOT, 'corpora', 'hotpotqa-sample', 'hotpotqa-dev-first20.json');
@@ -81,34 +81,21 @@ describe.skipIf(!status.available)('Evaluate in Chromium, served by `reckon serv
     page.on('console', (message) => {
       if (message.type() === 'error') problems.push(message.text());
     });
-    bridge = createWebSocketBridge({
-      url: `ws://127.0.0.1:${server.port}/bridge?token=${server.token}`,
-      createSocket: (url) => new WebSocket(url) as unknown as BridgeSocket,
-    });
+    bridge = connectBridge(server);
     cleanups.push(() => bridge.close());
     await page.goto(server.url);
     await page.getByText('browser host').waitFor();
   });
 
-  afterAll(async () => {
-    for (const cleanup of cleanups.reverse()) {
-      try {
-        await cleanup();
-      } catch (error) {
-        console.error('e2e cleanup failed:', error);
-      }
-    }
-  });
+  afterAll(() => runCleanups(cleanups));
 
-  beforeEach(({ task, onTestFailed }) => {
-    onTestFailed(async () => {
-      const name = `FAILED-${task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`;
-      await page
-        ?.screenshot({ path: path.join(ARTIFACTS_DIR, `${name}.png`), fullPage: true })
-        .catch(() => {});
-      console.error(`e2e: screenshot ${name}.png; server stderr:\n${server?.stderr() ?? '(no server)'}`);
-    });
-  });
+  beforeEach((context) =>
+    screenshotOnFailure(
+      context,
+      () => page,
+      () => server,
+    ),
+  );
 
   it('runs a small evaluation and shows its progress, table and charts', async () => {
     await page.getByTestId('nav-evaluate').click();
