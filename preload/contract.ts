@@ -255,6 +255,159 @@ export const runSummarySchema = z.object({
 });
 
 // ---------------------------------------------------------------------------------------------
+// Evaluation shapes
+// ---------------------------------------------------------------------------------------------
+
+/** A dataset file as listEvalDatasets found it: what it holds, or why it cannot be read. */
+export const evalDatasetInfoSchema = z.object({
+  /** Absolute path of the file on the machine that runs the engine. */
+  path: z.string(),
+  /** Named by the user, shipped with the app (the sample), or used by an earlier evaluation. */
+  source: z.enum(['named', 'sample', 'recent']),
+  /** Display name ("hotpotqa", "bbh/web_of_lies"); null when it could not be read. */
+  name: z.string().nullable(),
+  format: z.string().nullable(),
+  /** Questions in the file. */
+  questions: z.number().int().nullable(),
+  /** Its questions carry context paragraphs, which become the corpus. */
+  hasContexts: z.boolean(),
+  notes: z.array(z.string()),
+  error: errorPayloadSchema.nullable(),
+});
+
+/** What an evaluation runs: every method with every model on every dataset. */
+export const evalRequestSchema = z
+  .object({
+    /** Absolute paths of dataset files (any format `reckon eval` reads). */
+    datasets: z.array(z.string().min(1).max(4096)).min(1).max(20),
+    methods: z
+      .array(z.object({ id: strategyIdSchema, options: strategyOptionValuesSchema.optional() }).strict())
+      .min(1)
+      .max(20),
+    /** Model specs (.gguf path, openai:…, replay:…), compared one after another. */
+    models: z.array(z.string().min(1).max(4096)).min(1).max(8),
+    /** Questions per dataset. Default: all. */
+    limit: z.number().int().min(1).max(1_000_000).optional(),
+    /** Draw the questions at random with this seed. Default: the first `limit`. */
+    seed: z.number().int().min(0).max(0xffffffff).optional(),
+    /** Questions at once (replay and local models: at most what the backend serves in parallel). Default 1. */
+    concurrency: z.number().int().min(1).max(64).optional(),
+    /** A corpus to search for datasets without context paragraphs. Default: none. */
+    corpus: corpusNameSchema.optional(),
+    k: z.number().int().min(1).max(50).optional(),
+    mode: searchModeSchema.optional(),
+  })
+  .strict();
+export type EvalRequest = z.infer<typeof evalRequestSchema>;
+
+export const evalStatusSchema = z.enum(['running', 'done', 'cancelled', 'failed', 'incomplete']);
+
+/** A saved evaluation: what it ran and how far it got. */
+export const evalSummarySchema = z.object({
+  id: z.string(),
+  createdAt: z.number(),
+  finishedAt: z.number().nullable(),
+  /** `incomplete`: stopped without finishing (the app closed); resumeEvaluation finishes it. */
+  status: evalStatusSchema,
+  request: evalRequestSchema,
+  /** Dataset display names, in request order (the file name until it has been read). */
+  datasetNames: z.array(z.string()),
+  error: errorPayloadSchema.nullable(),
+});
+
+/** id prefix of the elements of an HTML report that hold each dataset's EvalChartData as JSON. */
+export const EVAL_CHART_DATA_ELEMENT_ID = 'reckon-eval-chart-data';
+
+/**
+ * id of the element holding the chart data of a report's `index`-th dataset (0-based); its chart
+ * slots name it in their `data-eval-chart-data` attribute, so a report of several datasets draws each.
+ */
+export function evalChartDataElementId(index: number): string {
+  return `${EVAL_CHART_DATA_ELEMENT_ID}-${index}`;
+}
+
+/** One point per method × model of a dataset, for the accuracy vs seconds-per-question chart. */
+export const evalChartCellSchema = z.object({
+  label: z.string(),
+  /** The main metric as a share in [0, 1]; null when nothing was scored. */
+  primary: z.number().nullable(),
+  secondsPerQuestion: z.number(),
+});
+/** One point per question's final program, for the complexity vs stack depth chart. */
+export const evalChartProgramSchema = z.object({
+  label: z.string(),
+  cyclomaticComplexity: z.number(),
+  maxStackDepth: z.number(),
+});
+export const evalChartDataSchema = z.object({
+  metricLabel: z.string(),
+  cells: z.array(evalChartCellSchema),
+  programs: z.array(evalChartProgramSchema),
+});
+export type EvalChartCell = z.infer<typeof evalChartCellSchema>;
+export type EvalChartProgram = z.infer<typeof evalChartProgramSchema>;
+export type EvalChartData = z.infer<typeof evalChartDataSchema>;
+
+/** One question × method × model of an evaluation, as the drill-down shows it. */
+export const evalQuestionSchema = z.object({
+  configKey: z.string(),
+  method: z.string(),
+  model: z.string(),
+  itemId: z.string(),
+  question: z.string(),
+  golds: z.array(z.string()),
+  prediction: z.string().nullable(),
+  /** The main metric of this question; null when not scored. */
+  score: z.number().nullable(),
+  /** Every metric the official rule gives it (em, f1, paragraph_recall, …). */
+  metrics: z.record(z.string(), z.number()),
+  runId: z.string(),
+  status: z.enum(['succeeded', 'failed']),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /** null where the method has no such step (no program, no boosting, no simulation). */
+  repaired: z.boolean().nullable(),
+  boosted: z.boolean().nullable(),
+  simulated: z.boolean().nullable(),
+  llmCalls: z.number(),
+  tokens: z.number(),
+  tokensEstimated: z.boolean(),
+  seconds: z.number(),
+});
+
+/** The results of one dataset of an evaluation: its table, charts and questions. */
+export const evalDatasetResultSchema = z.object({
+  path: z.string(),
+  name: z.string(),
+  format: z.string(),
+  /** Questions in the sample, and in the file. */
+  questions: z.number().int(),
+  total: z.number().int(),
+  corpus: z.string().nullable(),
+  notes: z.array(z.string()),
+  /** The main metric's key and label ("em", "EM"). */
+  primaryMetric: z.string(),
+  primaryLabel: z.string(),
+  /** Measurements not made yet (stopped early); 0 when complete. */
+  missing: z.number().int(),
+  /** The method × model table, columns as in the CLI and the HTML report. */
+  columns: z.array(z.object({ id: z.string(), label: z.string(), higherIsBetter: z.boolean() })),
+  rows: z.array(
+    z.object({
+      configKey: z.string(),
+      method: z.string(),
+      model: z.string(),
+      primary: z.number().nullable(),
+      /** One per column: the text shown, and whether it is the best of its column. */
+      cells: z.array(z.object({ text: z.string(), best: z.boolean() })),
+    }),
+  ),
+  charts: evalChartDataSchema,
+  questionRows: z.array(evalQuestionSchema),
+  /** The HTML report written for this dataset (absolute path), null before the first report. */
+  reportPath: z.string().nullable(),
+});
+
+// ---------------------------------------------------------------------------------------------
 // Commands
 // ---------------------------------------------------------------------------------------------
 
@@ -506,6 +659,33 @@ export const commands = {
     input: z.object({ runId: z.string(), format: z.enum(['json', 'replay']) }).strict(),
     output: z.object({ fileName: z.string(), mimeType: z.string(), content: z.string() }),
   },
+  /**
+   * Dataset files for Evaluate: the ones named in `paths` (absolute paths on the engine's machine;
+   * the browser host has no file picker, so the user types them), the sample shipped with the app,
+   * and those of earlier evaluations, each read to say what it holds or why it cannot be used.
+   */
+  listEvalDatasets: {
+    input: z.object({ paths: z.array(z.string().min(1).max(4096)).max(50).optional() }).strict(),
+    output: z.object({ datasets: z.array(evalDatasetInfoSchema) }),
+  },
+  /**
+   * Starts an evaluation; returns its id at once and reports onDidChangeEvalProgress, then
+   * onDidFinishEvaluation. Its results are kept under the data folder and resume like `reckon eval`.
+   */
+  startEvaluation: { input: evalRequestSchema, output: z.object({ evaluationId: z.string() }) },
+  /** Continues a stopped evaluation: questions already scored are not run again. */
+  resumeEvaluation: {
+    input: z.object({ evaluationId: z.string().min(1).max(200) }).strict(),
+    output: z.object({ evaluationId: z.string() }),
+  },
+  cancelEvaluation: { input: z.object({ evaluationId: z.string().min(1).max(200) }).strict(), output: ok },
+  /** Saved evaluations, newest first. */
+  listEvaluations: { input: empty, output: z.object({ evaluations: z.array(evalSummarySchema) }) },
+  /** One evaluation with the results of each of its datasets reported so far. */
+  getEvaluation: {
+    input: z.object({ evaluationId: z.string().min(1).max(200) }).strict(),
+    output: z.object({ evaluation: evalSummarySchema, datasets: z.array(evalDatasetResultSchema) }),
+  },
 } as const;
 
 export type Commands = typeof commands;
@@ -540,6 +720,39 @@ export const events = {
   }),
   /** One trace event of a run (deltas, in seq order). */
   onDidRecordTraceStep: traceEventSchema,
+  /** Progress of an evaluation, after each finished question (and at each phase change). */
+  onDidChangeEvalProgress: z.object({
+    evaluationId: z.string(),
+    /** The dataset being worked on: its index in the request, the count, and its name. */
+    datasetIndex: z.number().int(),
+    datasetCount: z.number().int(),
+    dataset: z.string(),
+    /** Reading the file, building its corpus (ingestion), or running questions. */
+    phase: z.enum(['load', 'corpus', 'run']),
+    /** Measurements (questions × methods × models) of this dataset finished, resumed ones included, and in all. */
+    done: z.number().int(),
+    total: z.number().int(),
+    /** Already scored before this session (not run again). */
+    resumed: z.number().int(),
+    /** Seconds left for this dataset, from this session's pace; null before the first question ends. */
+    etaSeconds: z.number().nullable(),
+    /** The question that just finished, if any. */
+    last: z
+      .object({
+        method: z.string(),
+        itemId: z.string(),
+        question: z.string(),
+        score: z.number().nullable(),
+        error: z.string().nullable(),
+      })
+      .nullable(),
+  }),
+  /** An evaluation stopped: finished, cancelled or failed (with the error). */
+  onDidFinishEvaluation: z.object({
+    evaluationId: z.string(),
+    status: z.enum(['done', 'cancelled', 'failed']),
+    error: errorPayloadSchema.nullable(),
+  }),
 } as const;
 
 export type Events = typeof events;

@@ -5,6 +5,7 @@ import { useStore } from './state/useStore.ts';
 import { startRouter, type Router } from './state/router.ts';
 import { VIEW_IDS, type ViewId } from './state/types.ts';
 import { AskView } from './views/AskView.tsx';
+import { EvaluateView } from './views/EvaluateView.tsx';
 import { HistoryView } from './views/HistoryView.tsx';
 import { LibraryView } from './views/LibraryView.tsx';
 import { ModelsView } from './views/ModelsView.tsx';
@@ -25,12 +26,13 @@ const NAV: Record<ViewId, { label: string; icon: string }> = {
   library: { label: 'Library', icon: '▤' },
   models: { label: 'Models', icon: '◈' },
   history: { label: 'History', icon: '↺' },
+  evaluate: { label: 'Evaluate', icon: '▦' },
   settings: { label: 'Settings', icon: '⚙' },
 };
 
 /**
  * The shell: left navigation and the current view. Views are reachable with Tab, with the arrow keys
- * inside the navigation, and with Alt+1…Alt+5 from anywhere. The view and its open run are in the
+ * inside the navigation, and with Alt+1…Alt+6 from anywhere. The view and its open run are in the
  * URL's hash (state/router.ts); a navigation item always opens its view at the top.
  */
 export function App(): React.JSX.Element {
@@ -198,6 +200,7 @@ export function App(): React.JSX.Element {
         {view === 'library' && <LibraryView />}
         {view === 'models' && <ModelsView />}
         {view === 'history' && <HistoryView />}
+        {view === 'evaluate' && <EvaluateView />}
         {view === 'settings' && <SettingsView />}
       </main>
     </div>

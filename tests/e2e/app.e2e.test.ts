@@ -21,7 +21,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { DEFAULT_STRATEGY_ID, type StrategyInfo } from '../../preload/contract.ts';
-import { createWebSocketBridge, type BridgeSocket, type WebSocketBridge } from '../../renderer/src/bridge.ts';
+import type { WebSocketBridge } from '../../renderer/src/bridge.ts';
 import { formatMs } from '../../renderer/src/format.ts';
 import {
   ARTIFACTS_DIR,
@@ -69,6 +69,7 @@ import {
   ITER_RETGEN_ANSWERS,
   ITER_RETGEN_SCRIPT,
 } from '../fixtures/flareIterRetgenReplayScripts.ts';
+import { connectBridge, runCleanups, screenshotOnFailure } from './e2eSession.ts';
 import { startReckonServer, type ReckonServer } from './startReckonServer.ts';
 import type { TraceEventOf } from '../../preload/TraceEvent.ts';
 
@@ -196,36 +197,22 @@ describe.skipIf(!status.available)('Reckon in Chromium, served by `reckon serve`
       }),
     );
 
-    bridge = createWebSocketBridge({
-      url: `ws://127.0.0.1:${server.port}/bridge?token=${server.token}`,
-      createSocket: (url) => new WebSocket(url) as unknown as BridgeSocket,
-    });
+    bridge = connectBridge(server);
     cleanups.push(() => bridge.close());
 
     await page.goto(server.url);
     await page.getByText('browser host').waitFor();
   });
 
-  afterAll(async () => {
-    // Newest first: the bridge and the browser before the server, the server before its folder.
-    for (const cleanup of cleanups.reverse()) {
-      try {
-        await cleanup();
-      } catch (error) {
-        console.error('e2e cleanup failed:', error);
-      }
-    }
-  });
+  afterAll(() => runCleanups(cleanups));
 
-  beforeEach(({ task, onTestFailed }) => {
-    onTestFailed(async () => {
-      const name = `FAILED-${task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`;
-      await page
-        ?.screenshot({ path: path.join(ARTIFACTS_DIR, `${name}.png`), fullPage: true })
-        .catch(() => {});
-      console.error(`e2e: screenshot ${name}.png; server stderr:\n${server?.stderr() ?? '(no server)'}`);
-    });
-  });
+  beforeEach((context) =>
+    screenshotOnFailure(
+      context,
+      () => page,
+      () => server,
+    ),
+  );
 
   it('ingests the bundled sample corpus from the Library', async () => {
     await page.getByTestId('nav-library').click();

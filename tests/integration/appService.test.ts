@@ -68,6 +68,8 @@ const received: { [E in EventName]: EventPayload<E>[] } = {
   onDidChangeIngestProgress: [],
   onDidChangeDownloadProgress: [],
   onDidRecordTraceStep: [],
+  onDidChangeEvalProgress: [],
+  onDidFinishEvaluation: [],
 };
 
 function makeService(overrides: Partial<AppServiceOptions> = {}): AppService {

@@ -186,10 +186,11 @@ describe('reckon eval', () => {
     expect(csv[2]).toMatch(/^hotpotqa,direct,replay:[^,]+,4,1,0\.5,0\.5,/);
     expect(fs.readFileSync(path.join(out, 'questions.csv'), 'utf8').trim().split('\r\n')).toHaveLength(9);
     const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
-    expect(html).toContain('<svg');
+    expect(html).toContain('data-eval-chart="accuracy"');
     expect(html).toContain('<td class="best">66.7</td>');
     expect(html).toContain(byKey.get(`direct:${q4!.id}`)!.runId);
-    expect(html).not.toMatch(/<script|<link/);
+    // Self-contained: the chart script is inlined, nothing is loaded from elsewhere.
+    expect(html).not.toMatch(/<script\s+src|<link/);
   });
 
   it('resumes: the same command again runs nothing and adds no run', async () => {

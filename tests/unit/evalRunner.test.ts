@@ -555,10 +555,19 @@ describe('summarizeEvaluation', () => {
     expect(questions).toHaveLength(1 + 7);
     expect(questions[3]).toContain('MODEL_CALL_FAILED: x');
 
-    const html = renderEvalHtml(report, records, { generatedAt: '2026-01-01T00:00:00.000Z' });
+    const html = renderEvalHtml(report, records, {
+      generatedAt: '2026-01-01T00:00:00.000Z',
+      chartScript: () => '/* the chart script */',
+    });
     expect(html).toMatch(/^<!doctype html>/);
-    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
-    expect(html).toContain('<svg');
+    // The only scripts are the inlined chart script and its data; nothing is loaded from anywhere.
+    expect(html.match(/<script\b[^>]*>/g)).toEqual([
+      '<script type="application/json" id="reckon-eval-chart-data-0">',
+      '<script>',
+    ]);
+    expect(html).toContain('<script>/* the chart script */</script>');
+    expect(html).not.toMatch(/\s(src|href)=|<link/);
+    expect(html).toContain('data-eval-chart="accuracy"');
     expect(html).toContain('<td class="best">75.0</td>');
     expect(html).toContain('33.3');
     expect(html).toContain('Program complexity');
@@ -619,8 +628,18 @@ describe('summarizeEvaluation', () => {
     expect(long[0]).toContain('iterations_median');
     expect(long[3]).toMatch(/^gsm8k,pyrag,/);
 
-    const html = renderEvalSuiteHtml(suite, [...vanilla, ...pyrag, ...gsmRecords], { generatedAt: 'now' });
+    const html = renderEvalSuiteHtml(suite, [...vanilla, ...pyrag, ...gsmRecords], {
+      generatedAt: 'now',
+      chartScript: () => '/* the chart script */',
+    });
     expect(html).toContain('<h2>Methods × datasets</h2>');
+    // Each dataset's charts read their own data; the script is inlined once.
+    expect(html.match(/<script\b[^>]*>/g)).toEqual([
+      '<script type="application/json" id="reckon-eval-chart-data-0">',
+      '<script type="application/json" id="reckon-eval-chart-data-1">',
+      '<script>',
+    ]);
+    expect(html).toContain('data-eval-chart="accuracy" data-eval-chart-data="reckon-eval-chart-data-1"');
     expect(html).toContain('<th colspan="2">hotpotqa</th><th colspan="1">gsm8k</th>');
     expect(html).toContain(
       '<tr><td class="text">pyrag</td><td class="best">75.0</td><td class="best">75.0</td><td>50.0</td></tr>',
@@ -648,7 +667,10 @@ describe('summarizeEvaluation', () => {
 
   it('escapes text from the data in the HTML', () => {
     const records = [record({ itemId: 'q1', question: '<img src=x onerror=alert(1)>' })];
-    const html = renderEvalHtml(summarize(records, ['q1']), records, { generatedAt: 'now' });
+    const html = renderEvalHtml(summarize(records, ['q1']), records, {
+      generatedAt: 'now',
+      chartScript: () => '',
+    });
     expect(html).not.toContain('<img');
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
   });

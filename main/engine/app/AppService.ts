@@ -28,6 +28,7 @@ import type { LlmProvider } from '../models/LlmBackend.ts';
 import { RunStore } from '../runs/RunStore.ts';
 import { createCachedLlmProvider, type CachedLlmProvider } from './createCachedLlmProvider.ts';
 import { createCorpusHandlers } from './corpusHandlers.ts';
+import { createEvalHandlers } from './evalHandlers.ts';
 import { createModelHandlers, isModelAvailable } from './modelHandlers.ts';
 import { createRunHandlers } from './runHandlers.ts';
 import {
@@ -127,6 +128,7 @@ export function createAppService(options: AppServiceOptions): AppService {
     ...createCorpusHandlers(ctx),
     ...modelHandlers,
     ...createRunHandlers(ctx),
+    ...createEvalHandlers(ctx),
 
     async getAppInfo() {
       const active = settings.get().activeModel;

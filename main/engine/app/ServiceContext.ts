@@ -61,8 +61,8 @@ export interface AppServiceOptions {
 
 export interface Job {
   id: string;
-  kind: 'ingest' | 'download';
-  /** The corpus or model the job works on. */
+  kind: 'ingest' | 'download' | 'evaluation';
+  /** The corpus, model or evaluation the job works on. */
   target: string;
   controller: AbortController;
   done: Promise<void>;

@@ -7,6 +7,7 @@ import { createContext, useContext } from 'react';
 import type { ReckonBridge } from '../../../preload/contract.ts';
 import { createAppStore } from './appStore.ts';
 import { createAskStore } from './askStore.ts';
+import { createEvaluateStore } from './evaluateStore.ts';
 import { createHistoryStore } from './historyStore.ts';
 import { createLibraryStore } from './libraryStore.ts';
 import { createModelsStore } from './modelsStore.ts';
@@ -23,11 +24,14 @@ export function createAppModel(bridge: ReckonBridge) {
   const runs = createRunsStore(bridge, () => void history.refreshIfLoaded());
   const ask = createAskStore();
   const strategies = createStrategiesStore(bridge);
+  const evaluate = createEvaluateStore(bridge);
 
   const unsubscribe = [
     bridge.on('onDidRecordTraceStep', runs.onTraceEvent),
     bridge.on('onDidChangeIngestProgress', library.onProgress),
     bridge.on('onDidChangeDownloadProgress', models.onProgress),
+    bridge.on('onDidChangeEvalProgress', evaluate.onProgress),
+    bridge.on('onDidFinishEvaluation', evaluate.onFinished),
   ];
 
   return {
@@ -39,6 +43,7 @@ export function createAppModel(bridge: ReckonBridge) {
     ask,
     history,
     strategies,
+    evaluate,
     /** Loads what every view needs first. */
     start: () =>
       Promise.all([app.refreshInfo(), app.refreshSettings(), library.refreshCorpora(), strategies.refresh()]),

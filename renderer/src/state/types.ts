@@ -23,5 +23,5 @@ export type StrategyOptionValues = NonNullable<StartRunInput['options']>;
 export type IngestProgressEvent = EventPayload<'onDidChangeIngestProgress'>;
 export type DownloadProgressEvent = EventPayload<'onDidChangeDownloadProgress'>;
 
-export const VIEW_IDS = ['ask', 'library', 'models', 'history', 'settings'] as const;
+export const VIEW_IDS = ['ask', 'library', 'models', 'history', 'evaluate', 'settings'] as const;
 export type ViewId = (typeof VIEW_IDS)[number];
