@@ -764,7 +764,11 @@ describe('program: given sub-questions (oracle decomposition)', () => {
     const { events, requests, retrieves, outcome } = await runScripted(
       [judge(true), judge(true), final('the Seine')],
       // maxPrograms does not cut a given decomposition short.
-      { givenSubQuestions: given, givenSubQuestionsSource: 'gold-decomposition', maxPrograms: 1 },
+      {
+        givenSubQuestions: JSON.stringify(given),
+        givenSubQuestionsSource: 'gold-decomposition',
+        maxPrograms: 1,
+      },
       { table },
     );
     // No "program-types" and no "program-candidates" call: only the judgements and the answer.

@@ -15,6 +15,7 @@ import type { RetrievedDoc } from '../../main/engine/sandbox/SandboxTypes.ts';
 import type { PyragOptions } from '../../main/engine/strategies/pyrag/pyrag.ts';
 import { strategyRegistry } from '../../main/engine/strategies/registry.ts';
 import { goldSubQuestions } from '../../main/engine/eval/run/measureOracleRecall.ts';
+import { givenSubQuestionsOf } from '../../main/engine/strategies/givenSubQuestions.ts';
 import type { TraceEventBody, TraceEventOf } from '../../preload/TraceEvent.ts';
 import {
   answerLine as answer,
@@ -283,7 +284,7 @@ describe('PyRAG with given sub-questions (oracle decomposition)', () => {
   it('writes its program over the given sub-questions, earlier gold answers substituted, without decomposing', async () => {
     const { outcome, events, requests } = await runScripted(
       [{ role: 'plan', output: TWO_HOP }, answer('Paris'), answer('Seine'), answer('Seine')],
-      { givenSubQuestions: given, givenSubQuestionsSource: 'gold-decomposition' },
+      { givenSubQuestions: JSON.stringify(given), givenSubQuestionsSource: 'gold-decomposition' },
     );
     // No decomposition call: the first model call writes the program.
     expect(requests.map((request) => request.role)).toEqual(['plan', 'answer', 'answer', 'answer']);
@@ -311,7 +312,7 @@ describe('PyRAG with given sub-questions (oracle decomposition)', () => {
     expect(own.outcome.metrics.strategy.givenSubQuestions).toBe(0);
     const user = await runScripted(
       [{ role: 'plan', output: js('return await answer("Which river?");') }, answer('Seine')],
-      { givenSubQuestions: '["Which river flows through Paris?"]' as unknown as string[] },
+      { givenSubQuestions: '["Which river flows through Paris?"]' },
     );
     const [step] = ofType(user.events, 'step').filter((event) => event.kind === 'given-sub-questions');
     expect(step!.title).toMatch(/^1 sub-question given by the user;/);
@@ -319,9 +320,15 @@ describe('PyRAG with given sub-questions (oracle decomposition)', () => {
 
   it('refuses a given list that is not a JSON array of 1–10 non-empty strings, saying what to write', () => {
     const parse = (value: unknown) => strategyRegistry.parseOptions('pyrag', { givenSubQuestions: value });
-    expect(parse('["a", "b"]')).toMatchObject({ givenSubQuestions: ['a', 'b'] });
-    expect(parse(['a'])).toMatchObject({ givenSubQuestions: ['a'] });
-    expect(parse('')).toMatchObject({ givenSubQuestions: [] });
+    // The parsed value is canonical JSON text, so recorded options stay plain values; parsing it again
+    // gives the same.
+    expect(parse('[" a", "b"]')).toMatchObject({ givenSubQuestions: '["a","b"]' });
+    expect(parse(parse('["a", "b"]').givenSubQuestions)).toMatchObject({ givenSubQuestions: '["a","b"]' });
+    expect(parse(['a'])).toMatchObject({ givenSubQuestions: '["a"]' });
+    expect(parse('')).toMatchObject({ givenSubQuestions: '' });
+    expect(parse('[]')).toMatchObject({ givenSubQuestions: '' });
+    expect(givenSubQuestionsOf('["a","b"]')).toEqual(['a', 'b']);
+    expect(givenSubQuestionsOf('')).toEqual([]);
     expect(() => parse('Who? When?')).toThrow(
       /"givenSubQuestions" is not json: write the sub-questions as a json array of strings/,
     );

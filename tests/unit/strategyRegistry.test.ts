@@ -9,6 +9,7 @@ import {
   strategyRegistry,
 } from '../../main/engine/strategies/registry.ts';
 import { defineStrategy } from '../../main/engine/strategies/Strategy.ts';
+import { strategyOptionValuesSchema } from '../../preload/contract.ts';
 
 /** A toy strategy, as its own folder would export it: echoes the question `times` times. */
 const echoStrategy = defineStrategy({
@@ -139,6 +140,13 @@ describe('StrategyRegistry', () => {
       expect(info.description.length, info.id).toBeGreaterThan(20);
       for (const option of info.options)
         expect(option.description, `${info.id}.${option.key}`).toMatch(/Default/);
+    }
+  });
+
+  it('parses every strategy’s options to plain values the contract can carry (what Re-run and History restore)', () => {
+    for (const info of strategyRegistry.list()) {
+      const parsed = strategyRegistry.parseOptions(info.id, {});
+      expect(strategyOptionValuesSchema.safeParse(parsed).success, info.id).toBe(true);
     }
   });
 });

@@ -23,14 +23,17 @@ const NOT_A_LIST =
   'write the sub-questions as a JSON array of strings, for example ["first sub-question", "second, about #1"]';
 
 /**
- * The sub-questions as a list: a JSON array of strings (what `--option` and the options form pass) or
- * the array itself (what a parsed options object carries, so parsing twice gives the same). Empty
- * text is the empty list. Anything else is an issue on `ctx` saying what to write instead.
+ * The sub-questions, checked, as canonical JSON text ('' for none): the parsed option stays a plain
+ * string like every other option value, so a run's recorded options (Re-run, History, evaluation
+ * config keys) carry it as they carry the rest; read the list with givenSubQuestionsOf. Takes a
+ * JSON array of strings (what `--option` and the options form pass) or the array itself (what
+ * evaluation's oracle hook passes); parsing twice gives the same. Anything else is an issue on `ctx`
+ * saying what to write instead.
  */
-function readSubQuestions(value: string | string[], ctx: z.RefinementCtx): string[] {
+function readSubQuestions(value: string | string[], ctx: z.RefinementCtx): string {
   let list: unknown = value;
   if (typeof value === 'string') {
-    if (value.trim() === '') return [];
+    if (value.trim() === '') return '';
     try {
       list = JSON.parse(value);
     } catch {
@@ -51,7 +54,13 @@ function readSubQuestions(value: string | string[], ctx: z.RefinementCtx): strin
     ctx.addIssue({ code: 'custom', message: problem });
     return z.NEVER;
   }
-  return (list as string[]).map((item) => item.trim());
+  const items = (list as string[]).map((item) => item.trim());
+  return items.length === 0 ? '' : JSON.stringify(items);
+}
+
+/** The list a parsed `givenSubQuestions` value (canonical JSON text, '' for none) holds. */
+export function givenSubQuestionsOf(value: string): string[] {
+  return value === '' ? [] : (JSON.parse(value) as string[]);
 }
 
 /** The two options, to spread into a method's options object. */

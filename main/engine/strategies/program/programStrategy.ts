@@ -65,7 +65,11 @@ import {
   programTypesOf,
   type ProgramType,
 } from './programTypes.ts';
-import { emitGivenSubQuestions, givenSubQuestionsOptions } from '../givenSubQuestions.ts';
+import {
+  emitGivenSubQuestions,
+  givenSubQuestionsOf,
+  givenSubQuestionsOptions,
+} from '../givenSubQuestions.ts';
 
 /** Candidate sub-queries per type (the paper's M). */
 export const DEFAULT_PROGRAM_CANDIDATES = 3;
@@ -374,8 +378,8 @@ export async function runProgramStrategy(context: StrategyContext<ProgramOptions
       nextQuery: '',
     });
   };
-  if (options.givenSubQuestions.length > 0) {
-    const given = options.givenSubQuestions;
+  if (givenSubQuestionsOf(options.givenSubQuestions).length > 0) {
+    const given = givenSubQuestionsOf(options.givenSubQuestions);
     types = given.map(() => GIVEN_SUB_QUESTION_TYPE);
     emitGivenSubQuestions(context, {
       subQuestions: given,
@@ -596,7 +600,7 @@ export async function runProgramStrategy(context: StrategyContext<ProgramOptions
       program: null,
       strategy: {
         types: types.map((type) => type.name).join(', '),
-        givenSubQuestions: options.givenSubQuestions.length,
+        givenSubQuestions: givenSubQuestionsOf(options.givenSubQuestions).length,
         programs: programs.length,
         rounds,
         pruned: count(programs, 'pruned'),

@@ -27,7 +27,11 @@ import { ProgramLoop } from '../ProgramLoop.ts';
 import { answerCallKey, retrieveCallKey, ToolResultCache } from '../ToolResultCache.ts';
 import { citationOf, timePhase, type StrategyContext, type StrategyOutcome } from '../Strategy.ts';
 import type { Citation } from '../../../../preload/TraceEvent.ts';
-import { emitGivenSubQuestions, givenSubQuestionsOptions } from '../givenSubQuestions.ts';
+import {
+  emitGivenSubQuestions,
+  givenSubQuestionsOf,
+  givenSubQuestionsOptions,
+} from '../givenSubQuestions.ts';
 import {
   DECOMPOSITION_SCHEMA,
   decomposeMessages,
@@ -197,14 +201,14 @@ export async function runPyrag(context: StrategyContext<PyragOptions>): Promise<
     boostPath: 'none',
     cachedCalls: 0,
     decompositionFallback: false,
-    givenSubQuestions: options.givenSubQuestions.length,
+    givenSubQuestions: givenSubQuestionsOf(options.givenSubQuestions).length,
     fallbackProgram: false,
     constrainedPrograms: loop.constrained,
   };
 
   // 1. Decompose.
   const decomposition =
-    options.givenSubQuestions.length > 0
+    givenSubQuestionsOf(options.givenSubQuestions).length > 0
       ? useGivenSubQuestions(context)
       : await timePhase(phaseMs, 'decompose', now, () => decompose(context));
   const subQuestions = decomposition.subQuestions;
@@ -441,7 +445,8 @@ function useGivenSubQuestions(context: StrategyContext<PyragOptions>): {
   subQuestions: string[];
   fallback: boolean;
 } {
-  const { givenSubQuestions: subQuestions, givenSubQuestionsSource: source } = context.options;
+  const subQuestions = givenSubQuestionsOf(context.options.givenSubQuestions);
+  const source = context.options.givenSubQuestionsSource;
   emitGivenSubQuestions(context, {
     subQuestions,
     source,
