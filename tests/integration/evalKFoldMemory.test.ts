@@ -197,11 +197,13 @@ describe('the k-fold memory of an evaluation with ICRAG', () => {
     expect(finished.records).toHaveLength(QUESTIONS);
   });
 
-  it('refuses a memoryExclude that would let a question see its own fold', async () => {
+  it('refuses a memoryExclude that would let a question see its own fold, and a single fold', async () => {
     const { provider } = replayProvider('none.jsonl', []);
     await expect(
       evaluate(provider, { methods: [{ id: 'icrag', options: { memoryExclude: 'none' } }] }),
     ).rejects.toMatchObject({ code: 'EVAL_MEMORY_EXCLUDE' });
+    // One fold would leave every question nothing to retrieve.
+    await expect(evaluate(provider, { kFold: 1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 });
 

@@ -270,7 +270,10 @@ export async function runEvaluation(
  * question's methods in the given order, `concurrency` at a time. A run that fails is a finished
  * question (its error recorded, scored as missing). When `signal` aborts, no run starts, the runs in
  * flight are cancelled, and none of them is recorded: the results file holds only whole questions,
- * and the same call later does the rest. Before anything runs, every method and its options are
+ * and the same call later does the rest. A method that searches solved examples and was given no
+ * `memory` (ICRAG) first gets, per dataset and model, a memory built k-fold from the evaluated items
+ * (see kFold; buildEvalMemory), reported in `memories` and as `memory` progress; a cancelled build
+ * keeps what it made. Before anything runs, every method and its options are
  * checked (UNKNOWN_STRATEGY, INVALID_STRATEGY_OPTIONS) and so is the corpus a method needs on every
  * dataset (CORPUS_REQUIRED).
  */
@@ -288,12 +291,6 @@ export async function runEvaluations(
   const itemOptionsOf = oracle
     ? composeItemOptions(...(given ? [given] : []), oracleDecompositionItemOptions)
     : (given ?? (() => undefined));
-  const kFold = options.kFold ?? DEFAULT_MEMORY_FOLDS;
-  if (!Number.isInteger(kFold) || kFold < 2)
-    throw new ReckonError(
-      'INVALID_ARGUMENT',
-      `--k-fold must be a whole number ≥ 2 (each question's own fold is left out of its memory); got ${kFold}.`,
-    );
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_EVAL_CONCURRENCY));
 
   if (options.methods.length === 0 || options.models.length === 0 || options.datasets.length === 0)
@@ -342,6 +339,13 @@ export async function runEvaluations(
         .ids()
         .filter((id) => takesGivenSubQuestions(strategies, id))
         .join(', ')}); none of the chosen methods does. Add one to --methods.`,
+    );
+
+  const kFold = options.kFold ?? DEFAULT_MEMORY_FOLDS;
+  if (methods.some((method) => method.buildsMemory) && (!Number.isInteger(kFold) || kFold < 2))
+    throw new ReckonError(
+      'INVALID_ARGUMENT',
+      `--k-fold must be a whole number ≥ 2 (each question's own fold is left out of its memory); got ${kFold}.`,
     );
 
   const configsOfPart = new Map<EvalDatasetPart, RunEvaluationResult['configs']>(
