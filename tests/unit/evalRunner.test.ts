@@ -18,9 +18,6 @@ import { EVAL_RESULTS_FILE, EvalResultsFile } from '../../main/engine/eval/run/E
 import { retrievedTitlesOf } from '../../main/engine/eval/run/retrievedTitlesOf.ts';
 import {
   composeItemOptions,
-  DEFAULT_EVAL_FOLDS,
-  defaultItemOptions,
-  evalFoldOf,
   evalQuestionText,
   oracleDecompositionItemOptions,
 } from '../../main/engine/eval/run/runEvaluation.ts';
@@ -247,23 +244,6 @@ describe('evalQuestionText and the k-fold hook', () => {
       evalQuestionText({ fewShotPrompt: 'Q: 1+1?\nA: 2.\n' }, { ...item, input: { question: 'Q?' } }),
     ).toBe('Q: 1+1?\nA: 2.\n\nQ: Q?\nA:');
   });
-
-  it('gives a fold only to methods that declare a "fold" option, the same fold on every call', () => {
-    const folds = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((id) => evalFoldOf(id, 3));
-    expect(folds.every((fold) => fold >= 0 && fold < 3)).toBe(true);
-    expect(new Set(folds).size).toBeGreaterThan(1);
-    expect(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((id) => evalFoldOf(id, 3))).toEqual(folds);
-    const context = { options: {}, item, dataset: {} as never, strategies: strategyRegistry };
-    for (const id of strategyRegistry.ids()) {
-      const declaresFold = strategyRegistry
-        .list()
-        .find((s) => s.id === id)!
-        .options.some((o) => o.key === 'fold');
-      expect(defaultItemOptions({ ...context, method: id })).toEqual(
-        declaresFold ? { fold: evalFoldOf('q1', DEFAULT_EVAL_FOLDS) } : undefined,
-      );
-    }
-  });
 });
 
 describe('the oracle-decomposition hook', () => {
@@ -278,7 +258,7 @@ describe('the oracle-decomposition hook', () => {
     gold: { answers: ['Leeds'], decomposition: steps },
   };
   const context = { options: {}, item, dataset: {} as never, strategies: strategyRegistry };
-  const hook = composeItemOptions(defaultItemOptions, oracleDecompositionItemOptions);
+  const hook = composeItemOptions(oracleDecompositionItemOptions);
 
   it('gives the gold sub-questions, answers substituted, only to the methods that take givenSubQuestions', () => {
     const given = {
@@ -303,8 +283,7 @@ describe('the oracle-decomposition hook', () => {
     expect(oracleDecompositionItemOptions({ ...context, item: long, method: 'pyrag' })).toBeUndefined();
   });
 
-  it('composes with the k-fold hook instead of replacing it', () => {
-    // No registered method declares "fold" today; a stand-in k-fold hook keeps its option.
+  it('composes with the caller itemOptions hook instead of replacing it', () => {
     const withFold = composeItemOptions(() => ({ fold: 3 }), oracleDecompositionItemOptions);
     expect(withFold({ ...context, method: 'pyrag' })).toEqual({
       fold: 3,

@@ -12,6 +12,8 @@ import { InvalidStrategyOptionsError, strategyRegistry } from '../../engine/stra
 import { DEFAULT_RUN_TOP_K } from '../../engine/runs/startRun.ts';
 import { DEFAULT_SANDBOX_LIMITS } from '../../engine/sandbox/SandboxTypes.ts';
 import { ReckonError } from '../../engine/errors.ts';
+import { DEFAULT_MEMORY_FOLDS } from '../../engine/corpus/memory/SolvedExampleMemory.ts';
+import type { EvalMemoryBuild } from '../../engine/eval/run/buildEvalMemory.ts';
 import {
   EVAL_DATASET_FORMATS,
   type EvalDataset,
@@ -55,6 +57,7 @@ interface EvalRunCliOptions {
   corpus?: string;
   option: string[];
   k: number;
+  kFold: number;
   mode: SearchMode;
   embedder?: string;
   deadlineMs?: number;
@@ -126,12 +129,18 @@ export function registerEvalRun(evalCommand: Command, run: CommandRunner): void 
       [] as string[],
     )
     .option('-k, --k <n>', 'passages per retrieve() call', parsePositiveInt, DEFAULT_RUN_TOP_K)
+    .option(
+      '--k-fold <k>',
+      `folds of the memory of solved examples (R2) built from the evaluated questions for a method that searches one and is given none (icrag): each question never retrieves its own fold (default ${DEFAULT_MEMORY_FOLDS})`,
+      parsePositiveInt,
+      DEFAULT_MEMORY_FOLDS,
+    )
     .addOption(
       new Option('--mode <mode>', 'search behind retrieve()').choices(SEARCH_MODES).default('hybrid'),
     )
     .option(
       '--embedder <dir|none>',
-      'embedding model for the corpus built from the dataset, or "none" for BM25 only (default: an installed one)',
+      'embedding model for the corpus built from the dataset and the k-fold memory, or "none" for BM25 only (default: an installed one)',
     )
     .option(
       '--deadline-ms <n>',
@@ -207,6 +216,8 @@ async function evaluate(ctx: CliContext, options: EvalRunCliOptions): Promise<nu
       topK: options.k,
       searchMode: options.mode,
       concurrency: options.concurrency,
+      kFold: options.kFold,
+      memoryEmbedder: embedderChoice(options.embedder),
       ...(options.oracleDecomposition ? { oracleDecomposition: true } : {}),
       ...(options.deadlineMs ? { sandboxLimits: { deadlineMs: options.deadlineMs } } : {}),
       ...(options.retryAttempts || options.retryBaseMs
@@ -265,9 +276,10 @@ async function evaluate(ctx: CliContext, options: EvalRunCliOptions): Promise<nu
   const written = writeEvalReports(options.out, suite, records);
 
   if (options.json) {
-    ctx.json({ ...suite, files: { results: results.path, ...written } });
+    ctx.json({ ...suite, memories: outcome.memories, files: { results: results.path, ...written } });
   } else {
     for (const report of reports) printTable(ctx, report);
+    for (const memory of outcome.memories) ctx.out(describeMemory(memory));
     if (reports.length > 1) printSuiteTable(ctx, suite);
     ctx.out(
       `\n${outcome.completed} run now, ${outcome.resumed} already in ${results.path}.` +
@@ -468,7 +480,16 @@ class EvalProgressPrinter {
 
   update(event: EvalProgressEvent): void {
     if (this.quiet) return;
-    const stream = this.ctx.io.stderr;
+    if (event.memory) {
+      const m = event.memory;
+      this.write(
+        sanitizeTerminalText(
+          `[memory ${m.done}/${m.total}] building R2 ${m.memory} (k=${m.folds}) for ${m.dataset}: ${m.built} built, ${m.skipped} already there, ${m.failed} failed`,
+        ),
+        m.done === m.total,
+      );
+      return;
+    }
     const finished = event.resumed + event.done;
     const percent = event.total === 0 ? 100 : Math.floor((finished / event.total) * 100);
     let line = `[${finished}/${event.total}] ${percent}%`;
@@ -484,7 +505,12 @@ class EvalProgressPrinter {
       line += ` ${evalMethodLabel(record.config)} · ${this.showDataset ? `${record.dataset}/` : ''}${record.itemId} ${METRIC_INFO[metric].label} ${value === undefined ? '—' : value.toFixed(2)} · ${record.seconds.toFixed(1)}s${record.error ? ` · ${record.error.code}` : ''}`;
       if (event.etaSeconds !== undefined) line += ` · ETA ${formatSeconds(event.etaSeconds)}`;
     }
-    line = sanitizeTerminalText(line);
+    this.write(sanitizeTerminalText(line), !event.record || event.remaining === 0);
+  }
+
+  /** One progress line: redrawn on a terminal; elsewhere printed when `always`, else at most every 2 s. */
+  private write(line: string, always: boolean): void {
+    const stream = this.ctx.io.stderr;
     if (stream.isTTY) {
       const columns = stream.columns || 100;
       stream.write(`\r${line.slice(0, columns - 1).padEnd(columns - 1)}`);
@@ -492,7 +518,7 @@ class EvalProgressPrinter {
       return;
     }
     const now = Date.now();
-    if (!event.record || event.remaining === 0 || now - this.lastPlain >= PLAIN_PROGRESS_INTERVAL_MS) {
+    if (always || now - this.lastPlain >= PLAIN_PROGRESS_INTERVAL_MS) {
       stream.write(`${line}\n`);
       this.lastPlain = now;
     }
@@ -502,6 +528,11 @@ class EvalProgressPrinter {
     if (this.drawn) this.ctx.io.stderr.write('\n');
     this.drawn = false;
   }
+}
+
+/** What the report says about a k-fold memory the evaluation built. */
+function describeMemory(memory: EvalMemoryBuild): string {
+  return `R2 for ${memory.dataset} with ${memory.model}: memory ${memory.memory} built k-fold, k=${memory.folds}, from the ${memory.pairs} evaluated questions and their gold answers (${memory.examples} examples: ${memory.built} new, ${memory.skipped} already there, ${memory.failed} failed${memory.cancelled ? '; stopped early' : ''}; ${memory.embedder ? `vectors from ${memory.embedder}` : `BM25 only${memory.embeddingSkipped ? `: ${memory.embeddingSkipped}` : ''}`}); each question's own fold is left out of its retrieval.`;
 }
 
 function printTable(ctx: CliContext, report: ReturnType<typeof summarizeEvaluation>): void {

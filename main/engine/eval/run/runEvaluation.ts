@@ -4,11 +4,12 @@
  * and appended to the results file, which is what makes a re-run resume.
  */
 import { createHash } from 'node:crypto';
-import type { Engine } from '../../createEngine.ts';
+import type { EmbedderChoice, Engine } from '../../createEngine.ts';
+import { DEFAULT_MEMORY_FOLDS } from '../../corpus/memory/SolvedExampleMemory.ts';
 import type { SearchMode } from '../../corpus/search/searchCorpus.ts';
 import { CancelledError, ReckonError } from '../../errors.ts';
 import type { LlmBackend, LlmProvider } from '../../models/LlmBackend.ts';
-import type { RetryPolicyOptions } from '../../models/RetryPolicy.ts';
+import { withRetry, type RetryPolicyOptions } from '../../models/RetryPolicy.ts';
 import type { RunStore } from '../../runs/RunStore.ts';
 import {
   DEFAULT_RUN_SEARCH_MODE,
@@ -18,10 +19,21 @@ import {
   type RunResult,
 } from '../../runs/startRun.ts';
 import type { SandboxLimits } from '../../sandbox/SandboxTypes.ts';
+import type { SolvedPair } from '../../strategies/icrag/buildSolvedExampleMemory.ts';
 import { strategyRegistry, type StrategyRegistry } from '../../strategies/registry.ts';
 import type { EvalDataset, EvalItem } from '../datasets/EvalItem.ts';
 import { GIVEN_SUB_QUESTIONS_OPTION, MAX_GIVEN_SUB_QUESTIONS } from '../../strategies/givenSubQuestions.ts';
 import { goldSubQuestions } from './measureOracleRecall.ts';
+import {
+  EVAL_MEMORY_EXCLUDE_OPTION,
+  EVAL_MEMORY_OPTION,
+  buildEvalMemory,
+  describeEvalMemory,
+  evalMemoryName,
+  usesSolvedExampleMemory,
+  type EvalMemoryBuild,
+  type EvalMemoryProgress,
+} from './buildEvalMemory.ts';
 import { scoreQuestion } from '../scoring/scoreQuestion.ts';
 import { EVAL_RECORD_VERSION, evalConfigKey, type EvalConfig, type EvalRecord } from './EvalRecord.ts';
 import type { EvalResultsFile } from './EvalResultsFile.ts';
@@ -29,8 +41,6 @@ import { retrievedTitlesOf } from './retrievedTitlesOf.ts';
 
 /** Questions run at once when no concurrency is given. */
 export const DEFAULT_EVAL_CONCURRENCY = 1;
-/** Folds a k-fold method (ICRAG's R2) is split into when its options do not say (see defaultItemOptions). */
-export const DEFAULT_EVAL_FOLDS = 5;
 
 /** One method to evaluate: a registry id and its options as given (defaults are filled in). */
 export interface EvalMethodSpec {
@@ -89,7 +99,7 @@ export interface EvalRunSettings {
   sandboxLimits?: Partial<SandboxLimits>;
   /**
    * Strategy options added per question, on top of the method's options; kept in the record, not in
-   * the config key (they must follow from the item alone). Default: defaultItemOptions (k-fold).
+   * the config key (they must follow from the item alone). Default: none.
    */
   itemOptions?: (context: EvalItemOptionsContext) => Record<string, unknown> | undefined;
   /**
@@ -100,6 +110,15 @@ export interface EvalRunSettings {
    * method takes `givenSubQuestions`, or one is given its own `givenSubQuestions` already. Default false.
    */
   oracleDecomposition?: boolean;
+  /**
+   * k of the k-fold memory of solved examples (R2) built for each method that searches one
+   * (usesSolvedExampleMemory: ICRAG) and was given no `memory`: per dataset and model, from all the
+   * evaluated items (buildEvalMemory), passed to the method as `memory` with `memoryExclude:
+   * own-fold`. Default DEFAULT_MEMORY_FOLDS (5).
+   */
+  kFold?: number;
+  /** Embedder of those memories' task vectors, as `reckon memory build` picks one. Default 'auto'. */
+  memoryEmbedder?: EmbedderChoice;
   signal?: AbortSignal;
   onProgress?: (event: EvalProgressEvent) => void;
 }
@@ -132,6 +151,8 @@ export interface EvalProgressEvent {
   concurrency: number;
   /** The record just written, if any. */
   record?: EvalRecord;
+  /** The memory-building phase (R2, before a model's questions): the example just handled. */
+  memory?: EvalMemoryProgress;
 }
 
 export interface RunEvaluationResult {
@@ -143,6 +164,8 @@ export interface RunEvaluationResult {
   completed: number;
   /** The evaluation was stopped (signal) before every question was done. */
   cancelled: boolean;
+  /** The k-fold memories (R2) this session built or continued (see kFold); none when no method needs one. */
+  memories: EvalMemoryBuild[];
 }
 
 export interface RunEvaluationsResult {
@@ -151,25 +174,12 @@ export interface RunEvaluationsResult {
   resumed: number;
   completed: number;
   cancelled: boolean;
+  memories: EvalMemoryBuild[];
 }
 
 /** sha256 of a dataset file's bytes, hex (use with RunEvaluationOptions.datasetHash). */
 export function hashDatasetBytes(bytes: string | Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-/**
- * The default per-question options: the k-fold hook. A method that declares an integer option
- * `fold` (ICRAG's R2 built from the other folds) is given the question's fold, evalFoldOf(item.id,
- * folds), where `folds` is the method's own `folds` option if it declares one, else
- * DEFAULT_EVAL_FOLDS. Every other method gets nothing.
- */
-export function defaultItemOptions(context: EvalItemOptionsContext): Record<string, unknown> | undefined {
-  const info = context.strategies.list().find((strategy) => strategy.id === context.method);
-  if (!info?.options.some((option) => option.key === 'fold')) return undefined;
-  const declared = context.options.folds;
-  const folds = typeof declared === 'number' && declared >= 1 ? declared : DEFAULT_EVAL_FOLDS;
-  return { fold: evalFoldOf(context.item.id, folds) };
 }
 
 /** Whether a registry method takes given sub-questions (GIVEN_SUB_QUESTIONS_OPTION). */
@@ -204,12 +214,6 @@ export function composeItemOptions(
     const given = hooks.map((hook) => hook(context)).filter((options) => options !== undefined);
     return given.length === 0 ? undefined : Object.assign({}, ...given);
   };
-}
-
-/** The fold (0 … folds−1) of an item: from a hash of its id, so the same on every run and machine. */
-export function evalFoldOf(itemId: string, folds: number): number {
-  const digest = createHash('sha256').update(itemId).digest();
-  return digest.readUInt32BE(0) % Math.max(1, Math.floor(folds));
 }
 
 /**
@@ -254,6 +258,7 @@ export async function runEvaluation(
     resumed: outcome.resumed,
     completed: outcome.completed,
     cancelled: outcome.cancelled,
+    memories: outcome.memories,
   };
 }
 
@@ -265,7 +270,10 @@ export async function runEvaluation(
  * question's methods in the given order, `concurrency` at a time. A run that fails is a finished
  * question (its error recorded, scored as missing). When `signal` aborts, no run starts, the runs in
  * flight are cancelled, and none of them is recorded: the results file holds only whole questions,
- * and the same call later does the rest. Before anything runs, every method and its options are
+ * and the same call later does the rest. A method that searches solved examples and was given no
+ * `memory` (ICRAG) first gets, per dataset and model, a memory built k-fold from the evaluated items
+ * (see kFold; buildEvalMemory), reported in `memories` and as `memory` progress; a cancelled build
+ * keeps what it made. Before anything runs, every method and its options are
  * checked (UNKNOWN_STRATEGY, INVALID_STRATEGY_OPTIONS) and so is the corpus a method needs on every
  * dataset (CORPUS_REQUIRED).
  */
@@ -279,9 +287,10 @@ export async function runEvaluations(
   const topK = options.topK ?? DEFAULT_RUN_TOP_K;
   const searchMode = options.searchMode ?? DEFAULT_RUN_SEARCH_MODE;
   const oracle = options.oracleDecomposition ?? false;
+  const given = options.itemOptions;
   const itemOptionsOf = oracle
-    ? composeItemOptions(options.itemOptions ?? defaultItemOptions, oracleDecompositionItemOptions)
-    : (options.itemOptions ?? defaultItemOptions);
+    ? composeItemOptions(...(given ? [given] : []), oracleDecompositionItemOptions)
+    : (given ?? (() => undefined));
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_EVAL_CONCURRENCY));
 
   if (options.methods.length === 0 || options.models.length === 0 || options.datasets.length === 0)
@@ -305,7 +314,23 @@ export async function runEvaluations(
         'EVAL_ORACLE_UNSUPPORTED',
         `--oracle-decomposition gives ${method.id} each question's gold sub-questions; drop its ${GIVEN_SUB_QUESTIONS_OPTION} option, or drop --oracle-decomposition to use your own.`,
       );
-    return { id: method.id, options: parsed, retrieves: descriptor.corpus !== 'none', oracleRun };
+    // A method that searches solved examples and was given none runs on a k-fold memory of the evaluated items.
+    const buildsMemory =
+      usesSolvedExampleMemory(strategies, method.id) &&
+      String(parsed[EVAL_MEMORY_OPTION] ?? '').trim() === '';
+    const exclude = method.options?.[EVAL_MEMORY_EXCLUDE_OPTION];
+    if (buildsMemory && exclude !== undefined && exclude !== 'own-fold')
+      throw new ReckonError(
+        'EVAL_MEMORY_EXCLUDE',
+        `${method.id} runs on a memory built k-fold from the evaluated questions, so each question must leave out its own fold; drop ${EVAL_MEMORY_EXCLUDE_OPTION}=${String(exclude)}, or give the method a memory of your own (${EVAL_MEMORY_OPTION}=<name>).`,
+      );
+    return {
+      id: method.id,
+      options: parsed,
+      retrieves: descriptor.corpus !== 'none',
+      oracleRun,
+      buildsMemory,
+    };
   });
   if (oracle && !methods.some((method) => method.oracleRun))
     throw new ReckonError(
@@ -316,21 +341,46 @@ export async function runEvaluations(
         .join(', ')}); none of the chosen methods does. Add one to --methods.`,
     );
 
+  const kFold = options.kFold ?? DEFAULT_MEMORY_FOLDS;
+  if (methods.some((method) => method.buildsMemory) && (!Number.isInteger(kFold) || kFold < 2))
+    throw new ReckonError(
+      'INVALID_ARGUMENT',
+      `--k-fold must be a whole number ≥ 2 (each question's own fold is left out of its memory); got ${kFold}.`,
+    );
+
   const configsOfPart = new Map<EvalDatasetPart, RunEvaluationResult['configs']>(
     options.datasets.map((part) => [part, []]),
   );
   const tasksByModel = new Map<string, Task[]>();
+  const memoriesByModel = new Map<string, { part: EvalDatasetPart; memory: string }[]>();
   for (const model of options.models) {
     const tasks: Task[] = [];
+    const memories: { part: EvalDatasetPart; memory: string }[] = [];
     for (const part of options.datasets) {
       const { dataset } = part;
+      const memory = methods.some((method) => method.buildsMemory)
+        ? evalMemoryName({
+            datasetHash: part.datasetHash,
+            itemIds: dataset.items.map((item) => item.id),
+            model,
+            folds: kFold,
+          })
+        : null;
+      if (memory) memories.push({ part, memory });
       const configsOfModel = methods.map((method) => {
         const config: EvalConfig = {
           datasetHash: part.datasetHash.slice(0, 16),
           datasetFormat: dataset.format,
           method: method.id,
           model,
-          options: method.options,
+          options:
+            method.buildsMemory && memory
+              ? {
+                  ...method.options,
+                  [EVAL_MEMORY_OPTION]: memory,
+                  [EVAL_MEMORY_EXCLUDE_OPTION]: 'own-fold',
+                }
+              : method.options,
           // A method that never retrieves gives the same answers with any corpus: keep its key apart from it.
           corpus: method.retrieves ? part.corpus : null,
           topK,
@@ -357,6 +407,7 @@ export async function runEvaluations(
       configsOfPart.get(part)!.push(...configsOfModel);
     }
     tasksByModel.set(model, tasks);
+    memoriesByModel.set(model, memories);
   }
   // Reported in method-major order (the report's rows), whatever order the runs went in.
   for (const configs of configsOfPart.values())
@@ -374,7 +425,7 @@ export async function runEvaluations(
   let done = 0;
   const started = now();
   let currentConcurrency = concurrency;
-  const progress = (record?: EvalRecord): void => {
+  const progress = (record?: EvalRecord, memory?: EvalMemoryProgress): void => {
     const remaining = pending - done;
     const elapsed = (now() - started) / 1000;
     options.onProgress?.({
@@ -385,10 +436,12 @@ export async function runEvaluations(
       etaSeconds: done > 0 ? (elapsed / done) * remaining : undefined,
       concurrency: currentConcurrency,
       ...(record ? { record } : {}),
+      ...(memory ? { memory } : {}),
     });
   };
   progress();
 
+  const built: EvalMemoryBuild[] = [];
   const inFlight = new Set<RunHandle>();
   const cancelAll = (): void => {
     for (const handle of inFlight) handle.cancel();
@@ -401,6 +454,27 @@ export async function runEvaluations(
       if (signal?.aborted) break;
       const lease = await deps.llm(model, signal ?? new AbortController().signal);
       try {
+        // R2 first: a memory only its finished questions use is not touched (resumed runs call no model for it).
+        for (const { part, memory } of memoriesByModel.get(model) ?? []) {
+          if (signal?.aborted) break;
+          if (!tasks.some((task) => task.part === part && task.config.options[EVAL_MEMORY_OPTION] === memory))
+            continue;
+          built.push(
+            await buildEvalMemory({
+              engine: deps.engine,
+              llm: withRetry(lease.backend, options.retry ?? {}),
+              memory,
+              dataset: part.dataset.name,
+              model,
+              pairs: solvedPairsOf(part.dataset),
+              folds: kFold,
+              ...(options.memoryEmbedder ? { embedder: options.memoryEmbedder } : {}),
+              ...(signal ? { signal } : {}),
+              onProgress: (event) => progress(undefined, event),
+            }),
+          );
+        }
+        if (signal?.aborted) break;
         const shared = sharedProvider(lease.backend);
         currentConcurrency = lease.backend.id.startsWith('openai:')
           ? concurrency
@@ -439,7 +513,20 @@ export async function runEvaluations(
     recorded += records.length;
     return { dataset: part.dataset, configs, records };
   });
-  return { parts, resumed, completed: done, cancelled: recorded < total };
+  // The memories whose questions were all done before report as they are (no build ran for them).
+  for (const [model, memories] of memoriesByModel)
+    for (const { part, memory } of memories) {
+      if (built.some((entry) => entry.memory === memory)) continue;
+      const described = describeEvalMemory(deps.engine, {
+        memory,
+        dataset: part.dataset.name,
+        model,
+        folds: kFold,
+        pairs: solvedPairsOf(part.dataset).length,
+      });
+      if (described) built.push(described);
+    }
+  return { parts, resumed, completed: done, cancelled: recorded < total, memories: built };
 
   /** Runs one question; undefined when it was cancelled (nothing to record). */
   async function runTask(task: Task, llm: LlmProvider): Promise<EvalRecord | undefined> {
@@ -518,6 +605,15 @@ export async function runEvaluations(
       finishedAt: now(),
     };
   }
+}
+
+/** A dataset's items as solved pairs for its k-fold memory: those with a gold answer, in sample order. */
+function solvedPairsOf(dataset: EvalDataset): SolvedPair[] {
+  return dataset.items.flatMap((item) => {
+    const answer = item.gold.answers[0];
+    // The task text the method is asked, so a run finds its own example (and fold) by it.
+    return answer === undefined ? [] : [{ id: item.id, task: evalQuestionText(dataset, item), answer }];
+  });
 }
 
 /** A provider that hands every run the one loaded backend; a run's release leaves it loaded. */
