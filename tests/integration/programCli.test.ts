@@ -93,7 +93,7 @@ describe('reckon ask --strategy program', () => {
       expect(row.pValue === null || (row.pValue >= 0 && row.pValue <= 1)).toBe(true);
     }
     expect(byKind('program-pool')[0]!.data).toMatchObject({ stopReason: 'all-locked' });
-    expect(byKind('program-rerank')[0]!.data).toMatchObject({ reranker: 'lexical', kept: 5 });
+    expect(byKind('program-rerank')[0]!.data).toMatchObject({ reranker: 'bm25', kept: 5 });
     expect(result.metrics).toMatchObject({
       llmCalls: lines.length,
       strategy: { types: 'Comparison, Bridge Entity', rounds: 1, locked: 2, similarity: 'lexical' },

@@ -5,7 +5,7 @@
  * Covered: type selection parsing and its typed failure, the IG + α·similarity argmax, pruning by the
  * t-test's p-value, small samples and zero variance, locking (a locked program stops retrieving),
  * stop at T / at one active / when all are locked / when nothing new is found, next-page and
- * new-query retrieval, pooling and rerank (cross-encoder, embedding, lexical, retrieval order, and a
+ * new-query retrieval, pooling and rerank (cross-encoder, embedding, BM25, retrieval order, and a
  * reranker asked for that is not there), the lexical fallback without an embedder, JSON retries and
  * fallbacks, no corpus, given sub-questions in place of types and candidates, and the whole run
  * through startRun.
@@ -529,16 +529,17 @@ describe('program: without an embedding model', () => {
       expect(similarity!.title).toMatch(/lexical fallback \(TF-IDF cosine\)/);
       expect(similarity!.data).toMatchObject({
         similarity: 'lexical',
-        reranker: 'lexical',
+        reranker: 'bm25',
         crossEncoder: false,
       });
+      // The pool is reranked by each passage's BM25 score for the question (the last resort).
       const rerank = steps(events, 'program-rerank')[0]!;
-      expect(rerank.title).toMatch(/lexical \(TF-IDF\)/);
+      expect(rerank.title).toMatch(/BM25 score for the question/);
       const order = (rerank.data as { order: { id: number; similarity: number }[] }).order;
       expect(order.map((o) => o.id)).toEqual([901, 902]);
       expect(order[0]!.similarity).toBeGreaterThan(0);
       expect(order[1]!.similarity).toBe(0);
-      expect(outcome.metrics.strategy).toMatchObject({ similarity: 'lexical', reranker: 'lexical' });
+      expect(outcome.metrics.strategy).toMatchObject({ similarity: 'lexical', reranker: 'bm25' });
     });
   }
 });
@@ -636,9 +637,11 @@ describe('program: the final reranker', () => {
   const seineScript = (): Line[] => [types('Simple Fact'), candidates('Seine river'), final('the Seine')];
 
   it('keeps the order of retrieval scores with reranker=none', async () => {
-    const lexical = await runScripted(seineScript(), {}, { table: seine, embed: 'absent' });
-    expect(rerankOf(lexical.events)).toMatchObject({ reranker: 'lexical' });
-    expect(rerankOf(lexical.events).order.map((o) => o.id)).toEqual([912, 911]);
+    const bm25 = await runScripted(seineScript(), {}, { table: seine, embed: 'absent' });
+    expect(rerankOf(bm25.events)).toMatchObject({ reranker: 'bm25' });
+    expect(rerankOf(bm25.events).order.map((o) => o.id)).toEqual([912, 911]);
+    const asked = await runScripted(seineScript(), { reranker: 'bm25' }, { table: seine, embed: 'absent' });
+    expect(rerankOf(asked.events)).toMatchObject({ reranker: 'bm25' });
 
     const none = await runScripted(seineScript(), { reranker: 'none' }, { table: seine, embed: 'absent' });
     const rerank = rerankOf(none.events);
@@ -925,7 +928,7 @@ describe('program through startRun', () => {
       [types('Simple Fact'), candidates('alpha query'), final('the Seine')],
       engineWith(undefined),
     );
-    expect(result.metrics.strategy).toMatchObject({ similarity: 'lexical', reranker: 'lexical' });
+    expect(result.metrics.strategy).toMatchObject({ similarity: 'lexical', reranker: 'bm25' });
   });
 
   it('ends a run whose type selection never parses in a typed error', async () => {

@@ -202,11 +202,12 @@ export function ProgramRoundsView(props: {
   );
 }
 
-/** What the trace's `reranker` field (`cross-encoder:<id>`, `embedding`, `lexical`, `retrieval-order`) means. */
+/** What the trace's `reranker` field (`cross-encoder:<id>`, `embedding`, `bm25`, `retrieval-order`; `lexical` in older runs) means. */
 function rerankerText(reranker: string): string {
   if (reranker.startsWith('cross-encoder:'))
     return `the cross-encoder ${reranker.slice('cross-encoder:'.length)}`;
   if (reranker === 'retrieval-order') return 'retrieval score (no reranking)';
+  if (reranker === 'bm25') return 'BM25 score for the question';
   if (reranker === 'lexical') return 'lexical (TF-IDF) similarity to the question';
   return `${reranker} similarity to the question`;
 }

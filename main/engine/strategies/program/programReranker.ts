@@ -1,21 +1,24 @@
 /**
  * What reranks PROGRAM's pooled evidence against the question before the answer (the paper's final
- * step). `auto` takes the best that is there: the installed cross-encoder (StrategyContext.reranker),
- * else the run's similarity — cosine of the corpus embedding model, or the lexical TF-IDF fallback
- * without one (programSimilarity.ts). `none` reranks nothing: passages keep the order of their
- * retrieval scores. The label the trace and the figures carry says exactly which was used.
+ * step). `auto` takes the best that is there, in the issue's order: the installed cross-encoder
+ * (StrategyContext.reranker), else embedding similarity (the corpus embedding model's cosine), else
+ * BM25 — each pooled passage's Okapi BM25 score for the question, IDF over the pool
+ * (programSimilarity.ts bm25Scores): pooled passages come from different queries, so their own
+ * retrieval scores do not compare, while a BM25 score against the one question does. `bm25` asks for
+ * that by name; `none` reranks nothing: passages keep the retrieval score of the query that first
+ * found them. The label the trace and the figures carry says exactly which was used.
  */
 import { ReckonError } from '../../errors.ts';
 import type { RetrievedDoc } from '../../sandbox/SandboxTypes.ts';
 import type { StrategyContext } from '../Strategy.ts';
-import type { Similarity } from './programSimilarity.ts';
+import { bm25Scores, type Similarity } from './programSimilarity.ts';
 
 /** The `reranker` option's values. */
-export const PROGRAM_RERANKER_CHOICES = ['auto', 'cross-encoder', 'embedding', 'none'] as const;
+export const PROGRAM_RERANKER_CHOICES = ['auto', 'cross-encoder', 'embedding', 'bm25', 'none'] as const;
 export type ProgramRerankerChoice = (typeof PROGRAM_RERANKER_CHOICES)[number];
 
-/** What reranked the pool: cross-encoder, embedding or lexical similarity, or nothing (retrieval order). */
-export type PoolRerankerKind = 'cross-encoder' | 'embedding' | 'lexical' | 'retrieval-order';
+/** What reranked the pool: a cross-encoder, embedding similarity, BM25 against the question, or nothing (retrieval order). */
+export type PoolRerankerKind = 'cross-encoder' | 'embedding' | 'bm25' | 'retrieval-order';
 
 export interface PoolReranker {
   readonly kind: PoolRerankerKind;
@@ -40,17 +43,21 @@ export async function choosePoolReranker(
   choice: ProgramRerankerChoice,
   similarity: Similarity,
 ): Promise<PoolReranker> {
-  const bySimilarity = (crossEncoderUnavailable: string | null): PoolReranker => ({
-    kind: similarity.kind,
-    label: similarity.kind,
-    crossEncoderUnavailable,
-    scores: (question, docs, signal) =>
-      similarity.scores(
-        question,
-        docs.map((doc) => doc.text),
-        signal,
-      ),
-  });
+  const bySimilarity = (crossEncoderUnavailable: string | null): PoolReranker =>
+    similarity.kind === 'embedding'
+      ? {
+          kind: 'embedding',
+          label: 'embedding',
+          crossEncoderUnavailable,
+          scores: (question, docs, signal) =>
+            similarity.scores(
+              question,
+              docs.map((doc) => doc.text),
+              signal,
+            ),
+        }
+      : byBm25(crossEncoderUnavailable);
+  if (choice === 'bm25') return byBm25(null);
   if (choice === 'none') {
     return {
       kind: 'retrieval-order',
@@ -64,7 +71,7 @@ export async function choosePoolReranker(
       throw new ReckonError(
         'RERANKER_UNAVAILABLE',
         'The reranker "embedding" was asked for, but this corpus has no embedding model, so there are no embeddings to rerank by. ' +
-          'Ingest the corpus with an embedding model installed, or use reranker=auto (lexical similarity) or reranker=none.',
+          'Ingest the corpus with an embedding model installed, or use reranker=auto (BM25 without one) or reranker=none.',
       );
     }
     return bySimilarity(null);
@@ -95,6 +102,20 @@ export async function choosePoolReranker(
   };
 }
 
+/** BM25 of each pooled passage for the question (see the module comment). */
+function byBm25(crossEncoderUnavailable: string | null): PoolReranker {
+  return {
+    kind: 'bm25',
+    label: 'bm25',
+    crossEncoderUnavailable,
+    scores: async (question, docs) =>
+      bm25Scores(
+        question,
+        docs.map((doc) => doc.text),
+      ),
+  };
+}
+
 /** How the rerank step's title names a reranker. */
 export function describePoolReranker(reranker: PoolReranker): string {
   switch (reranker.kind) {
@@ -102,8 +123,8 @@ export function describePoolReranker(reranker: PoolReranker): string {
       return `the cross-encoder ${reranker.label.slice('cross-encoder:'.length)}`;
     case 'embedding':
       return 'embedding similarity';
-    case 'lexical':
-      return 'lexical (TF-IDF) similarity';
+    case 'bm25':
+      return 'BM25 score for the question';
     case 'retrieval-order':
       return 'retrieval score (no reranking)';
   }

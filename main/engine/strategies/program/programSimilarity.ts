@@ -105,3 +105,43 @@ export function lexicalScores(query: string, texts: readonly string[]): number[]
     return dot / (qNorm * vNorm);
   });
 }
+
+/** Okapi BM25's term-frequency saturation (k1) and length normalization (b): the usual defaults. */
+export const BM25_K1 = 1.2;
+export const BM25_B = 0.75;
+
+/**
+ * Okapi BM25 score of each text for `query` (PROGRAM's last-resort reranker: no cross-encoder and
+ * no embedding model). The texts are the whole collection: IDF = ln(1 + (N − df + 0.5) / (df + 0.5))
+ * over the N texts, average length over them, k1 = BM25_K1, b = BM25_B, tokens as lexicalTokens.
+ * Each query term counts once. 0 for a text that shares no content word with the query.
+ */
+export function bm25Scores(query: string, texts: readonly string[]): number[] {
+  const docs = texts.map((text) => {
+    const bag = new Map<string, number>();
+    const tokens = lexicalTokens(text);
+    for (const token of tokens) bag.set(token, (bag.get(token) ?? 0) + 1);
+    return { bag, length: tokens.length };
+  });
+  const n = docs.length;
+  if (n === 0) return [];
+  const avgLength = docs.reduce((sum, doc) => sum + doc.length, 0) / n || 1;
+  const terms = [...new Set(lexicalTokens(query))];
+  const idf = new Map(
+    terms.map((term) => {
+      const df = docs.filter((doc) => doc.bag.has(term)).length;
+      return [term, Math.log(1 + (n - df + 0.5) / (df + 0.5))];
+    }),
+  );
+  return docs.map((doc) => {
+    let score = 0;
+    for (const term of terms) {
+      const tf = doc.bag.get(term) ?? 0;
+      if (tf === 0) continue;
+      score +=
+        (idf.get(term)! * tf * (BM25_K1 + 1)) /
+        (tf + BM25_K1 * (1 - BM25_B + (BM25_B * doc.length) / avgLength));
+    }
+    return score;
+  });
+}

@@ -188,7 +188,7 @@ export const programOptionsSchema = z
       .enum(PROGRAM_RERANKER_CHOICES)
       .default('auto')
       .describe(
-        'What reranks the pooled evidence against the question: auto (the installed cross-encoder, else embedding similarity, else lexical TF-IDF similarity), cross-encoder (an error when none is installed), embedding (an error when the corpus has no embedding model) or none (keep the order of retrieval scores). Default auto.',
+        "What reranks the pooled evidence against the question: auto (the installed cross-encoder, else embedding similarity, else BM25 — each passage's Okapi BM25 score for the question, IDF over the pool), cross-encoder (an error when none is installed), embedding (an error when the corpus has no embedding model), bm25, or none (keep the order of retrieval scores). Default auto.",
       ),
     finalTopK: z
       .number()
@@ -265,7 +265,7 @@ export const PROGRAM_METRICS = {
   reranker: {
     label: 'Reranker',
     description:
-      'What reranked the pool: cross-encoder:<model>, embedding, lexical, or retrieval-order (reranker=none)',
+      'What reranked the pool: cross-encoder:<model>, embedding, bm25, or retrieval-order (reranker=none)',
   },
   retrievals: { label: 'Retrievals', description: 'Retrieval calls, information-gain lists included' },
   documentsPooled: { label: 'Documents pooled', description: 'Distinct passages of the surviving programs' },
