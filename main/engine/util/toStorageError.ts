@@ -58,7 +58,7 @@ export interface StorageErrorContext {
 export function toStorageError(error: unknown, context: StorageErrorContext): ReckonError | undefined {
   const kind = storageFailureKind(error);
   if (kind === undefined) return undefined;
-  const detail = (error as Error).message;
+  const detail = printableDetail((error as Error).message);
   switch (kind) {
     case 'full':
       return new ReckonError(
@@ -82,6 +82,22 @@ export function toStorageError(error: unknown, context: StorageErrorContext): Re
         { cause: error },
       );
   }
+}
+
+/**
+ * SQLite's message made safe to show inside the parentheses of ours: a damaged file's schema text can
+ * put raw bytes into it ('near "\ufffdkey": syntax error'), so control characters and undecodable
+ * bytes become '?', brackets replace nested parentheses, and it is cut to one line of at most 200
+ * characters.
+ */
+function printableDetail(message: string): string {
+  const line = message
+    .split('\n')[0]!
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f-\u009f\ufffd]/g, '?')
+    .replace(/\(/g, '[')
+    .replace(/\)/g, ']');
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }
 
 function capitalize(text: string): string {
