@@ -316,7 +316,13 @@ describe.skipIf(!status.available)('Reckon in Chromium, served by `reckon serve`
         );
       }
       const shownDefault =
-        option.type === 'boolean' ? (option.default ? 'on' : 'off') : String(option.default);
+        option.type === 'boolean'
+          ? option.default
+            ? 'on'
+            : 'off'
+          : option.default === ''
+            ? '(empty)'
+            : String(option.default);
       // "default 10 · 1 to 50": the default first, then the range of a number.
       expect((await text(page.getByTestId(`option-default-${option.key}`))).split(' · ')[0]).toBe(
         `default ${shownDefault}`,
