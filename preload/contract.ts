@@ -727,8 +727,11 @@ export const events = {
     datasetIndex: z.number().int(),
     datasetCount: z.number().int(),
     dataset: z.string(),
-    /** Reading the file, building its corpus (ingestion), or running questions. */
-    phase: z.enum(['load', 'corpus', 'run']),
+    /**
+     * Reading the file, building its corpus (ingestion), building ICRAG's memory of solved examples
+     * k-fold (done/total: examples), or running questions.
+     */
+    phase: z.enum(['load', 'corpus', 'memory', 'run']),
     /** Measurements (questions × methods × models) of this dataset finished, resumed ones included, and in all. */
     done: z.number().int(),
     total: z.number().int(),

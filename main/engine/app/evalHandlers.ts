@@ -240,12 +240,13 @@ export function createEvalHandlers(ctx: ServiceContext): Pick<Handlers, EvalComm
         signal,
         onProgress: (event) => {
           const record = event.record;
+          const memory = event.memory;
           emit('onDidChangeEvalProgress', {
             ...base,
             dataset: dataset.name,
-            phase: 'run',
-            done: event.resumed + event.done,
-            total: event.total,
+            ...(memory
+              ? { phase: 'memory' as const, done: memory.done, total: memory.total }
+              : { phase: 'run' as const, done: event.resumed + event.done, total: event.total }),
             resumed: event.resumed,
             etaSeconds: event.etaSeconds ?? null,
             last: record

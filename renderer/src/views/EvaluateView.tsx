@@ -323,12 +323,18 @@ function LiveProgress(props: { evaluationId: string }): React.JSX.Element {
       ? 'reading the dataset'
       : progress.phase === 'corpus'
         ? `building the corpus of its paragraphs (${progress.done}/${progress.total} files)`
-        : `${progress.done} of ${progress.total} questions × methods × models${progress.resumed > 0 ? ` (${progress.resumed} done before)` : ''}`;
+        : progress.phase === 'memory'
+          ? `building ICRAG's memory of solved examples, k-fold (${progress.done}/${progress.total} examples)`
+          : `${progress.done} of ${progress.total} questions × methods × models${progress.resumed > 0 ? ` (${progress.resumed} done before)` : ''}`;
   return (
     <div className="stack" role="status" aria-live="polite">
       <ProgressBar
         label="Evaluation progress"
-        value={progress.phase === 'run' ? percent(progress.done, progress.total) : null}
+        value={
+          progress.phase === 'run' || progress.phase === 'memory'
+            ? percent(progress.done, progress.total)
+            : null
+        }
         testId="eval-progress"
       />
       <p className="small" data-testid="eval-progress-text">
