@@ -10,6 +10,7 @@ import path from 'node:path';
 import { ReckonError } from '../errors.ts';
 import { openSqlite } from '../util/openSqlite.ts';
 import { toStorageError, type StorageErrorContext } from '../util/toStorageError.ts';
+import { readVectorIndexState, writeVectorIndexState } from './vectorIndexStateTable.ts';
 
 export const SCHEMA_VERSION = 1;
 /** Title matches count this much more than body matches in BM25. */
@@ -550,32 +551,13 @@ export class CorpusStore {
   }
 
   getVectorIndexState(): VectorIndexState | undefined {
-    return this.guard('the vector index state could not be read', () => {
-      const row = this.db.prepare(`SELECT * FROM vector_index_state WHERE id = 1`).get() as
-        | { generation: number; dimension: number; model_id: string; checksum: string; count: number }
-        | undefined;
-      return row
-        ? {
-            generation: row.generation,
-            dimension: row.dimension,
-            modelId: row.model_id,
-            checksum: row.checksum,
-            count: row.count,
-          }
-        : undefined;
-    });
+    return this.guard('the vector index state could not be read', () => readVectorIndexState(this.db));
   }
 
   setVectorIndexState(state: VectorIndexState): void {
-    return this.guard('the vector index state could not be saved', () => {
-      this.db
-        .prepare(
-          `INSERT INTO vector_index_state(id, generation, dimension, model_id, checksum, count) VALUES (1, ?, ?, ?, ?, ?)
-           ON CONFLICT(id) DO UPDATE SET generation = excluded.generation, dimension = excluded.dimension,
-             model_id = excluded.model_id, checksum = excluded.checksum, count = excluded.count`,
-        )
-        .run(state.generation, state.dimension, state.modelId, state.checksum, state.count);
-    });
+    return this.guard('the vector index state could not be saved', () =>
+      writeVectorIndexState(this.db, state),
+    );
   }
 
   /** BM25 over titles and texts; every word of the query is an optional term (OR), ranked by FTS5's bm25. */

@@ -27,6 +27,7 @@ import type { Embedder } from '../../models/Embedder.ts';
 import { openSqlite } from '../../util/openSqlite.ts';
 import { toFtsQuery, type VectorIndexState } from '../CorpusStore.ts';
 import { VectorIndex } from '../search/VectorIndex.ts';
+import { readVectorIndexState, writeVectorIndexState } from '../vectorIndexStateTable.ts';
 import { WriterLock } from '../WriterLock.ts';
 
 const MEMORY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -501,28 +502,11 @@ export class SolvedExampleMemory {
 
   getVectorIndexState(): VectorIndexState | undefined {
     if (!this.hasVectorTables) return undefined;
-    const row = this.db.prepare(`SELECT * FROM vector_index_state WHERE id = 1`).get() as
-      | { generation: number; dimension: number; model_id: string; checksum: string; count: number }
-      | undefined;
-    return row
-      ? {
-          generation: row.generation,
-          dimension: row.dimension,
-          modelId: row.model_id,
-          checksum: row.checksum,
-          count: row.count,
-        }
-      : undefined;
+    return readVectorIndexState(this.db);
   }
 
   setVectorIndexState(state: VectorIndexState): void {
-    this.db
-      .prepare(
-        `INSERT INTO vector_index_state(id, generation, dimension, model_id, checksum, count) VALUES (1, ?, ?, ?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET generation = excluded.generation, dimension = excluded.dimension,
-           model_id = excluded.model_id, checksum = excluded.checksum, count = excluded.count`,
-      )
-      .run(state.generation, state.dimension, state.modelId, state.checksum, state.count);
+    writeVectorIndexState(this.db, state);
   }
 
   get vectorIndexPath(): string {
