@@ -10,7 +10,6 @@ import { loadEvalDataset } from '../../engine/eval/datasets/loadEvalDataset.ts';
 import {
   DEFAULT_MEMORY_FOLDS,
   MemoryLibrary,
-  embedderMismatchError,
   type MemorySummary,
   type SolvedExampleMemory,
 } from '../../engine/corpus/memory/SolvedExampleMemory.ts';
@@ -26,6 +25,7 @@ import {
   type BuildMemoryProgress,
   type SolvedPair,
 } from '../../engine/strategies/icrag/buildSolvedExampleMemory.ts';
+import { openMemoryEmbedder } from '../../engine/strategies/icrag/openMemoryEmbedder.ts';
 import { checkRunArguments } from './checkRunArguments.ts';
 
 interface BuildOptions {
@@ -253,29 +253,13 @@ async function chooseMemoryEmbedder(
       : options.embedder === 'none'
         ? 'none'
         : { dir: path.resolve(options.embedder) };
-  const bound = memory.embedderBinding();
   if (options.reembed && choice === 'none')
     throw new ReckonError('BAD_ARGUMENT', '--reembed needs an embedder: drop --embedder none.');
-  const resolved = await ctx.engine.openEmbedder(choice, {
-    ...(bound && !options.reembed ? { boundModelId: bound.modelId } : {}),
-    owner: 'memory',
+  const bound = memory.embedderBinding();
+  return openMemoryEmbedder(ctx.engine, memory, choice, {
+    reembed: options.reembed === true,
+    unavailableAdvice: `Install ${bound?.modelId ?? 'it'} in models/embedders, or re-embed with another model (--embedder <dir> --reembed), or remove the memory first.`,
   });
-  if ('unavailable' in resolved) {
-    if (bound)
-      throw new ReckonError(
-        'MEMORY_EMBEDDER_UNAVAILABLE',
-        `The memory ${memory.name} has vectors from ${bound.modelId} (${bound.dimension}-d), but ${resolved.unavailable}; new examples would have none. Install ${bound.modelId} in models/embedders, or re-embed with another model (--embedder <dir> --reembed), or remove the memory first.`,
-      );
-    return resolved;
-  }
-  const { embedder } = resolved;
-  if (
-    bound &&
-    !options.reembed &&
-    (embedder.modelId !== bound.modelId || embedder.dimension !== bound.dimension)
-  )
-    throw embedderMismatchError(memory.name, bound, embedder);
-  return resolved;
 }
 
 /** "vectors: <embedder> <d>-d (<n>)" or "no vectors (BM25 only)". */

@@ -9,11 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { EmbedderChoice, Engine } from '../../createEngine.ts';
 import { embedSolvedExamples } from '../../corpus/memory/embedSolvedExamples.ts';
-import {
-  DEFAULT_MEMORY_FOLDS,
-  embedderMismatchError,
-  type SolvedExampleMemory,
-} from '../../corpus/memory/SolvedExampleMemory.ts';
+import { DEFAULT_MEMORY_FOLDS } from '../../corpus/memory/SolvedExampleMemory.ts';
 import { ReckonError } from '../../errors.ts';
 import type { LlmBackend } from '../../models/LlmBackend.ts';
 import {
@@ -21,6 +17,7 @@ import {
   type BuildMemoryProgress,
   type SolvedPair,
 } from '../../strategies/icrag/buildSolvedExampleMemory.ts';
+import { openMemoryEmbedder } from '../../strategies/icrag/openMemoryEmbedder.ts';
 import type { StrategyRegistry } from '../../strategies/registry.ts';
 
 /** The option naming a method's memory of solved examples (R2); empty means none. */
@@ -119,7 +116,9 @@ export async function buildEvalMemory(options: BuildEvalMemoryOptions): Promise<
         'MEMORY_MISMATCH',
         `The evaluation memory ${options.memory} was built with k = ${info.folds}, not ${folds}; remove it (reckon memory remove ${options.memory}) and run the evaluation again.`,
       );
-    const embedding = await chooseEmbedder(options.engine, memory, options.embedder ?? 'auto');
+    const embedding = await openMemoryEmbedder(options.engine, memory, options.embedder ?? 'auto', {
+      unavailableAdvice: `Install ${memory.embedderBinding()?.modelId ?? 'it'} in models/embedders, or remove the memory (reckon memory remove ${memory.name}) and run the evaluation again.`,
+    });
     memory.setInfo({
       name: options.memory,
       model: options.model,
@@ -192,31 +191,4 @@ export function describeEvalMemory(
   } finally {
     memory.close();
   }
-}
-
-/** The embedder for the memory's task vectors; never one that differs from the vectors it has. */
-async function chooseEmbedder(
-  engine: Engine,
-  memory: SolvedExampleMemory,
-  choice: EmbedderChoice,
-): Promise<Awaited<ReturnType<Engine['openEmbedder']>>> {
-  const bound = memory.embedderBinding();
-  const resolved = await engine.openEmbedder(choice, {
-    ...(bound ? { boundModelId: bound.modelId } : {}),
-    owner: 'memory',
-  });
-  if ('unavailable' in resolved) {
-    if (bound)
-      throw new ReckonError(
-        'MEMORY_EMBEDDER_UNAVAILABLE',
-        `The evaluation memory ${memory.name} has vectors from ${bound.modelId}, but ${resolved.unavailable}. Install ${bound.modelId} in models/embedders, or remove the memory (reckon memory remove ${memory.name}) and run the evaluation again.`,
-      );
-    return resolved;
-  }
-  if (
-    bound &&
-    (resolved.embedder.modelId !== bound.modelId || resolved.embedder.dimension !== bound.dimension)
-  )
-    throw embedderMismatchError(memory.name, bound, resolved.embedder);
-  return resolved;
 }
