@@ -24,7 +24,7 @@ import { METRIC_INFO } from '../../engine/eval/scoring/EvalScore.ts';
 import { EvalResultsFile } from '../../engine/eval/run/EvalResultsFile.ts';
 import { evalConfigKey, evalMethodLabel, type EvalConfig } from '../../engine/eval/run/EvalRecord.ts';
 import { evalReportColumns, formatPValue, formatShare } from '../../engine/eval/run/evalReportColumns.ts';
-import { prepareEvalCorpus } from '../../engine/eval/run/prepareEvalCorpus.ts';
+import { EVAL_CORPUS_FILES_DIR, prepareEvalCorpus } from '../../engine/eval/run/prepareEvalCorpus.ts';
 import {
   DEFAULT_EVAL_CONCURRENCY,
   hashDatasetBytes,
@@ -40,8 +40,6 @@ import { writeEvalReports } from '../../engine/eval/run/writeEvalReports.ts';
 
 /** Output folder when --out is not given. */
 export const DEFAULT_EVAL_OUT = 'eval-out';
-/** Folder under the data directory that keeps the files the evaluation corpora are ingested from. */
-export const EVAL_CORPUS_FILES_SUBDIR = 'eval-corpora';
 /** On a non-terminal, a progress line is printed at most this often (and for every finished question before that). */
 const PLAIN_PROGRESS_INTERVAL_MS = 2000;
 
@@ -403,7 +401,7 @@ async function prepareCorpus(
   try {
     const prepared = await prepareEvalCorpus(ctx.engine, {
       dataset,
-      corpusFilesDir: path.join(ctx.settings.dataDir, EVAL_CORPUS_FILES_SUBDIR),
+      corpusFilesDir: path.join(ctx.settings.dataDir, EVAL_CORPUS_FILES_DIR),
       embedder,
       signal: ctx.signal,
       onProgress: (event) => bar.update(event),

@@ -28,7 +28,7 @@ import { evalChartData } from '../eval/run/evalChartData.ts';
 import type { EvalConfig, EvalRecord } from '../eval/run/EvalRecord.ts';
 import { EVAL_RESULTS_FILE, EvalResultsFile, parseEvalRecords } from '../eval/run/EvalResultsFile.ts';
 import { evalReportColumns } from '../eval/run/evalReportColumns.ts';
-import { prepareEvalCorpus } from '../eval/run/prepareEvalCorpus.ts';
+import { EVAL_CORPUS_FILES_DIR, prepareEvalCorpus } from '../eval/run/prepareEvalCorpus.ts';
 import { hashDatasetBytes, runEvaluation } from '../eval/run/runEvaluation.ts';
 import { summarizeEvaluation, type EvalReport } from '../eval/run/summarizeEvaluation.ts';
 import { summarizeEvalSuite } from '../eval/run/summarizeEvalSuite.ts';
@@ -42,8 +42,6 @@ import { toErrorPayload } from './toErrorPayload.ts';
 
 /** Folder of `<dataDir>` that holds the app's evaluations. */
 export const EVALUATIONS_DIR = 'evaluations';
-/** Folder of `<dataDir>` for the files evaluation corpora are ingested from (the CLI uses the same). */
-export const EVAL_CORPUS_FILES_DIR = 'eval-corpora';
 /** The dataset files shipped with the app, offered by listEvalDatasets. */
 export const SAMPLE_EVAL_DATASETS_DIR = path.join(APP_ROOT, 'corpora', 'hotpotqa-sample');
 

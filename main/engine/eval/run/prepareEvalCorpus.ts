@@ -13,6 +13,12 @@ export const EVAL_CORPUS_PREFIX = 'eval-';
 /** Longest corpus name the library takes. */
 const MAX_CORPUS_NAME = 64;
 
+/**
+ * Folder of the data directory that keeps the files evaluation corpora are ingested from; the CLI
+ * and the app use the same, so an evaluation corpus is made once for both.
+ */
+export const EVAL_CORPUS_FILES_DIR = 'eval-corpora';
+
 export interface PrepareEvalCorpusOptions {
   /** The dataset, already sampled: the corpus is its items' paragraphs. */
   dataset: EvalDataset;
