@@ -78,17 +78,20 @@ export function lexicalTokens(text: string): string[] {
   return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((token) => !STOPWORDS.has(token));
 }
 
+/** How often each token occurs. */
+function termCounts(tokens: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const token of tokens) counts.set(token, (counts.get(token) ?? 0) + 1);
+  return counts;
+}
+
 /**
  * TF-IDF cosine of `query` with each text. IDF comes from the texts being compared (the query and
  * `texts`, N documents): idf = ln(1 + N / df), smoothed so a term in every text still counts a
  * little. Term frequencies are raw counts. 0 when either side has no content word.
  */
 export function lexicalScores(query: string, texts: readonly string[]): number[] {
-  const bags = [query, ...texts].map((text) => {
-    const bag = new Map<string, number>();
-    for (const token of lexicalTokens(text)) bag.set(token, (bag.get(token) ?? 0) + 1);
-    return bag;
-  });
+  const bags = [query, ...texts].map((text) => termCounts(lexicalTokens(text)));
   const df = new Map<string, number>();
   for (const bag of bags) for (const token of bag.keys()) df.set(token, (df.get(token) ?? 0) + 1);
   const n = bags.length;
@@ -118,10 +121,8 @@ export const BM25_B = 0.75;
  */
 export function bm25Scores(query: string, texts: readonly string[]): number[] {
   const docs = texts.map((text) => {
-    const bag = new Map<string, number>();
     const tokens = lexicalTokens(text);
-    for (const token of tokens) bag.set(token, (bag.get(token) ?? 0) + 1);
-    return { bag, length: tokens.length };
+    return { bag: termCounts(tokens), length: tokens.length };
   });
   const n = docs.length;
   if (n === 0) return [];
