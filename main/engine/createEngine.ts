@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { Library, type Corpus, type CorpusSummary } from './corpus/Library.ts';
 import { checkIngestPaths } from './corpus/checkIngestPaths.ts';
+import { OpenCorpora } from './corpus/OpenCorpora.ts';
 import { MemoryLibrary } from './corpus/memory/SolvedExampleMemory.ts';
 import { ingestPaths, type FileParser, type IngestOptions, type IngestResult } from './corpus/ingestPaths.ts';
 import {
@@ -116,7 +117,10 @@ export interface Engine {
    * in models/rerankers/, or one that failed to load (the next call tries again).
    */
   reranker(): Promise<Reranker | { unavailable: string }>;
-  /** Keeps a corpus open for many searches (a run's retrieve() calls); read-only, takes no lock. */
+  /**
+   * Keeps a corpus open for many searches (a run's retrieve() calls); read-only, takes no lock. The
+   * corpus itself stays open between retrievers while it is unchanged on disk (OpenCorpora).
+   */
   openRetriever(corpusName: string, options?: { embedder?: EmbedderChoice }): Retriever;
   close(): Promise<void>;
 }
@@ -141,6 +145,8 @@ export interface Retriever {
 
 export function createEngine(options: EngineOptions): Engine {
   const library = new Library(options.dataDir);
+  // A run opens a retriever per question: the corpus stays open between them while unchanged.
+  const openCorpora = new OpenCorpora(library);
   // Created on first use: the worker starts with the first program, not with the engine.
   let ownSandbox: SandboxHost | undefined;
   const sandbox = (): SandboxHost => options.sandbox ?? (ownSandbox ??= new SandboxHost());
@@ -206,8 +212,15 @@ export function createEngine(options: EngineOptions): Engine {
         };
   };
 
-  /** A search session over one open corpus; the dense side is resolved once, on first use. */
-  const openRetrieverFor = (corpus: Corpus, embedderChoice: EmbedderChoice): Retriever => {
+  /**
+   * A search session over one open corpus; the dense side is resolved once, on first use.
+   * `release` is called once, by close().
+   */
+  const openRetrieverFor = (
+    corpus: Corpus,
+    embedderChoice: EmbedderChoice,
+    release: () => void,
+  ): Retriever => {
     let dense: Promise<Awaited<ReturnType<SearchSource['dense']>>> | undefined;
     let reportedWarnings = false;
     const resolveDense = async (): Promise<Awaited<ReturnType<SearchSource['dense']>>> => {
@@ -278,7 +291,7 @@ export function createEngine(options: EngineOptions): Engine {
           return toReckonError(error).message;
         }
       },
-      close: () => corpus.close(),
+      close: release,
     };
   };
 
@@ -304,7 +317,10 @@ export function createEngine(options: EngineOptions): Engine {
     }),
     openEmbedder,
     listCorpora: () => library.list(),
-    removeCorpus: (name) => library.remove(name),
+    removeCorpus: (name) => {
+      openCorpora.drop(name);
+      library.remove(name);
+    },
 
     async ingest(corpusName, paths, ingestOptions = {}) {
       checkIngestPaths(library, corpusName, paths);
@@ -347,14 +363,14 @@ export function createEngine(options: EngineOptions): Engine {
       } finally {
         await parser?.close();
         corpus.close();
+        // Sessions opened before this ingest keep what they have; the next one opens the new state.
+        openCorpora.drop(corpusName);
       }
     },
 
     async search(corpusName, query, searchOptions = {}) {
-      const retriever = openRetrieverFor(
-        library.openForReading(corpusName),
-        searchOptions.embedder ?? 'auto',
-      );
+      const corpus = library.openForReading(corpusName);
+      const retriever = openRetrieverFor(corpus, searchOptions.embedder ?? 'auto', () => corpus.close());
       try {
         return await retriever.search(query, searchOptions);
       } finally {
@@ -391,10 +407,12 @@ export function createEngine(options: EngineOptions): Engine {
       (preparer ??= new ProgramPreparer()).prepare(code, prepareOptions),
 
     openRetriever(corpusName, retrieverOptions = {}) {
-      return openRetrieverFor(library.open(corpusName), retrieverOptions.embedder ?? 'auto');
+      const lease = openCorpora.acquire(corpusName);
+      return openRetrieverFor(lease.corpus, retrieverOptions.embedder ?? 'auto', lease.release);
     },
 
     async close() {
+      openCorpora.dropAll();
       const loaded = [...embedders.values()];
       embedders.clear();
       await ownSandbox?.close();

@@ -4,14 +4,17 @@
  * BM25), with the replay backend standing in for the model so model time is ~0. What remains is
  * Reckon's own cost per question: prompts, program preparation, sandbox start and host calls,
  * retrieval, trace recording and persistence. Reported beside the time the replay "model" took,
- * and beside the same questions run without a run store (the trace kept in memory only), so the
- * cost of persisting the trace shows as a difference measured in the same run. CPU time per
+ * and beside the same questions run without a run store (the trace kept in memory only, five
+ * questions at a time in turn with the stored ones), so the cost of persisting the trace shows as a
+ * difference measured in the same run. CPU time per
  * question (all threads of the process) is printed too: unlike wall time it does not grow when
  * other work on the machine takes the cores.
  *
  * Then the trace persistence itself: the events of one recorded run written again into fresh runs,
  * one transaction per event (how the store wrote them before issue 12) against one transaction per
  * step (TraceRecorder's batches at TRACE_STEP_BOUNDARIES), with the schema check the recorder does.
+ * Last, the floor that isolation sets: a sandbox run of an empty program and of a PyRAG-like program
+ * whose tools answer at once (a question runs two programs).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,6 +25,7 @@ import { startRun, type RunResult } from '../../main/engine/runs/startRun.ts';
 import { parseTraceEvent } from '../../main/engine/runs/parseTraceEvent.ts';
 import { TRACE_STEP_BOUNDARIES } from '../../main/engine/runs/TraceRecorder.ts';
 import type { Engine } from '../../main/engine/createEngine.ts';
+import type { HostTools } from '../../main/engine/sandbox/SandboxTypes.ts';
 import type { TraceEvent } from '../../preload/TraceEvent.ts';
 import {
   SHARED_DATA_DIR,
@@ -68,6 +72,61 @@ function scriptFor(record: HotpotRecord): string {
     { role: 'answer', output: `Both documents. <answer>${record.answer}</answer>` },
   ];
   return lines.map((line) => formatReplayLine(line)).join('\n') + '\n';
+}
+
+/** Questions measured in a row on one side (store / memory only) before switching. */
+const INTERLEAVE = 5;
+/** Host calls of the floor program: what PyRAG's bridge programs make. */
+const FLOOR_PROGRAM_CALLS = 5;
+const FLOOR_PROGRAM = `(async () => {
+  const a = await retrieve("first hop");
+  const f = await answer("What is it?", a);
+  const b = await retrieve(f + " second hop");
+  const g = await answer("And this?", b);
+  return await answer("Given " + f + " and " + g + ", answer.");
+})()`;
+
+/**
+ * What isolation costs by itself: p50 of a sandbox run of an empty program, and of FLOOR_PROGRAM
+ * with tools that answer at once (five 600-character passages per retrieve), on the engine's warm
+ * sandbox. Part of every question's overhead that no host-side change removes.
+ */
+async function sandboxFloor(engine: Engine, runs: number): Promise<{ empty: number; calls: number }> {
+  const passages = Array.from({ length: 5 }, (_, id) => ({
+    id,
+    title: `Passage ${id}`,
+    text: 'word '.repeat(120),
+    score: 1,
+    source: 'corpus',
+  }));
+  const tools: HostTools = {
+    retrieve: { validate: (args) => args, call: async () => passages, usage: 'retrieve(query)' },
+    answer: { validate: (args) => args, call: async () => 'an answer', usage: 'answer(question, docs)' },
+  };
+  const time = async (script: string): Promise<number> => {
+    const ms: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const started = performance.now();
+      const result = await engine.runProgram({ script, tools });
+      ms.push(performance.now() - started);
+      if (!result.ok) throw new Error(`floor program failed: ${result.error.message}`);
+    }
+    return median(ms);
+  };
+  return { empty: await time('1'), calls: await time(FLOOR_PROGRAM) };
+}
+
+function emptyMeasured(): Measured {
+  return { totals: [], modelMs: [], executeMs: [], cpuMs: [], events: 0, lastEvents: [] };
+}
+
+function merge(into: Measured, part: Measured): void {
+  into.totals.push(...part.totals);
+  into.modelMs.push(...part.modelMs);
+  into.executeMs.push(...part.executeMs);
+  into.cpuMs.push(...part.cpuMs);
+  into.events += part.events;
+  into.lastEvents = part.lastEvents;
 }
 
 interface Measured {
@@ -123,7 +182,6 @@ async function measure(
     measured.executeMs.push(result.metrics.phaseMs.execute ?? 0);
     measured.events += result.events.length;
     measured.lastEvents = result.events;
-    if (i % 10 === 9) context.progress(`${label}: ${i + 1}/${records.length} questions`);
   }
   return measured;
 }
@@ -187,8 +245,17 @@ export const overheadBenchmark: Benchmark = {
       await engine.ingest('hotpot', [dataset], { embedder: 'none' });
       // One untimed question first: the sandbox and preparation workers start on the first run.
       await measure(context, 'warm-up', records.slice(0, 1), dir, engine, store);
-      const stored = await measure(context, 'with run store', records, dir, engine, store);
-      const inMemory = await measure(context, 'memory only', records, dir, engine, undefined);
+      // Five questions with the store, the same five without, and so on: drift in the machine's load
+      // and the JIT warming up fall on both sides alike.
+      const stored = emptyMeasured();
+      const inMemory = emptyMeasured();
+      for (let from = 0; from < records.length; from += INTERLEAVE) {
+        const chunk = records.slice(from, from + INTERLEAVE);
+        merge(stored, await measure(context, `with run store ${from}`, chunk, dir, engine, store));
+        merge(inMemory, await measure(context, `memory only ${from}`, chunk, dir, engine, undefined));
+        context.progress(`${from + chunk.length}/${records.length} questions, with and without the store`);
+      }
+      const floor = await sandboxFloor(engine, context.quick ? 20 : 100);
       const persisted = persistenceMs(store, stored.lastEvents);
 
       const sorted = [...stored.totals].sort((a, b) => a - b);
@@ -252,6 +319,18 @@ export const overheadBenchmark: Benchmark = {
           notes: `p50 of ${PERSIST_ROUNDS}; TraceRecorder's batches`,
         },
         { metric: 'per-event / per-step persistence', value: perEvent / perStep, unit: 'x' },
+        {
+          metric: 'sandbox run, empty program, p50',
+          value: floor.empty,
+          unit: 'ms',
+          notes: 'engine.runProgram("1"): a fresh QuickJS runtime and context in the warm worker, and back',
+        },
+        {
+          metric: 'sandbox run, 5 instant host calls, p50',
+          value: floor.calls,
+          unit: 'ms',
+          notes: `${FLOOR_PROGRAM_CALLS} calls like a PyRAG program's (2 retrieve returning 5 passages, 3 answer), tools that return at once; a question runs 2 such programs`,
+        },
       ] satisfies BenchRow[];
     } finally {
       store.close();

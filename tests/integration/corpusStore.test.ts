@@ -102,6 +102,61 @@ describe('CorpusStore', () => {
     store.close();
   });
 
+  it('bounds a BM25 query by leaving out its commonest words, rarest kept, and says which', async () => {
+    const store = CorpusStore.open(dir);
+    // "common" is in all 20 passages, "middling" in 5, "scarce" in 1.
+    const texts = Array.from(
+      { length: 20 },
+      (_, i) => `common words here${i < 5 ? ' middling' : ''}${i === 0 ? ' scarce' : ''} number${i}`,
+    );
+    texts.forEach((text, i) =>
+      store.replaceDocument({ ...file(`p${i}.txt`), kind: 'text', title: `P${i}`, chunks: [chunk(text)] }),
+    );
+    const query = 'common middling scarce';
+    // Within the bound (20 + 5 + 1 = 26 postings), or with no bound: every word, exactly.
+    for (const bound of [26, 0]) {
+      const plan = store.planBm25(query, bound);
+      expect(plan).toMatchObject({
+        words: ['common', 'middling', 'scarce'],
+        omitted: [],
+        maxPostings: bound,
+      });
+    }
+    // Past it: the commonest word goes first; counting it stopped at bound + 1.
+    expect(store.planBm25(query, 10)).toMatchObject({
+      match: '"middling" OR "scarce"',
+      words: ['middling', 'scarce'],
+      omitted: [{ word: 'common', passages: 11, atLeast: true }],
+    });
+    expect(store.planBm25(query, 25).omitted).toEqual([{ word: 'common', passages: 20, atLeast: false }]);
+    // The rarest word is kept even when it alone is over the bound.
+    expect(store.planBm25(query, 3)).toMatchObject({
+      words: ['scarce'],
+      omitted: [
+        { word: 'common', passages: 4, atLeast: true },
+        { word: 'middling', passages: 4, atLeast: true },
+      ],
+    });
+    expect(store.planBm25('common', 1).words).toEqual(['common']);
+    // The bounded search ranks with the kept words only; unbounded, all 20 passages match.
+    expect(store.bm25Search(store.planBm25(query, 10), 50)).toHaveLength(5);
+    expect(store.bm25Search(store.planBm25(query, 0), 50)).toHaveLength(20);
+    const top = store.bm25Search(store.planBm25(query, 10), 1)[0]!;
+    expect(store.getChunks([top.chunkId]).get(top.chunkId)?.text).toContain('scarce');
+    // Through searchCorpus, the leaving out is a warning that names the words and the way back.
+    const { searchCorpus } = await import('../../main/engine/corpus/search/searchCorpus.ts');
+    const source = { store, dense: async () => ({ unavailable: 'none' }) };
+    const bounded = await searchCorpus(source, query, { mode: 'bm25', k: 50, bm25MaxPostings: 10 });
+    expect(bounded.hits).toHaveLength(5);
+    expect(bounded.warnings).toEqual([
+      'BM25 left out the common words "common" (more than 10 passages) to score at most 10 passages; it searched for "middling", "scarce". Set bm25MaxPostings to 0 (reckon search --bm25-max-postings 0) to score every word.',
+    ]);
+    const exact = await searchCorpus(source, query, { mode: 'bm25', k: 50 });
+    expect(exact).toMatchObject({ warnings: [] });
+    expect(exact.hits).toHaveLength(20);
+    store.close();
+  });
+
   it('drops vectors with their chunks and refuses vectors from another model', () => {
     const store = CorpusStore.open(dir);
     const { documentId } = store.replaceDocument({

@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { CliContext } from '../CliContext.ts';
 import { ExitCode } from '../ExitCode.ts';
 import { DEFAULT_SEARCH_K, SEARCH_MODES, type SearchMode } from '../../engine/corpus/search/searchCorpus.ts';
-import { parsePositiveInt, type CommandRunner } from './shared.ts';
+import { DEFAULT_BM25_MAX_POSTINGS } from '../../engine/corpus/search/bm25Plan.ts';
+import { parseNonNegativeInt, parsePositiveInt, type CommandRunner } from './shared.ts';
 
 /** Characters of each hit's text shown in human output. */
 const PREVIEW_CHARS = 240;
@@ -19,6 +20,11 @@ export function registerSearch(program: Command, run: CommandRunner): void {
     .option('-k, --k <n>', 'number of results', parsePositiveInt, DEFAULT_SEARCH_K)
     .addOption(new Option('--mode <mode>', 'bm25, dense or hybrid').choices(SEARCH_MODES).default('hybrid'))
     .option('--embedder <dir>', "embedding model folder for the query (default: the corpus's own)")
+    .option(
+      '--bm25-max-postings <n>',
+      `score at most n passages in BM25 (counted once per query word); past it the commonest query words are left out, with a warning; 0 scores every word (default: ${DEFAULT_BM25_MAX_POSTINGS})`,
+      parseNonNegativeInt,
+    )
     .option('--json', 'print the result as JSON')
     .action((query: string, options: SearchCliOptions) => run((ctx) => searchCommand(ctx, query, options)));
 }
@@ -28,6 +34,7 @@ interface SearchCliOptions {
   k: number;
   mode: SearchMode;
   embedder?: string;
+  bm25MaxPostings?: number;
   json?: boolean;
 }
 
@@ -35,6 +42,7 @@ async function searchCommand(ctx: CliContext, query: string, options: SearchCliO
   const result = await ctx.engine.search(options.corpus, query, {
     k: options.k,
     mode: options.mode,
+    ...(options.bm25MaxPostings !== undefined ? { bm25MaxPostings: options.bm25MaxPostings } : {}),
     signal: ctx.signal,
     ...(options.embedder ? { embedder: { dir: path.resolve(options.embedder) } } : {}),
   });

@@ -8,6 +8,8 @@ import type { Database as SqliteDatabase } from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ReckonError } from '../errors.ts';
+import { StatementCache } from '../util/StatementCache.ts';
+import { DEFAULT_BM25_MAX_POSTINGS, type Bm25QueryPlan, type OmittedQueryWord } from './search/bm25Plan.ts';
 import { openSqlite } from '../util/openSqlite.ts';
 import { toStorageError, type StorageErrorContext } from '../util/toStorageError.ts';
 import { readVectorIndexState, writeVectorIndexState } from './vectorIndexStateTable.ts';
@@ -162,10 +164,13 @@ export interface CorpusStoreOptions {
 export class CorpusStore {
   readonly dbPath: string;
   private readonly db: SqliteDatabase;
+  /** Statements of the search path (a question runs several searches), prepared once per store. */
+  private readonly statements: StatementCache;
 
   private constructor(dbPath: string, db: SqliteDatabase) {
     this.dbPath = dbPath;
     this.db = db;
+    this.statements = new StatementCache(db);
   }
 
   /** Opens (and when writable, creates and migrates) the store in `dir`. */
@@ -386,7 +391,9 @@ export class CorpusStore {
 
   getMeta(key: string): string | undefined {
     return this.guard('the corpus settings could not be read', () => {
-      return this.db.prepare(`SELECT value FROM meta WHERE key = ?`).pluck().get(key) as string | undefined;
+      return this.statements.get(`SELECT value FROM meta WHERE key = ?`).pluck().get(key) as
+        | string
+        | undefined;
     });
   }
 
@@ -560,13 +567,63 @@ export class CorpusStore {
     );
   }
 
-  /** BM25 over titles and texts; every word of the query is an optional term (OR), ranked by FTS5's bm25. */
-  bm25Search(query: string, k: number): Bm25Hit[] {
+  /**
+   * Which words of `query` a BM25 search uses. All of them (less stopwords) when together they are
+   * in at most `maxPostings` passages (a passage counted once per word it contains) or when
+   * `maxPostings` is 0; otherwise the rarest words that fit the bound, at least one, and the commoner
+   * ones are listed in `omitted`. Counting a word stops at maxPostings + 1 passages, so planning
+   * costs at most that much per word however large the corpus.
+   */
+  planBm25(query: string, maxPostings: number = DEFAULT_BM25_MAX_POSTINGS): Bm25QueryPlan {
+    const words = queryWords(query);
+    const plan = (kept: string[], omitted: OmittedQueryWord[]): Bm25QueryPlan => ({
+      match: toMatchExpression(kept),
+      words: kept,
+      omitted,
+      maxPostings,
+    });
+    if (!(maxPostings > 0) || words.length <= 1) return plan(words, []);
+    return this.guard('the search could not be planned', () => {
+      // No word can be in more passages than the corpus has (the largest id bounds that at once).
+      const largestId =
+        (this.statements.get(`SELECT max(id) FROM chunks`).pluck().get() as number | null) ?? 0;
+      if (largestId * words.length <= maxPostings) return plan(words, []);
+      const count = this.statements
+        .get(`SELECT count(*) FROM (SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT ?)`)
+        .pluck();
+      const counted = words.map((word) => ({
+        word,
+        passages: count.get(toMatchExpression([word]), maxPostings + 1) as number,
+      }));
+      if (counted.reduce((sum, { passages }) => sum + passages, 0) <= maxPostings) return plan(words, []);
+      // Rarest first (stable: ties keep the query's order); keep while the total fits.
+      const byRarity = [...counted].sort((a, b) => a.passages - b.passages);
+      const kept = new Set<string>();
+      let total = 0;
+      for (const { word, passages } of byRarity) {
+        if (kept.size > 0 && total + passages > maxPostings) break;
+        kept.add(word);
+        total += passages;
+      }
+      return plan(
+        words.filter((word) => kept.has(word)),
+        counted
+          .filter(({ word }) => !kept.has(word))
+          .map(({ word, passages }) => ({ word, passages, atLeast: passages > maxPostings })),
+      );
+    });
+  }
+
+  /**
+   * BM25 over titles and texts; every word of the query is an optional term (OR), ranked by FTS5's
+   * bm25. A string query is planned with the default bound (planBm25); pass a plan to choose it.
+   */
+  bm25Search(query: string | Bm25QueryPlan, k: number): Bm25Hit[] {
     return this.guard('the search could not run', () => {
-      const match = toFtsQuery(query);
+      const { match } = typeof query === 'string' ? this.planBm25(query) : query;
       if (!match) return [];
-      const rows = this.db
-        .prepare(
+      const rows = this.statements
+        .get(
           `SELECT rowid AS chunkId, bm25(chunks_fts, ?, 1.0) AS rank FROM chunks_fts WHERE chunks_fts MATCH ?
            ORDER BY rank LIMIT ?`,
         )
@@ -578,7 +635,7 @@ export class CorpusStore {
   getChunks(ids: readonly number[]): Map<number, ChunkRow> {
     return this.guard('the matching passages could not be read', () => {
       const result = new Map<number, ChunkRow>();
-      const select = this.db.prepare(
+      const select = this.statements.get(
         `SELECT c.id, c.document_id AS documentId, d.path, c.ord, c.section, c.title, c.text, c.start, c.end, c.page
          FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ?`,
       );
@@ -631,12 +688,21 @@ export const QUERY_STOPWORDS: ReadonlySet<string> = new Set(
 
 /** Turns free text into an FTS5 query of quoted, OR-ed terms (no operator injection possible). */
 export function toFtsQuery(query: string): string {
+  return toMatchExpression(queryWords(query));
+}
+
+/** The distinct words of `query` that BM25 searches for: lower-cased, stopwords left out unless there is nothing else. */
+function queryWords(query: string): string[] {
   const words = [
     ...new Set((query.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, MAX_QUERY_TERMS * 4)),
   ];
   const content = words.filter((word) => !QUERY_STOPWORDS.has(word));
-  const terms = (content.length > 0 ? content : words).slice(0, MAX_QUERY_TERMS);
-  return terms.map((term) => `"${term}"`).join(' OR ');
+  return (content.length > 0 ? content : words).slice(0, MAX_QUERY_TERMS);
+}
+
+/** Words (letters and digits only, so quoting is safe) as an FTS5 expression matching any of them. */
+function toMatchExpression(words: readonly string[]): string {
+  return words.map((word) => `"${word}"`).join(' OR ');
 }
 
 /** How storage errors of the corpus database at `dbPath` are worded (see toStorageError). */

@@ -21,6 +21,7 @@ import { formatZodIssues, parseTraceEventOnce } from './parseTraceEvent.ts';
 import type { RunMetrics, TraceEvent, TraceEventOf } from '../../../preload/TraceEvent.ts';
 import { runMetricsSchema, traceEventSchema } from '../../../preload/TraceEvent.ts';
 import { openSqlite } from '../util/openSqlite.ts';
+import { StatementCache } from '../util/StatementCache.ts';
 import { toStorageError } from '../util/toStorageError.ts';
 
 /** Version of the tables below, kept in `meta.schema_version`; a newer file is refused. */
@@ -344,12 +345,13 @@ interface ModelFailureRow {
 export class RunStore {
   readonly dbPath: string;
   private readonly db: SqliteDatabase;
-  /** Prepared statements of the write path, by SQL text: a run writes dozens of rows per question. */
-  readonly #statements = new Map<string, Statement>();
+  /** Prepared statements of the write path: a run writes dozens of rows per question. */
+  readonly #statements: StatementCache;
 
   private constructor(dbPath: string, db: SqliteDatabase) {
     this.dbPath = dbPath;
     this.db = db;
+    this.#statements = new StatementCache(db);
     // Unicode-aware lower-casing for search (SQLite's lower() only folds ASCII).
     this.db.function('reckon_fold', { deterministic: true }, (value: unknown) =>
       typeof value === 'string' ? value.toLowerCase() : null,
@@ -807,12 +809,7 @@ export class RunStore {
 
   /** The prepared statement for `sql`, prepared once per store (a reader's pluck reset to off). */
   private statement(sql: string): Statement {
-    let statement = this.#statements.get(sql);
-    if (statement === undefined) {
-      statement = this.db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement.reader ? statement.pluck(false) : statement;
+    return this.#statements.get(sql);
   }
 
   private findRow(id: string): RunRow | undefined {

@@ -5,6 +5,7 @@
  * name, fails with ReckonError 'DENSE_UNAVAILABLE' rather than quietly answering with BM25.
  */
 import type { ChunkRow, CorpusStore } from '../CorpusStore.ts';
+import { DEFAULT_BM25_MAX_POSTINGS, omittedWordsWarning, type Bm25QueryPlan } from './bm25Plan.ts';
 import type { Embedder } from '../../models/Embedder.ts';
 import type { VectorIndex } from './VectorIndex.ts';
 import { reciprocalRankFusion } from './reciprocalRankFusion.ts';
@@ -52,6 +53,13 @@ export interface SearchOptions {
   k?: number;
   /** Default: 'hybrid'. */
   mode?: SearchMode;
+  /**
+   * Bound on the passages BM25 scores, counting a passage once per query word it contains: past it,
+   * the query's commonest words are left out (the rarest is always kept) and a warning names them.
+   * 0 scores every passage with any query word. Default: DEFAULT_BM25_MAX_POSTINGS (250,000), which
+   * keeps every search exact on a corpus of fewer than 250,000 ÷ (query words) passages.
+   */
+  bm25MaxPostings?: number;
   signal?: AbortSignal;
 }
 
@@ -64,8 +72,13 @@ export async function searchCorpus(
   const requestedMode = options.mode ?? 'hybrid';
   const warnings: string[] = [];
   throwIfAborted(options.signal);
+  const plan = (): Bm25QueryPlan => {
+    const planned = source.store.planBm25(query, options.bm25MaxPostings ?? DEFAULT_BM25_MAX_POSTINGS);
+    if (planned.omitted.length > 0) warnings.push(omittedWordsWarning(planned));
+    return planned;
+  };
   if (requestedMode === 'bm25') {
-    return finish(source.store, 'bm25', 'bm25', bm25List(source.store, query, k), warnings);
+    return finish(source.store, 'bm25', 'bm25', bm25List(source.store, plan(), k), warnings);
   }
 
   let dense: Awaited<ReturnType<SearchSource['dense']>>;
@@ -77,7 +90,7 @@ export async function searchCorpus(
   if ('unavailable' in dense) {
     if (requestedMode === 'dense') throw denseUnavailableError(dense.unavailable);
     warnings.push(`Dense search is unavailable (${dense.unavailable}); showing BM25 results.`);
-    return finish(source.store, requestedMode, 'bm25', bm25List(source.store, query, k), warnings);
+    return finish(source.store, requestedMode, 'bm25', bm25List(source.store, plan(), k), warnings);
   }
   warnings.push(...dense.warnings);
   const [queryVector] = await dense.embedder.embed([query], { signal: options.signal });
@@ -88,7 +101,7 @@ export async function searchCorpus(
     return finish(source.store, 'dense', 'dense', hits, warnings);
   }
   const depth = Math.max(50, k * HYBRID_CANDIDATE_FACTOR);
-  const bm25 = source.store.bm25Search(query, depth).map((hit) => hit.chunkId);
+  const bm25 = source.store.bm25Search(plan(), depth).map((hit) => hit.chunkId);
   const denseIds = dense.index.search(queryVector, depth).map((hit) => hit.chunkId);
   const fused = reciprocalRankFusion([bm25, denseIds]).slice(0, k);
   const hits = fused.map(({ id, score }) => {
@@ -116,10 +129,10 @@ export function denseUnavailableError(reason: string): ReckonError {
 
 function bm25List(
   store: CorpusStore,
-  query: string,
+  plan: Bm25QueryPlan,
   k: number,
 ): { chunkId: number; score: number; ranks: SearchHit['ranks'] }[] {
-  return store.bm25Search(query, k).map((hit, i) => ({ ...hit, ranks: { bm25: i + 1 } }));
+  return store.bm25Search(plan, k).map((hit, i) => ({ ...hit, ranks: { bm25: i + 1 } }));
 }
 
 function finish(
