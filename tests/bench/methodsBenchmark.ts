@@ -4,7 +4,8 @@
  * sandbox, trace recording and persistence) with the replay backend standing in for the model, so
  * the seconds are Reckon's own cost per question. The scripts (tests/fixtures/methodScripts.ts) are
  * default-options runs shaped like the strategies' integration tests. Also PyRAG's model calls per
- * question against IRCoT's (the papers: about 3.7 for PyRAG, up to 9 for IRCoT).
+ * question against IRCoT's (the papers: about 3.7 for PyRAG, up to 9 for IRCoT). Then the same
+ * strategies on the tiny generated GGUF through node-llama-cpp (tinyGgufRows): the real model path.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,7 +15,10 @@ import { RunStore } from '../../main/engine/runs/RunStore.ts';
 import { startRun } from '../../main/engine/runs/startRun.ts';
 import { REGISTERED_STRATEGIES } from '../../main/engine/strategies/registry.ts';
 import { methodScript, type MethodQuestion } from '../fixtures/methodScripts.ts';
-import { SHARED_DATA_DIR, median, type Benchmark, type BenchRow } from './Benchmark.ts';
+import { createLlamaCppBackend } from '../../main/engine/models/LlamaCppBackend.ts';
+import { defaultInferenceThreads } from '../../main/engine/models/physicalCores.ts';
+import { makeTinyGguf } from '../fixtures/makeTinyGguf.ts';
+import { SHARED_DATA_DIR, median, type BenchContext, type Benchmark, type BenchRow } from './Benchmark.ts';
 
 interface HotpotRecord {
   question: string;
@@ -103,6 +107,7 @@ export const methodsBenchmark: Benchmark = {
       store.close();
       await engine.close();
     }
+    rows.push(...(await tinyGgufRows(context, records.slice(0, context.quick ? 1 : 2).map(methodQuestion))));
     const pyrag = callsPerQuestion.get('pyrag');
     const ircot = callsPerQuestion.get('ircot');
     if (pyrag !== undefined && ircot !== undefined) {
@@ -116,3 +121,78 @@ export const methodsBenchmark: Benchmark = {
     return rows;
   },
 };
+
+/** Context of the tiny-GGUF runs: room for a prompt with five passages and a reply. */
+const TINY_GGUF_CONTEXT = 2048;
+
+/**
+ * Every strategy with defaults on the tiny generated GGUF (random weights) through node-llama-cpp:
+ * the real model path, prompt formatting to decoding, at a size any machine runs. What the model
+ * writes is noise, so a run may fail (a program that never parses, for one); what is measured is
+ * seconds and model calls per question, and that every run ends in a typed result.
+ */
+async function tinyGgufRows(
+  context: BenchContext,
+  questions: readonly MethodQuestion[],
+): Promise<BenchRow[]> {
+  const dir = context.makeTempDir('reckon-bench-methods-gguf-');
+  const modelPath = await makeTinyGguf({
+    path: path.join(dir, 'tiny.gguf'),
+    contextLength: TINY_GGUF_CONTEXT,
+  });
+  const threads = defaultInferenceThreads();
+  const backend = await createLlamaCppBackend({ modelPath, threads, contextSize: TINY_GGUF_CONTEXT });
+  const engine = createEngine({ dataDir: path.join(dir, 'data'), modelsDir: path.join(dir, 'models') });
+  const rows: BenchRow[] = [];
+  try {
+    await engine.ingest('hotpot', [path.join(SHARED_DATA_DIR, 'hotpotqa', 'dev_distractor_200.json')], {
+      embedder: 'none',
+    });
+    for (const strategy of REGISTERED_STRATEGIES) {
+      const seconds: number[] = [];
+      const statuses = new Map<string, number>();
+      let calls = 0;
+      let tokens = 0;
+      for (const q of questions) {
+        const started = performance.now();
+        const result = await startRun(
+          {
+            kind: 'question',
+            question: q.question,
+            strategy: strategy.id,
+            model: modelPath,
+            corpus: 'hotpot',
+            searchMode: 'bm25',
+          },
+          // One loaded model for every run, as the app keeps it.
+          { engine, llm: async () => ({ backend, release: async () => {} }) },
+        ).done;
+        seconds.push((performance.now() - started) / 1000);
+        const outcome = result.error ? `${result.status} (${result.error.code})` : result.status;
+        statuses.set(outcome, (statuses.get(outcome) ?? 0) + 1);
+        calls += result.metrics.llmCalls;
+        tokens += result.metrics.completionTokens;
+      }
+      const outcomes = [...statuses].map(([status, count]) => `${count} ${status}`).join(', ');
+      context.progress(`tiny GGUF, ${strategy.id}: ${outcomes}, p50 ${median(seconds).toFixed(2)} s`);
+      rows.push(
+        {
+          metric: `${strategy.id}: seconds per question p50, tiny GGUF`,
+          value: median(seconds),
+          unit: 's',
+          notes: `${questions.length} question(s), default options, threads=${threads}; ${outcomes} (random weights: failures are typed results, not errors)`,
+        },
+        {
+          metric: `${strategy.id}: model calls per question, tiny GGUF`,
+          value: calls / questions.length,
+          unit: 'calls',
+          notes: `${(tokens / questions.length).toFixed(0)} tokens generated per question`,
+        },
+      );
+    }
+  } finally {
+    await engine.close();
+    await backend.dispose();
+  }
+  return rows;
+}

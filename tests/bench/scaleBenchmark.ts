@@ -105,14 +105,14 @@ export const scaleBenchmark: Benchmark = {
     let engine = createEngine({ dataDir, modelsDir: path.join(dir, 'models') });
     try {
       const first = await ingestStage(context, engine, shardDir, passages, 'stage 1 (10%)');
-      const bm25AtTenth = await bm25Latencies(engine, queries);
+      const bm25AtTenth = await bm25Latencies(engine, queries, context.progress);
       context.progress(`writing shards ${firstStageShards}–${shards - 1}`);
       writeShards(firstStageShards, shards);
       const sourceBytes = directoryBytes(shardDir);
       const second = await ingestStage(context, engine, shardDir, passages, 'stage 2 (100%)', first.passages);
       const corpusDir = engine.library.corpusDir('wiki');
       const dbBytes = directoryBytes(corpusDir);
-      const bm25 = await bm25Latencies(engine, queries);
+      const bm25 = await bm25Latencies(engine, queries, context.progress);
       const stored = engine.listCorpora().find((corpus) => corpus.name === 'wiki');
       await engine.close();
 
@@ -293,7 +293,11 @@ interface Bm25Measured {
  * turn), through a retriever as a run makes them; and how much of the exact top 10 the bounded
  * search kept.
  */
-async function bm25Latencies(engine: Engine, queries: readonly string[]): Promise<Bm25Measured> {
+async function bm25Latencies(
+  engine: Engine,
+  queries: readonly string[],
+  progress: (message: string) => void,
+): Promise<Bm25Measured> {
   const retriever = engine.openRetriever('wiki', { embedder: 'none' });
   try {
     const search = (query: string, bm25MaxPostings: number) =>
@@ -315,6 +319,8 @@ async function bm25Latencies(engine: Engine, queries: readonly string[]): Promis
       const kept = bounded.hits.filter((hit) => truth.has(hit.chunkId)).length;
       agreement += truth.size === 0 ? 1 : kept / truth.size;
       if (bounded.warnings.length > 0) prunedMs.push(boundedMs.at(-1)!);
+      if (exactMs.length % 50 === 0)
+        progress(`BM25: ${exactMs.length}/${queries.length} questions, exact and bounded`);
     }
     const exactSummary = summarize(exactMs);
     const boundedSummary = summarize(boundedMs);
