@@ -1,7 +1,7 @@
 /**
  * The in-process backend: a GGUF model run by llama.cpp through node-llama-cpp. One model, one
- * context with several sequences so independent generate() calls decode in the same batches, and
- * a small pool that hands each call the free sequence whose KV cache already holds the longest
+ * context with several sequences so independent generate() calls run at once (sharing llama_decode
+ * calls or taking turns, see DecodeBatching), and a small pool that hands each call the free sequence whose KV cache already holds the longest
  * prefix of its prompt (prompts are laid out append-only, so the static part is reused).
  */
 import { stat } from 'node:fs/promises';
@@ -17,6 +17,7 @@ import {
   resolveChatWrapper,
 } from 'node-llama-cpp';
 import type {
+  BatchItem,
   ChatHistoryItem,
   ChatWrapper,
   GbnfJsonObjectSchema,
@@ -26,6 +27,7 @@ import type {
   LlamaGrammar,
   LlamaModel,
   LlamaText,
+  PrioritizedBatchItem,
   Token,
 } from 'node-llama-cpp';
 import { CancelledError, ModelError, ModelNotFoundError, throwIfAborted } from '../errors.ts';
@@ -46,6 +48,25 @@ export { DEFAULT_CONTEXT_SIZE, DEFAULT_GPU_LAYERS, DEFAULT_SEQUENCES };
 /** How long a failed load waits for llama.cpp's (asynchronously delivered) error lines. */
 const LOG_SETTLE_MS = 20;
 
+/**
+ * How the pending tokens of the context's sequences are put into llama_decode calls.
+ * - 'merged': every sequence's pending tokens in one call (node-llama-cpp's 'maximumParallelism').
+ *   A call of k tokens reads each weight once, so it pays when decoding waits on memory (GPUs,
+ *   large models on many cores).
+ * - 'perSequence': one sequence's tokens per call, the sequences taking turns in the order they
+ *   asked. Parallel calls then cost what the same calls one after another cost, and never more.
+ *
+ * On CPUs llama.cpp's kernels for 2–8 tokens can be slower per token than its one-token kernel:
+ * `npm run bench -- --only llm-parallel` measured a merged step of 2 sequences at 3.9× and of 4 at
+ * 4.9–5.7× the time of one (Qwen2.5-0.5B widths, Q8_0, 1 thread, 2-core AMD EPYC), so merging made
+ * parallel answers slower than serial ones there.
+ */
+export type DecodeBatching = 'merged' | 'perSequence';
+/** Decode batching on the CPU (gpuLayers 0): see DecodeBatching for the measurements. */
+export const DEFAULT_CPU_DECODE_BATCHING: DecodeBatching = 'perSequence';
+/** Decode batching when layers are offloaded to a GPU, where a step is bound by reading weights. */
+export const DEFAULT_GPU_DECODE_BATCHING: DecodeBatching = 'merged';
+
 export interface LlamaCppBackendOptions {
   /** Path of the .gguf file. */
   modelPath: string;
@@ -57,6 +78,8 @@ export interface LlamaCppBackendOptions {
   sequences?: number;
   /** Layers to offload to a GPU, or 'auto' to let node-llama-cpp decide. Default: DEFAULT_GPU_LAYERS (0, CPU only). */
   gpuLayers?: number | 'auto';
+  /** How the sequences' tokens share llama_decode calls. Default: DEFAULT_CPU_DECODE_BATCHING ('perSequence') with gpuLayers 0, else DEFAULT_GPU_DECODE_BATCHING ('merged'). */
+  decodeBatching?: DecodeBatching;
   /** Cancels loading; a fired signal rejects with CancelledError. Default: none. */
   signal?: AbortSignal;
 }
@@ -129,7 +152,8 @@ async function sharedLlama(gpu: boolean): Promise<Llama> {
 /**
  * Loads the GGUF at `options.modelPath` once and returns an LlmBackend over it. Defaults: threads =
  * defaultInferenceThreads(), contextSize = DEFAULT_CONTEXT_SIZE (4096, clamped to the training context),
- * sequences = DEFAULT_SEQUENCES (2, which is also `parallelism`), gpuLayers = DEFAULT_GPU_LAYERS (0).
+ * sequences = DEFAULT_SEQUENCES (2, which is also `parallelism`), gpuLayers = DEFAULT_GPU_LAYERS (0),
+ * decodeBatching = 'perSequence' on the CPU and 'merged' with GPU layers (see DecodeBatching).
  * Messages are rendered with the model's own chat template, or a plain "### User / ### Assistant"
  * layout when the file has none. A missing, unreadable or invalid file rejects with
  * ModelNotFoundError; a fired `signal` with CancelledError; anything else while loading with
@@ -151,6 +175,13 @@ export async function createLlamaCppBackend(options: LlamaCppBackendOptions): Pr
   const sequences = positiveInteger(options.sequences, DEFAULT_SEQUENCES, 'sequences');
   const requestedContextSize = positiveInteger(options.contextSize, DEFAULT_CONTEXT_SIZE, 'contextSize');
   const gpuLayers = options.gpuLayers ?? DEFAULT_GPU_LAYERS;
+  const decodeBatching =
+    options.decodeBatching ?? (gpuLayers === 0 ? DEFAULT_CPU_DECODE_BATCHING : DEFAULT_GPU_DECODE_BATCHING);
+  if (decodeBatching !== 'merged' && decodeBatching !== 'perSequence') {
+    throw new ModelError(`decodeBatching must be 'merged' or 'perSequence'; got ${String(decodeBatching)}.`, {
+      code: 'INVALID_OPTION',
+    });
+  }
 
   throwIfAborted(signal);
   await assertModelFileExists(modelPath);
@@ -175,7 +206,16 @@ export async function createLlamaCppBackend(options: LlamaCppBackendOptions): Pr
     const trainContextSize = model.trainContextSize > 0 ? model.trainContextSize : requestedContextSize;
     const contextSize = Math.min(requestedContextSize, trainContextSize);
     try {
-      context = await model.createContext({ contextSize, sequences, threads, createSignal: signal });
+      context = await model.createContext({
+        contextSize,
+        sequences,
+        threads,
+        batching: {
+          itemPrioritizationStrategy:
+            decodeBatching === 'merged' ? 'maximumParallelism' : oneSequencePerBatch,
+        },
+        createSignal: signal,
+      });
     } catch (error) {
       throwIfAborted(signal);
       if (error instanceof InsufficientMemoryError) {
@@ -521,6 +561,26 @@ class LlamaCppBackend implements LlmBackend {
     await this.model.dispose();
     // The llama.cpp runtime is shared by the process; see sharedLlamas.
   }
+}
+
+/**
+ * node-llama-cpp's batch prioritization for 'perSequence' decode batching: the first pending item
+ * of the highest evaluation priority, as much of it as fits. node-llama-cpp queues items in the
+ * order sequences ask and keeps decoding while any are pending, so the sequences take turns (a
+ * sequence that was just decoded queues its next token behind the others).
+ */
+export function oneSequencePerBatch({
+  items,
+  size,
+}: {
+  items: readonly BatchItem[];
+  size: number;
+}): PrioritizedBatchItem[] {
+  let chosen: BatchItem | undefined;
+  for (const item of items) {
+    if (chosen === undefined || item.evaluationPriority > chosen.evaluationPriority) chosen = item;
+  }
+  return chosen === undefined ? [] : [{ item: chosen, processAmount: Math.min(chosen.tokens.length, size) }];
 }
 
 /**
