@@ -78,10 +78,13 @@ export const llmParallelBenchmark: Benchmark = {
       blocks: sizes.blocks,
     });
     const settings: Setting[] = [];
-    // 1 thread (the default here: physical cores less one), then one per physical core.
+    // 1 thread (the default here: physical cores less one), then one per physical core. The second
+    // runs one round only: its threads spin against the event loop, so serial decoding there takes
+    // tens of seconds on a 2-core machine, and one round already shows that.
     for (const threads of [...new Set([1, physicalCoreCount()])]) {
+      const settingSizes = threads === 1 ? sizes : { ...sizes, repetitions: 1 };
       for (const batching of BATCHINGS) {
-        settings.push(await measure(model.path, threads, batching, sizes, context.progress));
+        settings.push(await measure(model.path, threads, batching, settingSizes, context.progress));
       }
     }
     const rows: BenchRow[] = [];

@@ -56,10 +56,12 @@ const LOG_SETTLE_MS = 20;
  * - 'perSequence': one sequence's tokens per call, the sequences taking turns in the order they
  *   asked. Parallel calls then cost what the same calls one after another cost, and never more.
  *
- * On CPUs llama.cpp's kernels for 2–8 tokens can be slower per token than its one-token kernel:
- * `npm run bench -- --only llm-parallel` measured a merged step of 2 sequences at 3.9× and of 4 at
- * 4.9–5.7× the time of one (Qwen2.5-0.5B widths, Q8_0, 1 thread, 2-core AMD EPYC), so merging made
- * parallel answers slower than serial ones there.
+ * On CPUs merging rarely saves anything: llama.cpp multiplies Q8_0 weights by 2+ tokens with
+ * llamafile's tinyBLAS, which is bound by arithmetic, and its repacked formats (Q4_0, Q4_K, Q6_K…)
+ * run fewer than 4 tokens as one matrix-vector product per token. Measured on a 2-core AMD EPYC
+ * (Qwen2.5-0.5B widths, Q8_0, 1 thread): a merged step of 2 sequences took 3.9× and of 4 took
+ * 4.9–5.7× one sequence's step, and `npm run bench -- --only llm-parallel` shows merged parallel
+ * decoding at ~0.8× serial, taking turns at ~1.0×.
  */
 export type DecodeBatching = 'merged' | 'perSequence';
 /** Decode batching on the CPU (gpuLayers 0): see DecodeBatching for the measurements. */
