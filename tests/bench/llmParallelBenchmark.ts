@@ -103,7 +103,7 @@ export const llmParallelBenchmark: Benchmark = {
         unit: 'ms',
         notes:
           sequences === 1
-            ? `median of ${STEP_REPETITIONS}, greedy sampling included; ${model.label}`
+            ? `median of ${STEP_REPETITIONS}, sampling included; ${model.label}`
             : `${(ms / oneStep).toFixed(2)}× one sequence's step: merging saves time only below ${sequences}×`,
       });
     }
@@ -227,7 +227,7 @@ async function measure(
 
 /**
  * Median ms of one decode step of k sequences × 1 token each (queued together, so node-llama-cpp
- * merges them into one llama_decode call; greedy sampling included), for each k in STEP_SEQUENCES,
+ * merges them into one llama_decode call; sampling included), for each k in STEP_SEQUENCES,
  * on a context of its own with 1 thread. This is the cost the merged decode batching pays per step.
  */
 async function measureDecodeSteps(modelPath: string): Promise<Map<number, number>> {
