@@ -7,13 +7,15 @@
  * second suffers most from a busy machine: read the load average beside it). Model: Qwen2.5-0.5B's
  * widths with fewer layers (random weights, Q8_0), greedy.
  *
- * Why the 1.5× target is out of reach on a 2-core CPU: merging pays only when one token's step
- * waits on reading the weights. Here a one-token step already streams Q8_0 weights at ~22–25 GB/s
- * of one core's ~35 GB/s, and llama.cpp's CPU kernel for a few tokens at once (llamafile's tinyBLAS;
- * one token uses a separate dot-product kernel) is bound by arithmetic: a merged step of 4 sequences
- * measured 4.9–5.7× one sequence's step (2 and 24 layers, 1 thread), so merged decoding is slower
- * than serial. Taking turns costs what serial calls cost, less the JS work (sampling, stop checks)
- * that overlaps another sequence's decoding on the second core. The decode rows show both.
+ * Why 1.5× is hard on a 2-core CPU: merging pays only when a step's cost grows more slowly than
+ * its tokens. With 1 thread a one-token step already streams Q8_0 weights near one core's bandwidth,
+ * and llama.cpp's kernel for a few tokens at once (llamafile's tinyBLAS; one token uses a separate
+ * dot-product kernel) is bound by arithmetic: a merged step of 4 sequences costs 4.4–5.7× one (the
+ * step rows), so merged decoding is slower than serial, and taking turns (the 1-thread default)
+ * matches serial, plus the JS work (sampling, stop checks) that overlaps another sequence's step.
+ * With 2 threads a merged step shares its arithmetic over both cores while the event loop idles:
+ * that came closest (1.47× the fastest serial run in a quiet spell), but 2 spinning threads
+ * collapse whenever anything else wants a core (0.5× under load), so 1 thread stays the default.
  */
 import os from 'node:os';
 import { getLlama, LlamaLogLevel } from 'node-llama-cpp';
@@ -160,7 +162,7 @@ export const llmParallelBenchmark: Benchmark = {
       notes: `${CALLS} sequences at threads=${parallel.setting.threads}, ${parallel.setting.batching} (${parallel.ms.toFixed(0)} ms) vs one after another at threads=${serial.setting.threads} (${serial.ms.toFixed(0)} ms); ${
         speedUp >= TARGET
           ? `target ≥ ${TARGET} reached`
-          : `target ≥ ${TARGET} NOT reached on this machine: decoding is bound by arithmetic, not by reading weights (see the decode rows and this file's header)`
+          : `target ≥ ${TARGET} NOT reached in this run: see the step rows (a merged step vs one sequence's) and the threads=${physicalCoreCount()} rows (merged steps on every core, which a busy machine stalls)`
       }`,
     });
     return rows;

@@ -52,22 +52,24 @@ const LOG_SETTLE_MS = 20;
  * How the pending tokens of the context's sequences are put into llama_decode calls.
  * - 'merged': every sequence's pending tokens in one call (node-llama-cpp's 'maximumParallelism').
  *   A call of k tokens reads each weight once, so it pays when decoding waits on memory (GPUs,
- *   large models on many cores).
+ *   large models on many cores) or when more threads can share a call's arithmetic.
  * - 'perSequence': one sequence's tokens per call, the sequences taking turns in the order they
  *   asked. Parallel calls then cost what the same calls one after another cost, and never more.
  *
- * On CPUs merging rarely saves anything: llama.cpp multiplies Q8_0 weights by 2+ tokens with
- * llamafile's tinyBLAS, which is bound by arithmetic, and its repacked formats (Q4_0, Q4_K, Q6_K…)
- * run fewer than 4 tokens as one matrix-vector product per token. Measured on a 2-core AMD EPYC
- * (Qwen2.5-0.5B widths, Q8_0, 1 thread): a merged step of 2 sequences took 3.9× and of 4 took
- * 4.9–5.7× one sequence's step, and `npm run bench -- --only llm-parallel` shows merged parallel
- * decoding at ~0.8× serial, taking turns at ~1.0×.
+ * On one CPU thread merging costs more than it saves: llama.cpp multiplies Q8_0 weights by 2+
+ * tokens with llamafile's tinyBLAS, which is bound by arithmetic, and its repacked formats (Q4_0,
+ * Q4_K, Q6_K…) run fewer than 4 tokens as one matrix-vector product per token. Measured on a 2-core
+ * AMD EPYC (Qwen2.5-0.5B widths, Q8_0, 1 thread): a merged step of 2 sequences took 2.8–4.1× and of
+ * 4 took 4.4–5.7× one sequence's step; `npm run bench -- --only llm-parallel` shows merged parallel
+ * decoding at 0.8–0.9× serial and taking turns at ~1.0×. With 2 threads merged steps split their
+ * arithmetic over both cores while the event loop idles, and merged decoding measured 1.3–3.8× its
+ * serial speed when the machine was otherwise quiet (0.5× under load).
  */
 export type DecodeBatching = 'merged' | 'perSequence';
-/** Decode batching on the CPU (gpuLayers 0): see DecodeBatching for the measurements. */
-export const DEFAULT_CPU_DECODE_BATCHING: DecodeBatching = 'perSequence';
-/** Decode batching when layers are offloaded to a GPU, where a step is bound by reading weights. */
-export const DEFAULT_GPU_DECODE_BATCHING: DecodeBatching = 'merged';
+/** Decode batching with one CPU thread and no GPU layers: see DecodeBatching for the measurements. */
+export const DEFAULT_SINGLE_THREAD_DECODE_BATCHING: DecodeBatching = 'perSequence';
+/** Decode batching with GPU layers or more than one CPU thread. */
+export const DEFAULT_DECODE_BATCHING: DecodeBatching = 'merged';
 
 export interface LlamaCppBackendOptions {
   /** Path of the .gguf file. */
@@ -80,7 +82,7 @@ export interface LlamaCppBackendOptions {
   sequences?: number;
   /** Layers to offload to a GPU, or 'auto' to let node-llama-cpp decide. Default: DEFAULT_GPU_LAYERS (0, CPU only). */
   gpuLayers?: number | 'auto';
-  /** How the sequences' tokens share llama_decode calls. Default: DEFAULT_CPU_DECODE_BATCHING ('perSequence') with gpuLayers 0, else DEFAULT_GPU_DECODE_BATCHING ('merged'). */
+  /** How the sequences' tokens share llama_decode calls. Default: DEFAULT_SINGLE_THREAD_DECODE_BATCHING ('perSequence') with 1 thread and gpuLayers 0, else DEFAULT_DECODE_BATCHING ('merged'). */
   decodeBatching?: DecodeBatching;
   /** Cancels loading; a fired signal rejects with CancelledError. Default: none. */
   signal?: AbortSignal;
@@ -155,7 +157,7 @@ async function sharedLlama(gpu: boolean): Promise<Llama> {
  * Loads the GGUF at `options.modelPath` once and returns an LlmBackend over it. Defaults: threads =
  * defaultInferenceThreads(), contextSize = DEFAULT_CONTEXT_SIZE (4096, clamped to the training context),
  * sequences = DEFAULT_SEQUENCES (2, which is also `parallelism`), gpuLayers = DEFAULT_GPU_LAYERS (0),
- * decodeBatching = 'perSequence' on the CPU and 'merged' with GPU layers (see DecodeBatching).
+ * decodeBatching = 'perSequence' with 1 thread and no GPU layers, else 'merged' (see DecodeBatching).
  * Messages are rendered with the model's own chat template, or a plain "### User / ### Assistant"
  * layout when the file has none. A missing, unreadable or invalid file rejects with
  * ModelNotFoundError; a fired `signal` with CancelledError; anything else while loading with
@@ -178,7 +180,8 @@ export async function createLlamaCppBackend(options: LlamaCppBackendOptions): Pr
   const requestedContextSize = positiveInteger(options.contextSize, DEFAULT_CONTEXT_SIZE, 'contextSize');
   const gpuLayers = options.gpuLayers ?? DEFAULT_GPU_LAYERS;
   const decodeBatching =
-    options.decodeBatching ?? (gpuLayers === 0 ? DEFAULT_CPU_DECODE_BATCHING : DEFAULT_GPU_DECODE_BATCHING);
+    options.decodeBatching ??
+    (gpuLayers === 0 && threads === 1 ? DEFAULT_SINGLE_THREAD_DECODE_BATCHING : DEFAULT_DECODE_BATCHING);
   if (decodeBatching !== 'merged' && decodeBatching !== 'perSequence') {
     throw new ModelError(`decodeBatching must be 'merged' or 'perSequence'; got ${String(decodeBatching)}.`, {
       code: 'INVALID_OPTION',
