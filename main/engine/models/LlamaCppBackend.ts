@@ -1,8 +1,9 @@
 /**
  * The in-process backend: a GGUF model run by llama.cpp through node-llama-cpp. One model, one
  * context with several sequences so independent generate() calls run at once (sharing llama_decode
- * calls or taking turns, see DecodeBatching), and a small pool that hands each call the free sequence whose KV cache already holds the longest
- * prefix of its prompt (prompts are laid out append-only, so the static part is reused).
+ * calls or taking turns, see DecodeBatching), and a small pool that hands each call the free
+ * sequence whose KV cache already holds the longest prefix of its prompt (prompts are laid out
+ * append-only, so the static part is reused).
  */
 import { stat } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
