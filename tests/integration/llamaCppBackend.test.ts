@@ -238,28 +238,48 @@ describe('prompt-prefix reuse and parallel sequences', () => {
     }
   });
 
-  it('decodes four calls in four sequences at once with the same greedy answers as one after another', async () => {
-    const four = await createLlamaCppBackend({ modelPath, threads: 1, sequences: 4, contextSize: 1024 });
-    try {
-      expect(four.parallelism).toBe(4);
-      const questions = ['Which was first?', 'Who started it?', 'When?', 'Where was it printed?'].map(
-        (question, i) => [{ role: 'user' as const, content: `Question ${i}: ${question}` }],
-      );
-      const serial: string[] = [];
-      for (const question of questions)
-        serial.push((await four.generate({ messages: question, maxTokens: 16 })).text);
-      // Evict the cached prompts so the parallel calls evaluate them again, batched.
-      await Promise.all(
-        questions.map((_, i) =>
-          four.generate({ messages: [{ role: 'user', content: `Filler ${i}.` }], maxTokens: 2 }),
-        ),
-      );
-      const parallel = await Promise.all(
-        questions.map((question) => four.generate({ messages: question, maxTokens: 16 })),
-      );
-      expect(parallel.map((result) => result.text)).toEqual(serial);
-    } finally {
-      await four.dispose();
-    }
+  it.each(['merged', 'perSequence'] as const)(
+    'decodes four calls in four sequences at once (%s) with the same greedy answers as one after another',
+    async (decodeBatching) => {
+      const four = await createLlamaCppBackend({
+        modelPath,
+        threads: 1,
+        sequences: 4,
+        contextSize: 1024,
+        decodeBatching,
+      });
+      try {
+        expect(four.parallelism).toBe(4);
+        const questions = ['Which was first?', 'Who started it?', 'When?', 'Where was it printed?'].map(
+          (question, i) => [{ role: 'user' as const, content: `Question ${i}: ${question}` }],
+        );
+        const serial: string[] = [];
+        for (const question of questions)
+          serial.push((await four.generate({ messages: question, maxTokens: 16 })).text);
+        // Evict the cached prompts so the parallel calls evaluate them again, batched.
+        await Promise.all(
+          questions.map((_, i) =>
+            four.generate({ messages: [{ role: 'user', content: `Filler ${i}.` }], maxTokens: 2 }),
+          ),
+        );
+        const parallel = await Promise.all(
+          questions.map((question) => four.generate({ messages: question, maxTokens: 16 })),
+        );
+        expect(parallel.map((result) => result.text)).toEqual(serial);
+        for (const result of parallel) expect(result.completionTokens).toBeGreaterThan(0);
+      } finally {
+        await four.dispose();
+      }
+    },
+  );
+
+  it('rejects an unknown decode batching with a typed error', async () => {
+    const error = await createLlamaCppBackend({
+      modelPath,
+      threads: 1,
+      decodeBatching: 'sometimes' as unknown as 'merged',
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelError);
+    expect((error as ModelError).code).toBe('INVALID_OPTION');
   });
 });

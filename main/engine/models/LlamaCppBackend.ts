@@ -1,8 +1,9 @@
 /**
  * The in-process backend: a GGUF model run by llama.cpp through node-llama-cpp. One model, one
- * context with several sequences so independent generate() calls decode in the same batches, and
- * a small pool that hands each call the free sequence whose KV cache already holds the longest
- * prefix of its prompt (prompts are laid out append-only, so the static part is reused).
+ * context with several sequences so independent generate() calls run at once (sharing llama_decode
+ * calls or taking turns, see DecodeBatching), and a small pool that hands each call the free
+ * sequence whose KV cache already holds the longest prefix of its prompt (prompts are laid out
+ * append-only, so the static part is reused).
  */
 import { stat } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -17,6 +18,7 @@ import {
   resolveChatWrapper,
 } from 'node-llama-cpp';
 import type {
+  BatchItem,
   ChatHistoryItem,
   ChatWrapper,
   GbnfJsonObjectSchema,
@@ -26,6 +28,7 @@ import type {
   LlamaGrammar,
   LlamaModel,
   LlamaText,
+  PrioritizedBatchItem,
   Token,
 } from 'node-llama-cpp';
 import { CancelledError, ModelError, ModelNotFoundError, throwIfAborted } from '../errors.ts';
@@ -46,6 +49,29 @@ export { DEFAULT_CONTEXT_SIZE, DEFAULT_GPU_LAYERS, DEFAULT_SEQUENCES };
 /** How long a failed load waits for llama.cpp's (asynchronously delivered) error lines. */
 const LOG_SETTLE_MS = 20;
 
+/**
+ * How the pending tokens of the context's sequences are put into llama_decode calls.
+ * - 'merged': every sequence's pending tokens in one call (node-llama-cpp's 'maximumParallelism').
+ *   A call of k tokens reads each weight once, so it pays when decoding waits on memory (GPUs,
+ *   large models on many cores) or when more threads can share a call's arithmetic.
+ * - 'perSequence': one sequence's tokens per call, the sequences taking turns in the order they
+ *   asked. Parallel calls then cost what the same calls one after another cost, and never more.
+ *
+ * On one CPU thread merging costs more than it saves: llama.cpp multiplies Q8_0 weights by 2+
+ * tokens with llamafile's tinyBLAS, which is bound by arithmetic, and its repacked formats (Q4_0,
+ * Q4_K, Q6_K…) run fewer than 4 tokens as one matrix-vector product per token. Measured on a 2-core
+ * AMD EPYC (Qwen2.5-0.5B widths, Q8_0, 1 thread): a merged step of 2 sequences took 2.8–4.1× and of
+ * 4 took 4.4–5.7× one sequence's step; `npm run bench -- --only llm-parallel` shows merged parallel
+ * decoding at 0.8–0.9× serial and taking turns at ~1.0×. With 2 threads merged steps split their
+ * arithmetic over both cores while the event loop idles, and merged decoding measured 1.3–3.8× its
+ * serial speed when the machine was otherwise quiet (0.5× under load).
+ */
+export type DecodeBatching = 'merged' | 'perSequence';
+/** Decode batching with one CPU thread and no GPU layers: see DecodeBatching for the measurements. */
+export const DEFAULT_SINGLE_THREAD_DECODE_BATCHING: DecodeBatching = 'perSequence';
+/** Decode batching with GPU layers or more than one CPU thread. */
+export const DEFAULT_DECODE_BATCHING: DecodeBatching = 'merged';
+
 export interface LlamaCppBackendOptions {
   /** Path of the .gguf file. */
   modelPath: string;
@@ -57,6 +83,8 @@ export interface LlamaCppBackendOptions {
   sequences?: number;
   /** Layers to offload to a GPU, or 'auto' to let node-llama-cpp decide. Default: DEFAULT_GPU_LAYERS (0, CPU only). */
   gpuLayers?: number | 'auto';
+  /** How the sequences' tokens share llama_decode calls. Default: DEFAULT_SINGLE_THREAD_DECODE_BATCHING ('perSequence') with 1 thread and gpuLayers 0, else DEFAULT_DECODE_BATCHING ('merged'). */
+  decodeBatching?: DecodeBatching;
   /** Cancels loading; a fired signal rejects with CancelledError. Default: none. */
   signal?: AbortSignal;
 }
@@ -129,7 +157,8 @@ async function sharedLlama(gpu: boolean): Promise<Llama> {
 /**
  * Loads the GGUF at `options.modelPath` once and returns an LlmBackend over it. Defaults: threads =
  * defaultInferenceThreads(), contextSize = DEFAULT_CONTEXT_SIZE (4096, clamped to the training context),
- * sequences = DEFAULT_SEQUENCES (2, which is also `parallelism`), gpuLayers = DEFAULT_GPU_LAYERS (0).
+ * sequences = DEFAULT_SEQUENCES (2, which is also `parallelism`), gpuLayers = DEFAULT_GPU_LAYERS (0),
+ * decodeBatching = 'perSequence' with 1 thread and no GPU layers, else 'merged' (see DecodeBatching).
  * Messages are rendered with the model's own chat template, or a plain "### User / ### Assistant"
  * layout when the file has none. A missing, unreadable or invalid file rejects with
  * ModelNotFoundError; a fired `signal` with CancelledError; anything else while loading with
@@ -151,6 +180,14 @@ export async function createLlamaCppBackend(options: LlamaCppBackendOptions): Pr
   const sequences = positiveInteger(options.sequences, DEFAULT_SEQUENCES, 'sequences');
   const requestedContextSize = positiveInteger(options.contextSize, DEFAULT_CONTEXT_SIZE, 'contextSize');
   const gpuLayers = options.gpuLayers ?? DEFAULT_GPU_LAYERS;
+  const decodeBatching =
+    options.decodeBatching ??
+    (gpuLayers === 0 && threads === 1 ? DEFAULT_SINGLE_THREAD_DECODE_BATCHING : DEFAULT_DECODE_BATCHING);
+  if (decodeBatching !== 'merged' && decodeBatching !== 'perSequence') {
+    throw new ModelError(`decodeBatching must be 'merged' or 'perSequence'; got ${String(decodeBatching)}.`, {
+      code: 'INVALID_OPTION',
+    });
+  }
 
   throwIfAborted(signal);
   await assertModelFileExists(modelPath);
@@ -175,7 +212,16 @@ export async function createLlamaCppBackend(options: LlamaCppBackendOptions): Pr
     const trainContextSize = model.trainContextSize > 0 ? model.trainContextSize : requestedContextSize;
     const contextSize = Math.min(requestedContextSize, trainContextSize);
     try {
-      context = await model.createContext({ contextSize, sequences, threads, createSignal: signal });
+      context = await model.createContext({
+        contextSize,
+        sequences,
+        threads,
+        batching: {
+          itemPrioritizationStrategy:
+            decodeBatching === 'merged' ? 'maximumParallelism' : oneSequencePerBatch,
+        },
+        createSignal: signal,
+      });
     } catch (error) {
       throwIfAborted(signal);
       if (error instanceof InsufficientMemoryError) {
@@ -521,6 +567,26 @@ class LlamaCppBackend implements LlmBackend {
     await this.model.dispose();
     // The llama.cpp runtime is shared by the process; see sharedLlamas.
   }
+}
+
+/**
+ * node-llama-cpp's batch prioritization for 'perSequence' decode batching: the first pending item
+ * of the highest evaluation priority, as much of it as fits. node-llama-cpp queues items in the
+ * order sequences ask and keeps decoding while any are pending, so the sequences take turns (a
+ * sequence that was just decoded queues its next token behind the others).
+ */
+export function oneSequencePerBatch({
+  items,
+  size,
+}: {
+  items: readonly BatchItem[];
+  size: number;
+}): PrioritizedBatchItem[] {
+  let chosen: BatchItem | undefined;
+  for (const item of items) {
+    if (chosen === undefined || item.evaluationPriority > chosen.evaluationPriority) chosen = item;
+  }
+  return chosen === undefined ? [] : [{ item: chosen, processAmount: Math.min(chosen.tokens.length, size) }];
 }
 
 /**
