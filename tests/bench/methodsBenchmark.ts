@@ -122,8 +122,8 @@ export const methodsBenchmark: Benchmark = {
   },
 };
 
-/** Context of the tiny-GGUF runs: room for a prompt with five passages and a reply. */
-const TINY_GGUF_CONTEXT = 2048;
+/** Context of the tiny-GGUF runs: its vocabulary is a few hundred pieces, so five passages take thousands of tokens. */
+const TINY_GGUF_CONTEXT = 8192;
 
 /**
  * Every strategy with defaults on the tiny generated GGUF (random weights) through node-llama-cpp:
