@@ -94,6 +94,43 @@ describe('reckon ingest + search on HotpotQA', () => {
       expect(hits.hits.map((h) => h.title)).toContain('Scott Derrickson');
     }
 
+    // A BM25 bound below what the question's words occur in: the commonest words are left out, and
+    // the warning says which; 0 scores every word.
+    const bounded = json<{ warnings: string[]; hits: { title: string }[] }>(
+      await reckon([
+        'search',
+        'Scott Derrickson nationality director',
+        '--corpus',
+        'hotpot',
+        '--mode',
+        'bm25',
+        '--bm25-max-postings',
+        '20',
+        '--json',
+      ]),
+    );
+    expect(bounded.warnings).toEqual([
+      expect.stringMatching(
+        /^BM25 left out the common words .*"director" \(more than 20 passages\).* it searched for "derrickson"\./,
+      ),
+    ]);
+    expect(bounded.hits.map((h) => h.title)).toContain('Scott Derrickson');
+    const unbounded = await reckon([
+      'search',
+      'Scott Derrickson nationality director',
+      '--corpus',
+      'hotpot',
+      '--mode',
+      'bm25',
+      '--bm25-max-postings',
+      '0',
+      '--json',
+    ]);
+    expect(json<{ warnings: string[] }>(unbounded).warnings).toEqual([]);
+    const refused = await reckon(['search', 'x', '--corpus', 'hotpot', '--bm25-max-postings', '-1']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('expected a whole number, 0 or more');
+
     const dense = json<{ mode: string; hits: unknown[] }>(
       await reckon(['search', 'Scott Derrickson', '--corpus', 'hotpot', '--mode', 'dense', '--json']),
     );
