@@ -17,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { physicalCoreCount } from '../../main/engine/models/physicalCores.ts';
-import { MIB, REPO_ROOT, type BenchContext, type BenchRow, type Benchmark } from './Benchmark.ts';
+import { MIB, REPO_ROOT, type BenchContext, type Benchmark } from './Benchmark.ts';
+import { formatMarkdownReport, formatValue, type BenchResultRow, type MachineInfo } from './benchReport.ts';
 import { MemoryMonitor, memoryRows } from './MemoryMonitor.ts';
 import { annBenchmark } from './annBenchmark.ts';
 import { bm25Benchmark } from './bm25Benchmark.ts';
@@ -58,9 +59,7 @@ export const BENCHMARKS: readonly Benchmark[] = [
 export const MEMORY_BENCHMARK_NAME = 'memory';
 export const RESULTS_DIR = path.join(REPO_ROOT, 'bench-results');
 
-export interface BenchResultRow extends BenchRow {
-  benchmark: string;
-}
+export type { BenchResultRow } from './benchReport.ts';
 
 export interface BenchRunOptions {
   /** Smaller sizes for a smoke run. Default: false. */
@@ -162,7 +161,7 @@ export async function runBenchmarks(options: BenchRunOptions = {}): Promise<Benc
 }
 
 /** Machine and library facts saved with the results, so numbers from different runs can be compared. */
-export function machineInfo(): Record<string, unknown> {
+export function machineInfo(): MachineInfo {
   const cpus = os.cpus();
   const packageJson = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
     dependencies?: Record<string, string>;
@@ -191,17 +190,6 @@ export function machineInfo(): Record<string, unknown> {
       ]),
     ),
   };
-}
-
-/** Formats a value for the table: integers as is, others with about three significant digits. */
-export function formatValue(value: number): string {
-  if (!Number.isFinite(value)) return String(value);
-  if (Number.isInteger(value)) return String(value);
-  const magnitude = Math.abs(value);
-  if (magnitude >= 100) return value.toFixed(0);
-  if (magnitude >= 10) return value.toFixed(1);
-  if (magnitude >= 1) return value.toFixed(2);
-  return value.toPrecision(3);
 }
 
 /** Renders rows as an aligned plain-text table (benchmark, metric, value, unit, notes) for stdout. */
@@ -299,7 +287,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
   process.stdout.write(`\n${formatTable(result.rows)}\n`);
   process.stdout.write(
-    `\nLoad average (1 min) at start ${(machine.loadAverage as number[])[0]}, at end ${os.loadavg()[0]!.toFixed(2)} ` +
+    `\nLoad average (1 min) at start ${machine.loadAverage[0]}, at end ${os.loadavg()[0]!.toFixed(2)} ` +
       `on ${String(machine.cpus)} CPUs: other work on the machine skews the timings.\n`,
   );
   for (const failure of result.failures) {
@@ -327,7 +315,13 @@ async function main(argv: readonly string[]): Promise<number> {
   const json = `${JSON.stringify(report, null, 2)}\n`;
   fs.writeFileSync(file, json);
   fs.writeFileSync(path.join(RESULTS_DIR, 'latest.json'), json);
-  process.stdout.write(`\nSaved ${path.relative(process.cwd(), file)} and bench-results/latest.json\n`);
+  const markdown = formatMarkdownReport(report);
+  const markdownFile = file.replace(/\.json$/, '.md');
+  fs.writeFileSync(markdownFile, markdown);
+  fs.writeFileSync(path.join(RESULTS_DIR, 'latest.md'), markdown);
+  process.stdout.write(
+    `\nSaved ${path.relative(process.cwd(), file)}, ${path.relative(process.cwd(), markdownFile)} and bench-results/latest.{json,md}\n`,
+  );
   return result.failures.length > 0 ? 1 : 0;
 }
 
