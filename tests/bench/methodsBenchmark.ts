@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createEngine } from '../../main/engine/createEngine.ts';
+import { createEngine, type Engine } from '../../main/engine/createEngine.ts';
 import { createReplayBackend, formatReplayLine } from '../../main/engine/models/ReplayBackend.ts';
 import { RunStore } from '../../main/engine/runs/RunStore.ts';
 import { startRun } from '../../main/engine/runs/startRun.ts';
@@ -103,11 +103,14 @@ export const methodsBenchmark: Benchmark = {
           { metric: `${strategy.id}: model calls per question`, value: perQuestion, unit: 'calls' },
         );
       }
+      // The same engine and corpus, so the corpus is ingested once.
+      rows.push(
+        ...(await tinyGgufRows(context, engine, records.slice(0, context.quick ? 1 : 2).map(methodQuestion))),
+      );
     } finally {
       store.close();
       await engine.close();
     }
-    rows.push(...(await tinyGgufRows(context, records.slice(0, context.quick ? 1 : 2).map(methodQuestion))));
     const pyrag = callsPerQuestion.get('pyrag');
     const ircot = callsPerQuestion.get('ircot');
     if (pyrag !== undefined && ircot !== undefined) {
@@ -133,6 +136,7 @@ const TINY_GGUF_CONTEXT = 8192;
  */
 async function tinyGgufRows(
   context: BenchContext,
+  engine: Engine,
   questions: readonly MethodQuestion[],
 ): Promise<BenchRow[]> {
   const dir = context.makeTempDir('reckon-bench-methods-gguf-');
@@ -142,12 +146,8 @@ async function tinyGgufRows(
   });
   const threads = defaultInferenceThreads();
   const backend = await createLlamaCppBackend({ modelPath, threads, contextSize: TINY_GGUF_CONTEXT });
-  const engine = createEngine({ dataDir: path.join(dir, 'data'), modelsDir: path.join(dir, 'models') });
   const rows: BenchRow[] = [];
   try {
-    await engine.ingest('hotpot', [path.join(SHARED_DATA_DIR, 'hotpotqa', 'dev_distractor_200.json')], {
-      embedder: 'none',
-    });
     for (const strategy of REGISTERED_STRATEGIES) {
       const seconds: number[] = [];
       const statuses = new Map<string, number>();
@@ -191,7 +191,6 @@ async function tinyGgufRows(
       );
     }
   } finally {
-    await engine.close();
     await backend.dispose();
   }
   return rows;

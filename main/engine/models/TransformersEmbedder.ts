@@ -25,8 +25,8 @@ import {
 /**
  * Texts per forward pass; cancellation is checked between batches. 1, because `npm run bench --
  * --only embeddings` found it fastest on the 2-core machine it ran on, at q8 and fp32 alike
- * (texts/s with batch 1 > 8 > 32 in two runs, on a shared machine under heavy load). Re-measure
- * on other hardware; callers can pass batchSize.
+ * (texts/s with batch 1 > 8 > 32 in every run, under heavy load and on a quiet machine alike).
+ * Re-measure on other hardware; callers can pass batchSize.
  */
 export const DEFAULT_EMBED_BATCH_SIZE = 1;
 /** Preferred weights on CPU: the 8-bit quantized export (`onnx/model_quantized.onnx`). */
