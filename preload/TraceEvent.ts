@@ -256,11 +256,19 @@ const bodies = [
 export const traceEventBodySchema = z.discriminatedUnion('type', bodies);
 export type TraceEventBody = z.infer<typeof traceEventBodySchema>;
 
-export const traceEventSchema = z.intersection(
-  z.object({ runId: z.string(), seq: z.number().int(), at: z.number() }),
-  traceEventBodySchema,
-);
-export type TraceEvent = z.infer<typeof traceEventSchema>;
+/** What every event carries besides its body: the run, its place in the run's order, and its time. */
+const traceEventEnvelope = { runId: z.string(), seq: z.number().int(), at: z.number() };
+export type TraceEvent = z.infer<z.ZodObject<typeof traceEventEnvelope>> & TraceEventBody;
+
+/**
+ * A whole event: one object schema per type (the body's fields and the envelope's), discriminated by
+ * `type`. Not z.intersection(envelope, body), which parses every event twice and merges the two
+ * results: that took 6× as long (issue 12 measured 0.6 ms against 0.1 ms for one question's 44 events).
+ */
+export const traceEventSchema = z.discriminatedUnion(
+  'type',
+  bodies.map((body) => body.extend(traceEventEnvelope)) as unknown as typeof bodies,
+) as unknown as z.ZodType<TraceEvent>;
 export type TraceEventType = TraceEventBody['type'];
 /** The body of one event type, e.g. TraceEventOf<'binding'>. */
 export type TraceEventOf<T extends TraceEventType> = Extract<TraceEventBody, { type: T }>;

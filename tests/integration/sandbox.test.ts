@@ -579,7 +579,7 @@ describe('QuickJsExecutor', () => {
     const bridge = (stall = false): QuickJsExecutorBridge => ({
       hostCall(call: HostCallRequest, respond: (reply: HostCallReply) => void) {
         if (stall) return;
-        setTimeout(() => respond({ ok: true, value: call.tool === 'answer' ? 'yes' : [] }), 1);
+        setTimeout(() => respond({ ok: true, json: call.tool === 'answer' ? '"yes"' : '[]' }), 1);
       },
       emit() {},
     });

@@ -131,6 +131,28 @@ const COMBINATORS = new Set(['all', 'allSettled', 'race', 'any']);
 const PROMISE_HANDLERS = new Set(['then', 'catch', 'finally']);
 
 /**
+ * prepareProgram, except that it never throws: an error of Reckon's own (an instrumentation bug) is
+ * a RuntimeError failure that asks for a report, so every program ends in a typed result.
+ */
+export function prepareProgramSafely(
+  code: string,
+  options: PrepareProgramOptions = {},
+): PrepareProgramResult {
+  try {
+    return prepareProgram(code, options);
+  } catch (error) {
+    return {
+      ok: false,
+      error: {
+        kind: 'RuntimeError',
+        errorName: 'InternalError',
+        message: `Reckon could not prepare the program (${error instanceof Error ? error.message : 'unknown error'}). Please report this problem with the program text.`,
+      },
+    };
+  }
+}
+
+/**
  * Prepares model-written code for the sandbox: normalizes it (normalizeProgramText), parses it
  * with acorn (script, latest syntax, top-level await and return allowed), rejects identifiers that
  * start with `__reckon` and declarations of `globalThis`/`Promise` (the instrumentation uses them),

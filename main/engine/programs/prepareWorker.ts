@@ -7,7 +7,11 @@
  *   worker → host  {id, result: PrepareProgramResult}
  */
 import { parentPort } from 'node:worker_threads';
-import { prepareProgram, type PrepareProgramOptions, type PrepareProgramResult } from './prepareProgram.ts';
+import {
+  prepareProgramSafely,
+  type PrepareProgramOptions,
+  type PrepareProgramResult,
+} from './prepareProgram.ts';
 
 export interface PrepareRequest {
   id: number;
@@ -23,18 +27,6 @@ export interface PrepareResponse {
 const port = parentPort;
 if (!port) throw new Error('prepareWorker.ts must run in a worker thread.');
 port.on('message', (request: PrepareRequest) => {
-  let result: PrepareProgramResult;
-  try {
-    result = prepareProgram(request.code, request.options);
-  } catch (error) {
-    result = {
-      ok: false,
-      error: {
-        kind: 'RuntimeError',
-        errorName: 'InternalError',
-        message: `Reckon could not prepare the program (${error instanceof Error ? error.message : 'unknown error'}). Please report this problem with the program text.`,
-      },
-    };
-  }
+  const result = prepareProgramSafely(request.code, request.options);
   port.postMessage({ id: request.id, result } satisfies PrepareResponse);
 });

@@ -9,7 +9,7 @@
  * it (host, pid, process start time); a run still 'running' whose owner has gone is marked
  * interrupted (see markInterruptedRuns).
  */
-import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
+import type { Database as SqliteDatabase, Statement, Transaction } from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -347,11 +347,20 @@ export class RunStore {
   private readonly db: SqliteDatabase;
   /** Prepared statements of the write path: a run writes dozens of rows per question. */
   readonly #statements: StatementCache;
+  /** The write path's transactions, made once (better-sqlite3 wraps a function anew on each call). */
+  readonly #appendEvents: Transaction<(events: readonly TraceEvent[]) => void>;
+  readonly #recordModelOutput: Transaction<
+    (runId: string, valid: z.infer<typeof modelOutputInputSchema>) => number
+  >;
 
   private constructor(dbPath: string, db: SqliteDatabase) {
     this.dbPath = dbPath;
     this.db = db;
     this.#statements = new StatementCache(db);
+    this.#appendEvents = db.transaction((events: readonly TraceEvent[]) => this.#insertEvents(events));
+    this.#recordModelOutput = db.transaction((runId: string, valid: z.infer<typeof modelOutputInputSchema>) =>
+      this.#insertModelOutput(runId, valid),
+    );
     // Unicode-aware lower-casing for search (SQLite's lower() only folds ASCII).
     this.db.function('reckon_fold', { deterministic: true }, (value: unknown) =>
       typeof value === 'string' ? value.toLowerCase() : null,
@@ -486,11 +495,21 @@ export class RunStore {
   appendEvents(events: readonly TraceEvent[]): void {
     if (events.length === 0) return;
     const valid = events.map((event) => parseTraceEventOnce(event));
-    this.db
-      .transaction(() => {
-        for (const event of valid) this.insertEvent(event);
-      })
-      .immediate();
+    this.#appendEvents.immediate(valid);
+  }
+
+  /** appendEvents' transaction: the run's status is read once per run, not per event. */
+  #insertEvents(events: readonly TraceEvent[]): void {
+    let running: string | undefined;
+    for (const event of events) {
+      if (event.runId !== running) {
+        this.requireRunning(event.runId, `add a "${event.type}" event`);
+        running = event.runId;
+      }
+      this.insertEvent(event);
+      // Nothing may follow a run's last event, in this batch either.
+      if (event.type === 'run-finished') running = undefined;
+    }
   }
 
   /**
@@ -502,39 +521,39 @@ export class RunStore {
    */
   recordModelOutput(runId: string, record: ModelOutputInput): number {
     const valid = parseArgument(modelOutputInputSchema, record, 'model output');
-    return this.db
-      .transaction(() => {
-        this.requireRunning(runId, 'record a model output');
-        const callIndex =
-          valid.callIndex ??
-          (this.statement(`SELECT coalesce(max(seq) + 1, 0) FROM model_outputs WHERE run_id = ?`)
-            .pluck()
-            .get(runId) as number);
-        const exists = this.statement(`SELECT 1 FROM model_outputs WHERE run_id = ? AND seq = ?`)
-          .pluck()
-          .get(runId, callIndex);
-        if (exists !== undefined) {
-          throw new ReckonError(
-            'DUPLICATE_MODEL_OUTPUT',
-            `Run ${runId} already has a model output for call ${callIndex}.`,
-          );
-        }
-        this.statement(
-          `INSERT INTO model_outputs(run_id, seq, role, output, prompt_tokens, completion_tokens, tokens_json, prompt_sha256)
+    return this.#recordModelOutput.immediate(runId, valid);
+  }
+
+  /** recordModelOutput's transaction. */
+  #insertModelOutput(runId: string, valid: z.infer<typeof modelOutputInputSchema>): number {
+    this.requireRunning(runId, 'record a model output');
+    const callIndex =
+      valid.callIndex ??
+      (this.statement(`SELECT coalesce(max(seq) + 1, 0) FROM model_outputs WHERE run_id = ?`)
+        .pluck()
+        .get(runId) as number);
+    try {
+      this.statement(
+        `INSERT INTO model_outputs(run_id, seq, role, output, prompt_tokens, completion_tokens, tokens_json, prompt_sha256)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(
-          runId,
-          callIndex,
-          valid.role,
-          valid.output,
-          valid.promptTokens,
-          valid.completionTokens,
-          valid.tokens !== undefined ? JSON.stringify(valid.tokens) : null,
-          valid.promptSha256 ?? null,
-        );
-        return callIndex;
-      })
-      .immediate();
+      ).run(
+        runId,
+        callIndex,
+        valid.role,
+        valid.output,
+        valid.promptTokens,
+        valid.completionTokens,
+        valid.tokens !== undefined ? JSON.stringify(valid.tokens) : null,
+        valid.promptSha256 ?? null,
+      );
+    } catch (error) {
+      if (!isPrimaryKeyConflict(error)) throw error;
+      throw new ReckonError(
+        'DUPLICATE_MODEL_OUTPUT',
+        `Run ${runId} already has a model output for call ${callIndex}.`,
+      );
+    }
+    return callIndex;
   }
 
   /**
@@ -771,25 +790,24 @@ export class RunStore {
   }
 
   /** One event of appendEvents, inside its transaction. */
+  /** Writes one event of a run that requireRunning found running (the caller checks). */
   private insertEvent(event: TraceEvent): void {
     const { runId, seq, at, ...body } = event;
-    this.requireRunning(runId, `add a "${event.type}" event`);
-    const exists = this.statement(`SELECT 1 FROM run_events WHERE run_id = ? AND seq = ?`)
-      .pluck()
-      .get(runId, seq);
-    if (exists !== undefined) {
+    try {
+      this.statement(`INSERT INTO run_events(run_id, seq, type, at, body_json) VALUES (?, ?, ?, ?, ?)`).run(
+        runId,
+        seq,
+        event.type,
+        at,
+        JSON.stringify(body),
+      );
+    } catch (error) {
+      if (!isPrimaryKeyConflict(error)) throw error;
       throw new ReckonError(
         'DUPLICATE_TRACE_EVENT',
         `Run ${runId} already has an event with seq ${seq}; each event needs its own seq.`,
       );
     }
-    this.statement(`INSERT INTO run_events(run_id, seq, type, at, body_json) VALUES (?, ?, ?, ?, ?)`).run(
-      runId,
-      seq,
-      event.type,
-      at,
-      JSON.stringify(body),
-    );
     if (event.type === 'final-answer') {
       this.statement(`UPDATE runs SET answer = ? WHERE id = ?`).run(event.answer, runId);
     } else if (event.type === 'metrics') {
@@ -986,4 +1004,9 @@ function isProcessAlive(pid: number): boolean {
     // EPERM: the process exists but belongs to someone else.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** Whether `error` is SQLite refusing a row whose primary key is taken (a duplicate seq or call). */
+function isPrimaryKeyConflict(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }

@@ -74,8 +74,17 @@ export interface QuickJsExecutorRequest {
 
 /** How the executor talks to the outside world. */
 export interface QuickJsExecutorBridge {
-  /** A host call with JSON copies of its arguments; call `respond` once with the tool's result or error (later calls are ignored). */
-  hostCall(call: HostCallRequest, respond: (reply: HostCallReply) => void): void;
+  /**
+   * A host call with JSON copies of its arguments; call `respond` once with the tool's result or
+   * error (later calls are ignored). `events` are the buffered `log` and `binding` events made
+   * before the call (deliver them first), with the console bytes counted so far.
+   */
+  hostCall(
+    call: HostCallRequest,
+    respond: (reply: HostCallReply) => void,
+    events: SandboxEvent[],
+    logBytes: number,
+  ): void;
   /** Buffered `log` and `binding` events, in order, with the console bytes counted so far. */
   emit(events: SandboxEvent[], logBytes: number): void;
 }
@@ -98,10 +107,40 @@ export interface QuickJsExecutorOptions {
 export class QuickJsExecutor {
   readonly #module: Pick<QuickJSWASMModule, 'newRuntime'>;
   readonly #memoryFullCount: () => number;
+  /** The next run's runtime, context and helpers, made ahead by prepareNext(). */
+  #next: FreshContext | undefined;
 
   constructor(module: Pick<QuickJSWASMModule, 'newRuntime'>, options: QuickJsExecutorOptions = {}) {
     this.#module = module;
     this.#memoryFullCount = options.memoryFullCount ?? (() => 0);
+  }
+
+  /**
+   * Makes the next run's runtime and context and installs the trusted helpers in them now, while
+   * the worker is idle, so that execute() does not wait for them (about 0.5 ms a run, most of it
+   * compiling the prelude). Nothing else runs in them before the program: each run still gets a
+   * runtime of its own. Does nothing when one is ready. Returns false when the module could not
+   * even free what it made (a leaked handle): it should not be trusted any more.
+   */
+  prepareNext(): boolean {
+    if (this.#next !== undefined) return true;
+    let rt: QuickJSRuntime | undefined;
+    let ctx: QuickJSContext | undefined;
+    try {
+      rt = this.#module.newRuntime();
+      ctx = rt.newContext();
+      this.#next = { rt, ctx, helpers: GuestHelpers.install(ctx) };
+      return true;
+    } catch {
+      // The run makes its own then, and reports why it cannot.
+      try {
+        ctx?.dispose();
+        rt?.dispose();
+        return true;
+      } catch {
+        return false;
+      }
+    }
   }
 
   /**
@@ -110,8 +149,17 @@ export class QuickJsExecutor {
    * `teardownError` says so and the module should not be trusted any more.
    */
   async execute(request: QuickJsExecutorRequest, bridge: QuickJsExecutorBridge): Promise<ExecutorOutcome> {
-    return new ProgramRun(this.#module, this.#memoryFullCount, request, bridge).execute();
+    const prepared = this.#next;
+    this.#next = undefined;
+    return new ProgramRun(this.#module, this.#memoryFullCount, request, bridge, prepared).execute();
   }
+}
+
+/** A runtime and context in which only the trusted prelude has run. */
+interface FreshContext {
+  rt: QuickJSRuntime;
+  ctx: QuickJSContext;
+  helpers: GuestHelpers;
 }
 
 class InvalidHostArgumentError extends Error {
@@ -130,6 +178,7 @@ class ProgramRun {
   readonly #request: QuickJsExecutorRequest;
   readonly #bridge: QuickJsExecutorBridge;
   readonly #limits: SandboxLimits;
+  readonly #prepared: FreshContext | undefined;
   #rt: QuickJSRuntime | undefined;
   #ctx: QuickJSContext | undefined;
   #helpers: GuestHelpers | undefined;
@@ -157,7 +206,9 @@ class ProgramRun {
     memoryFullCount: () => number,
     request: QuickJsExecutorRequest,
     bridge: QuickJsExecutorBridge,
+    prepared: FreshContext | undefined,
   ) {
+    this.#prepared = prepared;
     this.#module = module;
     this.#memoryFullCount = memoryFullCount;
     this.#memoryFullAtStart = memoryFullCount();
@@ -172,12 +223,15 @@ class ProgramRun {
     let maxStackDepth = 0;
     let internalError: string | undefined;
     try {
-      const rt = this.#module.newRuntime();
+      const prepared = this.#prepared;
+      const rt = prepared?.rt ?? this.#module.newRuntime();
       this.#rt = rt;
+      // Set before the context is made when there is none yet, so that its builtins count too.
       rt.setMemoryLimit(this.#limits.memoryBytes);
       rt.setMaxStackSize(this.#limits.stackBytes);
       rt.setInterruptHandler(() => this.#shouldInterrupt());
-      this.#ctx = rt.newContext();
+      this.#ctx = prepared?.ctx ?? rt.newContext();
+      this.#helpers = prepared?.helpers;
       result = await this.#runProgram();
       this.#enterReadPhase();
       if (!result.ok && result.error.line === undefined) {
@@ -195,10 +249,11 @@ class ProgramRun {
       }
     }
     this.#finished = true;
-    this.#flush();
+    const events = this.#takeEvents();
     const teardownError = this.#teardown();
     return {
       result,
+      events,
       maxStackDepth,
       logBytes: this.#logBytes,
       guestMs: this.#guestMs(),
@@ -214,7 +269,7 @@ class ProgramRun {
   async #runProgram(): Promise<RunResult> {
     const ctx = this.#ctx!;
     try {
-      this.#helpers = GuestHelpers.install(ctx);
+      this.#helpers ??= GuestHelpers.install(ctx);
     } catch (error) {
       if (!(error instanceof GuestHelperError)) throw error;
       return { ok: false, error: this.#engineFailure(error.reason) ?? internalFailure(error.reason) };
@@ -562,13 +617,14 @@ class ProgramRun {
     }
     const deferred = ctx.newPromise();
     this.#pending.set(call.callIndex, deferred);
-    this.#flush();
     let responded = false;
-    this.#bridge.hostCall(call, (reply) => {
+    const respond = (reply: HostCallReply): void => {
       if (responded) return;
       responded = true;
       this.#onReply(call, reply);
-    });
+    };
+    // The events before the call go with it: one message, in order.
+    this.#bridge.hostCall(call, respond, this.#takeEvents(), this.#logBytes);
     return deferred.handle;
   }
 
@@ -579,10 +635,7 @@ class ProgramRun {
     const ctx = this.#ctx!;
     try {
       if (reply.ok) {
-        const value =
-          typeof reply.value === 'string'
-            ? ctx.newString(reply.value)
-            : this.#helpers!.parseJson(JSON.stringify(reply.value));
+        const value = this.#helpers!.parseJson(reply.json);
         try {
           deferred.resolve(value);
         } finally {
@@ -626,15 +679,21 @@ class ProgramRun {
         `takes at most ${MAX_HOST_CALL_ARGUMENTS} arguments but was given ${args.length}`,
       );
     }
-    const values = this.#reader!.readJsonValues(
-      args.map((handle, index) => ({ handle, path: spec.parameters[index] ?? `argument ${index + 1}` })),
-      this.#argumentPolicy(),
-    );
-    // A trailing `undefined` (an optional argument left out) is dropped; inside the list it is null.
-    while (values.length > 0 && values.at(-1) === undefined) values.pop();
-    const json = values.map((value) => value ?? null);
-    this.#checkArgumentSize(json);
-    return { callIndex: this.#nextCallIndex++, line, tool: spec.name, args: json };
+    const policy = this.#argumentPolicy();
+    // Plain data is copied in one call into the guest; the rest is read value by value, which
+    // finds what is wrong with it.
+    let argsJson = this.#reader!.copyJson(args, policy);
+    if (argsJson === undefined) {
+      const values = this.#reader!.readJsonValues(
+        args.map((handle, index) => ({ handle, path: spec.parameters[index] ?? `argument ${index + 1}` })),
+        policy,
+      );
+      // A trailing `undefined` (an optional argument left out) is dropped; inside the list it is null.
+      while (values.length > 0 && values.at(-1) === undefined) values.pop();
+      argsJson = JSON.stringify(values.map((value) => value ?? null));
+    }
+    this.#checkArgumentSize(argsJson);
+    return { callIndex: this.#nextCallIndex++, line, tool: spec.name, argsJson };
   }
 
   #argumentPolicy(): GuestReadPolicy {
@@ -647,8 +706,8 @@ class ProgramRun {
     };
   }
 
-  #checkArgumentSize(args: unknown[]): void {
-    const bytes = Buffer.byteLength(JSON.stringify(args));
+  #checkArgumentSize(argsJson: string): void {
+    const bytes = Buffer.byteLength(argsJson);
     if (bytes > this.#limits.maxArgumentBytes) {
       throw new InvalidHostArgumentError(
         `the arguments take ${bytes} bytes, more than the ${this.#limits.maxArgumentBytes}-byte limit`,
@@ -723,11 +782,16 @@ class ProgramRun {
   }
 
   #flush(): void {
+    const events = this.#takeEvents();
+    if (events.length > 0) this.#bridge.emit(events, this.#logBytes);
+  }
+
+  /** The buffered events, to be sent now (by #flush, or with a host call or the outcome). */
+  #takeEvents(): SandboxEvent[] {
     this.#lastFlush = Date.now();
-    if (this.#events.length === 0) return;
     const events = this.#events;
     this.#events = [];
-    this.#bridge.emit(events, this.#logBytes);
+    return events;
   }
 
   /** `__reckonLine` as a 1-based line, when the program keeps it. */

@@ -325,6 +325,8 @@ export class SandboxHost {
         for (const event of message.events) emit(run, event);
         return;
       case 'host-call':
+        run.logBytes = message.logBytes;
+        for (const event of message.events) emit(run, event);
         this.#onHostCall(slot, run, message.call);
         return;
       case 'done':
@@ -334,6 +336,7 @@ export class SandboxHost {
   }
 
   #onDone(slot: WorkerSlot, run: ActiveRun, outcome: ExecutorOutcome, poisoned: boolean): void {
+    for (const event of outcome.events) emit(run, event);
     run.logBytes = outcome.logBytes;
     run.guestMs = outcome.guestMs;
     run.hostWaitMs = outcome.hostWaitMs;
@@ -353,11 +356,13 @@ export class SandboxHost {
       : undefined;
     run.hostCalls += 1;
     run.hostCallsByTool[call.tool] = (run.hostCallsByTool[call.tool] ?? 0) + 1;
+    // The worker's own JSON text of what it read: parsed once, here.
+    const callArgs = JSON.parse(call.argsJson) as JsonValue[];
     emit(run, {
       type: 'host-call',
       callIndex: call.callIndex,
       tool: call.tool,
-      args: call.args,
+      args: callArgs,
       line: call.line,
     });
     const context: HostCallContext = {
@@ -374,7 +379,7 @@ export class SandboxHost {
       if (!tool) throw new HostArgumentError(`${call.tool} is not a tool of this run`);
       let args: unknown;
       try {
-        args = tool.validate(call.args);
+        args = tool.validate(callArgs);
       } catch (error) {
         if (error instanceof HostArgumentError) {
           invalid = true;
@@ -402,7 +407,7 @@ export class SandboxHost {
     pending
       .then((value) => toJsonResult(call.tool, value))
       .then(
-        (value) => reply({ ok: true, value }, { result: value }),
+        ({ value, json }) => reply({ ok: true, json }, { result: value }),
         (error: unknown) => {
           const message = toolErrorMessage(error);
           reply({ ok: false, message, ...(invalid ? { invalid } : {}) }, { error: message });
@@ -590,9 +595,12 @@ function validateRunOptions(options: SandboxRunOptions): SandboxLimits {
   return resolveSandboxLimits(options.limits);
 }
 
-/** A plain JSON copy of what a tool returned, so that only JSON reaches the worker and the trace. */
-function toJsonResult(tool: string, value: unknown): JsonValue {
-  if (value === undefined) return null;
+/**
+ * A plain JSON copy of what a tool returned, so that only JSON reaches the worker and the trace, and
+ * its text (what the worker gets).
+ */
+function toJsonResult(tool: string, value: unknown): { value: JsonValue; json: string } {
+  if (value === undefined) return { value: null, json: 'null' };
   let text: string | undefined;
   try {
     text = JSON.stringify(value);
@@ -604,7 +612,7 @@ function toJsonResult(tool: string, value: unknown): JsonValue {
   if (text === undefined) throw new Error(`${tool}() returned ${typeof value} instead of plain data`);
   if (Buffer.byteLength(text) > MAX_TOOL_RESULT_BYTES)
     throw new Error(`${tool}() returned more than ${MAX_TOOL_RESULT_BYTES} bytes`);
-  return JSON.parse(text) as JsonValue;
+  return { value: JSON.parse(text) as JsonValue, json: text };
 }
 
 function toolErrorMessage(error: unknown): string {

@@ -130,7 +130,103 @@ export const GUEST_PRELUDE_SOURCE = String.raw`(function () {
     }
     return typeof value === 'number' && value === value ? value : -1;
   }
-  return [kindOf, propKind, ownKeys, slice, parseJson, errorInfo, globalNumber];
+  // A JSON text of its arguments (an array) under a strict read policy, made in one call instead of
+  // several host calls per property; undefined for anything the host's own reader would have to
+  // look at closely (GuestValueReader.readJsonValues then reads the value itself and finds the
+  // error). Only plain data is accepted, and read the way the host reader reads it: own data
+  // properties through descriptors (never a getter, never toJSON), proxies refused, strings quoted by
+  // the original JSON.stringify (which runs nothing for a string), the same size budget. The text
+  // keeps strings whole: JSON.stringify escapes a NUL and a lone surrogate, which the host reader's
+  // C-string read of a guest string loses (it stops at a NUL, and replaces a lone surrogate).
+  var jsonStringify = JSON.stringify;
+  function makeJsonCopy(maxDepth, maxStringChars, maxEntries, maxTotalChars) {
+    var bail = { __proto__: null };
+    var used = 0;
+    function spend(chars) {
+      used += chars;
+      if (used > maxTotalChars) throw bail;
+    }
+    function quote(string) {
+      if (string.length > maxStringChars) throw bail;
+      return jsonStringify(string);
+    }
+    function write(value, depth) {
+      var type = typeof value;
+      if (type === 'string') {
+        spend(value.length + 2);
+        return quote(value);
+      }
+      if (type === 'number') {
+        spend(8);
+        if (value !== value || value === 1 / 0 || value === -1 / 0) throw bail;
+        return '' + value;
+      }
+      if (type === 'boolean') {
+        spend(5);
+        return value ? 'true' : 'false';
+      }
+      if (value === null) {
+        spend(4);
+        return 'null';
+      }
+      if (type !== 'object' || isProxy(value) || depth >= maxDepth) throw bail;
+      var text, index, descriptor, item;
+      if (isArray(value)) {
+        var length = value.length;
+        if (length > maxEntries) throw bail;
+        spend(2);
+        text = '[';
+        for (index = 0; index < length; index++) {
+          spend(1);
+          if (index > 0) text += ',';
+          descriptor = getOwnPropertyDescriptor(value, index);
+          if (descriptor === void 0) {
+            text += 'null';
+            continue;
+          }
+          if (!hasOwn(descriptor, 'value')) throw bail;
+          item = descriptor.value;
+          text += item === void 0 ? 'null' : write(item, depth + 1);
+        }
+        return text + ']';
+      }
+      var keys = objectKeys(value);
+      var count = keys.length;
+      if (count > maxEntries) throw bail;
+      spend(2);
+      text = '{';
+      var first = true;
+      for (index = 0; index < count; index++) {
+        var key = keys[index];
+        var quoted = quote(key);
+        spend(key.length + 3);
+        descriptor = getOwnPropertyDescriptor(value, key);
+        if (descriptor === void 0) continue;
+        if (!hasOwn(descriptor, 'value')) throw bail;
+        item = descriptor.value;
+        if (item === void 0) continue;
+        text += (first ? '' : ',') + quoted + ':' + write(item, depth + 1);
+        first = false;
+      }
+      return text + '}';
+    }
+    return function jsonCopy() {
+      used = 0;
+      try {
+        var text = '[';
+        for (var index = 0; index < arguments.length; index++) {
+          var value = arguments[index];
+          if (value === void 0) return void 0;
+          text += (index > 0 ? ',' : '') + write(value, 0);
+        }
+        return text + ']';
+      } catch (error) {
+        if (error === bail) return void 0;
+        throw error;
+      }
+    };
+  }
+  return [kindOf, propKind, ownKeys, slice, parseJson, errorInfo, globalNumber, makeJsonCopy];
 })()`;
 
 const HELPER_NAMES = [
@@ -141,6 +237,7 @@ const HELPER_NAMES = [
   'parseJson',
   'errorInfo',
   'globalNumber',
+  'makeJsonCopy',
 ] as const;
 type HelperName = (typeof HELPER_NAMES)[number];
 
@@ -169,6 +266,8 @@ export class GuestHelperError extends Error {
 export class GuestHelpers {
   readonly #ctx: QuickJSContext;
   readonly #handles: Record<HelperName, QuickJSHandle>;
+  /** jsonCopy's copier function per read policy. */
+  readonly #copiers = new Map<string, QuickJSHandle>();
 
   private constructor(ctx: QuickJSContext, handles: Record<HelperName, QuickJSHandle>) {
     this.#ctx = ctx;
@@ -250,12 +349,42 @@ export class GuestHelpers {
     }
   }
 
-  dispose(): void {
-    for (const handle of Object.values(this.#handles)) if (handle.alive) handle.dispose();
+  /**
+   * The JSON text of `values` read under a strict `policy` by the prelude's jsonCopy, in one call;
+   * undefined when a value is not plain data within the policy (or is undefined), for the host
+   * reader to look at. The copier of each policy is made once per context.
+   */
+  jsonCopy(values: readonly QuickJSHandle[], policy: GuestReadPolicy): string | undefined {
+    const key = `${policy.maxDepth}/${policy.maxStringChars}/${policy.maxEntries}/${policy.maxTotalChars}`;
+    let copier = this.#copiers.get(key);
+    if (copier === undefined) {
+      const numbers = [policy.maxDepth, policy.maxStringChars, policy.maxEntries, policy.maxTotalChars].map(
+        (value) => this.#ctx.newNumber(value),
+      );
+      try {
+        copier = this.#call('makeJsonCopy', ...numbers);
+      } finally {
+        for (const handle of numbers) handle.dispose();
+      }
+      this.#copiers.set(key, copier);
+    }
+    const text = this.#call(copier, ...values);
+    try {
+      return this.#ctx.typeof(text) === 'string' ? this.#ctx.getString(text) : undefined;
+    } finally {
+      text.dispose();
+    }
   }
 
-  #call(name: HelperName, ...args: QuickJSHandle[]): QuickJSHandle {
-    const result = this.#ctx.callFunction(this.#handles[name], this.#ctx.undefined, ...args);
+  dispose(): void {
+    for (const handle of Object.values(this.#handles)) if (handle.alive) handle.dispose();
+    for (const handle of this.#copiers.values()) if (handle.alive) handle.dispose();
+    this.#copiers.clear();
+  }
+
+  #call(helper: HelperName | QuickJSHandle, ...args: QuickJSHandle[]): QuickJSHandle {
+    const fn = typeof helper === 'string' ? this.#handles[helper] : helper;
+    const result = this.#ctx.callFunction(fn, this.#ctx.undefined, ...args);
     if (result.error) throw new GuestHelperError(consumeEngineError(this.#ctx, result.error));
     return result.value;
   }
@@ -355,6 +484,18 @@ export class GuestValueReader {
   constructor(ctx: QuickJSContext, helpers: GuestHelpers) {
     this.#ctx = ctx;
     this.#helpers = helpers;
+  }
+
+  /**
+   * The JSON array text of `handles` when they are all plain data within a strict `policy`, made in
+   * one call into the guest (the prelude's jsonCopy, see GuestHelpers.jsonCopy); undefined when not
+   * (or when one is undefined): readJsonValues then reads them and finds what is wrong. What it
+   * accepts reads the same as readJsonValues, except that a NUL or a lone surrogate in a string
+   * survives, where readJsonValues loses them.
+   */
+  copyJson(handles: readonly QuickJSHandle[], policy: GuestReadPolicy): string | undefined {
+    if (!policy.strict) throw new Error('copyJson reads under a strict policy only');
+    return this.#helpers.jsonCopy(handles, policy);
   }
 
   /**

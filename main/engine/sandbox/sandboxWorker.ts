@@ -35,6 +35,16 @@ async function executorFor(memoryBytes: number): Promise<QuickJsExecutor> {
   return current.executor;
 }
 
+/**
+ * Makes the next run's runtime and context while nothing else is to be done (see
+ * QuickJsExecutor.prepareNext); a module that could not free them is dropped, so the next run loads
+ * a new one.
+ */
+function prepareNext(): void {
+  if (active !== undefined || current === undefined) return;
+  if (!current.executor.prepareNext()) current = undefined;
+}
+
 // Load the module for the default limits now, so that the first run does not wait for it.
 await executorFor(DEFAULT_SANDBOX_LIMITS.memoryBytes);
 
@@ -65,7 +75,10 @@ port.on('message', (message: HostToWorkerMessage) => {
   active = run;
   void execute(message, run).then((outcome) => {
     if (active === run) active = undefined;
-    post({ type: 'done', runId: run.runId, outcome, poisoned: outcome.teardownError !== undefined });
+    const poisoned = outcome.teardownError !== undefined;
+    post({ type: 'done', runId: run.runId, outcome, poisoned });
+    // After the host has its result: the next run's context is made while the host works.
+    if (!poisoned) setImmediate(prepareNext);
   });
 });
 
@@ -82,6 +95,7 @@ async function execute(
     const text = `The sandbox could not set up memory for the program (${detail}). Lower memoryBytes or free some memory.`;
     return {
       result: { ok: false, error: { kind: 'MemoryLimit', message: text } },
+      events: [],
       maxStackDepth: 0,
       logBytes: 0,
       guestMs: 0,
@@ -97,9 +111,9 @@ async function execute(
       isCancelRequested: () => Atomics.load(control, CONTROL_CANCEL_RUN_ID) === run.runId,
     },
     {
-      hostCall(call, respond) {
+      hostCall(call, respond, events, logBytes) {
         run.replies.set(call.callIndex, respond);
-        post({ type: 'host-call', runId: run.runId, call });
+        post({ type: 'host-call', runId: run.runId, call, events, logBytes });
       },
       emit(events, logBytes) {
         post({ type: 'events', runId: run.runId, events, logBytes });
@@ -108,4 +122,5 @@ async function execute(
   );
 }
 
+prepareNext();
 post({ type: 'ready' });
