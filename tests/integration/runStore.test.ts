@@ -238,6 +238,31 @@ describe('RunStore', () => {
     store.close();
   });
 
+  it('writes model outputs with a batch of events, in the same transaction', () => {
+    const store = RunStore.open(dir);
+    store.createRun(meta('run-mo'));
+    const events = toEvents('run-mo', REALISTIC_BODIES);
+    const record = { role: 'answer', output: 'Paris', promptTokens: 5, completionTokens: 1 };
+    // A refused event takes its step's outputs with it.
+    expect(codeOf(() => store.appendEvents([events[0]!, events[0]!], [{ runId: 'run-mo', record }]))).toBe(
+      'DUPLICATE_TRACE_EVENT',
+    );
+    expect(store.exportRun('run-mo').modelOutputs).toEqual([]);
+    expect(
+      codeOf(() => store.appendEvents([events[0]!], [{ runId: 'run-mo', record: { ...record, role: '' } }])),
+    ).toBe('INVALID_ARGUMENT');
+    store.appendEvents(events.slice(0, 2), [
+      { runId: 'run-mo', record },
+      { runId: 'run-mo', record: { ...record, output: 'France' } },
+    ]);
+    expect(store.getRun('run-mo')?.events).toEqual(events.slice(0, 2));
+    expect(store.exportRun('run-mo').modelOutputs).toEqual([
+      { callIndex: 0, ...record },
+      { callIndex: 1, ...record, output: 'France' },
+    ]);
+    store.close();
+  });
+
   it('appends a batch of events in one transaction: all of them, or none when one is refused', () => {
     const store = RunStore.open(dir);
     store.createRun(meta('run-b'));

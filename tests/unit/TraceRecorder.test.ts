@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ReckonError } from '../../main/engine/errors.ts';
-import type { ModelOutputInput, RunWriter } from '../../main/engine/runs/RunStore.ts';
+import type { HeldModelOutput, ModelOutputInput, RunWriter } from '../../main/engine/runs/RunStore.ts';
 import type { TraceEvent, TraceEventBody } from '../../preload/TraceEvent.ts';
 import { TRACE_STEP_BOUNDARIES, TraceRecorder } from '../../main/engine/runs/TraceRecorder.ts';
 
@@ -60,17 +60,28 @@ const llmCall: TraceEventBody = {
 /** A store with appendEvents, keeping each batch it was given. */
 class FakeBatchWriter extends FakeRunWriter {
   readonly batches: number[][] = [];
+  /** The model outputs written with each batch. */
+  readonly outputBatches: string[][] = [];
 
-  appendEvents(events: readonly TraceEvent[]): void {
+  appendEvents(events: readonly TraceEvent[], outputs: readonly HeldModelOutput[] = []): void {
     if (this.failNext) {
       const error = this.failNext;
       this.failNext = undefined;
       throw error;
     }
     this.batches.push(events.map((event) => event.seq));
+    this.outputBatches.push(outputs.map(({ record }) => record.output));
     this.events.push(...events);
+    this.outputs.push(...outputs);
   }
 }
+
+const output = (text: string): ModelOutputInput => ({
+  role: 'answer',
+  output: text,
+  promptTokens: 3,
+  completionTokens: 2,
+});
 
 describe('TraceRecorder', () => {
   it('numbers events from 0, stamps them with the injected clock and buffers them', () => {
@@ -273,6 +284,47 @@ describe('TraceRecorder', () => {
       expect(recorder.events().map((event) => event.seq)).toEqual([0]);
       recorder.emit(llmCall);
       expect(store.batches).toEqual([[0, 1]]);
+    });
+
+    it('writes a model output with the step its llm-call event ends, in the same batch', () => {
+      const store = new FakeBatchWriter();
+      const recorder = new TraceRecorder({ runId: 'run-14', store, now: () => 1 });
+      recorder.emit(toolCall(0));
+      recorder.recordModelOutput(output('first'));
+      expect(store.outputs).toEqual([]);
+      recorder.emit(llmCall);
+      recorder.recordModelOutput(output('second'));
+      recorder.emit({ ...llmCall, callIndex: 1 });
+      expect(store.batches).toEqual([[0, 1], [2]]);
+      expect(store.outputBatches).toEqual([['first'], ['second']]);
+      expect(store.outputs.map(({ runId }) => runId)).toEqual(['run-14', 'run-14']);
+    });
+
+    it('refuses an invalid model output at once, holding nothing', () => {
+      const store = new FakeBatchWriter();
+      const recorder = new TraceRecorder({ runId: 'run-15', store, now: () => 1 });
+      expect(() => recorder.recordModelOutput({ ...output('x'), role: '' })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+      );
+      recorder.emit(llmCall);
+      expect(store.outputBatches).toEqual([[]]);
+    });
+
+    it('writes a model output at once to a store without batches, and nowhere without a store', () => {
+      const store = new FakeRunWriter();
+      new TraceRecorder({ runId: 'run-16', store, now: () => 1 }).recordModelOutput(output('now'));
+      expect(store.outputs).toEqual([{ runId: 'run-16', record: output('now') }]);
+      expect(() => new TraceRecorder({ runId: 'run-17' }).recordModelOutput(output('x'))).not.toThrow();
+    });
+
+    it('keeps a held model output with the held events when the store refuses the step', () => {
+      const store = new FakeBatchWriter();
+      const recorder = new TraceRecorder({ runId: 'run-18', store, now: () => 1 });
+      recorder.recordModelOutput(output('kept'));
+      store.failNext = new ReckonError('DISK_FULL', 'disk full');
+      expect(() => recorder.emit(llmCall)).toThrow('disk full');
+      recorder.emit(llmCall);
+      expect(store.outputBatches).toEqual([['kept']]);
     });
 
     it('keeps the held events when the store refuses a step, and drops only the event that ended it', () => {

@@ -226,6 +226,21 @@ export interface RunExport {
 export type RunWriter = Pick<RunStore, 'appendEvent' | 'recordModelOutput'> &
   Partial<Pick<RunStore, 'recordModelFailure' | 'appendEvents'>>;
 
+/** A model output waiting to be written with the events of its step (RunStore.appendEvents). */
+export interface HeldModelOutput {
+  runId: string;
+  /** Checked already (checkModelOutput). */
+  record: ModelOutputInput;
+}
+
+/**
+ * Checks a model output as recordModelOutput does (ReckonError 'INVALID_ARGUMENT'), so that one
+ * held for a later appendEvents is refused where it is made, not when its step is written.
+ */
+export function checkModelOutput(record: ModelOutputInput): ModelOutputInput {
+  return parseArgument(modelOutputInputSchema, record, 'model output');
+}
+
 /** The process that owns a running run; used to tell a live run from one whose process died. */
 interface RunOwner {
   host: string;
@@ -348,7 +363,9 @@ export class RunStore {
   /** Prepared statements of the write path: a run writes dozens of rows per question. */
   readonly #statements: StatementCache;
   /** The write path's transactions, made once (better-sqlite3 wraps a function anew on each call). */
-  readonly #appendEvents: Transaction<(events: readonly TraceEvent[]) => void>;
+  readonly #appendEvents: Transaction<
+    (events: readonly TraceEvent[], outputs: readonly HeldModelOutput[]) => void
+  >;
   readonly #recordModelOutput: Transaction<
     (runId: string, valid: z.infer<typeof modelOutputInputSchema>) => number
   >;
@@ -357,7 +374,10 @@ export class RunStore {
     this.dbPath = dbPath;
     this.db = db;
     this.#statements = new StatementCache(db);
-    this.#appendEvents = db.transaction((events: readonly TraceEvent[]) => this.#insertEvents(events));
+    this.#appendEvents = db.transaction(
+      (events: readonly TraceEvent[], outputs: readonly HeldModelOutput[]) =>
+        this.#insertEvents(events, outputs),
+    );
     this.#recordModelOutput = db.transaction((runId: string, valid: z.infer<typeof modelOutputInputSchema>) =>
       this.#insertModelOutput(runId, valid),
     );
@@ -492,14 +512,17 @@ export class RunStore {
    * per step, because a transaction per event is most of what persisting a trace costs. Events that
    * parseTraceEvent returned already (the recorder validated them) are not parsed again.
    */
-  appendEvents(events: readonly TraceEvent[]): void {
-    if (events.length === 0) return;
+  appendEvents(events: readonly TraceEvent[], modelOutputs: readonly HeldModelOutput[] = []): void {
+    if (events.length === 0 && modelOutputs.length === 0) return;
     const valid = events.map((event) => parseTraceEventOnce(event));
-    this.#appendEvents.immediate(valid);
+    const outputs = modelOutputs.map(({ runId, record }) => ({ runId, record: checkModelOutput(record) }));
+    this.#appendEvents.immediate(valid, outputs);
   }
 
   /** appendEvents' transaction: the run's status is read once per run, not per event. */
-  #insertEvents(events: readonly TraceEvent[]): void {
+  #insertEvents(events: readonly TraceEvent[], outputs: readonly HeldModelOutput[]): void {
+    // Outputs first: each belongs to the llm-call event that ends its step.
+    for (const { runId, record } of outputs) this.#insertModelOutput(runId, record);
     let running: string | undefined;
     for (const event of events) {
       if (event.runId !== running) {

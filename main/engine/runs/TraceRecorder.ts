@@ -13,7 +13,7 @@
  */
 import { ReckonError } from '../errors.ts';
 import { parseTraceEvent } from './parseTraceEvent.ts';
-import type { RunWriter } from './RunStore.ts';
+import { checkModelOutput, type HeldModelOutput, type ModelOutputInput, type RunWriter } from './RunStore.ts';
 import type { TraceEvent, TraceEventBody } from '../../../preload/TraceEvent.ts';
 
 /**
@@ -93,6 +93,8 @@ export class TraceRecorder {
   private readonly buffer: TraceEvent[] = [];
   /** Recorded events not yet written to the store, in seq order. */
   private pending: TraceEvent[] = [];
+  /** Model outputs to write with the next step (a store with appendEvents only). */
+  private pendingOutputs: HeldModelOutput[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   /** Why a timer's flush failed; the next emit() throws it. */
   private flushFailure: { error: unknown } | undefined;
@@ -177,13 +179,14 @@ export class TraceRecorder {
       this.flushTimer = undefined;
     }
     const store = this.store;
-    if (store === undefined || this.pending.length === 0) {
+    if (store === undefined || (this.pending.length === 0 && this.pendingOutputs.length === 0)) {
       holding.delete(this);
       return;
     }
     if (store.appendEvents !== undefined) {
-      store.appendEvents(this.pending);
+      store.appendEvents(this.pending, this.pendingOutputs);
       this.pending = [];
+      this.pendingOutputs = [];
     } else {
       while (this.pending.length > 0) {
         store.appendEvent(this.pending[0]!);
@@ -191,6 +194,24 @@ export class TraceRecorder {
       }
     }
     holding.delete(this);
+  }
+
+  /**
+   * Keeps a model output of this run for replay (RunStore.recordModelOutput). With a store that
+   * has appendEvents, it is checked now (ReckonError 'INVALID_ARGUMENT') and written in the
+   * transaction of the next step, which the call's llm-call event ends at once (issue 12: a
+   * transaction of its own per model call was a large part of persisting a run); else it is written
+   * now. Nothing without a store.
+   */
+  recordModelOutput(record: ModelOutputInput): void {
+    const store = this.store;
+    if (store === undefined) return;
+    if (store.appendEvents === undefined) {
+      store.recordModelOutput(this.runId, record);
+      return;
+    }
+    this.pendingOutputs.push({ runId: this.runId, record: checkModelOutput(record) });
+    this.holdPending();
   }
 
   /** A copy of every event recorded so far, in seq order (the CLI's --json output). */

@@ -118,7 +118,7 @@ export function recordingBackend(
     const startedAt = now();
     const result = await callScope.run(scope, () => backend.generate(request));
     const durationMs = Math.max(0, now() - startedAt);
-    store?.recordModelOutput(recorder.runId, {
+    const output = {
       callIndex,
       role,
       output: result.text,
@@ -126,7 +126,10 @@ export function recordingBackend(
       completionTokens: result.completionTokens,
       promptSha256,
       ...(result.tokens ? { tokens: result.tokens } : {}),
-    });
+    };
+    // The recorder's own store gets it with the step the llm-call event below ends.
+    if (store === recorder.store) recorder.recordModelOutput(output);
+    else store?.recordModelOutput(recorder.runId, output);
     // A backend's warning (a replay played against changed prompts) is shown once per run.
     if (result.warning !== undefined && !warned.has(result.warning)) {
       warned.add(result.warning);
