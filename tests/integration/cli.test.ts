@@ -96,8 +96,8 @@ describe('reckon ingest + search on HotpotQA', () => {
 
     // A BM25 bound below what the question's words occur in: the commonest words are left out, and
     // the warning says which; 0 scores every word.
-    const bounded = json<{ warnings: string[]; hits: { title: string }[] }>(
-      await reckon([
+    const bm25Search = (maxPostings: string) =>
+      reckon([
         'search',
         'Scott Derrickson nationality director',
         '--corpus',
@@ -105,27 +105,17 @@ describe('reckon ingest + search on HotpotQA', () => {
         '--mode',
         'bm25',
         '--bm25-max-postings',
-        '20',
+        maxPostings,
         '--json',
-      ]),
-    );
+      ]);
+    const bounded = json<{ warnings: string[]; hits: { title: string }[] }>(await bm25Search('20'));
     expect(bounded.warnings).toEqual([
       expect.stringMatching(
         /^BM25 left out the common words .*"director" \(more than 20 passages\).* it searched for "derrickson"\./,
       ),
     ]);
     expect(bounded.hits.map((h) => h.title)).toContain('Scott Derrickson');
-    const unbounded = await reckon([
-      'search',
-      'Scott Derrickson nationality director',
-      '--corpus',
-      'hotpot',
-      '--mode',
-      'bm25',
-      '--bm25-max-postings',
-      '0',
-      '--json',
-    ]);
+    const unbounded = await bm25Search('0');
     expect(json<{ warnings: string[] }>(unbounded).warnings).toEqual([]);
     const refused = await reckon(['search', 'x', '--corpus', 'hotpot', '--bm25-max-postings', '-1']);
     expect(refused.code).not.toBe(0);

@@ -68,13 +68,13 @@ function readHost(handles: QuickJSHandle[], policy: GuestReadPolicy): unknown {
 }
 
 /**
- * Evaluates `expressions` (one argument each) and returns copyJson's text, the values it gives
+ * Evaluates `expressions` (one argument each) and returns jsonCopy's text, the values it gives
  * (`fast`, parsed) and what the host reader gives (`slow`).
  */
 function compare(expressions: string[], policy = POLICY) {
   const handles = expressions.map((expression) => evaluate(`(${expression})`));
   try {
-    const copied = reader.copyJson(handles, policy);
+    const copied = helpers.jsonCopy(handles, policy);
     const slow = readHost(handles, policy);
     return { copied, fast: copied === undefined ? slow : { values: JSON.parse(copied) as unknown }, slow };
   } finally {
@@ -210,7 +210,7 @@ describe('jsonCopy runs no program code', () => {
     try {
       const handle = evaluate(`([{ id: 1, text: 'a', tags: ['x', , 'y'] }, 'q', 2.5, [, 1]])`);
       try {
-        const text = reader.copyJson([handle], POLICY);
+        const text = helpers.jsonCopy([handle], POLICY);
         expect(text).toBe('[[{"id":1,"text":"a","tags":["x",null,"y"]},"q",2.5,[null,1]]]');
       } finally {
         handle.dispose();

@@ -229,16 +229,25 @@ export type RunWriter = Pick<RunStore, 'appendEvent' | 'recordModelOutput'> &
 /** A model output waiting to be written with the events of its step (RunStore.appendEvents). */
 export interface HeldModelOutput {
   runId: string;
-  /** Checked already (checkModelOutput). */
   record: ModelOutputInput;
 }
 
 /**
  * Checks a model output as recordModelOutput does (ReckonError 'INVALID_ARGUMENT'), so that one
- * held for a later appendEvents is refused where it is made, not when its step is written.
+ * held for a later appendEvents is refused where it is made, not when its step is written;
+ * appendEvents does not check again what this returned.
  */
 export function checkModelOutput(record: ModelOutputInput): ModelOutputInput {
-  return parseArgument(modelOutputInputSchema, record, 'model output');
+  const valid = parseArgument(modelOutputInputSchema, record, 'model output');
+  checkedOutputs.add(valid);
+  return valid;
+}
+
+/** Outputs checkModelOutput returned (weak, like parseTraceEvent's set of validated events). */
+const checkedOutputs = new WeakSet<object>();
+
+function checkModelOutputOnce(record: ModelOutputInput): ModelOutputInput {
+  return checkedOutputs.has(record) ? record : checkModelOutput(record);
 }
 
 /** The process that owns a running run; used to tell a live run from one whose process died. */
@@ -515,7 +524,10 @@ export class RunStore {
   appendEvents(events: readonly TraceEvent[], modelOutputs: readonly HeldModelOutput[] = []): void {
     if (events.length === 0 && modelOutputs.length === 0) return;
     const valid = events.map((event) => parseTraceEventOnce(event));
-    const outputs = modelOutputs.map(({ runId, record }) => ({ runId, record: checkModelOutput(record) }));
+    const outputs = modelOutputs.map(({ runId, record }) => ({
+      runId,
+      record: checkModelOutputOnce(record),
+    }));
     this.#appendEvents.immediate(valid, outputs);
   }
 

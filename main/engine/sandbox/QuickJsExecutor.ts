@@ -682,7 +682,7 @@ class ProgramRun {
     const policy = this.#argumentPolicy();
     // Plain data is copied in one call into the guest; the rest is read value by value, which
     // finds what is wrong with it.
-    let argsJson = this.#reader!.copyJson(args, policy);
+    let argsJson = this.#helpers!.jsonCopy(args, policy);
     if (argsJson === undefined) {
       const values = this.#reader!.readJsonValues(
         args.map((handle, index) => ({ handle, path: spec.parameters[index] ?? `argument ${index + 1}` })),

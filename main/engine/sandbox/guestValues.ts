@@ -350,9 +350,11 @@ export class GuestHelpers {
   }
 
   /**
-   * The JSON text of `values` read under a strict `policy` by the prelude's jsonCopy, in one call;
-   * undefined when a value is not plain data within the policy (or is undefined), for the host
-   * reader to look at. The copier of each policy is made once per context.
+   * The JSON array text of `values` read under a strict `policy` by the prelude's jsonCopy, in one
+   * call into the guest; undefined when a value is not plain data within the policy (or is
+   * undefined): GuestValueReader.readJsonValues then reads them and finds what is wrong. What it
+   * accepts reads the same as readJsonValues, except that a NUL or a lone surrogate in a string
+   * survives, where readJsonValues loses them. The copier of each policy is made once per context.
    */
   jsonCopy(values: readonly QuickJSHandle[], policy: GuestReadPolicy): string | undefined {
     const key = `${policy.maxDepth}/${policy.maxStringChars}/${policy.maxEntries}/${policy.maxTotalChars}`;
@@ -484,18 +486,6 @@ export class GuestValueReader {
   constructor(ctx: QuickJSContext, helpers: GuestHelpers) {
     this.#ctx = ctx;
     this.#helpers = helpers;
-  }
-
-  /**
-   * The JSON array text of `handles` when they are all plain data within a strict `policy`, made in
-   * one call into the guest (the prelude's jsonCopy, see GuestHelpers.jsonCopy); undefined when not
-   * (or when one is undefined): readJsonValues then reads them and finds what is wrong. What it
-   * accepts reads the same as readJsonValues, except that a NUL or a lone surrogate in a string
-   * survives, where readJsonValues loses them.
-   */
-  copyJson(handles: readonly QuickJSHandle[], policy: GuestReadPolicy): string | undefined {
-    if (!policy.strict) throw new Error('copyJson reads under a strict policy only');
-    return this.#helpers.jsonCopy(handles, policy);
   }
 
   /**
