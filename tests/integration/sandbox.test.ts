@@ -603,8 +603,14 @@ describe('QuickJsExecutor', () => {
       ['const a = []; for (;;) a.push([a.length, {}])', 'MemoryLimit'],
       ['new Proxy({}, {})', 'RuntimeError'],
     ];
-    for (const [script, expected, stall] of programs) {
+    // Each program twice: in a runtime made for it, and in one prepareNext() made ahead (its limits
+    // are set when the run starts: Timeout, StackOverflow and MemoryLimit must still hold).
+    for (const [[script, expected, stall], prepared] of programs.flatMap((program) =>
+      [false, true].map((ahead) => [program, ahead] as const),
+    )) {
       const quick = expected === 'Timeout' || expected === 'HostTimeLimit';
+      const made = runtimes.length;
+      if (prepared) expect(executor.prepareNext()).toBe(true);
       const outcome = await executor.execute(
         {
           script,
@@ -618,15 +624,38 @@ describe('QuickJsExecutor', () => {
       );
       expect(outcome.result.ok ? 'ok' : outcome.result.error.kind, script).toBe(expected);
       expect(outcome.teardownError, script).toBeUndefined();
+      // One runtime per run: the prepared one is used, not another made beside it.
+      expect(runtimes.length - made, script).toBe(1);
     }
-    expect(runtimes).toHaveLength(programs.length);
-    expect(contexts).toHaveLength(programs.length);
+    expect(runtimes).toHaveLength(programs.length * 2);
+    expect(contexts).toHaveLength(programs.length * 2);
     expect(runtimes.filter((runtime) => runtime.alive)).toEqual([]);
     expect(contexts.filter((context) => context.alive)).toEqual([]);
     // The core's own bookkeeping shows the bug the tracking above works around.
     const tracked = new TestQuickJSWASMModule(parent);
     tracked.newRuntime().dispose();
     expect(() => tracked.assertNoMemoryAllocated()).toThrow(/1 runtimes leaked/);
+  });
+
+  it('leaves a run to make its own runtime when prepareNext cannot, and says when the module is unsound', () => {
+    const refused = new QuickJsExecutor({
+      newRuntime() {
+        throw new Error('no room for a runtime');
+      },
+    });
+    expect(refused.prepareNext()).toBe(true);
+    const leaking = new QuickJsExecutor({
+      newRuntime: () =>
+        ({
+          newContext() {
+            throw new Error('no room for a context');
+          },
+          dispose() {
+            throw new Error('a handle is still alive');
+          },
+        }) as unknown as QuickJSRuntime,
+    });
+    expect(leaking.prepareNext()).toBe(false);
   });
 });
 
