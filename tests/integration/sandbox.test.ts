@@ -6,7 +6,11 @@ import {
   newSandboxQuickJsModule,
   sandboxWasmMemoryBytes,
 } from '../../main/engine/sandbox/newSandboxQuickJsModule.ts';
-import { QuickJsExecutor, type QuickJsExecutorBridge } from '../../main/engine/sandbox/QuickJsExecutor.ts';
+import {
+  DEFAULT_PREPARED_CONTEXTS,
+  QuickJsExecutor,
+  type QuickJsExecutorBridge,
+} from '../../main/engine/sandbox/QuickJsExecutor.ts';
 import { resolveSandboxLimits } from '../../main/engine/sandbox/resolveSandboxLimits.ts';
 import {
   closeDefaultSandboxHost,
@@ -635,6 +639,50 @@ describe('QuickJsExecutor', () => {
     const tracked = new TestQuickJSWASMModule(parent);
     tracked.newRuntime().dispose();
     expect(() => tracked.assertNoMemoryAllocated()).toThrow(/1 runtimes leaked/);
+  });
+
+  it('keeps up to preparedContexts runtimes ready, each used by one run, oldest first', async () => {
+    const { module: parent } = await newSandboxQuickJsModule(LIMITS.memoryBytes!);
+    const made: QuickJSRuntime[] = [];
+    const tracking = {
+      newRuntime: (options?: Parameters<typeof parent.newRuntime>[0]) => {
+        const runtime = parent.newRuntime(options);
+        made.push(runtime);
+        return runtime;
+      },
+    };
+    const limits = resolveSandboxLimits(LIMITS);
+    const run = (executor: QuickJsExecutor, script: string) =>
+      executor.execute({ script, limits, tools: [] }, { hostCall() {}, emit() {} });
+    const executor = new QuickJsExecutor(tracking);
+    expect(DEFAULT_PREPARED_CONTEXTS).toBe(2);
+    expect(executor.wantsPreparation).toBe(true);
+    expect(executor.prepareNext()).toBe(true);
+    expect(executor.prepareNext()).toBe(true);
+    expect(executor.wantsPreparation).toBe(false);
+    expect(executor.prepareNext()).toBe(true); // full: makes nothing
+    expect(made).toHaveLength(2);
+    const [first, second] = made;
+    // A program that leaves a mark in its global object: the next run must not see it.
+    expect((await run(executor, 'globalThis.mark = 1; typeof mark')).result).toEqual({
+      ok: true,
+      value: 'number',
+    });
+    expect(first!.alive).toBe(false);
+    expect(second!.alive).toBe(true);
+    expect(executor.wantsPreparation).toBe(true);
+    expect((await run(executor, 'typeof mark')).result).toEqual({ ok: true, value: 'undefined' });
+    expect(second!.alive).toBe(false);
+    expect(made).toHaveLength(2);
+    // None ready: the run makes its own.
+    expect((await run(executor, '1 + 1')).result).toEqual({ ok: true, value: 2 });
+    expect(made).toHaveLength(3);
+    expect(made.filter((runtime) => runtime.alive)).toEqual([]);
+
+    const none = new QuickJsExecutor(tracking, { preparedContexts: 0 });
+    expect(none.wantsPreparation).toBe(false);
+    expect(none.prepareNext()).toBe(true);
+    expect(made).toHaveLength(3);
   });
 
   it('leaves a run to make its own runtime when prepareNext cannot, and says when the module is unsound', () => {

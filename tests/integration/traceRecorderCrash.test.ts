@@ -22,6 +22,9 @@ const HELD_PER_STEP = 3;
  * (held) and an llm-call (a boundary), after which it prints "wrote <seq>" (the boundary's seq,
  * written by then). Modes: `kill-mid-step` SIGKILLs itself after step 2 and half of step 3's held
  * events; `exit` holds step 1's tool calls and calls process.exit(0); `loop` runs steps until killed.
+ * These write each step as it ends (minWriteIntervalMs 0); `kill-coalesced` keeps the default
+ * interval raised to a minute, so that steps 2 and 3 are held after step 1 was written, and
+ * SIGKILLs itself after step 3 (it reports nothing).
  */
 const CHILD = `
   import { RunStore } from ${JSON.stringify(moduleUrl('main/engine/runs/RunStore.ts'))};
@@ -30,7 +33,8 @@ const CHILD = `
   const [dataDir, runId, mode] = process.argv.slice(1);
   const store = RunStore.open(dataDir);
   store.createRun({ id: runId, question: 'q', corpus: null, strategy: 'direct', model: 'fake', createdAt: 1 });
-  const recorder = new TraceRecorder({ runId, store, flushIntervalMs: 60_000 });
+  const recorder = new TraceRecorder({ runId, store, flushIntervalMs: 60_000,
+    minWriteIntervalMs: mode === 'kill-coalesced' ? 60_000 : 0 });
   recorder.emit({ type: 'run-started', question: 'q', corpus: null, strategy: 'direct', model: 'fake' });
   const held = (step, i) => recorder.emit({ type: 'tool-call', execution: step, callIndex: i, tool: 'retrieve',
     args: ['step ' + step], line: i + 1 });
@@ -39,12 +43,18 @@ const CHILD = `
   const step = (n, heldCount) => {
     for (let i = 0; i < heldCount; i++) held(n, i);
     if (heldCount < ${HELD_PER_STEP}) return;
-    fs.writeSync(1, 'wrote ' + boundary(n).seq + '\\n');
+    const seq = boundary(n).seq;
+    if (mode !== 'kill-coalesced') fs.writeSync(1, 'wrote ' + seq + '\\n');
   };
   if (mode === 'kill-mid-step') {
     step(1, ${HELD_PER_STEP});
     step(2, ${HELD_PER_STEP});
     step(3, 2);
+    process.kill(process.pid, 'SIGKILL');
+  } else if (mode === 'kill-coalesced') {
+    step(1, ${HELD_PER_STEP});
+    step(2, ${HELD_PER_STEP});
+    step(3, ${HELD_PER_STEP});
     process.kill(process.pid, 'SIGKILL');
   } else if (mode === 'exit') {
     step(1, ${HELD_PER_STEP});
@@ -70,7 +80,7 @@ afterEach(() => {
 /** Runs the child; resolves with the boundary seqs it reported as written and how it ended. */
 function runChild(
   runId: string,
-  mode: 'kill-mid-step' | 'exit' | 'loop',
+  mode: 'kill-mid-step' | 'exit' | 'loop' | 'kill-coalesced',
   killAfterWrites?: number,
 ): Promise<{ written: number[]; signal: NodeJS.Signals | null; code: number | null; stderr: string }> {
   return new Promise((resolve) => {
@@ -117,6 +127,17 @@ describe('TraceRecorder writes a step at a time and survives a kill', () => {
     expect(run.error?.code).toBe(INTERRUPTED_ERROR_CODE);
     // Everything up to the end of step 2, in order; step 3's two held tool calls are gone.
     expect(events.map((event) => event.seq)).toEqual([...Array(lastStepEnd + 1).keys()]);
+    expect(events.at(-1)?.type).toBe('llm-call');
+  });
+
+  it('loses the steps held for minWriteIntervalMs when killed, keeping a consistent prefix', async () => {
+    const { signal, stderr } = await runChild('run-coalesced', 'kill-coalesced');
+    expect(stderr).toBe('');
+    expect(signal).toBe('SIGKILL');
+    const { run, events } = readBack('run-coalesced');
+    expect(run.error?.code).toBe(INTERRUPTED_ERROR_CODE);
+    // run-started and step 1, written as the first step ended; steps 2 and 3 were still held.
+    expect(events.map((event) => event.seq)).toEqual([...Array(HELD_PER_STEP + 2).keys()]);
     expect(events.at(-1)?.type).toBe('llm-call');
   });
 

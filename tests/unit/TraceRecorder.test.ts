@@ -241,7 +241,7 @@ describe('TraceRecorder', () => {
       expect(TRACE_STEP_BOUNDARIES.has('llm-call')).toBe(true);
       expect(TRACE_STEP_BOUNDARIES.has('tool-call')).toBe(false);
       const store = new FakeBatchWriter();
-      const recorder = new TraceRecorder({ runId: 'run-10', store, now: () => 1 });
+      const recorder = new TraceRecorder({ runId: 'run-10', store, now: () => 1, minWriteIntervalMs: 0 });
       const storedWhenNotified: number[] = [];
       recorder.on(() => storedWhenNotified.push(store.events.length));
       recorder.emit(started);
@@ -273,6 +273,92 @@ describe('TraceRecorder', () => {
       expect(store.batches).toHaveLength(1);
     });
 
+    it('writes steps that end within minWriteIntervalMs of the last write together, once it has passed', () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+      const store = new FakeBatchWriter();
+      const recorder = new TraceRecorder({ runId: 'run-20', store, now: () => 1, minWriteIntervalMs: 50 });
+      const notified: number[] = [];
+      recorder.on((event) => notified.push(event.seq));
+      recorder.emit(started);
+      // The first step is written as it ends.
+      recorder.emit(llmCall);
+      expect(store.batches).toEqual([[0, 1]]);
+      vi.advanceTimersByTime(10);
+      recorder.emit(toolCall(0));
+      recorder.recordModelOutput(output('held'));
+      recorder.emit({ ...llmCall, callIndex: 1 });
+      recorder.emit({ ...llmCall, callIndex: 2 });
+      // Held, but recorded and seen by listeners in order.
+      expect(store.batches).toHaveLength(1);
+      expect(notified).toEqual([0, 1, 2, 3, 4]);
+      vi.advanceTimersByTime(39);
+      expect(store.batches).toHaveLength(1);
+      vi.advanceTimersByTime(1);
+      expect(store.batches).toEqual([
+        [0, 1],
+        [2, 3, 4],
+      ]);
+      expect(store.outputBatches).toEqual([[], ['held']]);
+      // A step that ends after the interval is written at once again.
+      vi.advanceTimersByTime(50);
+      recorder.emit({ ...llmCall, callIndex: 3 });
+      expect(store.batches).toEqual([[0, 1], [2, 3, 4], [5]]);
+      expect(store.events).toEqual(recorder.events());
+    });
+
+    it('writes everything held at run-finished, inside the interval too, and arms no timer after', () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+      const store = new FakeBatchWriter();
+      const recorder = new TraceRecorder({ runId: 'run-21', store, now: () => 1, minWriteIntervalMs: 50 });
+      recorder.emit(llmCall);
+      recorder.emit({ ...llmCall, callIndex: 1 });
+      recorder.emit({ type: 'final-answer', answer: '42', reasoning: null, citations: [] });
+      recorder.emit(finished);
+      expect(store.batches).toEqual([[0], [1, 2, 3]]);
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it('shortens the timer of held events to the interval when a step ends, never lengthens it', () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+      const store = new FakeBatchWriter();
+      const recorder = new TraceRecorder({
+        runId: 'run-22',
+        store,
+        now: () => 1,
+        minWriteIntervalMs: 30,
+        flushIntervalMs: 200,
+      });
+      recorder.emit(llmCall);
+      recorder.emit(toolCall(0)); // held for up to 200 ms
+      vi.advanceTimersByTime(5);
+      recorder.emit({ ...llmCall, callIndex: 1 }); // the write is now due 30 ms after the first
+      vi.advanceTimersByTime(24);
+      expect(store.batches).toEqual([[0]]);
+      vi.advanceTimersByTime(1);
+      expect(store.batches).toEqual([[0], [1, 2]]);
+      // With a step held first, a later plain event does not push its write back.
+      vi.advanceTimersByTime(10);
+      recorder.emit({ ...llmCall, callIndex: 2 });
+      recorder.emit(toolCall(1));
+      vi.advanceTimersByTime(20);
+      expect(store.batches).toEqual([[0], [1, 2], [3, 4]]);
+    });
+
+    it('rethrows a held step that the store refused from the next emit, and writes it with the next write', () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+      const store = new FakeBatchWriter();
+      const recorder = new TraceRecorder({ runId: 'run-23', store, now: () => 1, minWriteIntervalMs: 50 });
+      recorder.emit(llmCall);
+      recorder.emit({ ...llmCall, callIndex: 1 });
+      store.failNext = new ReckonError('DISK_FULL', 'disk full');
+      vi.advanceTimersByTime(50);
+      expect(store.batches).toEqual([[0]]);
+      expect(() => recorder.emit(toolCall(0))).toThrow('disk full');
+      expect(recorder.events().map((event) => event.seq)).toEqual([0, 1]);
+      recorder.emit(finished);
+      expect(store.batches).toEqual([[0], [1, 2]]);
+    });
+
     it('rethrows a failed timed write from the next emit and writes the held events later', () => {
       vi.useFakeTimers();
       const store = new FakeBatchWriter();
@@ -288,7 +374,7 @@ describe('TraceRecorder', () => {
 
     it('writes a model output with the step its llm-call event ends, in the same batch', () => {
       const store = new FakeBatchWriter();
-      const recorder = new TraceRecorder({ runId: 'run-14', store, now: () => 1 });
+      const recorder = new TraceRecorder({ runId: 'run-14', store, now: () => 1, minWriteIntervalMs: 0 });
       recorder.emit(toolCall(0));
       recorder.recordModelOutput(output('first'));
       expect(store.outputs).toEqual([]);

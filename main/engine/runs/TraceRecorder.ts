@@ -7,9 +7,14 @@
  * Persistence is batched by step (issue 12): a transaction per event was most of a question's
  * framework overhead. Events are held in memory until an event that ends a step (a model call, a
  * program, the final answer… see TRACE_STEP_BOUNDARIES) is emitted, and then written with it in
- * one transaction; a timer (DEFAULT_TRACE_FLUSH_INTERVAL_MS) and the process's 'exit' event write
- * whatever is still held. A process killed outright loses at most the events of its current step;
- * what was written is a consistent prefix of the trace, and the run reads back as interrupted.
+ * one transaction. Steps that end faster than DEFAULT_TRACE_MIN_WRITE_INTERVAL_MS after the last
+ * write (instant model calls: a replay, a cache) are written together once that interval has
+ * passed, since each transaction costs a fixed few hundred microseconds of file-system calls; a
+ * step of a real model, which takes longer than that, is still written as it ends. A timer
+ * (DEFAULT_TRACE_FLUSH_INTERVAL_MS) and the process's 'exit' event write whatever is still held, and
+ * 'run-finished' writes everything at once. A process killed outright loses at most the events of
+ * its current step, or of the last minWriteIntervalMs when steps end faster; what was written is a
+ * consistent prefix of the trace, and the run reads back as interrupted.
  */
 import { ReckonError } from '../errors.ts';
 import { parseTraceEvent } from './parseTraceEvent.ts';
@@ -44,6 +49,14 @@ export const TRACE_STEP_BOUNDARIES: ReadonlySet<TraceEvent['type']> = new Set<Tr
 /** Longest an event is held in memory before it is written even though no step ended, in ms. */
 export const DEFAULT_TRACE_FLUSH_INTERVAL_MS = 200;
 
+/**
+ * Least time between two writes of one run's trace, in ms: a step that ends sooner after the last
+ * write is written with the next ones once this much time has passed (or at 'run-finished'). Short
+ * against a model call on a laptop (a real step is written as it ends), long against a replayed or
+ * cached one (a question's dozen steps take two or three transactions instead of a dozen).
+ */
+export const DEFAULT_TRACE_MIN_WRITE_INTERVAL_MS = 50;
+
 /** Recorders holding events not yet written; the process's 'exit' event writes them. */
 const holding = new Set<TraceRecorder>();
 let exitHookInstalled = false;
@@ -72,15 +85,22 @@ export interface TraceRecorderOptions {
   validate?: boolean;
   /** Longest an event waits to be written when no step ends, in ms. Default: DEFAULT_TRACE_FLUSH_INTERVAL_MS (200). */
   flushIntervalMs?: number;
+  /**
+   * Least time between two writes, in ms; 0 writes every step as it ends. Default:
+   * DEFAULT_TRACE_MIN_WRITE_INTERVAL_MS (50).
+   */
+  minWriteIntervalMs?: number;
 }
 
 /**
  * Records the trace of one run (create one per run). emit() assigns `seq` (0, 1, 2, …) and `at`
  * (from `now`, default Date.now), validates the event (default on), keeps it, and then calls every
  * listener. With a store, an event that ends a step (TRACE_STEP_BOUNDARIES) is written together
- * with the events held before it, before its listeners are called; other events are held until
- * then, or until flushIntervalMs (default 200 ms) has passed, or the process exits (see the module
- * comment). With an injected clock the trace is fully deterministic. The 'run-finished' event
+ * with the events held before it, before its listeners are called, unless the last write was less
+ * than minWriteIntervalMs (default 50 ms) ago: then the step is written when that interval has
+ * passed. Other events are held until a step is written, or until flushIntervalMs (default 200 ms)
+ * has passed, or the process exits (see the module comment). 'run-finished' is always written at
+ * once, with everything held. With an injected clock the trace is fully deterministic. The 'run-finished' event
  * closes the trace: any later emit() is a bug and throws ReckonError 'TRACE_FINISHED'.
  */
 export class TraceRecorder {
@@ -90,6 +110,11 @@ export class TraceRecorder {
   private readonly now: () => number;
   private readonly validate: boolean;
   private readonly flushIntervalMs: number;
+  private readonly minWriteIntervalMs: number;
+  /** performance.now() of the last write; -Infinity before the first. */
+  private lastWriteAt = -Infinity;
+  /** When the armed timer fires (performance.now() ms). */
+  private flushDueAt = Infinity;
   private readonly buffer: TraceEvent[] = [];
   /** Recorded events not yet written to the store, in seq order. */
   private pending: TraceEvent[] = [];
@@ -107,6 +132,7 @@ export class TraceRecorder {
     this.now = options.now ?? Date.now;
     this.validate = options.validate ?? DEFAULT_VALIDATE_TRACE_EVENTS;
     this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_TRACE_FLUSH_INTERVAL_MS;
+    this.minWriteIntervalMs = Math.max(0, options.minWriteIntervalMs ?? DEFAULT_TRACE_MIN_WRITE_INTERVAL_MS);
   }
 
   /** True once a 'run-finished' event has been emitted. */
@@ -118,7 +144,8 @@ export class TraceRecorder {
    * Records one event and returns it with its runId, seq and at. Throws before anything is recorded
    * (and without using up a seq) when the trace is finished ('TRACE_FINISHED'), the event is
    * invalid ('INVALID_TRACE_EVENT'), the store refuses the step this event ends, or an earlier
-   * timed write failed (that error; the held events are tried again with the next write). A
+   * timed write failed (that error; the held events are tried again with the next write). A step
+   * held for minWriteIntervalMs is refused, if at all, through that last case. A
    * listener that throws does not stop the others; after all were called, the first listener error
    * is rethrown (the event stays recorded).
    */
@@ -139,7 +166,11 @@ export class TraceRecorder {
     }
     if (this.store !== undefined) {
       this.pending.push(event);
-      if (TRACE_STEP_BOUNDARIES.has(event.type)) {
+      const sinceWrite = performance.now() - this.lastWriteAt;
+      if (
+        TRACE_STEP_BOUNDARIES.has(event.type) &&
+        (event.type === 'run-finished' || sinceWrite >= this.minWriteIntervalMs)
+      ) {
         try {
           this.flush();
         } catch (error) {
@@ -147,8 +178,10 @@ export class TraceRecorder {
           if (this.pending[this.pending.length - 1] === event) this.pending.pop();
           throw error;
         }
+      } else if (TRACE_STEP_BOUNDARIES.has(event.type)) {
+        this.holdPending(this.minWriteIntervalMs - sinceWrite);
       } else {
-        this.holdPending();
+        this.holdPending(this.flushIntervalMs);
       }
     }
     this.buffer.push(event);
@@ -177,6 +210,7 @@ export class TraceRecorder {
     if (this.flushTimer !== undefined) {
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
+      this.flushDueAt = Infinity;
     }
     const store = this.store;
     if (store === undefined || (this.pending.length === 0 && this.pendingOutputs.length === 0)) {
@@ -193,6 +227,7 @@ export class TraceRecorder {
         this.pending.shift();
       }
     }
+    this.lastWriteAt = performance.now();
     holding.delete(this);
   }
 
@@ -211,7 +246,7 @@ export class TraceRecorder {
       return;
     }
     this.pendingOutputs.push({ runId: this.runId, record: checkModelOutput(record) });
-    this.holdPending();
+    this.holdPending(this.flushIntervalMs);
   }
 
   /** A copy of every event recorded so far, in seq order (the CLI's --json output). */
@@ -219,22 +254,31 @@ export class TraceRecorder {
     return [...this.buffer];
   }
 
-  /** Arms the timer that writes held events, and the process-exit hook. */
-  private holdPending(): void {
+  /** Arms the timer that writes held events within `delayMs` (unless it fires sooner), and the process-exit hook. */
+  private holdPending(delayMs: number): void {
     holding.add(this);
     if (!exitHookInstalled) {
       process.on('exit', flushOnExit);
       exitHookInstalled = true;
     }
-    if (this.flushTimer !== undefined) return;
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = undefined;
-      try {
-        this.flush();
-      } catch (error) {
-        this.flushFailure ??= { error };
-      }
-    }, this.flushIntervalMs);
+    const dueAt = performance.now() + Math.max(0, delayMs);
+    if (this.flushTimer !== undefined) {
+      if (this.flushDueAt <= dueAt) return;
+      clearTimeout(this.flushTimer);
+    }
+    this.flushDueAt = dueAt;
+    this.flushTimer = setTimeout(
+      () => {
+        this.flushTimer = undefined;
+        this.flushDueAt = Infinity;
+        try {
+          this.flush();
+        } catch (error) {
+          this.flushFailure ??= { error };
+        }
+      },
+      Math.max(0, delayMs),
+    );
     // A held write never keeps the process alive: the 'exit' hook writes it.
     this.flushTimer.unref();
   }

@@ -42,7 +42,12 @@ async function executorFor(memoryBytes: number): Promise<QuickJsExecutor> {
  */
 function prepareNext(): void {
   if (active !== undefined || current === undefined) return;
-  if (!current.executor.prepareNext()) current = undefined;
+  if (!current.executor.prepareNext()) {
+    current = undefined;
+    return;
+  }
+  // One at a time, so that a run asked for meanwhile does not wait for all of them.
+  if (current.executor.wantsPreparation) setImmediate(prepareNext);
 }
 
 // Load the module for the default limits now, so that the first run does not wait for it.
