@@ -395,14 +395,11 @@ export class SandboxHost {
       if (run.settled) return;
       run.inFlight -= 1;
       if (run.inFlight === 0) this.#resumeWatchdog(slot, run);
-      emit(run, {
-        type: 'host-result',
-        callIndex: call.callIndex,
-        tool: call.tool,
-        durationMs: performance.now() - started,
-        ...event,
-      });
+      const durationMs = performance.now() - started;
+      // The program goes on while the result is recorded; what the worker sends next is handled
+      // after this, so the trace keeps its order.
       this.#post(slot, { type: 'host-reply', runId: run.runId, callIndex: call.callIndex, reply: message });
+      emit(run, { type: 'host-result', callIndex: call.callIndex, tool: call.tool, durationMs, ...event });
     };
     pending
       .then((value) => toJsonResult(call.tool, value))
