@@ -23,7 +23,10 @@ import { createReplayBackend, formatReplayLine } from '../../main/engine/models/
 import { RunStore } from '../../main/engine/runs/RunStore.ts';
 import { startRun, type RunResult } from '../../main/engine/runs/startRun.ts';
 import { parseTraceEvent } from '../../main/engine/runs/parseTraceEvent.ts';
-import { TRACE_STEP_BOUNDARIES } from '../../main/engine/runs/TraceRecorder.ts';
+import {
+  DEFAULT_TRACE_MIN_WRITE_INTERVAL_MS,
+  TRACE_STEP_BOUNDARIES,
+} from '../../main/engine/runs/TraceRecorder.ts';
 import type { Engine } from '../../main/engine/createEngine.ts';
 import type { HostTools } from '../../main/engine/sandbox/SandboxTypes.ts';
 import type { TraceEvent } from '../../preload/TraceEvent.ts';
@@ -245,6 +248,13 @@ export const overheadBenchmark: Benchmark = {
       await engine.ingest('hotpot', [dataset], { embedder: 'none' });
       // One untimed question first: the sandbox and preparation workers start on the first run.
       await measure(context, 'warm-up', records.slice(0, 1), dir, engine, store);
+      // How many transactions the recorder writes a question's trace in.
+      let traceWrites = 0;
+      const appendEvents = store.appendEvents.bind(store);
+      store.appendEvents = (events, outputs) => {
+        traceWrites += 1;
+        appendEvents(events, outputs);
+      };
       // Five questions with the store, the same five without, and so on: drift in the machine's load
       // and the JIT warming up fall on both sides alike.
       const stored = emptyMeasured();
@@ -255,6 +265,8 @@ export const overheadBenchmark: Benchmark = {
         merge(inMemory, await measure(context, `memory only ${from}`, chunk, dir, engine, undefined));
         context.progress(`${from + chunk.length}/${records.length} questions, with and without the store`);
       }
+      const writesPerQuestion = traceWrites / records.length;
+      store.appendEvents = appendEvents;
       const floor = await sandboxFloor(engine, context.quick ? 20 : 100);
       const persisted = persistenceMs(store, stored.lastEvents);
 
@@ -305,6 +317,12 @@ export const overheadBenchmark: Benchmark = {
           value: stored.events / records.length,
           unit: 'events',
           notes: 'each validated once (at emit) and persisted to SQLite a step at a time',
+        },
+        {
+          metric: 'trace writes per question',
+          value: writesPerQuestion,
+          unit: 'transactions',
+          notes: `a step that ends within ${DEFAULT_TRACE_MIN_WRITE_INTERVAL_MS} ms of the last write is written with the next; one per step would be ${stored.lastEvents.filter((event) => TRACE_STEP_BOUNDARIES.has(event.type)).length}`,
         },
         {
           metric: 'persist a trace, a transaction per event',
