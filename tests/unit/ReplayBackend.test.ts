@@ -8,7 +8,11 @@ import {
   ReckonError,
   ReplayMismatchError,
 } from '../../main/engine/errors.ts';
-import { createReplayBackend, formatReplayLine } from '../../main/engine/models/ReplayBackend.ts';
+import {
+  REPLAY_SYNC_READ_MAX_BYTES,
+  createReplayBackend,
+  formatReplayLine,
+} from '../../main/engine/models/ReplayBackend.ts';
 import type { RetryEvent } from '../../main/engine/models/RetryPolicy.ts';
 import { ModelCallError, withRetry } from '../../main/engine/models/RetryPolicy.ts';
 
@@ -93,10 +97,22 @@ describe('createReplayBackend', () => {
     expect((error as Error).message).toContain('line 3');
   });
 
-  it('reports a missing file as ModelNotFoundError', async () => {
+  it('reports a missing file, or a folder, as ModelNotFoundError', async () => {
     await expect(createReplayBackend({ file: path.join(dir, 'missing.jsonl') })).rejects.toBeInstanceOf(
       ModelNotFoundError,
     );
+    await expect(createReplayBackend({ file: dir })).rejects.toThrow(/could not be read \(EISDIR\)/);
+  });
+
+  it('reads a file past REPLAY_SYNC_READ_MAX_BYTES too (asynchronously), whole', async () => {
+    const long = 'x'.repeat(REPLAY_SYNC_READ_MAX_BYTES);
+    const file = await replayFile([
+      formatReplayLine({ output: long, role: 'plan' }),
+      formatReplayLine({ output: 'é' }),
+    ]);
+    const backend = await createReplayBackend({ file });
+    expect((await backend.generate(ask('plan'))).text).toBe(long);
+    expect((await backend.generate(ask('answer'))).text).toBe('é');
   });
 
   it('scripts failures with error lines that the retry policy retries', async () => {
