@@ -140,8 +140,12 @@ describe('recordingBackend', () => {
       },
     ]);
     expect(backend.stats()).toEqual({ llmCalls: 2, promptTokens: 38, completionTokens: 13 });
-    // The request reaches the inner backend as it was given.
-    expect(inner.requests[0]).toEqual(ask('plan'));
+    // The request reaches the inner backend as it was given, plus the call's scope under a symbol
+    // (for failedAttemptRecorder).
+    expect(Object.fromEntries(Object.entries(inner.requests[0]!))).toEqual(ask('plan'));
+    expect(Object.getOwnPropertySymbols(inner.requests[0]).map(String)).toEqual([
+      'Symbol(reckon.llmCallScope)',
+    ]);
   });
 
   it("records into the recorder's store when no store is given", async () => {

@@ -7,7 +7,6 @@
  * (so a replay fails the same way and the retries reappear), put failedAttemptRecorder() inside the
  * retry policy: `recordingBackend(withRetry(failedAttemptRecorder(raw)), …)`.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { promptFingerprint } from '../models/ReplayBackend.ts';
 import type { GenerateOptions, GenerateResult, LlmBackend } from '../models/LlmBackend.ts';
 import { DEFAULT_ROLE } from '../models/LlmBackend.ts';
@@ -38,12 +37,22 @@ interface CallScope {
   recordFailure(failure: { attempt: number; status: number; message: string; retryAfterMs?: number }): void;
 }
 
-const callScope = new AsyncLocalStorage<CallScope>();
+/**
+ * Where recordingBackend puts the scope of a call on the request it passes down. Wrappers between it
+ * and failedAttemptRecorder pass the request on (withRetry and countingBackend do; an object spread
+ * copies the key), so no AsyncLocalStorage is needed: on Node 20 that turns on promise hooks for
+ * the whole process, which made every promise of a question slower (issue 12).
+ */
+const CALL_SCOPE: unique symbol = Symbol('reckon.llmCallScope');
+
+/** A request as recordingBackend passes it down, with the scope of its call. */
+type ScopedRequest = GenerateOptions & { [CALL_SCOPE]?: CallScope };
 
 /**
  * Wraps the raw backend, inside the retry policy, so that every failed attempt that carries an
  * HTTP `status` (429, 503, a 400…) is recorded for the call it belongs to (RunStore
- * recordModelFailure, through the recordingBackend above it). Failures without a status (timeouts,
+ * recordModelFailure, through the recordingBackend above it, which names the call on the request
+ * it passes down: wrappers in between must pass the request on). Failures without a status (timeouts,
  * connection errors, cancellation) are not recorded: a replay cannot reproduce them as they were.
  * Attempts outside a recordingBackend's call pass through untouched.
  */
@@ -56,7 +65,7 @@ export function failedAttemptRecorder(backend: LlmBackend): LlmBackend {
       ? { supportsTokenProbabilities: backend.supportsTokenProbabilities }
       : {}),
     async generate(request) {
-      const scope = callScope.getStore();
+      const scope = (request as ScopedRequest)[CALL_SCOPE];
       const attempt = scope ? ++scope.attempts : 0;
       try {
         return await backend.generate(request);
@@ -116,7 +125,8 @@ export function recordingBackend(
         store?.recordModelFailure?.(recorder.runId, { callIndex, role, promptSha256, ...failure }),
     };
     const startedAt = now();
-    const result = await callScope.run(scope, () => backend.generate(request));
+    const scoped: ScopedRequest = { ...request, [CALL_SCOPE]: scope };
+    const result = await backend.generate(scoped);
     const durationMs = Math.max(0, now() - startedAt);
     const output = {
       callIndex,
