@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { CancelledError, ModelError, ReplayMismatchError } from '../../main/engine/errors.ts';
 import type { GenerateOptions, GenerateResult, LlmBackend } from '../../main/engine/models/LlmBackend.ts';
@@ -269,6 +270,19 @@ describe('withRetry', () => {
     ).rejects.toBeInstanceOf(CancelledError);
     expect(backend.requests).toHaveLength(1);
     expect(events).toEqual([]);
+  });
+
+  it('leaves no listener on the caller signal after its calls, whatever their outcome', async () => {
+    const controller = new AbortController();
+    const backend = new ScriptedBackend([httpError(503, 'Service Unavailable'), OK, OK]);
+    const { options } = policy();
+    const retried = withRetry(backend, options);
+    await retried.generate({ ...REQUEST, signal: controller.signal });
+    await retried.generate({ ...REQUEST, signal: controller.signal });
+    expect(backend.requests).toHaveLength(3);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    // Each attempt had a signal of its own.
+    expect(new Set(backend.requests.map((request) => request.signal)).size).toBe(3);
   });
 
   it('rejects an already-aborted call without calling the backend', async () => {

@@ -157,9 +157,14 @@ export function withRetry(
     if (callerSignal?.aborted) throw new CancelledError();
 
     for (let attempt = 1; ; attempt++) {
-      const timeout = new AbortController();
-      const timer = setTimeout(() => timeout.abort(new CallTimeoutError(timeoutMs)), timeoutMs);
-      const signal = callerSignal ? AbortSignal.any([callerSignal, timeout.signal]) : timeout.signal;
+      // The attempt's signal fires on its timeout or when the caller's does. The caller's is
+      // forwarded by a listener removed after the attempt: AbortSignal.any costs several times as
+      // much per call on Node 20 and keeps each attempt's signal tied to the run's (issue 12).
+      const attemptController = new AbortController();
+      const signal = attemptController.signal;
+      const timer = setTimeout(() => attemptController.abort(new CallTimeoutError(timeoutMs)), timeoutMs);
+      const forward = (): void => attemptController.abort(callerSignal?.reason);
+      callerSignal?.addEventListener('abort', forward, { once: true });
       const startedAt = now();
       let failure: unknown;
       try {
@@ -168,12 +173,13 @@ export function withRetry(
         failure = error;
       } finally {
         clearTimeout(timer);
+        callerSignal?.removeEventListener('abort', forward);
       }
 
       if (callerSignal?.aborted) throw new CancelledError();
       // The inner call may reject with anything once its signal fires (AbortError, our reason,
       // its own CancelledError); what happened is a timeout.
-      if (timeout.signal.aborted) failure = new CallTimeoutError(timeoutMs);
+      if (signal.aborted) failure = new CallTimeoutError(timeoutMs);
 
       const retryable = isRetryable(failure);
       const givingUp = !retryable || attempt >= maxAttempts;
