@@ -14,10 +14,12 @@
  * one transaction per event (how the store wrote them before issue 12) against one transaction per
  * step (TraceRecorder's batches at TRACE_STEP_BOUNDARIES), with the schema check the recorder does.
  * Last, the floor that isolation sets: a sandbox run of an empty program and of a PyRAG-like program
- * whose tools answer at once (a question runs two programs).
+ * whose tools answer at once (a question runs two programs), and what one hand-over between threads
+ * costs when the receiving thread had been idle (a question's host calls hand over about 24 times).
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { createEngine } from '../../main/engine/createEngine.ts';
 import { createReplayBackend, formatReplayLine } from '../../main/engine/models/ReplayBackend.ts';
 import { RunStore } from '../../main/engine/runs/RunStore.ts';
@@ -117,6 +119,46 @@ async function sandboxFloor(engine: Engine, runs: number): Promise<{ empty: numb
     return median(ms);
   };
   return { empty: await time('1'), calls: await time(FLOOR_PROGRAM) };
+}
+
+/**
+ * What one hand-over between threads costs on this machine: p50 of the time from postMessage on this
+ * thread to the message handler running in a worker, when the worker had nothing to do for ~0 ms
+ * (messages back to back) and for ~1 ms (as between a question's host calls). On a VM an idle core
+ * halts, and waking it goes through the hypervisor; a question hands over about 24 times.
+ */
+async function handOverMs(rounds: number): Promise<{ awake: number; idle: number }> {
+  const worker = new Worker(
+    `const { parentPort } = require('node:worker_threads');
+     parentPort.on('message', () => parentPort.postMessage(performance.timeOrigin + performance.now()));`,
+    { eval: true },
+  );
+  try {
+    const once = (): Promise<number> =>
+      new Promise((resolve) => {
+        worker.once('message', (received: number) => resolve(received - sentAt));
+        const sentAt = performance.timeOrigin + performance.now();
+        worker.postMessage(0);
+      });
+    await once();
+    const spin = (ms: number): void => {
+      const until = performance.now() + ms;
+      while (performance.now() < until) {
+        // This thread stays awake; only the worker waits.
+      }
+    };
+    const sample = async (idleMs: number): Promise<number> => {
+      const ms: number[] = [];
+      for (let i = 0; i < rounds; i++) {
+        spin(idleMs);
+        ms.push(await once());
+      }
+      return median(ms);
+    };
+    return { awake: await sample(0), idle: await sample(1) };
+  } finally {
+    await worker.terminate();
+  }
 }
 
 function emptyMeasured(): Measured {
@@ -269,6 +311,7 @@ export const overheadBenchmark: Benchmark = {
       store.appendEvents = appendEvents;
       const floor = await sandboxFloor(engine, context.quick ? 20 : 100);
       const persisted = persistenceMs(store, stored.lastEvents);
+      const handOver = await handOverMs(context.quick ? 50 : 300);
 
       const sorted = [...stored.totals].sort((a, b) => a - b);
       const medianTotal = median(stored.totals);
@@ -337,6 +380,12 @@ export const overheadBenchmark: Benchmark = {
           notes: `p50 of ${PERSIST_ROUNDS}; TraceRecorder's batches`,
         },
         { metric: 'per-event / per-step persistence', value: perEvent / perStep, unit: 'x' },
+        {
+          metric: 'hand-over to a thread idle ~1 ms, p50',
+          value: handOver.idle,
+          unit: 'ms',
+          notes: `postMessage to the handler running in a worker that waited ~1 ms (a question hands over ~24 times); ${handOver.awake.toFixed(3)} ms when it had just run`,
+        },
         {
           metric: 'sandbox run, empty program, p50',
           value: floor.empty,
