@@ -626,4 +626,18 @@ describe('prepareProgram on programs too large or too deep to read', () => {
     const result = prepareProgram(code);
     expect(result).toMatchObject({ ok: false, error: { kind: 'SyntaxError', errorName: 'ProgramTooDeep' } });
   });
+
+  it('prepares nested functions or says they nest too deeply, at every depth, never throwing', () => {
+    // The instrumented script nests deeper than the program (each function gains a wrapper), so
+    // some depths read as written but not once instrumented; where exactly depends on the host
+    // stack, hence the sweep.
+    const outcomes = new Set<string>();
+    for (let depth = 100; depth <= 1_500; depth += 50) {
+      const result = prepareProgram(`const f = ${'() => '.repeat(depth)}1;\nreturn 1;`);
+      const outcome = result.ok ? 'ok' : result.error.errorName;
+      expect(['ok', 'ProgramTooDeep'], `depth ${depth}`).toContain(outcome);
+      outcomes.add(outcome!);
+    }
+    expect([...outcomes].sort()).toEqual(['ProgramTooDeep', 'ok']);
+  });
 });

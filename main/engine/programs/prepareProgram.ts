@@ -190,7 +190,7 @@ export function prepareProgram(code: string, options: PrepareProgramOptions = {}
         kind: 'SyntaxError',
         errorName: 'ProgramTooDeep',
         message:
-          'The program nests too deeply to be read (thousands of nested brackets, or one expression with thousands of terms). Write it with less nesting: use variables and loops.',
+          'The program nests too deeply to be read (hundreds of nested functions, thousands of nested brackets, or one expression with thousands of terms). Write it with less nesting: use variables and loops.',
       },
     };
   }
@@ -236,6 +236,10 @@ function prepareWithinStack(code: string, options: PrepareProgramOptions): Prepa
   try {
     parse(script, { ecmaVersion: 'latest', sourceType: 'script' });
   } catch (error) {
+    // The instrumented script nests deeper than the program (each function gains a wrapper), so a
+    // program just shallow enough to be read can make it too deep to read back: the program's
+    // shape (prepareProgram reports ProgramTooDeep), not a bug here.
+    if (error instanceof RangeError && /call stack/i.test(error.message)) throw error;
     throw new ReckonError(
       'PROGRAM_INSTRUMENTATION_FAILED',
       'Reckon could not instrument this program (a bug in Reckon, not in the program). Please report it with the program text.',
