@@ -359,7 +359,7 @@ export const overheadBenchmark: Benchmark = {
           metric: 'trace events per question',
           value: stored.events / records.length,
           unit: 'events',
-          notes: 'each validated once (at emit) and persisted to SQLite a step at a time',
+          notes: 'each validated once (at emit) and persisted to SQLite in batches (see trace writes)',
         },
         {
           metric: 'trace writes per question',

@@ -1,5 +1,6 @@
 /**
- * The trace is written a step at a time (TraceRecorder holds the events between step boundaries),
+ * The trace is written a step at a time (TraceRecorder holds the events between step boundaries;
+ * these tests write each step as it ends, except the one that checks steps held for the interval),
  * so these tests kill a real process that records a run and check what a later process reads: a
  * run killed at any point reads back as interrupted with a consistent prefix of its trace, losing at
  * most the events of the step it was in; a process that exits normally writes what it held.
