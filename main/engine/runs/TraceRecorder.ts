@@ -100,8 +100,9 @@ export interface TraceRecorderOptions {
  * than minWriteIntervalMs (default 50 ms) ago: then the step is written when that interval has
  * passed. Other events are held until a step is written, or until flushIntervalMs (default 200 ms)
  * has passed, or the process exits (see the module comment). 'run-finished' is always written at
- * once, with everything held. With an injected clock the trace is fully deterministic. The 'run-finished' event
- * closes the trace: any later emit() is a bug and throws ReckonError 'TRACE_FINISHED'.
+ * once, with everything held. With an injected clock the trace is fully deterministic (when it is
+ * written is not: that follows performance.now). The 'run-finished' event closes the trace: any
+ * later emit() is a bug and throws ReckonError 'TRACE_FINISHED'.
  */
 export class TraceRecorder {
   readonly runId: string;
@@ -145,9 +146,9 @@ export class TraceRecorder {
    * (and without using up a seq) when the trace is finished ('TRACE_FINISHED'), the event is
    * invalid ('INVALID_TRACE_EVENT'), the store refuses the step this event ends, or an earlier
    * timed write failed (that error; the held events are tried again with the next write). A step
-   * held for minWriteIntervalMs is refused, if at all, through that last case. A
-   * listener that throws does not stop the others; after all were called, the first listener error
-   * is rethrown (the event stays recorded).
+   * held for minWriteIntervalMs is refused, if at all, through that last case. A listener that
+   * throws does not stop the others; after all were called, the first listener error is rethrown
+   * (the event stays recorded).
    */
   emit(body: TraceEventBody): TraceEvent {
     if (this.finishedBy !== undefined) {
