@@ -297,6 +297,30 @@ describe('SandboxHost', () => {
     expect(Object.getOwnPropertyDescriptor(value, '__proto__')?.value).toEqual({ polluted: true });
   });
 
+  it('reads strings exactly, NULs, lone surrogates and U+FFFD included: results, keys, logs, bindings', async () => {
+    const events: SandboxEvent[] = [];
+    const result = await host.run({
+      script: `(async () => {
+        const s = 'a\\u0000b\\uD800c';
+        console.log(s);
+        __reckonBind('s', s, 1);
+        return { [s]: s, cut: s.slice(0, 4), replacement: 'x\\uFFFDy', plain: 'caf\\u00e9 \\u{1F600}' };
+      })()`,
+      tools: new FakeTools().table,
+      limits: LIMITS,
+      onEvent: (event) => events.push(event),
+    });
+    const s = 'a\u0000b\uD800c';
+    expect(valueOf(result)).toEqual({
+      [s]: s,
+      cut: 'a\u0000b\uD800',
+      replacement: 'x\uFFFDy',
+      plain: 'café 😀',
+    });
+    expect(events).toContainEqual({ type: 'log', level: 'log', message: s });
+    expect(events).toContainEqual({ type: 'binding', name: 's', preview: JSON.stringify(s), line: 1 });
+  });
+
   it('gives every run a fresh runtime: globals and prototype changes do not survive', async () => {
     const tools = new FakeTools();
     const first = await host.run({

@@ -10,7 +10,8 @@
  *   - replaces the global `Proxy` with a look-alike that records every proxy it creates in a private
  *     WeakSet (the original constructor is unreachable afterwards, so no proxy escapes the record);
  *   - returns helper functions (kind of a value, kind of an own property, own keys, string slice,
- *     JSON.parse, error fields, a global number) whose handles only the host holds.
+ *     JSON.parse, a string's JSON text, error fields, a global number, JSON copies of arguments)
+ *     whose handles only the host holds.
  *
  * The host-side walkers below combine those helpers with `getProp` on own *data* properties only,
  * which cannot run guest code. Everything they produce is a fresh host copy, capped in depth, entries
@@ -42,6 +43,7 @@ export const GUEST_PRELUDE_SOURCE = String.raw`(function () {
   var isArray = Array.isArray;
   var stringSlice = String.prototype.slice;
   var jsonParse = JSON.parse;
+  var jsonStringify = JSON.stringify;
   var weakSetHas = WeakSet.prototype.has;
   var weakSetAdd = WeakSet.prototype.add;
   var OriginalProxy = Proxy;
@@ -82,6 +84,9 @@ export const GUEST_PRELUDE_SOURCE = String.raw`(function () {
   function ownKeys(object) { return objectKeys(object); }
   function slice(string, end) { return apply(stringSlice, string, [0, end]); }
   function parseJson(text) { return jsonParse(text); }
+  // A string as JSON text: the original JSON.stringify (which runs nothing for a string) escapes a
+  // NUL and a lone surrogate, which the host's C-string read of a guest string loses.
+  function quoteString(string) { return jsonStringify(string); }
   function dataOnChain(object, key) {
     for (var depth = 0; object !== null && depth < 100; depth++) {
       if (isProxy(object)) return void 0;
@@ -138,7 +143,6 @@ export const GUEST_PRELUDE_SOURCE = String.raw`(function () {
   // the original JSON.stringify (which runs nothing for a string), the same size budget. The text
   // keeps strings whole: JSON.stringify escapes a NUL and a lone surrogate, which the host reader's
   // C-string read of a guest string loses (it stops at a NUL, and replaces a lone surrogate).
-  var jsonStringify = JSON.stringify;
   function makeJsonCopy(maxDepth, maxStringChars, maxEntries, maxTotalChars) {
     var bail = { __proto__: null };
     var used = 0;
@@ -226,7 +230,7 @@ export const GUEST_PRELUDE_SOURCE = String.raw`(function () {
       }
     };
   }
-  return [kindOf, propKind, ownKeys, slice, parseJson, errorInfo, globalNumber, makeJsonCopy];
+  return [kindOf, propKind, ownKeys, slice, parseJson, quoteString, errorInfo, globalNumber, makeJsonCopy];
 })()`;
 
 const HELPER_NAMES = [
@@ -235,6 +239,7 @@ const HELPER_NAMES = [
   'ownKeys',
   'slice',
   'parseJson',
+  'quote',
   'errorInfo',
   'globalNumber',
   'makeJsonCopy',
@@ -331,6 +336,20 @@ export class GuestHelpers {
       return this.#call('parseJson', textHandle);
     } finally {
       textHandle.dispose();
+    }
+  }
+
+  /**
+   * A guest string exactly, NULs and lone surrogates included: `ctx.getString` reads it as a C string
+   * in UTF-8, so it stops at a NUL and turns a lone surrogate into replacement characters. Read
+   * through the original JSON.stringify's text, which escapes both.
+   */
+  quote(string: QuickJSHandle): string {
+    const text = this.#call('quote', string);
+    try {
+      return JSON.parse(this.#ctx.getString(text)) as string;
+    } finally {
+      text.dispose();
     }
   }
 
@@ -511,13 +530,24 @@ export class GuestValueReader {
   /** At most `maxChars` UTF-16 units of a guest string, and how many were left out. */
   readString(handle: QuickJSHandle, maxChars: number): { text: string; omitted: number } {
     const length = this.#lengthOf(handle);
-    if (length <= maxChars) return { text: this.#ctx.getString(handle), omitted: 0 };
-    const sliced = this.#helpers.slice(handle, Math.max(0, maxChars));
+    if (length <= maxChars) return { text: this.#exactString(handle, length), omitted: 0 };
+    const kept = Math.max(0, maxChars);
+    const sliced = this.#helpers.slice(handle, kept);
     try {
-      return { text: this.#ctx.getString(sliced), omitted: length - maxChars };
+      return { text: this.#exactString(sliced, kept), omitted: length - maxChars };
     } finally {
       sliced.dispose();
     }
+  }
+
+  /**
+   * A guest string of `length` UTF-16 units, exactly. The quick C-string read is kept when it has
+   * that length and no replacement character (a NUL shortens it, a lone surrogate becomes three
+   * U+FFFD); otherwise the string is read again through GuestHelpers.quote.
+   */
+  #exactString(handle: QuickJSHandle, length: number): string {
+    const text = this.#ctx.getString(handle);
+    return text.length === length && !text.includes('\uFFFD') ? text : this.#helpers.quote(handle);
   }
 
   /**
