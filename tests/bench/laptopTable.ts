@@ -1,7 +1,8 @@
 /**
  * The README's "What to expect on a laptop" table, made from saved bench results so that no number
  * in it is typed by hand: `node bin/run-ts.mjs tests/bench/laptopTable.ts [--write]` reads every
- * bench-results/*.json (latest.json aside), takes each row below from the newest file that has it,
+ * bench-results/*.json (latest.json aside), takes each row below from the newest full run that has
+ * it (a `--quick` smoke run only when no full run has it: its sizes are smaller and its code cold),
  * and prints a Markdown table with the machine, mode and load average each figure was measured
  * under. With --write it replaces the text between LAPTOP_TABLE_START and LAPTOP_TABLE_END in
  * README.md instead. A row no saved result has is listed as "not measured yet" with the command
@@ -155,10 +156,13 @@ function readResults(dir: string): SavedResult[] {
       > & { machine: { loadAverage?: number[] } };
       return { ...json, file: name, loadAverage: json.machine.loadAverage?.[0] ?? Number.NaN };
     })
-    .sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+    .sort(
+      (a, b) =>
+        Number(a.mode === 'quick') - Number(b.mode === 'quick') || b.startedAt.localeCompare(a.startedAt),
+    );
 }
 
-/** The table (Markdown) for the newest saved value of every WANTED row. */
+/** The table (Markdown) for the newest saved value of every WANTED row, full runs before quick ones. */
 export function laptopTable(dir = path.join(REPO_ROOT, 'bench-results')): string {
   const saved = readResults(dir);
   const used = new Map<string, SavedResult>();

@@ -18,12 +18,13 @@ function save(
   name: string,
   startedAt: string,
   results: { benchmark: string; metric: string; value: number }[],
+  mode: 'full' | 'quick' = 'full',
 ) {
   fs.writeFileSync(
     path.join(dir, name),
     JSON.stringify({
       startedAt,
-      mode: 'full',
+      mode,
       machine: { cpuModel: 'Test CPU', cpus: 8, physicalCores: 4, totalMemoryGiB: 16, loadAverage: [0.5] },
       results: results.map((row) => ({ ...row, unit: 'ms' })),
     }),
@@ -54,5 +55,25 @@ describe('laptopTable', () => {
       '| Sandbox start, built worker | not measured yet | | `npm run bench -- --only sandbox` |',
     );
     expect(table).not.toContain('999');
+  });
+
+  it('prefers the newest full run to a newer --quick one, and takes a quick one when it is all there is', () => {
+    save('full.json', '2026-01-01T00:00:00.000Z', [
+      { benchmark: 'overhead', metric: 'overhead per question p50', value: 18.7 },
+    ]);
+    save(
+      'smoke-quick.json',
+      '2026-02-01T00:00:00.000Z',
+      [
+        { benchmark: 'overhead', metric: 'overhead per question p50', value: 37.3 },
+        { benchmark: 'sandbox', metric: 'quickjs cold worker, built', value: 250 },
+      ],
+      'quick',
+    );
+    const table = laptopTable(dir);
+    expect(table).toContain(
+      '| Reckon overhead per question (no model time) | 18.7 | ms | full (full, 0.5) |',
+    );
+    expect(table).toContain('| Sandbox start, built worker | 250 | ms | smoke-quick (quick, 0.5) |');
   });
 });
