@@ -3,8 +3,8 @@
  * thread of its own, under a deadline: the engine's thread never parses a long program, so a large
  * or deeply nested one cannot stall other requests (the browser host's, the app's), and a
  * preparation that runs past its deadline ends in a typed Timeout while the worker is replaced.
- * Programs up to DEFAULT_IN_THREAD_PREPARE_MAX_BYTES (1 KiB) are prepared on the calling thread. One request at a
- * time per worker; the worker starts on first use and is unref'd while idle.
+ * Programs up to DEFAULT_IN_THREAD_PREPARE_MAX_BYTES (1 KiB) are prepared on the calling thread.
+ * One request at a time per worker; the worker starts on first use and is unref'd while idle.
  */
 import type { Worker } from 'node:worker_threads';
 import { createWorker } from '../util/createWorker.ts';

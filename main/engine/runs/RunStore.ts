@@ -824,7 +824,6 @@ export class RunStore {
       .immediate();
   }
 
-  /** One event of appendEvents, inside its transaction. */
   /** Writes one event of a run that requireRunning found running (the caller checks). */
   private insertEvent(event: TraceEvent): void {
     const { runId, seq, at, ...body } = event;

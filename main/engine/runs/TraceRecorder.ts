@@ -167,11 +167,9 @@ export class TraceRecorder {
     }
     if (this.store !== undefined) {
       this.pending.push(event);
+      const endsStep = TRACE_STEP_BOUNDARIES.has(event.type);
       const sinceWrite = performance.now() - this.lastWriteAt;
-      if (
-        TRACE_STEP_BOUNDARIES.has(event.type) &&
-        (event.type === 'run-finished' || sinceWrite >= this.minWriteIntervalMs)
-      ) {
+      if (endsStep && (event.type === 'run-finished' || sinceWrite >= this.minWriteIntervalMs)) {
         try {
           this.flush();
         } catch (error) {
@@ -179,7 +177,7 @@ export class TraceRecorder {
           if (this.pending[this.pending.length - 1] === event) this.pending.pop();
           throw error;
         }
-      } else if (TRACE_STEP_BOUNDARIES.has(event.type)) {
+      } else if (endsStep) {
         this.holdPending(this.minWriteIntervalMs - sinceWrite);
       } else {
         this.holdPending(this.flushIntervalMs);

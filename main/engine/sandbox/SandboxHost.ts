@@ -321,13 +321,11 @@ export class SandboxHost {
     if (!run || run.settled || run.runId !== message.runId) return;
     switch (message.type) {
       case 'events':
-        run.logBytes = message.logBytes;
-        for (const event of message.events) emit(run, event);
-        return;
       case 'host-call':
+        // A host call brings the events made before it: they come first.
         run.logBytes = message.logBytes;
         for (const event of message.events) emit(run, event);
-        this.#onHostCall(slot, run, message.call);
+        if (message.type === 'host-call') this.#onHostCall(slot, run, message.call);
         return;
       case 'done':
         this.#onDone(slot, run, message.outcome, message.poisoned);
